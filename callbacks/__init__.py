@@ -1,0 +1,12 @@
+"""Dash callbacks: thin adapters from browser events to the data and widget layers."""
+
+from __future__ import annotations
+
+from dash import Dash
+
+
+def register_callbacks(app: Dash) -> None:
+    from callbacks import dashboard, manage
+
+    dashboard.register(app)
+    manage.register(app)

@@ -1,0 +1,454 @@
+"""The ``campaigns`` data source: totals, time series and breakdowns of campaign metrics.
+
+Every figure is aggregated in SQL over the daily rollup (org-local days), or over the
+hourly facts for hour-level series. Ratio metrics are ratios of the sums, and the
+comparison period is the window of equal length just before the current one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Literal
+
+from pydantic import Field, field_validator
+from sqlalchemy import Select, case, desc, func, literal, select
+from sqlalchemy.orm import Session
+
+from datasources.metrics import BASE_COLUMNS, Metric, resolve_metric, sql_value
+from datasources.models import PLATFORMS, Campaign, MetricFactDaily, MetricFactHourly
+from datasources.registry import Filters, OrgContext, QueryParams, register
+from datasources.windows import DateWindow, org_today, period_days, zone
+
+
+class CampaignParams(QueryParams):
+    """``query_params`` of the ``campaigns`` data source."""
+
+    metric: str = "revenue"
+    view: Literal["summary", "timeseries", "breakdown", "heatmap", "pacing", "realtime"] = "summary"
+    period: str = "30d"
+    granularity: Literal["hour", "day", "week"] = "day"
+    group_by: Literal["platform", "campaign", "country"] = "platform"
+    split_by: Literal["platform"] | None = None
+    order: Literal["desc", "asc"] = "desc"
+    limit: int = Field(10, ge=1, le=500)
+    comparison: bool = True
+
+    @field_validator("metric")
+    @classmethod
+    def _known_metric(cls, value: str) -> str:
+        return resolve_metric(value).name
+
+    @field_validator("period")
+    @classmethod
+    def _valid_period(cls, value: str) -> str:
+        period_days(value)
+        return value
+
+
+def resolve_window(org: OrgContext, params: CampaignParams, filters: Filters,
+                   now: dt.datetime | None = None) -> DateWindow:
+    """The dashboard's date range if set, else the widget's period ending today."""
+    if filters.date_from and filters.date_to:
+        return DateWindow(filters.date_from, filters.date_to)
+    return DateWindow.last_days(period_days(params.period), org_today(org.timezone, now))
+
+
+def _scope(statement: Select, table, filters: Filters) -> Select:
+    if filters.platforms:
+        if table is MetricFactDaily:
+            statement = statement.where(MetricFactDaily.platform.in_(filters.platforms))
+        else:
+            statement = statement.where(Campaign.platform.in_(filters.platforms))
+    if filters.campaign_ids:
+        statement = statement.where(table.campaign_id.in_(filters.campaign_ids))
+    return statement
+
+
+def _sum_columns(table) -> list:
+    return [func.sum(getattr(table, name)).label(name) for name in BASE_COLUMNS]
+
+
+def _as_sums(row) -> dict[str, float]:
+    return {name: (getattr(row, name) or 0) for name in BASE_COLUMNS}
+
+
+def period_totals(session: Session, windows: dict[str, DateWindow],
+                  filters: Filters) -> dict[str, dict[str, float]]:
+    """Sums of the base columns per named window, in one SQL query.
+
+    Args:
+        session: an org-scoped session.
+        windows: non-overlapping windows by name, e.g. ``{"current": w, "previous": p}``.
+        filters: platform and campaign filters.
+    """
+    bucket = case(
+        *[(MetricFactDaily.day.between(w.start, w.end), literal(name)) for name, w in windows.items()],
+        else_=literal(None),
+    ).label("bucket")
+    start = min(w.start for w in windows.values())
+    end = max(w.end for w in windows.values())
+    statement = (
+        select(bucket, *_sum_columns(MetricFactDaily))
+        .where(MetricFactDaily.day.between(start, end))
+        .group_by(bucket)
+    )
+    rows = session.execute(_scope(statement, MetricFactDaily, filters)).all()
+    totals = {name: dict.fromkeys(BASE_COLUMNS, 0) for name in windows}
+    for row in rows:
+        if row.bucket in totals:
+            totals[row.bucket] = _as_sums(row)
+    return totals
+
+
+def daily_sums(session: Session, window: DateWindow, filters: Filters,
+               split_by: str | None = None, *, weekly: bool = False) -> dict[tuple, dict[str, float]]:
+    """Base-column sums per org-local day, or per week when ``weekly`` (keyed by the
+    Monday), and per ``split_by`` value, in ``window``."""
+    bucket = (MetricFactDaily.week_start if weekly else MetricFactDaily.day).label("bucket")
+    keys = [bucket]
+    if split_by == "platform":
+        keys.append(MetricFactDaily.platform)
+    statement = (
+        select(*keys, *_sum_columns(MetricFactDaily))
+        .where(MetricFactDaily.day.between(window.start, window.end))
+        .group_by(*keys)
+    )
+    result = {}
+    for row in session.execute(_scope(statement, MetricFactDaily, filters)).all():
+        bucket_day = row.bucket if isinstance(row.bucket, dt.date) else dt.date.fromisoformat(row.bucket)
+        result[(bucket_day, row.platform if split_by else None)] = _as_sums(row)
+    return result
+
+
+def prorated_budgets(session: Session, window: DateWindow, filters: Filters) -> dict[dt.date, float]:
+    """Each day's share of the campaigns' lifetime budgets (budget / flight days).
+
+    Campaigns without an end date count their daily budget instead. Only days inside
+    both the window and a campaign's flight carry budget.
+    """
+    statement = select(Campaign.id, Campaign.budget, Campaign.daily_budget,
+                       Campaign.start_date, Campaign.end_date)
+    if filters.platforms:
+        statement = statement.where(Campaign.platform.in_(filters.platforms))
+    if filters.campaign_ids:
+        statement = statement.where(Campaign.id.in_(filters.campaign_ids))
+    per_day: dict[dt.date, float] = defaultdict(float)
+    for row in session.execute(statement).all():
+        if row.end_date is not None:
+            flight_days = (row.end_date - row.start_date).days + 1
+            daily = (row.budget or 0.0) / flight_days if flight_days > 0 else 0.0
+            last = row.end_date
+        else:
+            daily = row.daily_budget or 0.0
+            last = window.end
+        first = max(row.start_date, window.start)
+        for offset in range(max(0, (min(last, window.end) - first).days + 1)):
+            per_day[first + dt.timedelta(days=offset)] += daily
+    return per_day
+
+
+def metric_value(metric: Metric, sums: dict[str, float], budget: float | None = None) -> float | None:
+    """The metric's value from sums; ``None`` when its denominator is zero."""
+    if metric.denominator == "budget":
+        return metric.value({**sums, "budget": budget})
+    return metric.value(sums)
+
+
+def change_percent(current: float | None, previous: float | None) -> float | None:
+    """Percent change; no value when either side has none or the previous one is 0."""
+    if current is None or previous is None or previous == 0:
+        return None
+    return (current - previous) / abs(previous) * 100.0
+
+
+def trend_direction(change: float | None, tolerance: float = 0.5) -> str:
+    if change is None:
+        return "neutral"
+    if change > tolerance:
+        return "up"
+    if change < -tolerance:
+        return "down"
+    return "neutral"
+
+
+def _summary(session: Session, org: OrgContext, params: CampaignParams, filters: Filters,
+             metric: Metric) -> dict:
+    window = resolve_window(org, params, filters)
+    previous = window.previous()
+    totals = period_totals(session, {"current": window, "previous": previous}, filters)
+    budgets = prorated_budgets(session, DateWindow(previous.start, window.end), filters) \
+        if metric.denominator == "budget" else {}
+
+    def window_budget(w: DateWindow) -> float:
+        return sum(budgets.get(d, 0.0) for d in w.dates())
+
+    current_value = metric_value(metric, totals["current"], window_budget(window))
+    previous_value = metric_value(metric, totals["previous"], window_budget(previous))
+    change = change_percent(current_value, previous_value)
+    by_day = daily_sums(session, window, filters)
+    series = []
+    for day in window.dates():
+        sums = by_day.get((day, None), dict.fromkeys(BASE_COLUMNS, 0))
+        series.append({"date": day.isoformat(),
+                       "value": metric_value(metric, sums, budgets.get(day))})
+    return {
+        "view": "summary",
+        "metric": metric.name,
+        "label": metric.label,
+        "format": metric.format,
+        "higher_is_better": metric.higher_is_better,
+        "currency": org.currency,
+        "value": current_value,
+        "previous": previous_value,
+        "change_pct": change,
+        "trend": trend_direction(change),
+        "window": {"start": window.start.isoformat(), "end": window.end.isoformat()},
+        "previous_window": {"start": previous.start.isoformat(), "end": previous.end.isoformat()},
+        "series": series,
+    }
+
+
+def _week_start(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+def _timeseries(session: Session, org: OrgContext, params: CampaignParams, filters: Filters,
+                metric: Metric) -> dict:
+    window = resolve_window(org, params, filters)
+    if params.granularity == "hour":
+        points = _hourly_points(session, org, window, filters, metric)
+        return _series_result(org, metric, params, window, {"all": points})
+    weekly = params.granularity == "week"
+    if weekly:
+        # Whole weeks only at the start, so the first point is not a partial-week dip.
+        window = DateWindow(_week_start(window.start), window.end)
+    by_bucket = daily_sums(session, window, filters, params.split_by, weekly=weekly)
+    budgets: dict[dt.date, float] = defaultdict(float)
+    if metric.denominator == "budget":
+        for day, amount in prorated_budgets(session, window, filters).items():
+            budgets[_week_start(day) if weekly else day] += amount
+    buckets = sorted({_week_start(d) if weekly else d for d in window.dates()})
+    names = sorted({key[1] for key in by_bucket if key[1]}) if params.split_by else [None]
+    zeros = dict.fromkeys(BASE_COLUMNS, 0)
+    result = {
+        name or "all": [
+            {"date": bucket.isoformat(),
+             "value": metric_value(metric, by_bucket.get((bucket, name), zeros), budgets.get(bucket))}
+            for bucket in buckets
+        ]
+        for name in names
+    }
+    return _series_result(org, metric, params, window, result)
+
+
+def _hourly_points(session: Session, org: OrgContext, window: DateWindow, filters: Filters,
+                   metric: Metric) -> list[dict]:
+    statement = (
+        select(MetricFactHourly.hour_utc, sql_value(metric, MetricFactHourly).label("value"))
+        .join(Campaign, Campaign.id == MetricFactHourly.campaign_id)
+        .where(MetricFactHourly.local_date.between(window.start, window.end))
+        .group_by(MetricFactHourly.hour_utc)
+        .order_by(MetricFactHourly.hour_utc)
+    )
+    rows = session.execute(_scope(statement, MetricFactHourly, filters)).all()
+    tz = zone(org.timezone)
+    return [
+        {"date": row.hour_utc.replace(tzinfo=dt.UTC).astimezone(tz).replace(tzinfo=None).isoformat(),
+         "value": None if row.value is None else float(row.value)}
+        for row in rows
+    ]
+
+
+def _series_result(org: OrgContext, metric: Metric, params: CampaignParams, window: DateWindow,
+                   series: dict[str, list[dict]]) -> dict:
+    return {
+        "view": "timeseries",
+        "metric": metric.name,
+        "label": metric.label,
+        "format": metric.format,
+        "currency": org.currency,
+        "granularity": params.granularity,
+        "window": {"start": window.start.isoformat(), "end": window.end.isoformat()},
+        "series": [{"name": PLATFORMS.get(name, "Total" if name == "all" else name),
+                    "key": name, "points": points} for name, points in series.items()],
+    }
+
+
+def _breakdown(session: Session, org: OrgContext, params: CampaignParams, filters: Filters,
+               metric: Metric) -> dict:
+    window = resolve_window(org, params, filters)
+    if params.group_by == "campaign":
+        keys = [MetricFactDaily.campaign_id.label("key"), Campaign.name.label("name")]
+    elif params.group_by == "platform":
+        keys = [MetricFactDaily.platform.label("key")]
+    else:
+        keys = [MetricFactDaily.country.label("key")]
+    value = sql_value(metric, MetricFactDaily).label("value")
+    statement = (
+        select(*keys, *_sum_columns(MetricFactDaily), value)
+        .where(MetricFactDaily.day.between(window.start, window.end))
+        .group_by(*keys)
+    )
+    if params.group_by == "campaign":
+        statement = statement.join(Campaign, Campaign.id == MetricFactDaily.campaign_id)
+    if metric.denominator != "budget":
+        # NULL values (no denominator) sort last either way.
+        ordering = desc(value) if params.order == "desc" else value
+        statement = statement.order_by(value.is_(None), ordering).limit(params.limit)
+    rows = session.execute(_scope(statement, MetricFactDaily, filters)).all()
+    items = []
+    for row in rows:
+        sums = _as_sums(row)
+        name = getattr(row, "name", None) or PLATFORMS.get(row.key, row.key)
+        items.append({"key": row.key, "name": name, "value": metric_value(metric, sums), **sums})
+    return {
+        "view": "breakdown",
+        "metric": metric.name,
+        "label": metric.label,
+        "format": metric.format,
+        "currency": org.currency,
+        "group_by": params.group_by,
+        "window": {"start": window.start.isoformat(), "end": window.end.isoformat()},
+        "items": items,
+    }
+
+
+WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+
+def _local_hour_sums(session: Session, org: OrgContext, window: DateWindow,
+                     filters: Filters) -> list[tuple[dt.datetime, dict[str, float]]]:
+    """Base sums per UTC hour in the window, with each hour as org-local time.
+
+    SQL sums over campaigns and countries; the conversion to local time (which SQLite
+    cannot do) happens on the at most 24 × days resulting rows.
+    """
+    statement = (
+        select(MetricFactHourly.hour_utc, *_sum_columns(MetricFactHourly))
+        .join(Campaign, Campaign.id == MetricFactHourly.campaign_id)
+        .where(MetricFactHourly.local_date.between(window.start, window.end))
+        .group_by(MetricFactHourly.hour_utc)
+    )
+    tz = zone(org.timezone)
+    return [(row.hour_utc.replace(tzinfo=dt.UTC).astimezone(tz), _as_sums(row))
+            for row in session.execute(_scope(statement, MetricFactHourly, filters)).all()]
+
+
+def _heatmap(session: Session, org: OrgContext, params: CampaignParams, filters: Filters,
+             metric: Metric) -> dict:
+    """The metric by org-local weekday × hour of day over the window."""
+    window = resolve_window(org, params, filters)
+    cells: dict[tuple[int, int], dict[str, float]] = {}
+    for local, sums in _local_hour_sums(session, org, window, filters):
+        cell = cells.setdefault((local.weekday(), local.hour), dict.fromkeys(BASE_COLUMNS, 0))
+        for column, value in sums.items():
+            cell[column] += value
+    zeros = dict.fromkeys(BASE_COLUMNS, 0)
+    return {
+        "view": "heatmap", "metric": metric.name, "label": metric.label, "format": metric.format,
+        "currency": org.currency, "timezone": org.timezone, "weekdays": WEEKDAYS,
+        "window": {"start": window.start.isoformat(), "end": window.end.isoformat()},
+        "cells": [{"weekday": wd, "hour": hour, "value": metric_value(metric, cells.get((wd, hour), zeros))}
+                  for wd in range(7) for hour in range(24)],
+    }
+
+
+def _realtime(session: Session, org: OrgContext, params: CampaignParams, filters: Filters,
+              metric: Metric) -> dict:
+    """Today so far (org-local) against the same hours of yesterday, hour by hour."""
+    today = org_today(org.timezone)
+    yesterday = today - dt.timedelta(days=1)
+    rows = _local_hour_sums(session, org, DateWindow(yesterday, today), filters)
+    latest = max((local for local, _ in rows if local.date() == today), default=None)
+    totals = {today: dict.fromkeys(BASE_COLUMNS, 0), yesterday: dict.fromkeys(BASE_COLUMNS, 0)}
+    hourly = []
+    for local, sums in sorted(rows, key=lambda item: item[0]):
+        if local.date() == today or (latest and local.hour <= latest.hour):
+            for column, value in sums.items():
+                totals[local.date()][column] += value
+        if local.date() == today:
+            hourly.append({"date": local.replace(tzinfo=None).isoformat(),
+                           "value": metric_value(metric, sums)})
+    current, previous = metric_value(metric, totals[today]), metric_value(metric, totals[yesterday])
+    change = change_percent(current, previous)
+    return {
+        "view": "realtime", "metric": metric.name, "label": metric.label, "format": metric.format,
+        "higher_is_better": metric.higher_is_better, "currency": org.currency,
+        "value": current, "previous": previous, "change_pct": change,
+        "trend": trend_direction(change), "through_hour": latest.hour if latest else None,
+        "window": {"start": today.isoformat(), "end": today.isoformat()}, "series": hourly,
+    }
+
+
+def _pacing(session: Session, org: OrgContext, params: CampaignParams, filters: Filters,
+            metric: Metric) -> dict:
+    """Spend to date against budget × elapsed share of each campaign's flight.
+
+    Pacing 1.0 is on track; a campaign without an end date paces against its daily
+    budget. ``overall`` is the ratio of the sums, for a gauge.
+    """
+    today = org_today(org.timezone)
+    statement = select(Campaign).where(Campaign.start_date <= today,
+                                       Campaign.status.in_(("active", "paused")))
+    if filters.platforms:
+        statement = statement.where(Campaign.platform.in_(filters.platforms))
+    if filters.campaign_ids:
+        statement = statement.where(Campaign.id.in_(filters.campaign_ids))
+    campaigns = [c for c in session.scalars(statement) if c.end_date is None or c.end_date >= today]
+    spend_rows = session.execute(
+        select(MetricFactDaily.campaign_id, func.sum(MetricFactDaily.spend).label("spend"))
+        .join(Campaign, Campaign.id == MetricFactDaily.campaign_id)
+        .where(MetricFactDaily.day >= Campaign.start_date, MetricFactDaily.day <= today,
+               MetricFactDaily.campaign_id.in_([c.id for c in campaigns] or [-1]))
+        .group_by(MetricFactDaily.campaign_id)
+    ).all()
+    spend = {row.campaign_id: float(row.spend or 0) for row in spend_rows}
+    items = []
+    for campaign in campaigns:
+        elapsed = (today - campaign.start_date).days + 1
+        if campaign.end_date is not None:
+            flight = (campaign.end_date - campaign.start_date).days + 1
+            expected = (campaign.budget or 0.0) * min(elapsed / flight, 1.0)
+            budget = campaign.budget or 0.0
+        else:
+            flight = None
+            expected = (campaign.daily_budget or 0.0) * elapsed
+            budget = expected
+        spent = spend.get(campaign.id, 0.0)
+        pacing = spent / expected if expected else None
+        state = ("no budget" if pacing is None else "over" if pacing > 1.1
+                 else "under" if pacing < 0.9 else "on track")
+        items.append({"key": campaign.id, "name": campaign.name, "platform": campaign.platform,
+                      "status": campaign.status, "budget": budget, "spend_to_date": spent,
+                      "expected_spend": expected, "pacing": pacing, "pacing_state": state,
+                      "days_elapsed": elapsed, "flight_days": flight,
+                      "budget_utilization": spent / budget if budget else None})
+    items.sort(key=lambda i: (i["pacing"] is None, -(i["pacing"] or 0)))
+    total_expected = sum(i["expected_spend"] for i in items)
+    return {
+        "view": "pacing", "metric": "pacing", "label": "Budget pacing", "format": "percent",
+        "currency": org.currency, "as_of": today.isoformat(),
+        "overall": (sum(i["spend_to_date"] for i in items) / total_expected) if total_expected else None,
+        "items": items[: params.limit] if params.limit else items,
+    }
+
+
+def aggregation_period(params: CampaignParams) -> str:
+    """Hour-level figures move every minute; day and week figures far less often."""
+    if params.granularity == "hour" or params.view == "realtime":
+        return "realtime"
+    return "daily" if params.granularity == "week" else "hourly"
+
+
+@register("campaigns", CampaignParams, period=aggregation_period)
+def campaigns_source(session: Session, org: OrgContext, params: CampaignParams,
+                     filters: Filters) -> dict:
+    """Campaign metrics: summary with comparison, time series, or breakdown."""
+    metric = resolve_metric(params.metric)
+    if params.view == "summary":
+        return _summary(session, org, params, filters, metric)
+    views = {"timeseries": _timeseries, "breakdown": _breakdown, "heatmap": _heatmap,
+             "pacing": _pacing, "realtime": _realtime}
+    return views[params.view](session, org, params, filters, metric)
+

@@ -1,0 +1,28 @@
+"""What a job run has to work with, built once per scheduler process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from datasources.db import Database
+from datasources.service import DataService
+from server.cache import make_cache
+from server.settings import Settings
+
+
+@dataclass(frozen=True)
+class JobContext:
+    settings: Settings
+    db: Database  # the app role: every job runs inside one org's context
+    admin_db: Database  # the owner: only to list the orgs
+    data: DataService
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "JobContext":
+        db = Database(settings.database_url)
+        admin_db = Database(settings.migration_database_url)
+        return cls(settings, db, admin_db, DataService(db, make_cache(settings)))
+
+    def dispose(self) -> None:
+        self.db.dispose()
+        self.admin_db.dispose()

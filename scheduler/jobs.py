@@ -1,0 +1,44 @@
+"""The scheduler's job list, as data.
+
+Each job names the function it runs (``module:function``, imported when it runs, so
+this list loads without importing the analytics), its trigger in APScheduler's terms,
+and whether it runs once per org. Every run writes one ``job_runs`` row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class JobDefinition:
+    name: str
+    func: str
+    trigger: dict[str, Any]
+    per_org: bool = True
+    description: str = ""
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+JOBS: list[JobDefinition] = [
+    JobDefinition(
+        "analytics", "scheduler.tasks:analytics",
+        {"trigger": "cron", "hour": 2, "minute": 15},
+        description="forecasts, anomalies, trends and recommendations, daily (UTC 02:15)"),
+    JobDefinition(
+        "analytics_after_ingest", "scheduler.tasks:queued_analytics",
+        {"trigger": "interval", "minutes": 5},
+        description="re-run analytics for orgs whose data changed (the refresh queue)"),
+    JobDefinition(
+        "automation_rules", "scheduler.tasks:automation_rules",
+        {"trigger": "interval", "minutes": 15},
+        description="evaluate automation rules and apply their actions"),
+]
+
+
+def job(name: str) -> JobDefinition:
+    for definition in JOBS:
+        if definition.name == name:
+            return definition
+    raise KeyError(f"unknown job {name!r}; expected one of {', '.join(j.name for j in JOBS)}")

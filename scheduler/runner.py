@@ -1,0 +1,107 @@
+"""Run a job for one org or for every org, logging each run in ``job_runs``.
+
+A run's row is written as ``running`` before the work starts and finished as
+``success`` (with the task's summary) or ``failed`` (with the error), so a user can see
+what ran, when, and why something did not happen.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import traceback
+from typing import Any
+
+from sqlalchemy import select, text
+
+from datasources.models import JobRun, Org, utcnow
+from scheduler.context import JobContext
+from scheduler.jobs import JobDefinition
+
+log = logging.getLogger(__name__)
+
+
+def resolve(path: str):
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def org_ids(ctx: JobContext) -> list[int]:
+    """Every org, read with the owner role (the app role sees one org at a time)."""
+    with ctx.admin_db.unscoped_session() as session:
+        return list(session.scalars(select(Org.id).order_by(Org.id)))
+
+
+def run_for_org(ctx: JobContext, job: JobDefinition, org_id: int, trigger: str = "schedule") -> JobRun:
+    """Run ``job`` for one org and return its finished ``job_runs`` row."""
+    with ctx.db.session(org_id) as session:
+        run = JobRun(job=job.name, trigger=trigger, started_at=utcnow(), status="running")
+        session.add(run)
+    try:
+        summary: dict[str, Any] = resolve(job.func)(ctx, org_id) or {}
+        status, error = ("skipped" if "skipped" in summary else "success"), None
+    except Exception as exc:  # noqa: BLE001 - a failed run is logged, the next org still runs
+        log.exception("job %s failed for org %s", job.name, org_id)
+        summary, status = {}, "failed"
+        error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"[:4000]
+    with ctx.db.session(org_id) as session:
+        run = session.get(JobRun, run.id)
+        run.status, run.summary, run.error, run.finished_at = status, _jsonable(summary), error, utcnow()
+    return run
+
+
+def run_job(ctx: JobContext, job: JobDefinition, *, org_id: int | None = None,
+            trigger: str = "schedule") -> list[JobRun]:
+    """Run ``job`` for ``org_id``, or for every org when it is ``None``."""
+    targets = [org_id] if org_id is not None else org_ids(ctx)
+    return [run_for_org(ctx, job, target, trigger) for target in targets]
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+SCHEDULER_LOCK_ID = 0x50554C5345  # "PULSE"
+
+
+class SingleInstanceLock:
+    """Only one scheduler may run against a database.
+
+    PostgreSQL: a session advisory lock held by a dedicated connection (released if the
+    process dies). SQLite: an exclusive lock on a file beside the database.
+    """
+
+    def __init__(self, ctx: JobContext) -> None:
+        self.ctx = ctx
+        self._connection = None
+        self._file = None
+
+    def acquire(self) -> bool:
+        if self.ctx.admin_db.dialect == "postgresql":
+            self._connection = self.ctx.admin_db.engine.connect()
+            got = self._connection.execute(text("SELECT pg_try_advisory_lock(:k)"),
+                                           {"k": SCHEDULER_LOCK_ID}).scalar()
+            self._connection.commit()
+            return bool(got)
+        import fcntl
+        from pathlib import Path
+
+        database = self.ctx.admin_db.engine.url.database or "pulse"
+        self._file = open(Path(database).with_suffix(".scheduler.lock"), "w")  # noqa: SIM115
+        try:
+            fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def release(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+        if self._file is not None:
+            self._file.close()

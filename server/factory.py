@@ -1,0 +1,81 @@
+"""The app factory: ``create_app(settings) -> Dash``.
+
+Builds the services (database, cache, data service) once, wires login, the JSON API,
+the health check, the pages and the callbacks. No I/O happens at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from dash import Dash
+from flask import Flask
+
+from datasources.db import Database
+from datasources.service import DataService
+from server import api, auth, health
+from server.cache import make_cache
+from server.services import EXTENSION_KEY, Services
+from server.settings import PROJECT_ROOT, Settings, load_settings
+
+
+def create_app(settings: Settings | None = None) -> Dash:
+    """Create the Pulse Dash app (its Flask server is ``app.server``).
+
+    Args:
+        settings: configuration; defaults to :func:`server.settings.load_settings`.
+    """
+    settings = settings or load_settings()
+    logging.basicConfig(level=logging.DEBUG if settings.debug else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    server = Flask("pulse", root_path=str(PROJECT_ROOT))
+    server.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.env == "production",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        # Static assets (plotly.js is 4.8 MB) are cacheable by the browser for a day.
+        SEND_FILE_MAX_AGE_DEFAULT=86400,
+    )
+    db = Database(settings.database_url)
+    cache = make_cache(settings, server)
+    server.extensions[EXTENSION_KEY] = Services(settings, db, cache, DataService(db, cache))
+
+    auth.init_app(server)
+    health.init_app(server)
+    server.register_blueprint(api.load_routes())
+
+    app = Dash(
+        "pulse",
+        server=server,
+        use_pages=True,
+        pages_folder="",
+        assets_folder=str(PROJECT_ROOT / "assets"),
+        title="Pulse",
+        update_title=None,
+        suppress_callback_exceptions=True,
+        compress=True,
+        serve_locally=True,
+    )
+    from callbacks import register_callbacks
+    from layouts import _shell, register_pages
+
+    register_pages()
+    app.layout = _shell.layout
+    register_callbacks(app)
+    _register_component_bundles(app)
+    return app
+
+
+def _register_component_bundles(app: Dash) -> None:
+    """Let this process serve every component bundle before it has rendered a page.
+
+    Dash records which JS/CSS files it may serve while rendering the index page. Under
+    gunicorn a worker that never rendered it would answer 500 for a bundle the page
+    from another worker asked for, so every worker renders the tags once at start-up.
+    """
+    with app.server.test_request_context("/"):
+        app._setup_server()  # noqa: SLF001 - no public hook does this
+        app._generate_css_dist_html()  # noqa: SLF001
+        app._generate_scripts_html()  # noqa: SLF001

@@ -1,0 +1,141 @@
+"""Editors create, edit and delete dashboards in the browser; viewers cannot."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+from sqlalchemy import select
+
+from datasources.db import Database
+from datasources.models import DashboardTemplate
+from tests.browser.conftest import PulseServer, console_errors
+from tests.browser.test_executive_dashboard import sign_in
+from tests.conftest import seed_small_demo, sqlite_url
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, seed_now, output_dir):
+    """Its own demo database: these tests change dashboards."""
+    url = sqlite_url(tmp_path_factory.mktemp("manage-sqlite"))
+    seed_small_demo(url, seed_now)
+    env = {"PULSE_DATABASE_URL": url, "PULSE_CACHE_TYPE": "simple"}
+    pulse = PulseServer(env, log=output_dir / "server-manage.log")
+    yield pulse, Database(url)
+    pulse.stop()
+
+
+def dashboards_of(db: Database, slug: str) -> list[tuple[int, str]]:
+    from tests.conftest import org_id
+
+    org = org_id(db, slug)
+    with db.unscoped_session() as session:
+        return list(session.execute(
+            select(DashboardTemplate.id, DashboardTemplate.name)
+            .where(DashboardTemplate.org_id == org).order_by(DashboardTemplate.id)).all())
+
+
+def waiter(browser, seconds: int = 30) -> WebDriverWait:
+    """Dash re-renders callback outputs: an element found a moment ago may be replaced."""
+    return WebDriverWait(browser, seconds, ignored_exceptions=(StaleElementReferenceException,))
+
+
+def set_editor_text(browser, text: str) -> None:
+    editor = browser.find_element(By.ID, "edit-widgets")
+    editor.send_keys(Keys.CONTROL, "a")
+    editor.send_keys(Keys.DELETE)
+    # send_keys types slowly and auto-indents nothing; set the value through React instead.
+    browser.execute_script(
+        "const el = arguments[0];"
+        "const setter = Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value').set;"
+        "setter.call(el, arguments[1]); el.dispatchEvent(new Event('input', {bubbles: true}));",
+        editor, text)
+
+
+def test_bwm001_editor_creates_a_dashboard_from_a_template(browser, server):
+    pulse, db = server
+    before = dashboards_of(db, "acme")
+    sign_in(browser, pulse.url, "editor@acme.example")
+    browser.find_element(By.CSS_SELECTOR, "#template-list button").click()
+    waiter(browser).until(lambda d: "/dashboards/" in d.current_url)
+    title = waiter(browser).until(EC.visibility_of_element_located((By.ID, "dashboard-title")))
+    after = dashboards_of(db, "acme")
+    assert len(after) == len(before) + 1
+    new_id, new_name = after[-1]
+    assert browser.current_url.endswith(f"/dashboards/{new_id}")
+    assert title.text == new_name
+    waiter(browser, 45).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, ".kpi-value")
+        and not d.find_elements(By.CSS_SELECTOR, ".widget-placeholder"))
+    assert console_errors(browser) == []
+
+
+def test_bwm002_json_editor_refuses_a_bad_document_and_saves_a_good_one(browser, server, output_dir):
+    pulse, db = server
+    dashboard_id, name = dashboards_of(db, "acme")[0]
+    sign_in(browser, pulse.url, "editor@acme.example")
+    browser.get(f"{pulse.url}/dashboards/{dashboard_id}/edit")
+    wait = waiter(browser)
+    wait.until(EC.visibility_of_element_located((By.ID, "edit-valid")))
+    original = browser.find_element(By.ID, "edit-widgets").get_attribute("value")
+
+    set_editor_text(browser, '[{"type": "kpi_card", "title": "Broken"')
+    errors = wait.until(EC.visibility_of_element_located((By.ID, "edit-errors")))
+    assert "malformed JSON at line 1" in errors.text
+
+    set_editor_text(browser, original.replace('"line_chart"', '"sparkle_chart"', 1))
+    wait.until(lambda d: "sparkle_chart" in d.find_element(By.ID, "edit-errors").text)
+    browser.find_element(By.ID, "edit-save").click()
+    refused = wait.until(EC.visibility_of_element_located((By.ID, "edit-save-refused")))
+    assert "unknown widget type 'sparkle_chart'" in refused.text
+    browser.save_screenshot(str(output_dir / "edit-refused.png"))
+    assert dashboards_of(db, "acme")[0] == (dashboard_id, name)  # nothing stored
+
+    set_editor_text(browser, original)
+    wait.until(EC.visibility_of_element_located((By.ID, "edit-valid")))
+    title = browser.find_element(By.ID, "edit-name")
+    title.send_keys(Keys.CONTROL, "a")
+    title.send_keys("Board Overview")
+    browser.find_element(By.ID, "edit-save").click()
+    wait.until(EC.visibility_of_element_located((By.ID, "edit-saved-ok")))
+    assert dashboards_of(db, "acme")[0] == (dashboard_id, "Board Overview")
+    browser.get(f"{pulse.url}/dashboards/{dashboard_id}")
+    heading = wait.until(EC.visibility_of_element_located((By.ID, "dashboard-title")))
+    assert heading.text == "Board Overview"
+    assert console_errors(browser) == []
+
+
+def test_bwm003_editor_deletes_after_confirming(browser, server):
+    pulse, db = server
+    dashboard_id, _ = dashboards_of(db, "acme")[-1]
+    count = len(dashboards_of(db, "acme"))
+    sign_in(browser, pulse.url, "editor@acme.example")
+    browser.get(f"{pulse.url}/dashboards/{dashboard_id}")
+    wait = waiter(browser)
+    wait.until(EC.element_to_be_clickable((By.ID, "dashboard-delete-button"))).click()
+    wait.until(EC.alert_is_present()).dismiss()  # changed their mind: nothing happens
+    assert len(dashboards_of(db, "acme")) == count
+    browser.find_element(By.ID, "dashboard-delete-button").click()
+    wait.until(EC.alert_is_present()).accept()
+    wait.until(EC.presence_of_element_located((By.ID, "dashboard-list")))
+    assert dashboard_id not in [i for i, _ in dashboards_of(db, "acme")]
+    assert console_errors(browser) == []
+
+
+def test_bwm004_viewer_has_no_edit_controls(browser, server):
+    pulse, db = server
+    dashboard_id, _ = dashboards_of(db, "acme")[0]
+    sign_in(browser, pulse.url, "viewer@acme.example")
+    assert browser.find_elements(By.CSS_SELECTOR, "#template-list button") == []
+    browser.get(f"{pulse.url}/dashboards/{dashboard_id}")
+    waiter(browser).until(EC.visibility_of_element_located((By.ID, "dashboard-title")))
+    assert browser.find_elements(By.ID, "dashboard-edit-link") == []
+    assert browser.find_elements(By.ID, "dashboard-delete-button") == []
+    browser.get(f"{pulse.url}/dashboards/{dashboard_id}/edit")
+    message = waiter(browser).until(EC.visibility_of_element_located((By.ID, "not-found")))
+    assert "Viewers" in message.text
+    assert browser.find_elements(By.ID, "edit-widgets") == []
+    assert console_errors(browser) == []

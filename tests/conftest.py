@@ -1,0 +1,165 @@
+"""Shared fixtures: real SQLite and PostgreSQL databases, Redis, seeded demo data.
+
+PostgreSQL and Redis are found at PULSE_TEST_POSTGRES_URL (a superuser URL, default
+postgresql://postgres@127.0.0.1:5432/postgres) and PULSE_TEST_REDIS_URL (default
+redis://127.0.0.1:6379/15). Under CI=true a missing service fails the run; elsewhere the
+tests that need it are skipped with a message saying how to enable them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+from datasources import migrate
+from datasources.db import Database
+from server.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI", "").lower() == "true"
+POSTGRES_URL = os.environ.get("PULSE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("PULSE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+OUTPUT_DIR = ROOT / "test-output"
+# Small enough to seed in a few seconds, big enough for 30-day windows with a comparison.
+DEMO_SIZE = {"campaigns": 6, "days": 75}
+
+
+def missing_service(message: str):
+    """Fail under CI (a missing service is a broken setup), skip elsewhere."""
+    if IN_CI:
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> str:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    try:
+        libpq = make_url(POSTGRES_URL).set(drivername="postgresql").render_as_string(False)
+        with psycopg.connect(libpq, connect_timeout=3) as connection:
+            connection.execute("SELECT 1")
+    except psycopg.Error as exc:
+        missing_service(f"PostgreSQL not reachable at {POSTGRES_URL} ({exc}); start it or set "
+                        "PULSE_TEST_POSTGRES_URL to a superuser URL")
+    return POSTGRES_URL
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    import redis
+
+    try:
+        # The test database starts empty: entries of an earlier run's databases (same
+        # org ids) must not be served.
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).flushdb()
+    except redis.RedisError as exc:
+        missing_service(f"Redis not reachable at {REDIS_URL} ({exc}); start redis-server or set "
+                        "PULSE_TEST_REDIS_URL")
+    return REDIS_URL
+
+
+def sqlite_url(directory: Path) -> str:
+    url = f"sqlite:///{directory / 'pulse.db'}"
+    migrate.upgrade(url)
+    return url
+
+
+class PostgresDatabase:
+    """A throwaway PostgreSQL database with an owner URL and an RLS-bound app URL."""
+
+    def __init__(self, admin_url: str) -> None:
+        from datasources.pgsetup import setup
+
+        self.name = f"pulse_test_{uuid.uuid4().hex[:10]}"
+        self.server_admin_url = admin_url
+        self.admin_url, self.app_url = setup(admin_url, self.name, "pulse_test_app")
+
+    def drop(self) -> None:
+        import psycopg
+        from sqlalchemy.engine import make_url
+
+        libpq = make_url(self.server_admin_url).set(drivername="postgresql").render_as_string(False)
+        with psycopg.connect(libpq, autocommit=True) as connection:
+            connection.execute(f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
+
+
+@pytest.fixture(scope="session")
+def seed_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0)
+
+
+def seed_small_demo(url: str, now: dt.datetime) -> None:
+    from datasources.demo import seed_demo
+
+    db = Database(url)
+    try:
+        seed_demo(db, seed=7, now=now, progress=False, **DEMO_SIZE)
+    finally:
+        db.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_sqlite(tmp_path_factory, seed_now) -> dict[str, str]:
+    """A migrated SQLite file with the small demo seeded: ``{"admin": url, "app": url}``."""
+    url = sqlite_url(tmp_path_factory.mktemp("demo-sqlite"))
+    seed_small_demo(url, seed_now)
+    return {"admin": url, "app": url, "engine": "sqlite"}
+
+
+@pytest.fixture(scope="session")
+def demo_postgres(postgres_admin_url, seed_now):
+    """A PostgreSQL database with the small demo seeded by the owner; the app URL is RLS-bound."""
+    database = PostgresDatabase(postgres_admin_url)
+    seed_small_demo(database.admin_url, seed_now)
+    yield {"admin": database.admin_url, "app": database.app_url, "engine": "postgresql"}
+    database.drop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def demo_db(request) -> dict[str, str]:
+    """The seeded demo on each engine in turn."""
+    name = "demo_sqlite" if request.param == "sqlite" else "demo_postgres"
+    return request.getfixturevalue(name)
+
+
+@pytest.fixture
+def app_db(demo_db):
+    db = Database(demo_db["app"])
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def admin_db(demo_db):
+    db = Database(demo_db["admin"])
+    yield db
+    db.dispose()
+
+
+def make_settings(database_url: str, **overrides) -> Settings:
+    return Settings(database_url=database_url, cache_type=overrides.pop("cache_type", "simple"),
+                    secret_key="test-secret", env="test", **overrides)
+
+
+@pytest.fixture
+def app_client(demo_db):
+    """A Flask test client of the full app on the seeded demo."""
+    from server.factory import create_app
+
+    app = create_app(make_settings(demo_db["app"], admin_database_url=demo_db["admin"]))
+    client = app.server.test_client()
+    yield client
+    app.server.extensions["pulse"].db.dispose()
+
+
+def org_id(db: Database, slug: str) -> int:
+    from sqlalchemy import text
+
+    with db.engine.connect() as connection:
+        return connection.execute(text("SELECT id FROM orgs WHERE slug = :s"), {"s": slug}).scalar_one()

@@ -1,0 +1,106 @@
+"""Pure widget builders and figure functions."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from widgets.base import RenderContext
+from widgets.kpi_card import KpiCardSpec, build as build_kpi, make_sparkline, status_color
+from widgets.line_chart import LineChartSpec, build as build_line, make_figure, series_frame
+
+
+def find(component, predicate):
+    """Depth-first search of a Dash component tree."""
+    if predicate(component):
+        return component
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, list) else [children]:
+        if child is not None and not isinstance(child, str):
+            found = find(child, predicate)
+            if found is not None:
+                return found
+    return None
+
+
+def text_of(component) -> str:
+    children = getattr(component, "children", None)
+    if isinstance(children, str):
+        return children
+    if isinstance(children, list):
+        return "".join(c if isinstance(c, str) else text_of(c) for c in children)
+    return "" if children is None else text_of(children)
+
+
+SUMMARY = {"view": "summary", "metric": "roas", "format": "ratio", "higher_is_better": True,
+           "currency": "EUR", "value": 2.5, "previous": 2.0, "change_pct": 25.0, "trend": "up",
+           "series": [{"date": "2026-11-01", "value": 2.4}, {"date": "2026-11-02", "value": None}]}
+
+
+def kpi(**config):
+    return KpiCardSpec(title="ROAS", data_source="campaigns", config=config)
+
+
+def has_class(name):
+    return lambda c: name in (getattr(c, "className", "") or "").split()
+
+
+def test_kpi_shows_value_change_and_sparkline():
+    card = build_kpi(kpi(), SUMMARY, RenderContext(widget_id=7))
+    assert text_of(find(card, has_class("kpi-value"))) == "2.50×"
+    change = find(card, has_class("kpi-change"))
+    assert text_of(change) == "▲ +25.0%" and "text-success" in change.className
+    assert "vs 2.00× previous period" in text_of(card)
+    assert find(card, has_class("kpi-sparkline")) is not None
+
+
+def test_kpi_without_value_shows_a_dash_not_zero():
+    data = {**SUMMARY, "value": None, "previous": None, "change_pct": None, "trend": "neutral"}
+    card = build_kpi(kpi(goal=3), data, RenderContext(widget_id=7))
+    assert text_of(find(card, has_class("kpi-value"))) == "—"
+    assert "— of goal 3.00×" in text_of(card)
+    assert "text-secondary" in find(card, has_class("kpi-change")).className
+
+
+def test_kpi_goal_progress_and_currency_format():
+    data = {**SUMMARY, "format": "currency", "value": 45230.5, "previous": 42100.0}
+    card = build_kpi(kpi(goal=100000), data, RenderContext(widget_id=1))
+    assert text_of(find(card, has_class("kpi-value"))) == "€45,230"
+    assert "45% of goal €100,000" in text_of(card)
+
+
+def test_status_colour_respects_the_metric_sense():
+    assert status_color(10.0, higher_is_better=True) == "success"
+    assert status_color(10.0, higher_is_better=False) == "danger"  # CPA went up
+    assert status_color(10.0, higher_is_better=None) == "secondary"  # spend: neither
+    assert status_color(0.2, higher_is_better=True) == "secondary"
+
+
+def test_sparkline_keeps_gaps():
+    figure = make_sparkline(pd.DataFrame(SUMMARY["series"]))
+    assert math.isnan(float(figure.data[0].y[1]))
+    assert figure.data[0].connectgaps is False
+
+
+TIMESERIES = {"view": "timeseries", "format": "currency", "currency": "USD", "series": [
+    {"name": "Meta", "key": "meta", "points": [{"date": "2026-11-01", "value": 10.0},
+                                               {"date": "2026-11-02", "value": None}]},
+    {"name": "Google", "key": "google", "points": [{"date": "2026-11-01", "value": 5.0},
+                                                   {"date": "2026-11-02", "value": 7.0}]}]}
+
+
+def test_line_figure_has_one_trace_per_series_with_platform_colours():
+    figure = make_figure(series_frame(TIMESERIES), fmt="currency", currency="EUR")
+    assert [trace.name for trace in figure.data] == ["Meta", "Google"]
+    assert figure.data[0].line.color == "#2563eb"
+    assert math.isnan(float(figure.data[0].y[1]))  # no value stays a gap, never 0
+    assert figure.layout.yaxis.tickprefix == "€"
+    assert figure.layout.showlegend is True
+
+
+def test_line_build_wraps_figure_in_graph():
+    spec = LineChartSpec(title="Revenue", data_source="campaigns")
+    graph = build_line(spec, TIMESERIES, RenderContext(widget_id=3))
+    assert graph.id == {"type": "widget-graph", "index": 3}
+    assert len(graph.figure.data) == 2

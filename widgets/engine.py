@@ -1,0 +1,62 @@
+"""Turn a stored widget into a component: validate, fetch through the cache, build.
+
+A widget that fails anywhere (bad spec, a data-source error, a crash in its builder)
+becomes an error card with the reason; the rest of the dashboard is unaffected.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import dash_bootstrap_components as dbc
+from dash import html
+
+from datasources.models import DashboardWidget
+from datasources.registry import DataSourceError, Filters
+from datasources.service import DataService
+from widgets import registry
+from widgets.base import RenderContext, WidgetBase
+from widgets.template import TemplateError, parse_widget
+
+log = logging.getLogger(__name__)
+
+
+def spec_from_row(row: DashboardWidget) -> WidgetBase:
+    """Validate a stored widget row as a widget spec (raises ``TemplateError``)."""
+    return parse_widget({
+        "id": row.id, "type": row.widget_type, "title": row.title, "data_source": row.data_source,
+        "query_params": row.query_params or {}, "config": row.config or {},
+        "position_x": row.position_x, "position_y": row.position_y,
+        "width": row.width, "height": row.height, "is_shared": row.is_shared,
+    })
+
+
+def error_card(reason: str) -> dbc.Alert:
+    return dbc.Alert([html.Strong("This widget could not be shown. "), html.Span(reason)],
+                     color="danger", className="widget-error mb-0")
+
+
+def render_widget(row: DashboardWidget, *, data: DataService, org_id: int, filters: Filters,
+                  theme: str = "light", fresh: bool = False) -> object:
+    """Render one widget for ``org_id`` under the dashboard's ``filters``."""
+    try:
+        spec = spec_from_row(row)
+        widget_type = registry.get(spec.type)
+        params = {**widget_type.default_params, **spec.query_params}
+        result = data.query(org_id, spec.data_source, params, filters, fresh=fresh)
+        ctx = RenderContext(widget_id=row.id, currency=result.get("currency", "USD"), theme=theme)
+        component = widget_type.build(spec, result, ctx)
+        if result.get("stale"):
+            # A refresh is under way (or failing): say how old what is shown is.
+            minutes = int(result.get("age_seconds", 0) // 60)
+            return html.Div([component, html.Span(f"stale · {minutes} min old",
+                                                  className="widget-stale badge")],
+                            className="widget-content")
+        return component
+    except TemplateError as exc:
+        return error_card("; ".join(exc.details))
+    except DataSourceError as exc:
+        return error_card(str(exc))
+    except Exception as exc:  # noqa: BLE001 - one widget must never break the dashboard
+        log.exception("widget %s (%s) failed", row.id, row.title)
+        return error_card(f"its data could not be loaded ({type(exc).__name__}).")

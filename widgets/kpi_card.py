@@ -1,0 +1,110 @@
+"""KPI card: a headline number, its change against the previous period, a sparkline,
+goal progress and a colour status."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import dash_bootstrap_components as dbc
+import pandas as pd
+import plotly.graph_objects as go
+from dash import dcc, html
+from pydantic import BaseModel, ConfigDict, Field
+
+from widgets import theme
+from widgets.base import RenderContext, WidgetBase
+from widgets.formatting import NO_VALUE, format_change, format_value, is_missing
+from widgets.registry import register
+
+
+class KpiConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    format: Literal["currency", "percent", "number", "ratio"] | None = None
+    show_sparkline: bool = True
+    goal: float | None = Field(None, gt=0)
+    comparison_period: Literal["previous_period", "previous_7_days", "previous_30_days",
+                               "previous_90_days"] = "previous_period"
+    higher_is_better: bool | None = None
+    metric: str | None = None  # the seed puts the metric here; query_params.metric wins
+
+
+class KpiCardSpec(WidgetBase):
+    type: Literal["kpi_card"] = "kpi_card"
+    config: KpiConfig = Field(default_factory=KpiConfig)
+
+
+def make_sparkline(df: pd.DataFrame, *, color: str = theme.PALETTE[0],
+                   template: str = theme.LIGHT) -> go.Figure:
+    """A bare line of ``df['value']`` over ``df['date']`` for a card's background.
+
+    Args:
+        df: columns ``date`` and ``value`` (``None`` for days with no value: a gap).
+        color: line colour.
+        template: Plotly template name.
+    """
+    figure = go.Figure(
+        go.Scatter(x=df["date"], y=df["value"], mode="lines", line=dict(color=color, width=2),
+                   fill="tozeroy", fillcolor="rgba(37, 99, 235, 0.08)", hoverinfo="skip",
+                   connectgaps=False)
+    )
+    figure.update_layout(template=template, margin=dict(l=0, r=0, t=0, b=0), height=48,
+                         showlegend=False, hovermode=False,
+                         xaxis=dict(visible=False), yaxis=dict(visible=False))
+    return figure
+
+
+def status_color(change_pct: float | None, higher_is_better: bool | None) -> str:
+    """``success``/``danger``/``secondary`` for a change, judged by the metric's sense.
+
+    ``higher_is_better=None`` (e.g. spend) is never coloured good or bad.
+    """
+    if is_missing(change_pct) or abs(change_pct) < 0.5 or higher_is_better is None:
+        return "secondary"
+    improving = (change_pct > 0) == higher_is_better
+    return "success" if improving else "danger"
+
+
+@register(KpiCardSpec, default_params={"view": "summary"})
+def build(spec: KpiCardSpec, data: dict, ctx: RenderContext) -> html.Div:
+    """Render the KPI card body from a ``campaigns`` summary result."""
+    fmt = spec.config.format or data.get("format", "number")
+    currency = data.get("currency", ctx.currency)
+    higher_is_better = (spec.config.higher_is_better if spec.config.higher_is_better is not None
+                        else data.get("higher_is_better"))
+    change = data.get("change_pct")
+    colour = status_color(change, higher_is_better)
+    arrow = {"up": "▲", "down": "▼"}.get(data.get("trend"), "■")
+    previous_text = format_value(data.get("previous"), fmt, currency)
+    children = [
+        html.Div(format_value(data.get("value"), fmt, currency), className="kpi-value",
+                 id={"type": "kpi-value", "index": ctx.widget_id}),
+        html.Div(
+            [
+                html.Span(f"{arrow} {format_change(change)}", className=f"kpi-change text-{colour}"),
+                html.Span(f" vs {previous_text} previous period", className="kpi-previous text-muted"),
+            ],
+            className="kpi-comparison",
+        ),
+    ]
+    if spec.config.goal:
+        value = data.get("value")
+        share = 0.0 if is_missing(value) else max(0.0, min(value / spec.config.goal, 1.0))
+        goal_text = format_value(spec.config.goal, fmt, currency)
+        children.append(
+            html.Div(
+                [
+                    dbc.Progress(value=share * 100, color=colour if colour != "secondary" else "info",
+                                 className="kpi-goal-bar", style={"height": "6px"}),
+                    html.Small(f"{share:.0%} of goal {goal_text}" if not is_missing(value)
+                               else f"{NO_VALUE} of goal {goal_text}", className="text-muted"),
+                ],
+                className="kpi-goal",
+            )
+        )
+    if spec.config.show_sparkline and data.get("series"):
+        figure = make_sparkline(pd.DataFrame(data["series"]),
+                                template=theme.DARK if ctx.theme == "dark" else theme.LIGHT)
+        children.append(dcc.Graph(figure=figure, config={"displayModeBar": False, "staticPlot": True},
+                                  className="kpi-sparkline", style={"height": "48px"}))
+    return html.Div(children, className=f"kpi-card kpi-status-{colour}")
