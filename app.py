@@ -20,6 +20,10 @@ def main() -> int:
     from server.factory import create_app
 
     app = create_app(settings)
+    if settings.scheduler == "embedded":
+        from scheduler.service import start_in_background
+
+        start_in_background(settings)
     print(f"Pulse is serving on http://{settings.host}:{settings.port}", flush=True)
     app.run(host=settings.host, port=settings.port, debug=settings.debug)
     return 0

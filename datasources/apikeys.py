@@ -19,6 +19,16 @@ from datasources.models import ApiKey, Org, utcnow
 KEY_PREFIX = "pulse_"
 
 
+# How long a web worker may remember which org a key belongs to. `revoke` deletes the
+# remembered entry from the shared cache at once; only an in-process ("simple") cache
+# can keep a revoked key working for up to this long.
+KEY_CACHE_SECONDS = 60
+
+
+def key_cache_key(digest: str) -> str:
+    return f"apikey:{digest}"
+
+
 def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
@@ -33,14 +43,19 @@ def create_key(db: Database, org_slug: str, name: str = "") -> tuple[ApiKey, str
     return row, plain
 
 
-def revoke_key(db: Database, org_slug: str, prefix: str) -> int:
-    """Revoke the org's active keys whose visible prefix is ``prefix``; returns how many."""
+def revoke_key(db: Database, org_slug: str, prefix: str, cache=None) -> int:
+    """Revoke the org's active keys whose visible prefix is ``prefix``; returns how many.
+
+    ``cache``: the app's shared cache, to forget the revoked keys there at once.
+    """
     with db.unscoped_session() as session:
         org = _org(session, org_slug)
         rows = session.scalars(select(ApiKey).where(
             ApiKey.org_id == org.id, ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None))).all()
         for row in rows:
             row.revoked_at = utcnow()
+            if cache is not None:
+                cache.delete(key_cache_key(row.key_hash))
         return len(rows)
 
 
@@ -93,7 +108,9 @@ def main(argv: list[str] | None = None) -> int:
             row, plain = create_key(db, args.org, args.name)
             print(f"created key {row.prefix}… for org {args.org}; it is shown only once:\n{plain}")
         elif args.command == "revoke":
-            count = revoke_key(db, args.org, args.prefix)
+            from server.cache import make_cache
+
+            count = revoke_key(db, args.org, args.prefix, cache=make_cache(load_settings()))
             if not count:
                 print(f"no active key with prefix {args.prefix!r} in org {args.org}", file=sys.stderr)
                 return 1

@@ -29,6 +29,7 @@ from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
+from datasources.analytics.runner import run_analytics
 from datasources.db import Database
 from datasources.models import (
     DashboardTemplate,
@@ -1048,6 +1049,10 @@ def seed_demo(
                 counts[table] += rows
         bar.close()
         counts["dashboards"] = _create_demo_dashboards(session)
+        org_ids = list(session.scalars(select(Org.id).where(Org.slug.in_(DEMO_SLUGS))))
+    # Forecasts, anomalies, trends and recommendations, so the demo shows them at once.
+    for org_id in org_ids:
+        run_analytics(db, org_id, now=now)
     return counts
 
 

@@ -21,6 +21,7 @@ from datasources.models import JobRun, Org
 from scheduler.context import JobContext
 from scheduler.jobs import JOBS, job
 from scheduler.runner import SingleInstanceLock, run_job
+from scheduler.service import JOB_DEFAULTS, add_jobs
 from server.settings import ConfigurationError, load_settings
 
 log = logging.getLogger("scheduler")
@@ -44,13 +45,8 @@ def serve(ctx: JobContext) -> int:
         print("another scheduler is already running against this database; not starting",
               file=sys.stderr)
         return 3
-    scheduler = BlockingScheduler(timezone="UTC", job_defaults={"coalesce": True,
-                                                                "max_instances": 1,
-                                                                "misfire_grace_time": 3600})
-    for definition in JOBS:
-        trigger = dict(definition.trigger)
-        scheduler.add_job(run_job, trigger.pop("trigger"), id=definition.name,
-                          name=definition.description, args=[ctx, definition], **trigger)
+    scheduler = BlockingScheduler(timezone="UTC", job_defaults=JOB_DEFAULTS)
+    add_jobs(scheduler, ctx)
     log.info("scheduler started with %d jobs", len(JOBS))
     try:
         scheduler.start()

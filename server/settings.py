@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", validation_alias=_env("HOST"))
     port: int = Field(8050, validation_alias=_env("PORT"))
     debug: bool = Field(False, validation_alias=AliasChoices("PULSE_DEBUG"))
+    scheduler: Literal["embedded", "off"] = Field(
+        "embedded", validation_alias=AliasChoices("PULSE_SCHEDULER"),
+        description="`python app.py` runs the job scheduler in-process when embedded; "
+        "gunicorn workers never do (run `python -m scheduler` once beside them).",
+    )
 
     @field_validator("database_url", "admin_database_url")
     @classmethod

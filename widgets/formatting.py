@@ -65,3 +65,36 @@ def plotly_tickformat(fmt: str) -> str:
 def currency_symbol(currency: str, locale: str = "en_US") -> str:
     """The display symbol of an ISO currency code ($, €, £, or the code itself)."""
     return get_currency_symbol(currency, locale=locale)
+
+
+# --- Helpers for the chart widgets (bar, pie, gauge, heatmap, map) ---------------------
+
+NO_DATA = "No data for this period."
+
+
+def plotly_number_parts(fmt: str, currency: str = "USD", *, max_abs: float | None = None
+                        ) -> tuple[str, str, str]:
+    """``(prefix, d3 format, suffix)`` for Plotly axes, colour bars and gauges.
+
+    Large currency and number values get SI abbreviations (``$1.2M``); values below
+    1,000 keep two decimals at most, because d3's ``s`` format would turn $0.61 into
+    "610m".
+
+    Args:
+        fmt: ``currency``, ``percent`` (a fraction), ``ratio`` or ``number``.
+        currency: ISO code, for the currency symbol.
+        max_abs: the largest absolute value shown, to pick the abbreviation.
+    """
+    if fmt == "percent":
+        return "", ".1%", ""
+    if fmt == "ratio":
+        return "", ".2~f", "×"
+    prefix = currency_symbol(currency) if fmt == "currency" else ""
+    if max_abs is not None and max_abs < 1000:
+        return prefix, ",.2~f", ""
+    return prefix, ",.3~s", ""
+
+
+def short_label(text: str, limit: int = 28) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis (axis ticks, legends)."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

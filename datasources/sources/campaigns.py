@@ -176,7 +176,13 @@ def _summary(session: Session, org: OrgContext, params: CampaignParams, filters:
              metric: Metric) -> dict:
     window = resolve_window(org, params, filters)
     previous = window.previous()
-    totals = period_totals(session, {"current": window, "previous": previous}, filters)
+    # One grouped query over both windows: the sparkline's days and both totals.
+    by_day = daily_sums(session, DateWindow(previous.start, window.end), filters)
+    totals = {
+        name: {column: sum(sums[column] for (day, _), sums in by_day.items()
+                           if w.start <= day <= w.end) for column in BASE_COLUMNS}
+        for name, w in (("current", window), ("previous", previous))
+    }
     budgets = prorated_budgets(session, DateWindow(previous.start, window.end), filters) \
         if metric.denominator == "budget" else {}
 
@@ -186,7 +192,6 @@ def _summary(session: Session, org: OrgContext, params: CampaignParams, filters:
     current_value = metric_value(metric, totals["current"], window_budget(window))
     previous_value = metric_value(metric, totals["previous"], window_budget(previous))
     change = change_percent(current_value, previous_value)
-    by_day = daily_sums(session, window, filters)
     series = []
     for day in window.dates():
         sums = by_day.get((day, None), dict.fromkeys(BASE_COLUMNS, 0))

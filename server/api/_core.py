@@ -14,7 +14,7 @@ from flask import Blueprint, g, jsonify, request
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
-from datasources.apikeys import org_for_key
+from datasources.apikeys import KEY_CACHE_SECONDS, hash_key, key_cache_key, org_for_key
 from server.services import services
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -40,13 +40,23 @@ def error_response(status: int, error: str, details: list[str] | None = None):
 def _principal() -> Principal | None:
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
-        org_id = org_for_key(services().db, header[7:].strip())
-        if org_id is None:
-            raise ApiError(401, "invalid or revoked API key")
-        return Principal(org_id, None, "api")
+        return Principal(_org_of_key(header[7:].strip()), None, "api")
     if current_user.is_authenticated:
         return Principal(current_user.org_id, current_user.user_id, current_user.role)
     return None
+
+
+def _org_of_key(key: str) -> int:
+    """The key's org, remembered briefly in the shared cache (revoking deletes it there)."""
+    svc = services()
+    cache_key = key_cache_key(hash_key(key))
+    org_id = svc.cache.get(cache_key)
+    if org_id is None:
+        org_id = org_for_key(svc.db, key)
+        if org_id is None:
+            raise ApiError(401, "invalid or revoked API key")
+        svc.cache.set(cache_key, org_id, timeout=KEY_CACHE_SECONDS)
+    return org_id
 
 
 def require_role(*roles: str) -> None:

@@ -32,7 +32,7 @@ class PulseServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, **env, "PULSE_PORT": str(self.port), "PULSE_HOST": "127.0.0.1",
-               "PULSE_SECRET_KEY": "browser-test-secret"}
+               "PULSE_SECRET_KEY": "browser-test-secret", "PULSE_SCHEDULER": "off"}
         if gunicorn:
             command = [sys.executable, "-m", "gunicorn", "-w", "2", "--threads", "4",
                        "-b", f"127.0.0.1:{self.port}", "app:server"]

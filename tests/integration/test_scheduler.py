@@ -75,3 +75,19 @@ def test_cli_names_unknown_jobs_and_orgs(demo_db, monkeypatch, capsys):
     assert "unknown job 'nightly_magic'" in capsys.readouterr().err
     assert scheduler_main(["run", "automation_rules", "--org", "initech"]) == 2
     assert "no org with slug 'initech'" in capsys.readouterr().err
+
+
+def test_embedded_scheduler_starts_once_with_every_job(demo_db):
+    from scheduler.jobs import JOBS
+    from scheduler.service import start_in_background
+
+    settings = make_settings(demo_db["app"], admin_database_url=demo_db["admin"])
+    first = start_in_background(settings)
+    try:
+        assert first is not None and first.running
+        assert {j.id for j in first.get_jobs()} == {j.name for j in JOBS}
+        # A second web process against the same database runs no scheduler.
+        assert start_in_background(settings) is None
+    finally:
+        first.shutdown(wait=False)
+        first.instance_lock.release()

@@ -1,0 +1,225 @@
+"""Widget-query benchmark: ``python -m bench.queries``.
+
+Times every distinct data-source query that the built-in templates make (each widget's
+``query_params`` over its type's defaults), for the org made by ``python -m
+bench.generate``:
+
+- **cold**: the cache cannot answer (``fresh``), so the query runs in the database and
+  its result is stored;
+- **warm**: the same query answered from the cache.
+
+In-process it goes through :class:`datasources.service.DataService` (Redis when
+``--redis-url`` is given). With ``--http`` it starts gunicorn (2 workers) on the same
+database and cache and times ``GET /api/v1/data/<source>`` with an org API key, the
+way a dashboard or a provisioning script asks; ``fresh=1`` makes the cold requests.
+
+Prints a table and, with ``--json``, writes the figures for BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from datasources.db import Database
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATES = ROOT / "datasources" / "templates"
+
+
+def template_queries() -> list[tuple[str, str, dict[str, Any]]]:
+    """``(label, source, params)`` for each distinct query the built-in templates make."""
+    from widgets import registry as widget_registry
+
+    seen: dict[str, tuple[str, str, dict[str, Any]]] = {}
+    for path in sorted(TEMPLATES.glob("*.json")):
+        template = json.loads(path.read_text())
+        for widget in template["widgets"]:
+            try:
+                defaults = widget_registry.get(widget["type"]).default_params
+            except KeyError:
+                continue  # a widget type this checkout does not have
+            params = {**defaults, **widget.get("query_params", {})}
+            key = json.dumps([widget["data_source"], params], sort_keys=True)
+            seen.setdefault(key, (f"{path.stem}: {widget['title']}", widget["data_source"], params))
+    return list(seen.values())
+
+
+def percentiles(samples_ms: list[float]) -> dict[str, float]:
+    values = np.asarray(samples_ms)
+    return {"p50": float(np.percentile(values, 50)), "p95": float(np.percentile(values, 95)),
+            "max": float(values.max()), "n": len(samples_ms)}
+
+
+def time_calls(call, repeat: int) -> list[float]:
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def org_id_of(admin: Database, slug: str) -> int:
+    from sqlalchemy import select
+
+    from datasources.models import Org
+
+    with admin.unscoped_session() as session:
+        found = session.scalars(select(Org.id).where(Org.slug == slug)).one_or_none()
+    if found is None:
+        raise SystemExit(f"no org {slug!r} in the database; run python -m bench.generate first")
+    return found
+
+
+def in_process(args, queries) -> list[dict[str, Any]]:
+    from datasources.service import DataService
+    from server.cache import make_cache
+    from server.settings import load_settings
+
+    settings = load_settings(database_url=args.database_url, redis_url=args.redis_url,
+                             cache_type="redis" if args.redis_url else "simple")
+    db = Database(args.database_url)
+    admin = Database(args.admin_url or args.database_url)
+    org = org_id_of(admin, args.org)
+    service = DataService(db, make_cache(settings))
+    rows = []
+    for label, source, params in queries:
+        service.query(org, source, params, fresh=True)  # first touch: connections, imports
+        cold = time_calls(lambda: service.query(org, source, params, fresh=True), args.repeat)
+        warm = time_calls(lambda: service.query(org, source, params), args.repeat)
+        rows.append({"widget": label, "source": source, "params": params,
+                     "cold": percentiles(cold), "warm": percentiles(warm)})
+    db.dispose()
+    admin.dispose()
+    return rows
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def over_http(args, queries) -> list[dict[str, Any]]:
+    import requests
+
+    from datasources.apikeys import create_key, revoke_key
+
+    admin = Database(args.admin_url or args.database_url)
+    _, key = create_key(admin, args.org, name="benchmark")
+    port = free_port()
+    env = {**os.environ, "PULSE_DATABASE_URL": args.database_url, "PULSE_SCHEDULER": "off",
+           "PULSE_SECRET_KEY": "bench", "PULSE_CACHE_TYPE": "redis" if args.redis_url else "simple"}
+    if args.redis_url:
+        env["PULSE_REDIS_URL"] = args.redis_url
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", "2", "--threads", "4", "-b", f"127.0.0.1:{port}",
+         "app:server"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    http = requests.Session()
+    http.headers["Authorization"] = f"Bearer {key}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if http.get(f"{base}/healthz", timeout=2).ok:
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit("gunicorn did not start")
+            time.sleep(0.3)
+        rows = []
+        for label, source, params in queries:
+            url = f"{base}/api/v1/data/{source}"
+
+            def get(fresh: bool) -> None:
+                query = {k: v for k, v in params.items() if v is not None}
+                response = http.get(url, params={**query, **({"fresh": "1"} if fresh else {})},
+                                    timeout=30)
+                response.raise_for_status()
+
+            for _ in range(4):  # both workers: imports, pools, first compiled statements
+                get(True)
+            cold = time_calls(lambda: get(True), args.repeat)
+            warm = time_calls(lambda: get(False), args.repeat)
+            rows.append({"widget": label, "source": source, "params": params,
+                         "cold": percentiles(cold), "warm": percentiles(warm)})
+        return rows
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        revoke_key(admin, args.org, key[:12])
+        admin.dispose()
+
+
+def rows_in_org(args) -> int:
+    from sqlalchemy import func, select
+
+    from datasources.models import MetricFactHourly
+
+    admin = Database(args.admin_url or args.database_url)
+    org = org_id_of(admin, args.org)
+    with admin.unscoped_session() as session:
+        count = session.scalar(select(func.count()).select_from(MetricFactHourly)
+                               .where(MetricFactHourly.org_id == org))
+    admin.dispose()
+    return int(count)
+
+
+def print_table(title: str, rows: list[dict[str, Any]]) -> None:
+    print(f"\n{title}")
+    print(f"{'widget query':<58} {'cold p50':>9} {'cold p95':>9} {'warm p50':>9} {'warm p95':>9}")
+    for row in rows:
+        print(f"{row['widget'][:58]:<58} {row['cold']['p50']:>8.1f}ms {row['cold']['p95']:>8.1f}ms "
+              f"{row['warm']['p50']:>8.2f}ms {row['warm']['p95']:>8.2f}ms")
+    cold95 = max(r["cold"]["p95"] for r in rows)
+    warm95 = max(r["warm"]["p95"] for r in rows)
+    median = statistics.median(r["cold"]["p50"] for r in rows)
+    print(f"{'worst p95 / median p50 over widgets':<58} {median:>8.1f}ms {cold95:>8.1f}ms "
+          f"{'':>9} {warm95:>8.2f}ms")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.queries", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", required=True,
+                        help="the app's URL (on PostgreSQL the RLS-bound app role)")
+    parser.add_argument("--admin-url", help="the schema owner's URL (API keys, row counts)")
+    parser.add_argument("--redis-url", help="use Redis for the cache (else an in-process cache)")
+    parser.add_argument("--org", default="bench")
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--http", action="store_true", help="also time the HTTP API under gunicorn")
+    parser.add_argument("--json", type=Path, help="write the figures here")
+    args = parser.parse_args(argv)
+
+    queries = template_queries()
+    rows = rows_in_org(args)
+    print(f"{len(queries)} distinct widget queries from the templates; org {args.org!r} has "
+          f"{rows:,} hourly fact rows; {args.repeat} runs each")
+    report: dict[str, Any] = {"hourly_rows": rows, "database": args.database_url.split("@")[-1],
+                              "cache": "redis" if args.redis_url else "simple"}
+    report["in_process"] = in_process(args, queries)
+    print_table("in process (DataService)", report["in_process"])
+    if args.http:
+        report["http"] = over_http(args, queries)
+        print_table("HTTP API under gunicorn (2 workers)", report["http"])
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
