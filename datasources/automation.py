@@ -22,9 +22,16 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
@@ -110,7 +117,7 @@ class NotifyAction(_Action):
     recipients: list[str] = Field(default_factory=list)
 
 
-Action = Annotated[Union[PauseAction, BudgetAdjustAction, NotifyAction], Field(discriminator="type")]
+Action = Annotated[PauseAction | BudgetAdjustAction | NotifyAction, Field(discriminator="type")]
 
 
 class Scope(BaseModel):
@@ -395,7 +402,7 @@ def _run_rule(session: Session, org: OrgContext, rule: AutomationRule, parsed: P
         details = _condition_details(parsed, result, sums_for(conditions[0])[0])
         try:
             outcome = _apply(session, campaign, parsed)
-        except Exception as exc:  # one campaign's failure must not stop the others
+        except Exception as exc:  # noqa: BLE001 - one campaign must not stop the others
             log.warning("automation rule %s on campaign %s failed: %s", rule.id, campaign.id, exc)
             outcome = _Outcome("failed", {}, _describe_error(exc))
         details.update(outcome.details)

@@ -27,7 +27,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -186,7 +186,7 @@ def _kind(raw: Any) -> str:
 
 
 ConditionTree = Annotated[
-    Union[Annotated[Condition, Tag("single")], Annotated[CompoundCondition, Tag("compound")]],
+    Annotated[Condition, Tag("single")] | Annotated[CompoundCondition, Tag("compound")],
     Discriminator(_kind),
 ]
 CompoundCondition.model_rebuild()

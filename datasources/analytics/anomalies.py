@@ -14,9 +14,10 @@ For each day, the trailing four weeks (28 days, not including the day) give
 
 ``score = (observed - expected) / scale``; |score| sets the severity. Metrics driven by
 conversions (conversions, revenue, ROAS) are only judged while the trailing median is
-at least :data:`MIN_DAILY_CONVERSIONS` a day: below that a day with one sale is noise. Only the first
-day of a run of anomalous days in one direction is reported (a lasting level shift,
-such as a campaign launch lifting its platform, is one event, not one per day). Days
+at least :data:`MIN_DAILY_CONVERSIONS` a day: below that a day with one sale is noise.
+Only the first day of a run of anomalous days in one direction is reported (a lasting
+level shift, such as a campaign launch lifting its platform, is one event, not one per
+day). Days
 before an entity's first delivery have no value. Detection runs per campaign and per
 platform; results are upserted on (entity, metric, day) so re-runs never duplicate a
 row and never touch a status a user set.

@@ -239,7 +239,8 @@ def forecast_metric(session: Session, org: OrgContext, metric: str, horizon_days
     first = int(np.argmax(sums["rows"] > 0))
     values = metric_values(sums, definition)[first:]
     days = day_range(start, as_of)[first:]
-    history = [{"date": d.isoformat(), "value": _number(v)} for d, v in zip(days, values, strict=True)]
+    history = [{"date": d.isoformat(), "value": _number(v)}
+               for d, v in zip(days, values, strict=True)]
     try:
         result = forecast_series(values, horizon_days, method)
     except InsufficientData as exc:

@@ -279,10 +279,9 @@ def apply_recommendation(session: Session, rec_id: int, user_id: int | None) -> 
                                        CampaignChange(daily_budget=target_budget + amount),
                                        user_id=user_id))
     elif action == "increase_budget":
-        current = _daily_budget(session, payload["campaign_id"])
+        raised = _daily_budget(session, payload["campaign_id"]) + float(payload["amount"])
         changes.append(update_campaign(session, payload["campaign_id"],
-                                       CampaignChange(daily_budget=current + float(payload["amount"])),
-                                       user_id=user_id))
+                                       CampaignChange(daily_budget=raised), user_id=user_id))
     else:
         raise RecommendationNotPending(f"recommendation {rec_id} has no action to apply")
     _decide(session, rec, "applied", user_id, {"changes": changes})

@@ -1,7 +1,9 @@
 """Trend analysis: is a metric rising, falling, flat or erratic over the last weeks?
 
-The slope of a least-squares line over the window, normalised to percent of the
-window's mean per day, classifies a series as ``increasing`` or ``decreasing`` beyond
+The slope of a least-squares line over the window (fitted together with day-of-week
+effects once the window has two weeks, so a window that ends on a quiet weekend does
+not read as a decline), normalised to percent of the window's mean per day,
+classifies a series as ``increasing`` or ``decreasing`` beyond
 ±:data:`STABLE_PCT_PER_DAY`, else ``stable``; a series whose residuals (after the line
 and the weekday pattern are removed) vary by more than :data:`VOLATILE_CV` of its mean
 is ``volatile`` whatever its slope. Computed for the org total and each platform.
@@ -43,16 +45,15 @@ def classify_trend(values: np.ndarray) -> dict | None:
     if mean <= 0:
         return None
     try:
-        line = linear_forecast(y, 1)
+        fit = seasonal_forecast(y, 1)
     except InsufficientData:
-        return None
-    try:
-        fitted = seasonal_forecast(y, 1)["fitted"]
-    except InsufficientData:
-        fitted = line["fitted"]
-    residuals = (y - fitted)[valid]
+        try:
+            fit = linear_forecast(y, 1)
+        except InsufficientData:
+            return None
+    residuals = (y - fit["fitted"])[valid]
     cv = float(np.std(residuals) / mean)
-    slope_pct = line["slope"] / mean * 100.0
+    slope_pct = fit["slope"] / mean * 100.0
     if cv > VOLATILE_CV:
         kind = "volatile"
     elif slope_pct > STABLE_PCT_PER_DAY:
@@ -75,8 +76,8 @@ def compute_trends(session: Session, org_id: int, as_of: dt.date,
     total = load_daily(session, start, as_of).get(None)
     if total is not None:
         entities.append(("org", None, total))
-    entities += [("platform", code, series)
-                 for code, series in sorted(load_daily(session, start, as_of, by="platform").items())]
+    by_platform = load_daily(session, start, as_of, by="platform")
+    entities += [("platform", code, series) for code, series in sorted(by_platform.items())]
     session.execute(delete(TrendAnalysis).where(TrendAnalysis.window_days == window_days))
     rows = []
     for entity_type, entity_id, series in entities:
