@@ -39,7 +39,9 @@ def run_for_org(ctx: JobContext, job: JobDefinition, org_id: int, trigger: str =
         session.add(run)
     try:
         summary: dict[str, Any] = resolve(job.func)(ctx, org_id) or {}
-        status, error = ("skipped" if "skipped" in summary else "success"), None
+        # A task that did nothing says why with a "skipped" reason (counts are not reasons).
+        status = "skipped" if isinstance(summary.get("skipped"), str) else "success"
+        error = None
     except Exception as exc:  # noqa: BLE001 - a failed run is logged, the next org still runs
         log.exception("job %s failed for org %s", job.name, org_id)
         summary, status = {}, "failed"

@@ -91,3 +91,27 @@ def test_embedded_scheduler_starts_once_with_every_job(demo_db):
     finally:
         first.shutdown(wait=False)
         first.instance_lock.release()
+
+
+def test_the_real_jobs_run_and_log_their_summaries(tmp_path, seed_now):
+    """analytics and automation_rules as the scheduler runs them, on a demo of their own."""
+    from scheduler.jobs import job
+    from tests.conftest import seed_small_demo, sqlite_url
+
+    url = sqlite_url(tmp_path)
+    seed_small_demo(url, seed_now)
+    ctx = JobContext.from_settings(make_settings(url))
+    try:
+        acme = org_id(ctx.admin_db, "acme")
+        analytics_runs = run_job(ctx, job("analytics"), org_id=acme, trigger="manual")
+        rule_runs = run_job(ctx, job("automation_rules"), org_id=acme, trigger="manual")
+        [analytics_run], [rule_run] = analytics_runs, rule_runs
+        assert analytics_run.status == "success" and analytics_run.summary["forecasts"] > 0
+        assert rule_run.status == "success"
+        assert rule_run.summary["rules"] > 0 and rule_run.summary["failed"] == 0
+        assert [r.status for r in runs_of(ctx, acme, "automation_rules")] == ["success"]
+        # Nothing queued by an ingest: the after-ingest job says so and does nothing.
+        [queued] = run_job(ctx, job("analytics_after_ingest"), org_id=acme)
+        assert queued.status == "skipped" and queued.summary == {"skipped": "nothing queued"}
+    finally:
+        ctx.dispose()
