@@ -22,9 +22,9 @@ from widgets.base import RenderContext, WidgetBase
 from widgets.formatting import (
     NO_DATA,
     NO_VALUE,
+    distinct_short_labels,
     format_value,
     plotly_number_parts,
-    short_label,
 )
 from widgets.registry import register
 
@@ -68,14 +68,17 @@ def bar_frame(data: dict) -> pd.DataFrame:
     country) and ``value`` (NaN for no value).
 
     Breakdown items keep the source's ranking; names that occur twice (two campaigns
-    called alike) get their key appended so their bars do not merge.
+    called alike) get their key appended so their bars do not merge, and shortened
+    labels stay distinct.
     """
     rows: list[dict[str, Any]] = []
     if "items" in data:
         names = [str(item.get("name") or item.get("key")) for item in data["items"]]
-        for item, name in zip(data["items"], names, strict=True):
-            category = f"{name} ({item.get('key')})" if names.count(name) > 1 else name
-            rows.append({"category": category, "label": short_label(category, MAX_LABEL_CHARS),
+        categories = [f"{name} ({item.get('key')})" if names.count(name) > 1 else name
+                      for item, name in zip(data["items"], names, strict=True)]
+        labels = distinct_short_labels(categories, MAX_LABEL_CHARS)
+        for item, category, label in zip(data["items"], categories, labels, strict=True):
+            rows.append({"category": category, "label": label,
                          "series": data.get("label", "Value"), "key": item.get("key"),
                          "value": item.get("value")})
     else:
@@ -120,7 +123,9 @@ def make_figure(df: pd.DataFrame, *, orientation: str = "vertical", fmt: str = "
         template: Plotly template name.
     """
     horizontal = orientation == "horizontal"
-    series_names = list(dict.fromkeys(df["series"]))
+    # Largest series first: at the bottom of a stack, and first in the hover.
+    series_names = list(df.groupby("series", sort=False)["value"].sum()
+                        .sort_values(ascending=False, kind="stable").index)
     several = len(series_names) > 1
     figure = go.Figure()
     for index, name in enumerate(series_names):

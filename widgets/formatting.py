@@ -98,3 +98,24 @@ def plotly_number_parts(fmt: str, currency: str = "USD", *, max_abs: float | Non
 def short_label(text: str, limit: int = 28) -> str:
     """``text`` cut to ``limit`` characters with an ellipsis (axis ticks, legends)."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def distinct_short_labels(names: list[str], limit: int = 28) -> list[str]:
+    """Names shortened to ``limit`` characters that stay distinct from each other.
+
+    Names are cut at the end ("Google – Display Remark…"); where two would then read
+    alike, both keep their end instead ("Meta – Video V…ory – Wave 2"), since names of
+    sibling campaigns usually differ there; any remaining tie gets " #2", " #3"...
+    """
+    cut = [short_label(name, limit) for name in names]
+    head = (limit - 1) * 3 // 5
+    tail = limit - 1 - head
+    labels = [f"{name[:head].rstrip()}…{name[-tail:].lstrip()}"
+              if cut.count(short) > 1 and len(name) > limit else short
+              for name, short in zip(names, cut, strict=True)]
+    seen: dict[str, int] = {}
+    for index, label in enumerate(labels):
+        seen[label] = seen.get(label, 0) + 1
+        if seen[label] > 1:
+            labels[index] = f"{label} #{seen[label]}"
+    return labels

@@ -103,10 +103,14 @@ def gauge_frame(data: dict) -> pd.DataFrame:
     return frame.apply(pd.to_numeric, errors="coerce")
 
 
+NICE_STEPS = (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10)
+
+
 def nice_ceiling(value: float) -> float:
-    """The smallest 1, 2, 2.5 or 5 × 10^k at or above ``value`` (> 0)."""
+    """The smallest round number (1, 1.2, 1.5, 2 ... 8 × 10^k) at or above ``value`` > 0,
+    so a dial ends at 150% or 6×, not at 121% or 10×."""
     magnitude = 10 ** math.floor(math.log10(value))
-    return next(step * magnitude for step in (1, 2, 2.5, 5, 10) if step * magnitude >= value)
+    return next(round(step * magnitude, 12) for step in NICE_STEPS if step * magnitude >= value)
 
 
 def scale_max(value: float | None, *, minimum: float, target: float | None,
@@ -162,6 +166,8 @@ def make_figure(df: pd.DataFrame, *, minimum: float = 0.0, maximum: float | None
     top = maximum if maximum is not None else scale_max(value, minimum=minimum, target=target,
                                                         thresholds=thresholds)
     prefix, tick_format, suffix = plotly_number_parts(fmt, currency, max_abs=abs(top))
+    if fmt == "percent":
+        tick_format = ".0%"  # a dial's ticks are landmarks: 50%, not 50.0%
     number_format = {"percent": ".1%", "ratio": ".2f"}.get(
         fmt, ",.0f" if value is not None and abs(value) >= 1000 else ",.2~f")
     bounds = [t.value for t in thresholds] + [top]
@@ -203,7 +209,8 @@ def make_figure(df: pd.DataFrame, *, minimum: float = 0.0, maximum: float | None
         figure.add_annotation(text=f"Target {format_value(target, fmt, currency)}", x=0.5, y=0,
                               xref="paper", yref="paper", yanchor="bottom", showarrow=False,
                               font=dict(size=12, color=text))
-    figure.update_layout(template=template, margin=dict(l=28, r=28, t=24, b=8))
+    # Side margins hold the end ticks (0%, 150%), which sit outside the arc.
+    figure.update_layout(template=template, margin=dict(l=48, r=48, t=24, b=8))
     return figure
 
 

@@ -2,7 +2,7 @@
 country.
 
 The world shapes are served by the app itself (``assets/topojson/world_110m.json``,
-see its README): the graph's ``topojsonURL`` points there, never at Plotly's CDN, so
+see the README there): the graph's ``topojsonURL`` points there, never at Plotly's CDN, so
 maps draw on an offline kiosk and in PDF reports. Countries are matched by ISO 3166
 alpha-3 code; the data may give alpha-2 or alpha-3 codes.
 
@@ -14,6 +14,7 @@ for a drill-down callback to filter on.
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 from typing import Literal
 
 import pandas as pd
@@ -30,10 +31,21 @@ from widgets.registry import register
 # Where the app serves assets/topojson/ (Dash's assets route); plotly.js fetches
 # "<topojsonURL>world_110m.json" for a world map at resolution 110.
 TOPOJSON_URL = "/assets/topojson/"
-TOPOJSON_FILE = "world_110m.json"
+TOPOJSON_DIR = Path(__file__).resolve().parent.parent / "assets" / "topojson"
+# The part of the world a map shows: (longitude range, latitude range) on the world
+# shapes. Ranges rather than Plotly's continent scopes, which would each need their own
+# shapes file and frame the continent less tightly. "world" leaves out Antarctica (no
+# ad market), which would take a fifth of the widget.
+REGIONS: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
+    "world": ((-180, 180), (-58, 84)),
+    "europe": ((-25, 45), (34, 71)),
+    "north america": ((-170, -50), (8, 75)),
+    "south america": ((-92, -32), (-56, 14)),
+    "asia": ((25, 150), (-11, 60)),
+    "africa": ((-20, 55), (-36, 38)),
+}
+Region = Literal["world", "europe", "north america", "south america", "asia", "africa"]
 GRAPH_CONFIG = {"displayModeBar": False, "responsive": True, "topojsonURL": TOPOJSON_URL}
-# Latitudes shown: Antarctica (no ad market) would take a fifth of the widget.
-LATITUDES = [-58, 84]
 
 # ISO 3166-1 alpha-2 -> alpha-3 for all 249 officially assigned codes (from the CLDR
 # territory aliases shipped with Babel, current codes only).
@@ -88,8 +100,7 @@ class MapConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     format: Literal["currency", "percent", "number", "ratio"] | None = None
-    # "world" shows the whole map; "data" zooms to the countries with values.
-    zoom: Literal["world", "data"] = "world"
+    region: Region = "world"
     show_scale: bool = True
     # Reverse the colours for metrics where low is good (CPA, CPC).
     reverse_scale: bool = False
@@ -109,6 +120,12 @@ class MapChartSpec(WidgetBase):
             raise ValueError(f"query_params: a map shows a 'breakdown' grouped by 'country', "
                              f"not view {view!r} grouped by {group_by!r}")
         return self
+
+
+def local_topojson_uri() -> str:
+    """The shapes folder as a ``file://`` URL, for kaleido exports (PDF reports):
+    ``plotly.io.defaults.topojson = local_topojson_uri()`` keeps them off the CDN."""
+    return TOPOJSON_DIR.as_uri() + "/"
 
 
 def to_iso3(code: object) -> str | None:
@@ -145,7 +162,7 @@ def country_frame(data: dict) -> pd.DataFrame:
 
 
 def make_figure(df: pd.DataFrame, *, fmt: str = "number", currency: str = "USD",
-                zoom: str = "world", show_scale: bool = True, reverse_scale: bool = False,
+                region: str = "world", show_scale: bool = True, reverse_scale: bool = False,
                 template: str = theme.LIGHT) -> go.Figure:
     """A world choropleth of ``value`` by country.
 
@@ -156,7 +173,8 @@ def make_figure(df: pd.DataFrame, *, fmt: str = "number", currency: str = "USD",
         df: columns ``iso3``, ``iso2``, ``name``, ``value`` (see :func:`country_frame`).
         fmt: value format for the hover and the colour bar.
         currency: ISO code of the org's currency.
-        zoom: ``world`` or ``data`` (fit the countries that have values).
+        region: ``world`` or a continent (``europe``, ``north america``...), see
+            :data:`REGIONS`.
         show_scale: draw the colour bar.
         reverse_scale: darkest for the lowest value.
         template: Plotly template name.
@@ -165,6 +183,7 @@ def make_figure(df: pd.DataFrame, *, fmt: str = "number", currency: str = "USD",
     max_abs = float(shown["value"].abs().max()) if not shown.empty else None
     prefix, tick_format, suffix = plotly_number_parts(fmt, currency, max_abs=max_abs)
     dark = template == theme.DARK
+    longitudes, latitudes = REGIONS[region]
     figure = go.Figure(go.Choropleth(
         locations=shown["iso3"], z=shown["value"], locationmode="ISO-3",
         colorscale=theme.sequential_scale(template), reversescale=reverse_scale,
@@ -183,8 +202,7 @@ def make_figure(df: pd.DataFrame, *, fmt: str = "number", currency: str = "USD",
         showland=True, landcolor="#1f2937" if dark else "#f3f4f6",
         showcountries=True, countrycolor="#374151" if dark else "#d1d5db", countrywidth=0.5,
         bgcolor="rgba(0,0,0,0)",
-        lataxis_range=LATITUDES if zoom == "world" else None,
-        fitbounds="locations" if zoom == "data" and not shown.empty else False,
+        lonaxis_range=list(longitudes), lataxis_range=list(latitudes),
     )
     figure.update_layout(template=template, hovermode="closest",
                          margin=dict(l=0, r=0, t=0, b=0))
@@ -202,7 +220,7 @@ def build(spec: MapChartSpec, data: dict, ctx: RenderContext) -> dcc.Graph | htm
         frame,
         fmt=spec.config.format or data.get("format", "number"),
         currency=data.get("currency", ctx.currency),
-        zoom=spec.config.zoom,
+        region=spec.config.region,
         show_scale=spec.config.show_scale,
         reverse_scale=spec.config.reverse_scale,
         template=theme.template_name(ctx.theme),

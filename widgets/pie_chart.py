@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from datasources.metrics import METRIC_ALIASES, METRICS
 from widgets import theme
 from widgets.base import RenderContext, WidgetBase
-from widgets.formatting import NO_DATA, format_value, short_label
+from widgets.formatting import NO_DATA, distinct_short_labels, format_value
 from widgets.registry import register
 
 OTHER = "Other"
@@ -83,19 +83,6 @@ def fold_small_slices(df: pd.DataFrame, max_slices: int) -> pd.DataFrame:
     return pd.concat([kept, other], ignore_index=True)
 
 
-def unique_labels(names: list[str], limit: int = MAX_LEGEND_CHARS) -> list[str]:
-    """Shortened names that stay distinct: Plotly merges pie slices with equal labels."""
-    labels: list[str] = []
-    for name in names:
-        label = short_label(name, limit)
-        number = 2
-        while label in labels:
-            label = f"{short_label(name, limit - 4)} #{number}"
-            number += 1
-        labels.append(label)
-    return labels
-
-
 def make_figure(df: pd.DataFrame, *, hole: float = 0.55, max_slices: int = 6,
                 fmt: str = "number", currency: str = "USD", show_total: bool = True,
                 template: str = theme.LIGHT) -> go.Figure:
@@ -115,13 +102,14 @@ def make_figure(df: pd.DataFrame, *, hole: float = 0.55, max_slices: int = 6,
     colors = [theme.OTHER_COLOR if key == OTHER else theme.series_color(str(key), index)
               for index, key in enumerate(slices["key"])]
     figure = go.Figure(go.Pie(
-        labels=unique_labels(slices["name"].tolist()),
+        # Distinct even when shortened: Plotly merges slices with equal labels.
+        labels=distinct_short_labels(slices["name"].tolist(), MAX_LEGEND_CHARS),
         values=slices["value"],
         hole=hole,
         sort=False,  # already largest first, with "Other" last
         direction="clockwise",
         marker=dict(colors=colors, line=dict(color=theme.background_color(template), width=2)),
-        textinfo="percent",
+        texttemplate="%{percent:.1%}",
         textposition="inside",
         insidetextorientation="horizontal",
         customdata=list(zip(slices["name"], [format_value(v, fmt, currency)
