@@ -72,13 +72,15 @@ import argparse
 import codecs
 import csv
 import datetime as dt
+import gc
 import io
 import json
 import re
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import itemgetter
@@ -97,9 +99,10 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
-from sqlalchemy import case, delete, func, insert, or_, select, text
+from sqlalchemy import case, column, delete, func, insert, or_, select, table, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import TableClause
 
 from datasources import audit
 from datasources.db import Database
@@ -123,6 +126,8 @@ MAX_REPORTED_ERRORS = 1000
 WRITE_CHUNK_ROWS = 5000
 ROLLUP_DAYS_PER_STATEMENT = 400
 METRICS = ("impressions", "clicks", "conversions", "spend", "revenue")
+FACT_COLUMNS = ("org_id", "campaign_id", "hour_utc", "country", "local_date", *METRICS)
+STAGING_TABLE = "pulse_ingest_staging"
 COUNTS = frozenset({"impressions", "clicks", "conversions"})
 EARLIEST_DAY = dt.date(2000, 1, 1)
 BLANKS = frozenset({"", "--", "-", "—", "n/a"})
@@ -787,6 +792,7 @@ def validate_rows(table: Table, org: OrgInfo, *, default_country: str | None = N
             return [], [RowError(None, "country", f"unknown default country {default_country!r}")]
     context = {"currency": org.currency, "default_country": country}
     exports = table.format.exports
+    validate = FactRow.__pydantic_validator__.validate_python
     clock = _Clock(org.timezone, (now or utcnow()).replace(tzinfo=None))
     meta_ranges = table.format.name == "meta_ads" and "reporting_ends" in table.columns \
         and _normal(table.columns.get("date", "")) == "reporting starts"
@@ -794,8 +800,8 @@ def validate_rows(table: Table, org: OrgInfo, *, default_country: str | None = N
     rows: list[ParsedRow] = []
     for line, record in table.records:
         try:
-            fact = FactRow.model_validate(_clean_export_metrics(record) if exports else record,
-                                          context=context)
+            fact = validate(_clean_export_metrics(record) if exports else record,
+                            context=context)
         except ValidationError as exc:
             errors.extend(RowError(line, table.label(str(e["loc"][0]) if e["loc"] else "row"),
                                    _reason(e))
@@ -952,6 +958,8 @@ def find_duplicates(rows: list[ParsedRow], pending: dict[int, tuple],
     errors = []
     for row in rows:
         campaign = row.campaign_id if row.campaign_id is not None else pending.get(row.row)
+        if campaign is None:
+            continue  # its campaign is already reported as unknown
         key = (campaign, row.hour_utc, row.country)
         first = seen.setdefault(key, row.row)
         if first != row.row:
@@ -967,29 +975,69 @@ def _dialect_insert(dialect: str):
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
-def _fact_upsert(dialect: str):
-    """INSERT ... ON CONFLICT (campaign, hour, country) DO UPDATE, only when changed."""
+def _fact_upsert(dialect: str, staged: TableClause | None = None):
+    """INSERT ... ON CONFLICT (campaign, hour, country) DO UPDATE, only when changed.
+
+    With ``staged`` the rows come from that (temporary) table, else from parameters.
+    """
     table = MetricFactHourly.__table__
     statement = _dialect_insert(dialect)(table)
+    if staged is not None:
+        statement = statement.from_select(FACT_COLUMNS, select(*staged.c))
     excluded = statement.excluded
-    changed = [table.c[c] != excluded[c] for c in (*METRICS, "local_date")]
+    updated = (*METRICS, "local_date")
     return statement.on_conflict_do_update(
         index_elements=["campaign_id", "hour_utc", "country"],
-        set_={c: excluded[c] for c in (*METRICS, "local_date")},
-        where=or_(*changed),
+        set_={c: excluded[c] for c in updated},
+        where=or_(*(table.c[c].is_distinct_from(excluded[c]) for c in updated)),
     )
 
 
+def _fact_tuples(org_id: int, rows: list[ParsedRow], convert_hour=None, convert_day=None
+                 ) -> Iterable[tuple]:
+    """Rows as tuples in :data:`FACT_COLUMNS` order, times converted (memoised) if asked."""
+    hours: dict[dt.datetime, Any] = {}
+    days: dict[dt.date, Any] = {}
+    for r in rows:
+        hour, day = r.hour_utc, r.local_date
+        if convert_hour is not None:
+            hour = hours.get(hour) or hours.setdefault(hour, convert_hour(hour))
+            day = days.get(day) or days.setdefault(day, convert_day(day))
+        yield (org_id, r.campaign_id, hour, r.country, day, r.impressions, r.clicks,
+               r.conversions, r.spend, r.revenue)
+
+
 def _upsert_facts(session: Session, org_id: int, rows: list[ParsedRow]) -> int:
-    statement = _fact_upsert(session.get_bind().dialect.name)
+    """Upsert the rows; returns how many were inserted or changed.
+
+    PostgreSQL: COPY into a temporary table and one INSERT ... SELECT ... ON CONFLICT.
+    SQLite: the same upsert statement, compiled once and run as a driver executemany
+    in chunks (the per-row parameter handling of SQLAlchemy would double the time).
+    """
+    connection = session.connection()
+    dialect = connection.dialect
+    if dialect.name == "postgresql":
+        connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {STAGING_TABLE} "
+                                   f"(LIKE {MetricFactHourly.__tablename__}) ON COMMIT DROP")
+        cursor = connection.connection.driver_connection.cursor()
+        with cursor.copy(f"COPY {STAGING_TABLE} ({', '.join(FACT_COLUMNS)}) FROM STDIN") as copy:
+            for values in _fact_tuples(org_id, rows):
+                copy.write_row(values)
+        staged = table(STAGING_TABLE, *(column(c) for c in FACT_COLUMNS))
+        written = connection.execute(_fact_upsert("postgresql", staged)
+                                     .execution_options(preserve_rowcount=True)).rowcount
+        connection.exec_driver_sql(f"DROP TABLE {STAGING_TABLE}")
+        return max(written or 0, 0)
+    compiled = _fact_upsert(dialect.name).compile(dialect=dialect, column_keys=list(FACT_COLUMNS))
+    order = [FACT_COLUMNS.index(name) for name in compiled.positiontup]
+    columns = MetricFactHourly.__table__.c
+    convert_hour = columns.hour_utc.type.dialect_impl(dialect).bind_processor(dialect)
+    convert_day = columns.local_date.type.dialect_impl(dialect).bind_processor(dialect)
+    tuples = [tuple(values[i] for i in order)
+              for values in _fact_tuples(org_id, rows, convert_hour, convert_day)]
     written = 0
-    for start in range(0, len(rows), WRITE_CHUNK_ROWS):
-        chunk = [{"org_id": org_id, "campaign_id": r.campaign_id, "hour_utc": r.hour_utc,
-                  "country": r.country, "local_date": r.local_date,
-                  "impressions": r.impressions, "clicks": r.clicks,
-                  "conversions": r.conversions, "spend": r.spend, "revenue": r.revenue}
-                 for r in rows[start:start + WRITE_CHUNK_ROWS]]
-        result = session.execute(statement, chunk)
+    for start in range(0, len(tuples), WRITE_CHUNK_ROWS):
+        result = connection.exec_driver_sql(str(compiled), tuples[start:start + WRITE_CHUNK_ROWS])
         written += max(result.rowcount or 0, 0)
     return written
 
@@ -1084,6 +1132,23 @@ def _record_rejection(db: Database, org_id: int, errors: list[RowError], rows_re
         return batch.id
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a batch is parsed.
+
+    Parsing allocates a few objects per row that all stay alive until the batch is
+    written; the collector would rescan them again and again (half the parse time of a
+    100k-row file). Reference counting still frees everything; no cycles are made here.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def ingest(db: Database, org_id: int, data: bytes | str | list | dict, *,
            fmt: Format = "native", source: Literal["api", "cli"] = "api",
            on_unknown_campaign: UnknownCampaigns = "refuse",
@@ -1117,10 +1182,17 @@ def ingest(db: Database, org_id: int, data: bytes | str | list | dict, *,
     if on_unknown_campaign not in ("create", "refuse"):
         raise ValueError("on_unknown_campaign must be 'create' or 'refuse'")
     org = org_info(db, org_id)
+    meta = {"source": source, "format": fmt, "user_id": user_id, "api_key_id": api_key_id}
+    with _collector_paused():
+        return _ingest(db, org, data, fmt, on_unknown_campaign, default_country, meta, now)
+
+
+def _ingest(db: Database, org: OrgInfo, data: bytes | str | list | dict, fmt: Format,
+            on_unknown_campaign: UnknownCampaigns, default_country: str | None,
+            meta: dict[str, Any], now: dt.datetime | None) -> dict[str, Any]:
     table = (read_json(data, fmt, default_country=default_country)
              if isinstance(data, (list, dict))
              else read_csv(data, fmt, default_country=default_country))
-    meta = {"source": source, "format": fmt, "user_id": user_id, "api_key_id": api_key_id}
     rows_received = len(table.records)
     rows, errors = validate_rows(table, org, default_country=default_country, now=now)
     if not errors and not rows:
@@ -1128,13 +1200,13 @@ def ingest(db: Database, org_id: int, data: bytes | str | list | dict, *,
     planned: dict[tuple, NewCampaign] = {}
     pending: dict[int, tuple] = {}
     if not errors:
-        with db.session(org_id) as session:
+        with db.session(org.id) as session:
             index = CampaignIndex(_known_campaigns(session))
         planned, pending, errors = resolve_campaigns(rows, index, table, on_unknown_campaign)
         errors += find_duplicates(rows, pending, table)
     if errors:
         errors.sort(key=lambda e: (e.row or 0))
-        batch_id = _record_rejection(db, org_id, errors, rows_received, meta)
+        batch_id = _record_rejection(db, org.id, errors, rows_received, meta)
         raise IngestRejected(errors, rows_received, batch_id)
     return _commit(db, org, rows, planned, pending, rows_received, meta)
 

@@ -50,6 +50,20 @@ class Filters(BaseModel):
     date_to: dt.date | None = None
     platforms: list[str] = Field(default_factory=list)
     campaign_ids: list[int] = Field(default_factory=list)
+    # ISO 3166 alpha-3, upper case, as the facts store them (a click on the map).
+    countries: list[str] = Field(default_factory=list)
+
+    @field_validator("countries")
+    @classmethod
+    def _known_countries(cls, value: list[str]) -> list[str]:
+        from datasources.ingest import COUNTRIES
+
+        known = set(COUNTRIES.values())
+        unknown = [c for c in value if c not in known]
+        if unknown:
+            raise ValueError(f"unknown country code(s) {unknown}; expected ISO 3166 alpha-3 "
+                             f"codes in upper case such as 'USA' or 'DEU'")
+        return sorted(set(value))
 
     @field_validator("platforms")
     @classmethod
@@ -153,9 +167,15 @@ def all_sources() -> list[DataSource]:
     return [_REGISTRY[name] for name in sorted(_REGISTRY)]
 
 
+_LOADED = False
+
+
 def load_builtin_sources() -> None:
     """Import every module of ``datasources.sources`` so their ``@register`` calls run
     (idempotent: Python imports each module once)."""
+    global _LOADED
+    if _LOADED:
+        return
     import importlib
     import pkgutil
 
@@ -163,6 +183,7 @@ def load_builtin_sources() -> None:
 
     for module in pkgutil.iter_modules(package.__path__):
         importlib.import_module(f"{package.__name__}.{module.name}")
+    _LOADED = True
 
 
 def parse_filters(raw: dict[str, Any] | None) -> Filters:
@@ -183,14 +204,16 @@ def parse_filters(raw: dict[str, Any] | None) -> Filters:
     return filters
 
 
-def filters_for_preset(preset: str | None, platforms: list[str] | None, timezone: str) -> Filters:
-    """Filters from the dashboard bar: a date-range preset in the org's days, platforms.
+def filters_for_preset(preset: str | None, platforms: list[str] | None, timezone: str,
+                       countries: list[str] | None = None) -> Filters:
+    """Filters from the dashboard bar: a date-range preset in the org's days, platforms
+    and the countries picked on a map.
 
     ``None`` or ``"widget"`` leaves each widget on its own period.
     """
     from datasources.windows import DATE_RANGE_PRESETS, DateWindow, org_today
 
-    raw: dict[str, Any] = {"platforms": platforms or []}
+    raw: dict[str, Any] = {"platforms": platforms or [], "countries": countries or []}
     if preset and preset != "widget":
         if preset not in DATE_RANGE_PRESETS:
             raise DataSourceError(f"filters.date_range: unknown preset {preset!r}; expected one "

@@ -61,9 +61,15 @@ def names() -> list[str]:
 INFRASTRUCTURE = {"base", "engine", "formatting", "registry", "template", "theme"}
 
 
+_LOADED = False
+
+
 def load_builtin_widgets() -> None:
     """Import every widget-type module of the ``widgets`` package (idempotent); each
     registers itself with :func:`register`."""
+    global _LOADED
+    if _LOADED:
+        return
     import importlib
     import pkgutil
 
@@ -72,3 +78,4 @@ def load_builtin_widgets() -> None:
     for module in pkgutil.iter_modules(package.__path__):
         if module.name not in INFRASTRUCTURE and not module.name.startswith("_"):
             importlib.import_module(f"{package.__name__}.{module.name}")
+    _LOADED = True

@@ -1,0 +1,163 @@
+"""Dashboard render benchmark in real headless Chromium: ``python -m bench.render``.
+
+Serves Pulse with gunicorn (2 workers, Redis cache) on the database made by
+``python -m bench.generate``, signs in as a bench user, and times the Executive dashboard
+from navigation start until it is *fully rendered*: no widget placeholder left, every
+chart has drawn its data, every KPI shows its number, no Dash loading state. *Cold* runs
+empty the Redis cache first (every widget query runs in the database); *warm* runs are
+answered from it. Also reports the gunicorn processes' memory after the runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import redis
+import requests
+from sqlalchemy import select
+
+from bench.queries import ROOT, free_port
+from datasources.accounts import hash_password
+from datasources.db import Database
+from datasources.models import DashboardTemplate, Org, User
+
+EMAIL, PASSWORD = "analyst@bench.example", "bench-password"
+
+FULLY_RENDERED = """
+const bodies = document.querySelectorAll('.widget-body');
+if (!bodies.length || document.querySelector('.widget-placeholder, ._dash-loading')) return null;
+for (const graph of document.querySelectorAll('.js-plotly-plot')) {
+  if (!graph._fullData || !graph.querySelector('.main-svg')) return null;
+}
+return performance.now();
+"""
+
+
+def prepare(admin: Database, slug: str, template_slug: str) -> int:
+    """A bench user and a dashboard from the template in the bench org; its id."""
+    from datasources.templates import create_dashboard_from_template, sync_builtin_templates
+
+    with admin.unscoped_session() as session:
+        org = session.scalars(select(Org).where(Org.slug == slug)).one()
+        user = session.scalars(select(User).where(User.email == EMAIL)).one_or_none()
+        if user is None:
+            user = User(org_id=org.id, email=EMAIL, full_name="Bench analyst", role="editor",
+                        password_hash=hash_password(PASSWORD))
+            session.add(user)
+            session.flush()
+        sync_builtin_templates(session)
+        template = session.scalars(select(DashboardTemplate).where(
+            DashboardTemplate.org_id.is_(None), DashboardTemplate.slug == template_slug)).one()
+        existing = session.scalars(select(DashboardTemplate).where(
+            DashboardTemplate.org_id == org.id, DashboardTemplate.name == template.name)).first()
+        if existing is not None:
+            return existing.id
+        return create_dashboard_from_template(session, template, org_id=org.id,
+                                              owner_id=user.id).id
+
+
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--disable-background-networking", "--window-size=1400,1400"):
+        options.add_argument(argument)
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children, in MB."""
+    out = subprocess.run(["ps", "-o", "rss=", "--ppid", str(pid), "-p", str(pid)],
+                         capture_output=True, text=True).stdout
+    return sum(int(x) for x in out.split()) / 1024
+
+
+def main(argv: list[str] | None = None) -> int:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    parser = argparse.ArgumentParser(prog="python -m bench.render", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", required=True, help="the app role's URL")
+    parser.add_argument("--admin-url", required=True, help="the schema owner's URL")
+    parser.add_argument("--redis-url", required=True)
+    parser.add_argument("--org", default="bench")
+    parser.add_argument("--template", default="executive")
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+
+    admin = Database(args.admin_url)
+    dashboard_id = prepare(admin, args.org, args.template)
+    admin.dispose()
+    port = free_port()
+    env = {**os.environ, "PULSE_DATABASE_URL": args.database_url, "PULSE_REDIS_URL": args.redis_url,
+           "PULSE_CACHE_TYPE": "redis", "PULSE_SCHEDULER": "off", "PULSE_SECRET_KEY": "bench"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", "2", "--threads", "4", "-b", f"127.0.0.1:{port}",
+         "app:server"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    cache = redis.Redis.from_url(args.redis_url)
+    driver = browser()
+    timings: dict[str, list[float]] = {"cold": [], "warm": []}
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(f"{base}/healthz", timeout=2).ok:
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit("gunicorn did not start")
+            time.sleep(0.3)
+        driver.get(f"{base}/login")
+        driver.find_element(By.ID, "email").send_keys(EMAIL)
+        driver.find_element(By.ID, "password").send_keys(PASSWORD)
+        driver.find_element(By.ID, "login-submit").click()
+        WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.ID, "dashboard-list"))
+        url = f"{base}/dashboards/{dashboard_id}"
+        for _ in range(2):  # both workers: imports, pools, plotly.js in the browser cache
+            driver.get(url)
+            WebDriverWait(driver, 60).until(lambda d: d.execute_script(FULLY_RENDERED))
+        for round_ in range(args.repeat):
+            for kind in ("cold", "warm"):
+                if kind == "cold":
+                    cache.flushdb()
+                driver.get(url)
+                took = WebDriverWait(driver, 60, poll_frequency=0.02).until(
+                    lambda d: d.execute_script(FULLY_RENDERED))
+                timings[kind].append(float(took))
+        widgets = len(driver.find_elements(By.CSS_SELECTOR, ".widget-card"))
+        memory = rss_mb(server.pid)
+    finally:
+        driver.quit()
+        server.terminate()
+        server.wait(timeout=10)
+    report = {"dashboard": args.template, "widgets": widgets, "gunicorn_rss_mb": round(memory, 1)}
+    for kind, values in timings.items():
+        report[kind] = {"p50": float(np.percentile(values, 50)),
+                        "p95": float(np.percentile(values, 95)), "n": len(values)}
+    print(f"{args.template} dashboard, {widgets} widgets, fully rendered from navigation start:")
+    for kind in ("cold", "warm"):
+        print(f"  {kind}: p50 {report[kind]['p50']:.0f} ms, p95 {report[kind]['p95']:.0f} ms "
+              f"({report[kind]['n']} runs)")
+    print(f"  gunicorn master + 2 workers: {memory:.0f} MB resident")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
