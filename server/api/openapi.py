@@ -48,21 +48,61 @@ def _source_path(source: registry.DataSource) -> dict:
                     "responses": _responses(f"the {source.name} result")}}
 
 
+# method, path, operation id, summary, tag, JSON body described (None: no body)
+OPERATIONS = [
+    ("get", "/api/v1/templates", "list_templates", "Global and org templates with usage counts",
+     "dashboards", None),
+    ("get", "/api/v1/dashboards", "list_dashboards", "The org's dashboards", "dashboards", None),
+    ("post", "/api/v1/dashboards", "create_dashboard",
+     "Create a dashboard: {template_id, name} clones a template; a template document is stored "
+     "as written", "dashboards", "a template reference or a template document"),
+    ("get", "/api/v1/dashboards/{id}", "get_dashboard", "One dashboard with its visible widgets",
+     "dashboards", None),
+    ("put", "/api/v1/dashboards/{id}", "replace_dashboard",
+     "Replace a dashboard with a template document", "dashboards", "a template document"),
+    ("delete", "/api/v1/dashboards/{id}", "delete_dashboard", "Delete a dashboard", "dashboards",
+     None),
+    ("get", "/api/v1/dashboards/{id}/data", "dashboard_data",
+     "Every widget's current data under the given filters", "dashboards", None),
+    ("get", "/api/v1/data", "list_data_sources", "The data sources and their parameters", "data",
+     None),
+    ("get", "/api/v1/campaigns", "list_campaigns", "The org's campaigns", "campaigns", None),
+    ("patch", "/api/v1/campaigns/{id}", "change_campaign",
+     "Pause, resume or change a campaign's budgets (audited)", "campaigns",
+     '{"status": "paused"} or {"daily_budget": 250}'),
+    ("post", "/api/v1/ingest", "ingest",
+     "Ingest hourly facts as JSON {rows: [...]} or text/csv; query: format=native|google_ads|"
+     "meta_ads, unknown_campaigns=refuse|create, country", "ingest", "rows or CSV"),
+    ("post", "/api/v1/recommendations/{id}/apply", "apply_recommendation",
+     "Apply a pending recommendation to its campaign", "analytics", None),
+    ("post", "/api/v1/recommendations/{id}/dismiss", "dismiss_recommendation",
+     "Dismiss a pending recommendation", "analytics", None),
+    ("post", "/api/v1/anomalies/{id}/acknowledge", "acknowledge_anomaly", "Acknowledge an anomaly",
+     "analytics", None),
+    ("post", "/api/v1/anomalies/{id}/resolve", "resolve_anomaly", "Resolve an anomaly",
+     "analytics", None),
+    ("post", "/api/v1/analytics/run", "run_analytics",
+     "Recompute forecasts, anomalies, trends and recommendations now", "analytics", None),
+]
+
+
+def _operation(operation_id: str, summary: str, tag: str, path: str, body: str | None) -> dict:
+    operation = {"summary": summary, "tags": [tag], "operationId": operation_id,
+                 "responses": _responses(summary[0].lower() + summary[1:])}
+    if "{id}" in path:
+        operation["parameters"] = [{"name": "id", "in": "path", "required": True,
+                                    "schema": {"type": "integer"}}]
+    if body:
+        operation["requestBody"] = {"description": body, "content": {
+            "application/json": {"schema": {"type": "object"}},
+            **({"text/csv": {"schema": {"type": "string"}}} if tag == "ingest" else {})}}
+    return operation
+
+
 def build_openapi() -> dict:
-    paths = {
-        "/api/v1/dashboards": {"get": {"summary": "The org's dashboards", "tags": ["dashboards"],
-                                       "operationId": "list_dashboards",
-                                       "responses": _responses("dashboards")}},
-        "/api/v1/dashboards/{id}": {"get": {
-            "summary": "One dashboard with its visible widgets", "tags": ["dashboards"],
-            "operationId": "get_dashboard",
-            "parameters": [{"name": "id", "in": "path", "required": True,
-                            "schema": {"type": "integer"}}],
-            "responses": _responses("the dashboard")}},
-        "/api/v1/data": {"get": {"summary": "The data sources and their parameters",
-                                 "tags": ["data"], "operationId": "list_data_sources",
-                                 "responses": _responses("sources")}},
-    }
+    paths: dict[str, dict] = {}
+    for method, path, operation_id, summary, tag, body in OPERATIONS:
+        paths.setdefault(path, {})[method] = _operation(operation_id, summary, tag, path, body)
     for source in registry.all_sources():
         paths[f"/api/v1/data/{source.name}"] = _source_path(source)
     return {

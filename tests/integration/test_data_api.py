@@ -72,3 +72,19 @@ def test_source_listing_and_openapi_document(app_client, acme_key):
     metric = next(p for p in document["paths"]["/api/v1/data/campaigns"]["get"]["parameters"]
                   if p["name"] == "metric")
     assert metric["schema"]["type"] == "string"
+
+
+def test_every_api_route_is_in_the_openapi_document(app_client):
+    import re
+
+    document = app_client.get("/api/v1/openapi.json").get_json()
+    missing = []
+    for rule in app_client.application.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1/") or "<path:" in rule.rule \
+                or rule.rule.endswith(("openapi.json", "<source_name>")):
+            continue
+        path = re.sub(r"<(?:int:)?[^>]+>", "{id}", rule.rule)
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            if method.lower() not in document["paths"].get(path, {}):
+                missing.append(f"{method} {path}")
+    assert missing == []
