@@ -276,6 +276,8 @@ class MetricFactHourly(Base, TenantMixin):
         Index("ix_facts_hourly_org_hour", "org_id", "hour_utc"),
         Index("ix_facts_hourly_org_date", "org_id", "local_date"),
     )
+    # Not indexed alone: the composite indexes above lead with org_id.
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id", ondelete="CASCADE"), nullable=False)
     campaign_id: Mapped[int] = mapped_column(
         ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
     )
@@ -301,6 +303,8 @@ class MetricFactDaily(Base, TenantMixin):
         Index("ix_facts_daily_org_platform_day", "org_id", "platform", "day"),
         Index("ix_facts_daily_org_week", "org_id", "week_start"),
     )
+    # Not indexed alone: the composite indexes above lead with org_id.
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id", ondelete="CASCADE"), nullable=False)
     campaign_id: Mapped[int] = mapped_column(
         ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
     )

@@ -1,0 +1,182 @@
+"""Ingest benchmark: ``python -m bench.ingest``.
+
+1. **Throughput.** Builds a native CSV of ``--rows`` hourly rows for ``--campaigns`` new
+   campaigns (created by the ingest) over the last days, and times
+   :func:`datasources.ingest.ingest` on it as the app role: parse, validate, upsert,
+   rebuild the touched daily/weekly rollup rows, record the batch, commit. Then sends
+   the same file again (nothing changes; idempotent) and times that too.
+2. **From commit to figure.** Starts gunicorn (2 workers, Redis cache), reads the
+   30-day revenue KPI through the API so it is cached, POSTs one hour of extra revenue
+   for the org's first campaign to ``/api/v1/ingest`` with an org API key, and polls the
+   KPI until it shows the new figure: the time a realtime screen waits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+import requests
+from sqlalchemy import select
+
+from bench.queries import ROOT, free_port, org_id_of
+from datasources.db import Database
+from datasources.models import Campaign, Org
+
+
+def native_csv(rows: int, campaigns: int, tag: str, timezone: str, currency: str,
+               seed: int = 1) -> tuple[str, int]:
+    """A native-format CSV of about ``rows`` rows for ``campaigns`` new campaigns."""
+    hours = max(1, rows // campaigns)
+    end = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0) - dt.timedelta(hours=2)
+    rng = np.random.default_rng(seed)
+    out = io.StringIO()
+    out.write("campaign,campaign_name,platform,hour,country,spend,impressions,clicks,conversions,"
+              "revenue,currency\n")
+    platforms = ["meta", "google", "tiktok", "linkedin", "snapchat"]
+    written = 0
+    for c in range(campaigns):
+        external = f"bench-{tag}-{c}"
+        name = f"Bench ingest {tag} #{c}"
+        platform = platforms[c % len(platforms)]
+        impressions = rng.integers(500, 20000, hours)
+        clicks = (impressions * rng.uniform(0.005, 0.03, hours)).astype(int)
+        conversions = (clicks * rng.uniform(0.01, 0.08, hours)).astype(int)
+        spend = np.round(clicks * rng.uniform(0.4, 2.5, hours), 2)
+        revenue = np.round(conversions * rng.uniform(20, 90, hours), 2)
+        for h in range(hours):
+            hour = (end - dt.timedelta(hours=h)).isoformat()
+            out.write(f"{external},{name},{platform},{hour},USA,{spend[h]},{impressions[h]},"
+                      f"{clicks[h]},{conversions[h]},{revenue[h]},{currency}\n")
+            written += 1
+    return out.getvalue(), written
+
+
+def throughput(args) -> dict:
+    from datasources.ingest import ingest
+
+    admin = Database(args.admin_url)
+    org = org_id_of(admin, args.org)
+    with admin.unscoped_session() as session:
+        row = session.execute(select(Org.timezone, Org.currency).where(Org.id == org)).one()
+    admin.dispose()
+    db = Database(args.database_url)
+    text, rows = native_csv(args.rows, args.campaigns, uuid.uuid4().hex[:6], row.timezone,
+                            row.currency)
+    started = time.perf_counter()
+    result = ingest(db, org, text, fmt="native", source="cli", on_unknown_campaign="create")
+    first = time.perf_counter() - started
+    started = time.perf_counter()
+    again = ingest(db, org, text, fmt="native", source="cli", on_unknown_campaign="create")
+    second = time.perf_counter() - started
+    db.dispose()
+    report = {"rows": rows, "rows_written": result["rows_written"],
+              "new_rows_seconds": first, "new_rows_per_second": rows / first,
+              "resend_rows_written": again["rows_written"], "resend_seconds": second,
+              "resend_rows_per_second": rows / second}
+    print(f"ingest of {rows:,} new rows ({args.campaigns} new campaigns): {first:.2f} s = "
+          f"{rows / first:,.0f} rows/s; the same file again: {second:.2f} s = "
+          f"{rows / second:,.0f} rows/s, {again['rows_written']} rows written")
+    return report
+
+
+def commit_to_figure(args) -> dict:
+    from datasources.apikeys import create_key, revoke_key
+
+    admin = Database(args.admin_url)
+    org = org_id_of(admin, args.org)
+    with admin.unscoped_session() as session:
+        campaign = session.scalars(select(Campaign).where(Campaign.org_id == org)
+                                   .order_by(Campaign.id)).first()
+        external, platform = campaign.external_id, campaign.platform
+        currency = session.scalar(select(Org.currency).where(Org.id == org))
+    _, key = create_key(admin, args.org, name="bench-ingest")
+    port = free_port()
+    env = {**os.environ, "PULSE_DATABASE_URL": args.database_url, "PULSE_SCHEDULER": "off",
+           "PULSE_SECRET_KEY": "bench", "PULSE_CACHE_TYPE": "redis", "PULSE_REDIS_URL": args.redis_url}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", "2", "--threads", "4", "-b", f"127.0.0.1:{port}",
+         "app:server"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    http = requests.Session()
+    http.headers["Authorization"] = f"Bearer {key}"
+    kpi = f"{base}/api/v1/data/campaigns"
+    params = {"metric": "revenue", "view": "summary", "period": "30d"}
+    samples = []
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if http.get(f"{base}/healthz", timeout=2).ok:
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit("gunicorn did not start")
+            time.sleep(0.3)
+        for attempt in range(args.repeat):
+            before = http.get(kpi, params=params, timeout=30).json()["value"]
+            hour = (dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
+                    - dt.timedelta(hours=3 + attempt))
+            body = {"rows": [{"campaign": external, "platform": platform, "hour": hour.isoformat(),
+                              "country": "USA", "spend": 10.0, "impressions": 1000, "clicks": 10,
+                              "conversions": 1, "revenue": 1000.0 + attempt, "currency": currency}]}
+            started = time.perf_counter()
+            response = http.post(f"{base}/api/v1/ingest?format=native", json=body, timeout=30)
+            response.raise_for_status()
+            committed = time.perf_counter() - started
+            while True:
+                value = http.get(kpi, params=params, timeout=30).json()["value"]
+                if value != before:
+                    break
+                if time.perf_counter() - started > 30:
+                    raise SystemExit("the KPI never changed after the ingest")
+            samples.append({"post_ms": committed * 1000,
+                            "to_figure_ms": (time.perf_counter() - started) * 1000})
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        revoke_key(admin, args.org, key[:12])
+        admin.dispose()
+    to_figure = [s["to_figure_ms"] for s in samples]
+    report = {"runs": len(samples), "p50_ms": float(np.percentile(to_figure, 50)),
+              "p95_ms": float(np.percentile(to_figure, 95)),
+              "post_p50_ms": float(np.percentile([s["post_ms"] for s in samples], 50))}
+    print(f"from POST /api/v1/ingest to the new KPI figure through the API: p50 "
+          f"{report['p50_ms']:.0f} ms, p95 {report['p95_ms']:.0f} ms ({len(samples)} runs; the "
+          f"POST itself p50 {report['post_p50_ms']:.0f} ms)")
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.ingest", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", required=True, help="the app role's URL")
+    parser.add_argument("--admin-url", required=True, help="the schema owner's URL")
+    parser.add_argument("--redis-url", help="enables the commit-to-figure measurement")
+    parser.add_argument("--org", default="bench")
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--campaigns", type=int, default=50)
+    parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+    report = {"throughput": throughput(args)}
+    if args.redis_url:
+        report["commit_to_figure"] = commit_to_figure(args)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
