@@ -6,7 +6,8 @@ from dash import Dash
 
 
 def register_callbacks(app: Dash) -> None:
-    from callbacks import dashboard, manage
+    from callbacks import actions, dashboard, manage
 
     dashboard.register(app)
     manage.register(app)
+    actions.register(app)

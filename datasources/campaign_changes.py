@@ -28,6 +28,9 @@ class CampaignChange(BaseModel):
     def _something(self) -> "CampaignChange":
         if not self.model_fields_set:
             raise ValueError("give at least one of status, budget, daily_budget")
+        empty = [f for f in ("status", "budget") if f in self.model_fields_set and getattr(self, f) is None]
+        if empty:
+            raise ValueError(f"{', '.join(empty)} cannot be empty")
         return self
 
 
@@ -50,8 +53,8 @@ def update_campaign(session: Session, campaign_id: int, change: CampaignChange, 
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         raise CampaignNotFound(f"no campaign {campaign_id} in your org")
-    if change.status == "active" and campaign.status == "completed":
-        raise CampaignChangeRefused("a completed campaign cannot be resumed")
+    if change.status is not None and campaign.status == "completed":
+        raise CampaignChangeRefused("a completed campaign cannot be paused or resumed")
     before = {field: getattr(campaign, field) for field in change.model_fields_set}
     for field in change.model_fields_set:
         setattr(campaign, field, getattr(change, field))

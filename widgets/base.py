@@ -50,3 +50,6 @@ class RenderContext(BaseModel):
     widget_id: int | str
     currency: str = "USD"
     theme: Literal["light", "dark"] = "light"
+    # Whether the viewer may change what the widget shows (inline table actions,
+    # apply/dismiss buttons); kiosks and reports render read-only.
+    can_edit: bool = False

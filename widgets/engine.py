@@ -16,7 +16,7 @@ from datasources.registry import DataSourceError, Filters
 from datasources.service import DataService
 from widgets import registry
 from widgets.base import RenderContext, WidgetBase
-from widgets.template import TemplateError, parse_widget
+from widgets.template import TemplateError, parse_widget, widget_query_params
 
 log = logging.getLogger(__name__)
 
@@ -37,14 +37,16 @@ def error_card(reason: str) -> dbc.Alert:
 
 
 def render_widget(row: DashboardWidget, *, data: DataService, org_id: int, filters: Filters,
-                  theme: str = "light", fresh: bool = False) -> object:
-    """Render one widget for ``org_id`` under the dashboard's ``filters``."""
+                  theme: str = "light", fresh: bool = False, can_edit: bool = False) -> object:
+    """Render one widget for ``org_id`` under the dashboard's ``filters``; ``can_edit``
+    offers the caller's role the widget's actions (read-only when false)."""
     try:
         spec = spec_from_row(row)
         widget_type = registry.get(spec.type)
-        params = {**widget_type.default_params, **spec.query_params}
+        params = widget_query_params(spec.type, spec.data_source, spec.query_params)
         result = data.query(org_id, spec.data_source, params, filters, fresh=fresh)
-        ctx = RenderContext(widget_id=row.id, currency=result.get("currency", "USD"), theme=theme)
+        ctx = RenderContext(widget_id=row.id, currency=result.get("currency", "USD"), theme=theme,
+                            can_edit=can_edit)
         component = widget_type.build(spec, result, ctx)
         if result.get("stale"):
             # A refresh is under way (or failing): say how old what is shown is.

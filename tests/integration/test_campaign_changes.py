@@ -55,8 +55,28 @@ def test_bad_changes_name_the_field(app_client):
     login(app_client, "admin@acme.example")
     campaign = campaigns(app_client)[0]["id"]
     for body, message in [({"status": "deleted"}, "status"), ({"budget": -5}, "budget"),
-                          ({}, "at least one"), ({"colour": "red"}, "colour")]:
+                          ({}, "at least one"), ({"colour": "red"}, "colour"),
+                          ({"status": None}, "status cannot be empty")]:
         response = app_client.patch(f"/api/v1/campaigns/{campaign}", json=body)
         assert response.status_code == 422 and message in response.get_json()["error"]
     assert app_client.patch(f"/api/v1/campaigns/{campaign}", data="nope",
                             content_type="application/json").status_code == 400
+
+
+def test_a_completed_campaign_keeps_its_status(app_client, admin_db):
+    login(app_client, "editor@acme.example")
+    campaign = campaigns(app_client)[0]
+    with admin_db.engine.begin() as connection:  # its flight has ended
+        connection.execute(text("UPDATE campaigns SET status = 'completed' WHERE id = :c"),
+                           {"c": campaign["id"]})
+    try:
+        for status in ("paused", "active"):
+            response = app_client.patch(f"/api/v1/campaigns/{campaign['id']}", json={"status": status})
+            assert response.status_code == 409 and "completed" in response.get_json()["error"]
+        with admin_db.engine.connect() as connection:
+            assert connection.execute(text("SELECT status FROM campaigns WHERE id = :c"),
+                                      {"c": campaign["id"]}).scalar_one() == "completed"
+    finally:
+        with admin_db.engine.begin() as connection:
+            connection.execute(text("UPDATE campaigns SET status = :s WHERE id = :c"),
+                               {"s": campaign["status"], "c": campaign["id"]})
