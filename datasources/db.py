@@ -14,6 +14,7 @@ guards keep tenants apart:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -180,6 +181,28 @@ class Database:
                 session.rollback()
                 raise
 
+    @contextmanager
+    def time_limit(self, session: Session, seconds: float) -> Iterator[None]:
+        """Abort the session's statements that run longer than ``seconds``.
+
+        PostgreSQL: a transaction-local ``statement_timeout``. SQLite: a progress
+        handler that interrupts the statement once the deadline has passed. Either way
+        the statement raises and :func:`is_timeout` recognises the error.
+        """
+        connection = session.connection()
+        if self.dialect == "postgresql":
+            connection.execute(text("SELECT set_config('statement_timeout', :ms, true)"),
+                               {"ms": str(int(seconds * 1000))})
+            yield
+            return
+        raw = connection.connection.driver_connection
+        deadline = time.monotonic() + seconds
+        raw.set_progress_handler(lambda: time.monotonic() > deadline, 20_000)
+        try:
+            yield
+        finally:
+            raw.set_progress_handler(None, 0)
+
     def ping(self) -> None:
         """Raise if the database cannot answer a trivial query."""
         with self.engine.connect() as connection:
@@ -187,3 +210,9 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def is_timeout(error: BaseException) -> bool:
+    """Whether a database error is a statement cut off by :meth:`Database.time_limit`."""
+    message = str(getattr(error, "orig", error)).lower()
+    return "statement timeout" in message or "interrupted" in message

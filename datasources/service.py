@@ -50,10 +50,14 @@ class DataService:
         db: the app's database.
         cache: a Flask-Caching ``Cache`` (Simple, FileSystem or Redis backend).
         background_workers: threads for stale-while-revalidate refreshes.
+        query_timeout_seconds: a data-source query running longer is cut off (the
+            widget shows an error card saying so).
     """
 
-    def __init__(self, db: Database, cache: Cache, *, background_workers: int = 2) -> None:
+    def __init__(self, db: Database, cache: Cache, *, background_workers: int = 2,
+                 query_timeout_seconds: float = 10.0) -> None:
         self.db = db
+        self.query_timeout_seconds = query_timeout_seconds
         self.cache = cache
         self._executor = ThreadPoolExecutor(max_workers=background_workers,
                                             thread_name_prefix="pulse-refresh")
@@ -134,7 +138,8 @@ class DataService:
     def _compute(self, key: str, org_id: int, source: registry.DataSource, params,
                  filters: Filters) -> dict:
         org = self.org_context(org_id)
-        with self.db.session(org_id) as session:
+        with self.db.session(org_id) as session, \
+                self.db.time_limit(session, self.query_timeout_seconds):
             result = source.run(session, org, params, filters)
             ttl, period = source.ttl_for(params)
             result["computed_at"] = time.time()

@@ -21,7 +21,8 @@ class JobContext:
     def from_settings(cls, settings: Settings) -> "JobContext":
         db = Database(settings.database_url)
         admin_db = Database(settings.migration_database_url)
-        return cls(settings, db, admin_db, DataService(db, make_cache(settings)))
+        return cls(settings, db, admin_db, DataService(
+            db, make_cache(settings), query_timeout_seconds=settings.query_timeout_seconds))
 
     def dispose(self) -> None:
         self.db.dispose()

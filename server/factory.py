@@ -40,7 +40,8 @@ def create_app(settings: Settings | None = None) -> Dash:
     )
     db = Database(settings.database_url)
     cache = make_cache(settings, server)
-    server.extensions[EXTENSION_KEY] = Services(settings, db, cache, DataService(db, cache))
+    server.extensions[EXTENSION_KEY] = Services(settings, db, cache, DataService(
+        db, cache, query_timeout_seconds=settings.query_timeout_seconds))
 
     auth.init_app(server)
     health.init_app(server)

@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", validation_alias=_env("HOST"))
     port: int = Field(8050, validation_alias=_env("PORT"))
     debug: bool = Field(False, validation_alias=AliasChoices("PULSE_DEBUG"))
+    query_timeout_seconds: float = Field(
+        10.0, gt=0, validation_alias=AliasChoices("PULSE_QUERY_TIMEOUT"),
+        description="a widget's data query running longer is stopped and the widget says so",
+    )
     scheduler: Literal["embedded", "off"] = Field(
         "embedded", validation_alias=AliasChoices("PULSE_SCHEDULER"),
         description="`python app.py` runs the job scheduler in-process when embedded; "

@@ -11,6 +11,7 @@ import logging
 import dash_bootstrap_components as dbc
 from dash import html
 
+from datasources.db import is_timeout
 from datasources.models import DashboardWidget
 from datasources.registry import DataSourceError, Filters
 from datasources.service import DataService
@@ -60,5 +61,9 @@ def render_widget(row: DashboardWidget, *, data: DataService, org_id: int, filte
     except DataSourceError as exc:
         return error_card(str(exc))
     except Exception as exc:  # noqa: BLE001 - one widget must never break the dashboard
+        if is_timeout(exc):
+            log.warning("widget %s (%s) timed out", row.id, row.title)
+            return error_card(f"its query took longer than {data.query_timeout_seconds:g} s and "
+                              "was stopped; narrow the date range or filters.")
         log.exception("widget %s (%s) failed", row.id, row.title)
         return error_card(f"its data could not be loaded ({type(exc).__name__}).")
