@@ -39,17 +39,14 @@ TEMPLATES = ROOT / "datasources" / "templates"
 
 def template_queries() -> list[tuple[str, str, dict[str, Any]]]:
     """``(label, source, params)`` for each distinct query the built-in templates make."""
-    from widgets import registry as widget_registry
+    from widgets.template import widget_query_params
 
     seen: dict[str, tuple[str, str, dict[str, Any]]] = {}
     for path in sorted(TEMPLATES.glob("*.json")):
         template = json.loads(path.read_text())
         for widget in template["widgets"]:
-            try:
-                defaults = widget_registry.get(widget["type"]).default_params
-            except KeyError:
-                continue  # a widget type this checkout does not have
-            params = {**defaults, **widget.get("query_params", {})}
+            params = widget_query_params(widget["type"], widget["data_source"],
+                                         widget.get("query_params", {}))
             key = json.dumps([widget["data_source"], params], sort_keys=True)
             seen.setdefault(key, (f"{path.stem}: {widget['title']}", widget["data_source"], params))
     return list(seen.values())

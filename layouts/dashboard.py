@@ -47,6 +47,20 @@ def widget_frame(widget) -> html.Div:
     )
 
 
+def country_chip() -> html.Span:
+    """The active country filter (set by clicking a country on a map), with a button
+    that clears it; hidden while no country is chosen."""
+    return html.Span(
+        [html.Span(id="filter-country-text"),
+         html.Button(id="filter-country-clear", n_clicks=0, type="button",
+                     className="btn-close btn-close-white ms-2",
+                     title="Show all countries", **{"aria-label": "Clear the country filter"})],
+        id="filter-country-chip",
+        className="badge rounded-pill text-bg-primary me-2 align-items-center",
+        style={"display": "none"},
+    )
+
+
 def filter_bar(dashboard) -> dbc.Row:
     default_platforms = (dashboard.default_filters or {}).get("platforms") or []
     return dbc.Row(
@@ -61,6 +75,7 @@ def filter_bar(dashboard) -> dbc.Row:
                 html.Div([
                     dbc.Button("Refresh", id="dashboard-refresh-button", size="sm",
                                color="secondary", outline=True, className="me-2"),
+                    country_chip(),
                     html.Span(id="dashboard-updated", className="small text-muted"),
                 ], className="d-flex align-items-center h-100"),
                 xs=12, md=4,
@@ -108,6 +123,7 @@ def layout(dashboard_id: str | None = None, **_) -> html.Div:
             html.Div([widget_frame(w) for w in widgets], className="dashboard-grid",
                      style={"--row-height": f"{row_height}px"}, id="dashboard-grid"),
             dcc.Store(id="dashboard-id", data=dashboard.id),
+            dcc.Store(id="filter-countries", data=[]),
             dcc.Interval(id="dashboard-interval", interval=refresh_ms, n_intervals=0),
         ],
         className="dashboard-page",

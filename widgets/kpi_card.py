@@ -79,14 +79,15 @@ def build(spec: KpiCardSpec, data: dict, ctx: RenderContext) -> html.Div:
     children = [
         html.Div(format_value(data.get("value"), fmt, currency), className="kpi-value",
                  id={"type": "kpi-value", "index": ctx.widget_id}),
-        html.Div(
+    ]
+    if "previous" in data:  # sources with no comparison period (e.g. a count of rules) omit it
+        children.append(html.Div(
             [
                 html.Span(f"{arrow} {format_change(change)}", className=f"kpi-change text-{colour}"),
                 html.Span(f" vs {previous_text} previous period", className="kpi-previous text-muted"),
             ],
             className="kpi-comparison",
-        ),
-    ]
+        ))
     if spec.config.goal:
         value = data.get("value")
         share = 0.0 if is_missing(value) else max(0.0, min(value / spec.config.goal, 1.0))

@@ -1,4 +1,11 @@
-"""Line chart: one or more time series of a metric."""
+"""Line chart: one or more time series of a metric, or a forecast with its 95% band.
+
+A ``timeseries`` result (campaigns, API calls, executions per day) draws one line per
+series. A ``forecasts`` result (``view: forecast``) draws the actuals, the forecast as
+a dashed line continuing from the last actual, and the 95% prediction interval as a
+shaded band. Anomalies passed in the data (``anomalies``: items of the ``anomalies``
+source) are overlaid as markers when ``config.show_anomalies`` is set.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +18,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from widgets import theme
 from widgets.base import RenderContext, WidgetBase
-from widgets.formatting import currency_symbol, plotly_tickformat
+from widgets.formatting import currency_symbol, format_value, plotly_number_parts
 from widgets.registry import register
+
+FORECAST_COLOR = "#7c3aed"
+BAND_FILL = "rgba(124, 58, 237, 0.16)"
+ANOMALY_COLOR = theme.BAD
+HOVER_FORMATS = {"percent": ".2%", "ratio": ".2f", "currency": ",.2f", "number": ",.0f"}
+# Series of outcomes (automation executions per day) in their status colours.
+STATUS_SERIES_COLORS = {"success": theme.GOOD, "failed": theme.BAD, "skipped": theme.NEUTRAL}
 
 
 class LineConfig(BaseModel):
@@ -21,6 +35,10 @@ class LineConfig(BaseModel):
     format: Literal["currency", "percent", "number", "ratio"] | None = None
     show_markers: bool = False
     area: bool = False
+    # Overlay the anomalies handed in with the data (``data["anomalies"]``), of
+    # ``anomaly_metric`` only when set (else of the chart's metric).
+    show_anomalies: bool = False
+    anomaly_metric: str | None = Field(None, max_length=32)
 
 
 class LineChartSpec(WidgetBase):
@@ -41,9 +59,81 @@ def series_frame(data: dict) -> pd.DataFrame:
     return frame
 
 
+def _points_frame(points: list[dict], columns: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame([{c: p.get(c) for c in columns} for p in points], columns=columns)
+    frame["date"] = pd.to_datetime(frame["date"])
+    for column in columns[1:]:
+        frame[column] = pd.to_numeric(frame[column], errors="coerce")
+    return frame
+
+
+def forecast_frames(data: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A ``forecasts`` result as ``(history, forecast)``: columns ``date``, ``value``,
+    and for the forecast also ``lower``/``upper`` (the 95% interval); NaN: no value."""
+    return (_points_frame(data.get("history", []), ["date", "value"]),
+            _points_frame(data.get("points", []), ["date", "value", "lower", "upper"]))
+
+
+def anomaly_text(item: dict) -> str:
+    """One anomaly for a hover: who, which metric, observed against expected, severity."""
+    fmt = item.get("format", "number")
+    who = item.get("name") or item.get("entity_key", "")
+    return (f"{who}: {item.get('label', item.get('metric'))} "
+            f"{format_value(item.get('observed'), fmt)} vs expected "
+            f"{format_value(item.get('expected'), fmt)} ({item.get('severity', '')})")
+
+
+def anomaly_frame(items: list[dict], metric: str | None = None) -> pd.DataFrame:
+    """Anomaly items (of ``metric`` when given) as columns ``date``, ``severity``,
+    ``text`` (what the hover says); one row per day, its anomalies in the source's
+    order (strongest first)."""
+    rows = [{"date": i["day"], "severity": i.get("severity", ""), "text": anomaly_text(i)}
+            for i in items if isinstance(i, dict) and i.get("day")
+            and (metric is None or i.get("metric") == metric)]
+    frame = pd.DataFrame(rows, columns=["date", "severity", "text"])
+    frame["date"] = pd.to_datetime(frame["date"])
+    return (frame.groupby("date", as_index=False)
+            .agg(severity=("severity", "first"), text=("text", "<br>".join)))
+
+
+def translucent(color: str, opacity: float) -> str:
+    """A ``#rrggbb`` colour as ``rgba()`` with ``opacity`` (area fills under a line)."""
+    red, green, blue = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red}, {green}, {blue}, {opacity})"
+
+
+def _axis_and_hover(fmt: str, currency: str, values: pd.Series) -> tuple[dict, str]:
+    """The value axis layout and the hover value template for ``fmt``.
+
+    Small currency values keep their decimals ($0.61, not d3's "610m").
+    """
+    finite = values.dropna().abs()
+    prefix, tickformat, suffix = plotly_number_parts(
+        fmt, currency, max_abs=float(finite.max()) if len(finite) else None)
+    hover_prefix = currency_symbol(currency) if fmt == "currency" else ""
+    hover_suffix = "×" if fmt == "ratio" else ""
+    hover = f"{hover_prefix}%{{y:{HOVER_FORMATS.get(fmt, ',.2f')}}}{hover_suffix}"
+    return dict(tickformat=tickformat, tickprefix=prefix, ticksuffix=suffix,
+                rangemode="tozero"), hover
+
+
+def _add_anomalies(figure: go.Figure, line: pd.DataFrame, anomalies: pd.DataFrame | None) -> None:
+    """Markers on ``line`` (columns ``date``, ``value``) at the anomalies' days."""
+    if anomalies is None or anomalies.empty:
+        return
+    marked = anomalies.merge(line[["date", "value"]].dropna(), on="date", how="inner")
+    if marked.empty:
+        return
+    figure.add_trace(go.Scatter(
+        x=marked["date"], y=marked["value"], name="Anomalies", mode="markers",
+        marker=dict(color=ANOMALY_COLOR, size=11, symbol="circle-open", line=dict(width=2.5)),
+        customdata=marked[["text"]], hovertemplate="%{customdata[0]}<extra>Anomaly</extra>",
+    ))
+
+
 def make_figure(df: pd.DataFrame, *, fmt: str = "number", currency: str = "USD",
                 show_markers: bool = False, area: bool = False,
-                template: str = theme.LIGHT) -> go.Figure:
+                template: str = theme.LIGHT, anomalies: pd.DataFrame | None = None) -> go.Figure:
     """Lines of ``value`` over ``date``, one per ``series``.
 
     Args:
@@ -51,43 +141,102 @@ def make_figure(df: pd.DataFrame, *, fmt: str = "number", currency: str = "USD",
             an optional ``key`` picks the platform colour.
         fmt: value format for the axis and hover (``currency``, ``percent``, ``ratio``,
             ``number``).
-        currency: ISO code, for the hover prefix of currency values.
+        currency: ISO code, for the currency symbol.
         show_markers: draw a marker on every point.
         area: fill under a single series.
         template: Plotly template name.
+        anomalies: optional :func:`anomaly_frame`; marked on the first series.
     """
     figure = go.Figure()
-    hover_format = {"percent": ".2%", "ratio": ".2f", "currency": ",.2f", "number": ",.0f"}[fmt]
-    prefix = currency_symbol(currency) if fmt == "currency" else ""
-    suffix = "×" if fmt == "ratio" else ""
+    yaxis, hover = _axis_and_hover(fmt, currency, df["value"])
     for index, (name, group) in enumerate(df.groupby("series", sort=False)):
         key = group["key"].iloc[0] if "key" in group else None
-        color = theme.PLATFORM_COLORS.get(key, theme.PALETTE[index % len(theme.PALETTE)])
+        color = theme.PLATFORM_COLORS.get(key) or STATUS_SERIES_COLORS.get(
+            key, theme.PALETTE[index % len(theme.PALETTE)])
         figure.add_trace(go.Scatter(
             x=group["date"], y=group["value"], name=str(name),
             mode="lines+markers" if show_markers else "lines",
             line=dict(color=color, width=2.5), connectgaps=False,
             fill="tozeroy" if area and df["series"].nunique() == 1 else None,
-            hovertemplate=f"{prefix}%{{y:{hover_format}}}{suffix}<extra>{name}</extra>",
+            fillcolor=translucent(color, 0.18),
+            hovertemplate=f"{hover}<extra>{name}</extra>",
         ))
-    figure.update_layout(template=template, showlegend=df["series"].nunique() > 1,
-                         yaxis=dict(tickformat=plotly_tickformat(fmt), tickprefix=prefix,
-                                    ticksuffix=suffix, rangemode="tozero"),
+        if index == 0:
+            _add_anomalies(figure, group, anomalies)
+    several = df["series"].nunique() > 1 or (anomalies is not None and len(figure.data) > 1)
+    figure.update_layout(template=template, showlegend=several, yaxis=yaxis,
                          xaxis=dict(type="date"))
     return figure
 
 
+def forecast_figure(history_df: pd.DataFrame, forecast_df: pd.DataFrame, *,
+                    fmt: str = "number", currency: str = "USD", template: str = theme.LIGHT,
+                    anomalies: pd.DataFrame | None = None) -> go.Figure:
+    """Actuals, the forecast (dashed) and its shaded 95% interval.
+
+    Args:
+        history_df: columns ``date``, ``value``: the actuals.
+        forecast_df: columns ``date``, ``value``, ``lower``, ``upper``.
+        fmt, currency, template: as for :func:`make_figure`.
+        anomalies: optional :func:`anomaly_frame`, marked on the actuals.
+    """
+    figure = go.Figure()
+    yaxis, hover = _axis_and_hover(
+        fmt, currency, pd.concat([history_df["value"], forecast_df["upper"]]))
+    actual_color = theme.PALETTE[0]
+    figure.add_trace(go.Scatter(
+        x=forecast_df["date"], y=forecast_df["upper"], name="95% interval (upper)",
+        mode="lines", line=dict(width=0, color=FORECAST_COLOR), showlegend=False,
+        legendgroup="interval", hovertemplate=f"{hover}<extra>upper 95%</extra>",
+    ))
+    figure.add_trace(go.Scatter(
+        x=forecast_df["date"], y=forecast_df["lower"], name="95% interval",
+        mode="lines", line=dict(width=0, color=FORECAST_COLOR), fill="tonexty",
+        fillcolor=BAND_FILL, legendgroup="interval",
+        hovertemplate=f"{hover}<extra>lower 95%</extra>",
+    ))
+    figure.add_trace(go.Scatter(
+        x=history_df["date"], y=history_df["value"], name="Actual", mode="lines",
+        line=dict(color=actual_color, width=2.5), connectgaps=False,
+        hovertemplate=f"{hover}<extra>Actual</extra>",
+    ))
+    # The forecast line starts at the last actual, so the two read as one story.
+    last_actual = history_df.dropna(subset=["value"]).tail(1)[["date", "value"]]
+    line = pd.concat([last_actual, forecast_df[["date", "value"]]], ignore_index=True)
+    figure.add_trace(go.Scatter(
+        x=line["date"], y=line["value"], name="Forecast", mode="lines",
+        line=dict(color=FORECAST_COLOR, width=2.5, dash="dash"),
+        hovertemplate=f"{hover}<extra>Forecast</extra>",
+    ))
+    _add_anomalies(figure, history_df, anomalies)
+    figure.update_layout(template=template, showlegend=True, yaxis=yaxis,
+                         xaxis=dict(type="date"),
+                         legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0))
+    return figure
+
+
+def is_forecast(data: dict) -> bool:
+    return data.get("view") == "forecast" and "points" in data
+
+
 @register(LineChartSpec, default_params={"view": "timeseries"})
 def build(spec: LineChartSpec, data: dict, ctx: RenderContext) -> dcc.Graph:
-    """Render a ``timeseries`` result as a line chart filling the widget."""
-    figure = make_figure(
-        series_frame(data),
-        fmt=spec.config.format or data.get("format", "number"),
-        currency=data.get("currency", ctx.currency),
-        show_markers=spec.config.show_markers,
-        area=spec.config.area,
-        template=theme.DARK if ctx.theme == "dark" else theme.LIGHT,
-    )
+    """Render a ``timeseries`` result as lines, or a forecast with its band."""
+    config = spec.config
+    fmt = config.format or data.get("format", "number")
+    currency = data.get("currency", ctx.currency)
+    template = theme.DARK if ctx.theme == "dark" else theme.LIGHT
+    anomalies = None
+    if config.show_anomalies and isinstance(data.get("anomalies"), list):
+        anomalies = anomaly_frame(data["anomalies"], config.anomaly_metric or data.get("metric"))
+    if is_forecast(data):
+        history, forecast = forecast_frames(data)
+        figure = forecast_figure(history, forecast, fmt=fmt, currency=currency,
+                                 template=template, anomalies=anomalies)
+    else:
+        figure = make_figure(series_frame(data), fmt=fmt, currency=currency,
+                             show_markers=config.show_markers, area=config.area,
+                             template=template, anomalies=anomalies)
     return dcc.Graph(figure=figure, config={"displayModeBar": False, "responsive": True},
                      className="widget-graph", style={"height": "100%"},
                      id={"type": "widget-graph", "index": ctx.widget_id})

@@ -79,6 +79,16 @@ def _messages(exc: ValidationError, prefix: str) -> list[str]:
     return out
 
 
+def widget_query_params(type_name: str, data_source: str, query_params: dict[str, Any]
+                        ) -> dict[str, Any]:
+    """The query a widget makes: the defaults of its type that its data source accepts
+    (a KPI's ``view: summary`` means nothing to ``automation_rules``), then its own
+    ``query_params``. Raises ``KeyError``/``DataSourceError`` for unknown names."""
+    defaults = widget_types.get(type_name).default_params
+    accepted = data_sources.get(data_source).params_model.model_fields
+    return {**{k: v for k, v in defaults.items() if k in accepted}, **query_params}
+
+
 def parse_widget(raw: Any, index: int = 0) -> WidgetBase:
     """Validate one widget dict: its type, its config and its data-source params."""
     label = _label(index, raw)
@@ -98,7 +108,7 @@ def parse_widget(raw: Any, index: int = 0) -> WidgetBase:
         raise TemplateError(_messages(exc, label)) from None
     try:
         source = data_sources.get(spec.data_source)
-        source.parse_params({**widget_type.default_params, **spec.query_params})
+        source.parse_params(widget_query_params(spec.type, spec.data_source, spec.query_params))
     except DataSourceError as exc:
         details = [d.split(": ", 1)[-1] if d.startswith(spec.data_source + ":") else d
                    for d in exc.details]

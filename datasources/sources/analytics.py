@@ -165,6 +165,9 @@ def forecasts_source(session: Session, org: OrgContext, params: ForecastParams,
         "forecast_total": sum(values) if values and not metric.is_ratio else None,
         "accuracy_smape": smape,
         "accuracy_pct": None if smape is None else max(0.0, 100.0 - smape),
+        # A forecast's single value is its backtest accuracy (a fraction, 0.87 = 87 %):
+        # what a "Forecast Accuracy" gauge or KPI shows, with config format "percent".
+        "value": None if smape is None else max(0.0, 1.0 - smape / 100.0),
         "generated_at": result["generated_at"], "source": result["source"],
         "note": result["note"],
         "series": [{"name": "Actual", "key": "actual", "points": history},

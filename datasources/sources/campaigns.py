@@ -62,6 +62,8 @@ def _scope(statement: Select, table, filters: Filters) -> Select:
             statement = statement.where(Campaign.platform.in_(filters.platforms))
     if filters.campaign_ids:
         statement = statement.where(table.campaign_id.in_(filters.campaign_ids))
+    if filters.countries:
+        statement = statement.where(table.country.in_(filters.countries))
     return statement
 
 
@@ -284,7 +286,10 @@ def _breakdown(session: Session, org: OrgContext, params: CampaignParams, filter
                metric: Metric) -> dict:
     window = resolve_window(org, params, filters)
     if params.group_by == "campaign":
-        keys = [MetricFactDaily.campaign_id.label("key"), Campaign.name.label("name")]
+        # Status and daily budget too: a campaign table edits them inline.
+        keys = [MetricFactDaily.campaign_id.label("key"), Campaign.name.label("name"),
+                Campaign.platform.label("platform"), Campaign.status.label("status"),
+                Campaign.daily_budget.label("daily_budget")]
     elif params.group_by == "platform":
         keys = [MetricFactDaily.platform.label("key")]
     else:
@@ -306,7 +311,10 @@ def _breakdown(session: Session, org: OrgContext, params: CampaignParams, filter
     for row in rows:
         sums = _as_sums(row)
         name = getattr(row, "name", None) or PLATFORMS.get(row.key, row.key)
-        items.append({"key": row.key, "name": name, "value": metric_value(metric, sums), **sums})
+        extra = ({"platform": row.platform, "status": row.status, "daily_budget": row.daily_budget}
+                 if params.group_by == "campaign" else {})
+        items.append({"key": row.key, "name": name, "value": metric_value(metric, sums), **extra,
+                      **sums})
     return {
         "view": "breakdown",
         "metric": metric.name,

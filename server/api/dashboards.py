@@ -20,9 +20,8 @@ from datasources.templates import create_dashboard_from_template
 from server.api._core import ApiError, authenticated, blueprint, require_role
 from server.api.data import FILTER_FIELDS, split_query
 from server.services import services
-from widgets import registry as widget_types
 from widgets.engine import spec_from_row
-from widgets.template import TemplateError, parse_template
+from widgets.template import TemplateError, parse_template, widget_query_params
 
 
 def _dashboard_json(dashboard, widget_count: int | None = None) -> dict:
@@ -165,7 +164,7 @@ def dashboard_data(dashboard_id: int):
         entry = {"id": widget.id, "title": widget.title, "type": widget.widget_type}
         try:
             spec = spec_from_row(widget)
-            params = {**widget_types.get(spec.type).default_params, **spec.query_params}
+            params = widget_query_params(spec.type, spec.data_source, spec.query_params)
             entry["data"] = svc.data.query(g.principal.org_id, spec.data_source, params, filters)
         except (TemplateError, DataSourceError) as exc:
             entry["error"] = "; ".join(getattr(exc, "details", [str(exc)]))

@@ -17,7 +17,7 @@ from datasources.registry import DataSourceError, parse_filters
 from server.api._core import ApiError, authenticated, blueprint
 from server.services import services
 
-FILTER_FIELDS = ("date_from", "date_to", "platforms", "campaign_ids")
+FILTER_FIELDS = ("date_from", "date_to", "platforms", "campaign_ids", "countries")
 
 
 def _is_list(model, name: str) -> bool:

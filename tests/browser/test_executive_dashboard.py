@@ -68,7 +68,7 @@ def test_bwx001_total_revenue_on_screen_matches_sql(browser, deployment, output_
     assert value.text.startswith("$" if slug == "acme" else "€")
 
     cards = browser.find_elements(By.CSS_SELECTOR, ".widget-card")
-    assert len(cards) == 6
+    assert len(cards) == 13  # datasources/templates/executive.json
     assert browser.find_elements(By.CSS_SELECTOR, ".widget-error") == []
     assert "ROAS TREND" in browser.find_element(By.ID, "dashboard-grid").text.upper()
     browser.save_screenshot(str(output_dir / f"executive-{name}-{slug}.png"))

@@ -60,7 +60,7 @@ def test_another_orgs_dashboard_is_404_like_a_missing_one(app_client):
     globex_id = dashboards_of(app_client)[0]["id"]
     app_client.get("/logout")
     login(app_client, "viewer@acme.example")
-    acme_id = dashboards_of(app_client)[0]["id"]
+    acme_id = executive_of(app_client)
     own = app_client.get(f"/api/v1/dashboards/{acme_id}")
     assert own.status_code == 200
     assert {w["title"] for w in own.get_json()["widgets"]} >= {"Total Revenue", "ROAS Trend"}
@@ -90,13 +90,17 @@ def test_api_key_authenticates_for_its_org_until_revoked(app_client, demo_db):
         admin.dispose()
 
 
+def executive_of(client) -> int:
+    return next(d["id"] for d in dashboards_of(client) if d["name"] == "Executive Overview")
+
+
 def test_widget_callback_rechecks_the_widget_belongs_to_the_caller(app_client):
     """A crafted callback naming another org's widget gets no data from it."""
     login(app_client, "admin@globex.example")
-    globex = app_client.get(f"/api/v1/dashboards/{dashboards_of(app_client)[0]['id']}").get_json()
+    globex = app_client.get(f"/api/v1/dashboards/{executive_of(app_client)}").get_json()
     app_client.get("/logout")
     login(app_client, "admin@acme.example")
-    acme_dashboard = dashboards_of(app_client)[0]["id"]
+    acme_dashboard = executive_of(app_client)
     stolen = globex["widgets"][0]["id"]
     body_id = {"index": stolen, "type": "widget-body"}
     payload = {
@@ -107,6 +111,7 @@ def test_widget_callback_rechecks_the_widget_belongs_to_the_caller(app_client):
             {"id": "filter-date-range", "property": "value", "value": "widget"},
             {"id": "filter-platforms", "property": "value", "value": []},
             {"id": "dashboard-refresh-button", "property": "n_clicks", "value": None},
+            {"id": "filter-countries", "property": "data", "value": []},
         ],
         "state": [{"id": "dashboard-id", "property": "data", "value": globex["id"]},
                   {"id": body_id, "property": "id", "value": body_id}],
