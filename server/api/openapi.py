@@ -21,6 +21,9 @@ FILTER_PARAMETERS = [
      "schema": {"type": "array", "items": {"type": "string"}}},
     {"name": "campaign_ids", "in": "query", "style": "form", "explode": False,
      "schema": {"type": "array", "items": {"type": "integer"}}},
+    {"name": "countries", "in": "query", "style": "form", "explode": False,
+     "schema": {"type": "array", "items": {"type": "string"}},
+     "description": "ISO 3166 alpha-3 codes, e.g. USA,DEU"},
     {"name": "fresh", "in": "query", "schema": {"type": "boolean"},
      "description": "recompute instead of serving the cached value"},
 ]
