@@ -7,6 +7,7 @@ becomes an error card with the reason; the rest of the dashboard is unaffected.
 from __future__ import annotations
 
 import logging
+from datetime import date
 
 import dash_bootstrap_components as dbc
 from dash import html
@@ -37,6 +38,19 @@ def error_card(reason: str) -> dbc.Alert:
                      color="danger", className="widget-error mb-0")
 
 
+def _anomalies_for(spec: WidgetBase, result: dict, data: DataService, org_id: int,
+                   filters: Filters, fresh: bool) -> list[dict]:
+    """The anomalies to mark on a line chart: the chart's metric (or ``anomaly_metric``)
+    over the days it shows, through the same cache as every query."""
+    metric = spec.config.anomaly_metric or result.get("metric")
+    window = result.get("window") or {}
+    period = f"{(date.fromisoformat(window['end']) - date.fromisoformat(window['start'])).days + 1}d" \
+        if window.get("start") and window.get("end") else "90d"
+    listed = data.query(org_id, "anomalies", {"metric": metric, "status": "all", "period": period,
+                                              "limit": 200}, filters, fresh=fresh)
+    return listed.get("items", [])
+
+
 def render_widget(row: DashboardWidget, *, data: DataService, org_id: int, filters: Filters,
                   theme: str = "light", fresh: bool = False, can_edit: bool = False) -> object:
     """Render one widget for ``org_id`` under the dashboard's ``filters``; ``can_edit``
@@ -46,6 +60,8 @@ def render_widget(row: DashboardWidget, *, data: DataService, org_id: int, filte
         widget_type = registry.get(spec.type)
         params = widget_query_params(spec.type, spec.data_source, spec.query_params)
         result = data.query(org_id, spec.data_source, params, filters, fresh=fresh)
+        if getattr(spec.config, "show_anomalies", False):
+            result = {**result, "anomalies": _anomalies_for(spec, result, data, org_id, filters, fresh)}
         ctx = RenderContext(widget_id=row.id, currency=result.get("currency", "USD"), theme=theme,
                             can_edit=can_edit)
         component = widget_type.build(spec, result, ctx)
