@@ -17,8 +17,6 @@ import argparse
 import datetime as dt
 import io
 import json
-import os
-import subprocess
 import sys
 import time
 import uuid
@@ -28,7 +26,7 @@ import numpy as np
 import requests
 from sqlalchemy import select
 
-from bench.queries import ROOT, free_port, org_id_of
+from bench.common import gunicorn, org_id_of
 from datasources.db import Database
 from datasources.models import Campaign, Org
 
@@ -100,51 +98,31 @@ def commit_to_figure(args) -> dict:
         external, platform = campaign.external_id, campaign.platform
         currency = session.scalar(select(Org.currency).where(Org.id == org))
     _, key = create_key(admin, args.org, name="bench-ingest")
-    port = free_port()
-    env = {**os.environ, "PULSE_DATABASE_URL": args.database_url, "PULSE_SCHEDULER": "off",
-           "PULSE_SECRET_KEY": "bench", "PULSE_CACHE_TYPE": "redis", "PULSE_REDIS_URL": args.redis_url}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", "2", "--threads", "4", "-b", f"127.0.0.1:{port}",
-         "app:server"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
     http = requests.Session()
     http.headers["Authorization"] = f"Bearer {key}"
-    kpi = f"{base}/api/v1/data/campaigns"
     params = {"metric": "revenue", "view": "summary", "period": "30d"}
     samples = []
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if http.get(f"{base}/healthz", timeout=2).ok:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("gunicorn did not start")
-            time.sleep(0.3)
-        for attempt in range(args.repeat):
-            before = http.get(kpi, params=params, timeout=30).json()["value"]
-            hour = (dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
-                    - dt.timedelta(hours=3 + attempt))
-            body = {"rows": [{"campaign": external, "platform": platform, "hour": hour.isoformat(),
-                              "country": "USA", "spend": 10.0, "impressions": 1000, "clicks": 10,
-                              "conversions": 1, "revenue": 1000.0 + attempt, "currency": currency}]}
-            started = time.perf_counter()
-            response = http.post(f"{base}/api/v1/ingest?format=native", json=body, timeout=30)
-            response.raise_for_status()
-            committed = time.perf_counter() - started
-            while True:
-                value = http.get(kpi, params=params, timeout=30).json()["value"]
-                if value != before:
-                    break
-                if time.perf_counter() - started > 30:
-                    raise SystemExit("the KPI never changed after the ingest")
-            samples.append({"post_ms": committed * 1000,
-                            "to_figure_ms": (time.perf_counter() - started) * 1000})
+        with gunicorn(args.database_url, args.redis_url) as (base, _):
+            kpi = f"{base}/api/v1/data/campaigns"
+            for attempt in range(args.repeat):
+                before = http.get(kpi, params=params, timeout=30).json()["value"]
+                hour = (dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
+                        - dt.timedelta(hours=3 + attempt))
+                body = {"rows": [{"campaign": external, "platform": platform,
+                                  "hour": hour.isoformat(), "country": "USA", "spend": 10.0,
+                                  "impressions": 1000, "clicks": 10, "conversions": 1,
+                                  "revenue": 1000.0 + attempt, "currency": currency}]}
+                started = time.perf_counter()
+                response = http.post(f"{base}/api/v1/ingest?format=native", json=body, timeout=30)
+                response.raise_for_status()
+                committed = time.perf_counter() - started
+                while http.get(kpi, params=params, timeout=30).json()["value"] == before:
+                    if time.perf_counter() - started > 30:
+                        raise SystemExit("the KPI never changed after the ingest")
+                samples.append({"post_ms": committed * 1000,
+                                "to_figure_ms": (time.perf_counter() - started) * 1000})
     finally:
-        server.terminate()
-        server.wait(timeout=10)
         revoke_key(admin, args.org, key[:12])
         admin.dispose()
     to_figure = [s["to_figure_ms"] for s in samples]

@@ -20,10 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -31,9 +28,9 @@ from typing import Any
 
 import numpy as np
 
+from bench.common import ROOT, gunicorn, org_id_of
 from datasources.db import Database
 
-ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = ROOT / "datasources" / "templates"
 
 
@@ -67,18 +64,6 @@ def time_calls(call, repeat: int) -> list[float]:
     return samples
 
 
-def org_id_of(admin: Database, slug: str) -> int:
-    from sqlalchemy import select
-
-    from datasources.models import Org
-
-    with admin.unscoped_session() as session:
-        found = session.scalars(select(Org.id).where(Org.slug == slug)).one_or_none()
-    if found is None:
-        raise SystemExit(f"no org {slug!r} in the database; run python -m bench.generate first")
-    return found
-
-
 def in_process(args, queries) -> list[dict[str, Any]]:
     from datasources.service import DataService
     from server.cache import make_cache
@@ -102,12 +87,6 @@ def in_process(args, queries) -> list[dict[str, Any]]:
     return rows
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def over_http(args, queries) -> list[dict[str, Any]]:
     import requests
 
@@ -115,48 +94,28 @@ def over_http(args, queries) -> list[dict[str, Any]]:
 
     admin = Database(args.admin_url or args.database_url)
     _, key = create_key(admin, args.org, name="benchmark")
-    port = free_port()
-    env = {**os.environ, "PULSE_DATABASE_URL": args.database_url, "PULSE_SCHEDULER": "off",
-           "PULSE_SECRET_KEY": "bench", "PULSE_CACHE_TYPE": "redis" if args.redis_url else "simple"}
-    if args.redis_url:
-        env["PULSE_REDIS_URL"] = args.redis_url
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", "2", "--threads", "4", "-b", f"127.0.0.1:{port}",
-         "app:server"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
     http = requests.Session()
     http.headers["Authorization"] = f"Bearer {key}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if http.get(f"{base}/healthz", timeout=2).ok:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("gunicorn did not start")
-            time.sleep(0.3)
-        rows = []
-        for label, source, params in queries:
-            url = f"{base}/api/v1/data/{source}"
+        with gunicorn(args.database_url, args.redis_url) as (base, _):
+            rows = []
+            for label, source, params in queries:
+                url = f"{base}/api/v1/data/{source}"
 
-            def get(fresh: bool) -> None:
-                query = {k: v for k, v in params.items() if v is not None}
-                response = http.get(url, params={**query, **({"fresh": "1"} if fresh else {})},
-                                    timeout=30)
-                response.raise_for_status()
+                def get(fresh: bool, url: str = url, params: dict = params) -> None:
+                    query = {k: v for k, v in params.items() if v is not None}
+                    response = http.get(url, params={**query, **({"fresh": "1"} if fresh else {})},
+                                        timeout=30)
+                    response.raise_for_status()
 
-            for _ in range(4):  # both workers: imports, pools, first compiled statements
-                get(True)
-            cold = time_calls(lambda: get(True), args.repeat)
-            warm = time_calls(lambda: get(False), args.repeat)
-            rows.append({"widget": label, "source": source, "params": params,
-                         "cold": percentiles(cold), "warm": percentiles(warm)})
-        return rows
+                for _ in range(4):  # both workers: imports, pools, first compiled statements
+                    get(True)
+                cold = time_calls(lambda: get(True), args.repeat)
+                warm = time_calls(lambda: get(False), args.repeat)
+                rows.append({"widget": label, "source": source, "params": params,
+                             "cold": percentiles(cold), "warm": percentiles(warm)})
+            return rows
     finally:
-        server.terminate()
-        server.wait(timeout=10)
         revoke_key(admin, args.org, key[:12])
         admin.dispose()
 

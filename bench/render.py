@@ -12,18 +12,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import redis
-import requests
 from sqlalchemy import select
 
-from bench.queries import ROOT, free_port
+from bench.common import gunicorn
 from datasources.accounts import hash_password
 from datasources.db import Database
 from datasources.models import DashboardTemplate, Org, User
@@ -100,50 +97,32 @@ def main(argv: list[str] | None = None) -> int:
     admin = Database(args.admin_url)
     dashboard_id = prepare(admin, args.org, args.template)
     admin.dispose()
-    port = free_port()
-    env = {**os.environ, "PULSE_DATABASE_URL": args.database_url, "PULSE_REDIS_URL": args.redis_url,
-           "PULSE_CACHE_TYPE": "redis", "PULSE_SCHEDULER": "off", "PULSE_SECRET_KEY": "bench"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", "2", "--threads", "4", "-b", f"127.0.0.1:{port}",
-         "app:server"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
     cache = redis.Redis.from_url(args.redis_url)
-    driver = browser()
     timings: dict[str, list[float]] = {"cold": [], "warm": []}
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(f"{base}/healthz", timeout=2).ok:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("gunicorn did not start")
-            time.sleep(0.3)
-        driver.get(f"{base}/login")
-        driver.find_element(By.ID, "email").send_keys(EMAIL)
-        driver.find_element(By.ID, "password").send_keys(PASSWORD)
-        driver.find_element(By.ID, "login-submit").click()
-        WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.ID, "dashboard-list"))
-        url = f"{base}/dashboards/{dashboard_id}"
-        for _ in range(2):  # both workers: imports, pools, plotly.js in the browser cache
-            driver.get(url)
-            WebDriverWait(driver, 60).until(lambda d: d.execute_script(FULLY_RENDERED))
-        for round_ in range(args.repeat):
-            for kind in ("cold", "warm"):
-                if kind == "cold":
-                    cache.flushdb()
+    with gunicorn(args.database_url, args.redis_url) as (base, server):
+        driver = browser()
+        try:
+            driver.get(f"{base}/login")
+            driver.find_element(By.ID, "email").send_keys(EMAIL)
+            driver.find_element(By.ID, "password").send_keys(PASSWORD)
+            driver.find_element(By.ID, "login-submit").click()
+            WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.ID, "dashboard-list"))
+            url = f"{base}/dashboards/{dashboard_id}"
+            for _ in range(2):  # both workers: imports, pools, plotly.js in the browser cache
                 driver.get(url)
-                took = WebDriverWait(driver, 60, poll_frequency=0.02).until(
-                    lambda d: d.execute_script(FULLY_RENDERED))
-                timings[kind].append(float(took))
-        widgets = len(driver.find_elements(By.CSS_SELECTOR, ".widget-card"))
-        memory = rss_mb(server.pid)
-    finally:
-        driver.quit()
-        server.terminate()
-        server.wait(timeout=10)
+                WebDriverWait(driver, 60).until(lambda d: d.execute_script(FULLY_RENDERED))
+            for _ in range(args.repeat):
+                for kind in ("cold", "warm"):
+                    if kind == "cold":
+                        cache.flushdb()
+                    driver.get(url)
+                    took = WebDriverWait(driver, 60, poll_frequency=0.02).until(
+                        lambda d: d.execute_script(FULLY_RENDERED))
+                    timings[kind].append(float(took))
+            widgets = len(driver.find_elements(By.CSS_SELECTOR, ".widget-card"))
+            memory = rss_mb(server.pid)
+        finally:
+            driver.quit()
     report = {"dashboard": args.template, "widgets": widgets, "gunicorn_rss_mb": round(memory, 1)}
     for kind, values in timings.items():
         report[kind] = {"p50": float(np.percentile(values, 50)),

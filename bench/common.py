@@ -1,0 +1,65 @@
+"""What the benchmarks share: the org lookup and a gunicorn server to measure."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import requests
+from sqlalchemy import select
+
+from datasources.db import Database
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def org_id_of(admin: Database, slug: str) -> int:
+    from datasources.models import Org
+
+    with admin.unscoped_session() as session:
+        found = session.scalars(select(Org.id).where(Org.slug == slug)).one_or_none()
+    if found is None:
+        raise SystemExit(f"no org {slug!r} in the database; run python -m bench.generate first")
+    return found
+
+
+@contextmanager
+def gunicorn(database_url: str, redis_url: str | None) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Pulse under gunicorn (2 workers × 4 threads, no scheduler) on a free port, as
+    ``(base URL, process)`` once ``/healthz`` answers; stopped on exit."""
+    port = free_port()
+    env = {**os.environ, "PULSE_DATABASE_URL": database_url, "PULSE_SCHEDULER": "off",
+           "PULSE_SECRET_KEY": "bench", "PULSE_CACHE_TYPE": "redis" if redis_url else "simple"}
+    if redis_url:
+        env["PULSE_REDIS_URL"] = redis_url
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", "2", "--threads", "4", "-b", f"127.0.0.1:{port}",
+         "app:server"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(f"{base}/healthz", timeout=2).ok:
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise SystemExit("gunicorn did not start")
+            time.sleep(0.3)
+        yield base, server
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
