@@ -39,6 +39,7 @@ from datasources.models import (
     Campaign,
     MetricFactDaily,
     MetricFactHourly,
+    MetricFactHourlyPlatform,
     Org,
     Platform,
     PlatformApiCalls,
@@ -977,7 +978,7 @@ def _delete_demo_orgs(session: Session) -> None:
         return
     # The big fact tables go first with one statement each; the org delete then
     # cascades through the rest.
-    for model in (MetricFactHourly, MetricFactDaily, PlatformApiCalls):
+    for model in (MetricFactHourly, MetricFactDaily, MetricFactHourlyPlatform, PlatformApiCalls):
         session.execute(delete(model).where(model.org_id.in_(org_ids)))
     session.execute(delete(Org).where(Org.id.in_(org_ids)))
 

@@ -116,7 +116,7 @@ from datasources.models import (
     Org,
     utcnow,
 )
-from datasources.rollups import week_start_of
+from datasources.rollups import refresh_hourly_platform_days, week_start_of
 
 FORMATS = ("native", "google_ads", "meta_ads")
 Format = Literal["native", "google_ads", "meta_ads"]
@@ -1044,7 +1044,8 @@ def _upsert_facts(session: Session, org_id: int, rows: list[ParsedRow]) -> int:
 
 def refresh_campaign_days(session: Session, org_id: int,
                           campaign_days: dict[int, set[dt.date]]) -> None:
-    """Rebuild the daily rollup (with ``week_start``) for exactly these campaign-days."""
+    """Rebuild the daily rollup (with ``week_start``) for exactly these campaign-days, and
+    the org's hourly-platform rollup for every local day among them."""
     dialect = session.get_bind().dialect.name
     columns = ["org_id", "campaign_id", "day", "country", "platform", "week_start", *METRICS]
     for campaign_id, days in sorted(campaign_days.items()):
@@ -1067,6 +1068,7 @@ def refresh_campaign_days(session: Session, org_id: int,
                           MetricFactHourly.local_date, MetricFactHourly.country,
                           Campaign.platform))
             session.execute(insert(MetricFactDaily).from_select(columns, aggregated))
+    refresh_hourly_platform_days(session, org_id, set().union(*campaign_days.values()))
 
 
 def widen_analytics_refresh(session: Session, org_id: int, first_day: dt.date,

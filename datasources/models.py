@@ -320,6 +320,31 @@ class MetricFactDaily(Base, TenantMixin):
     revenue: Mapped[float] = mapped_column(Money, default=0.0)
 
 
+class MetricFactHourlyPlatform(Base, TenantMixin):
+    """Rollup of :class:`MetricFactHourly` by UTC hour and platform (campaigns and
+    countries summed).
+
+    Hour-level views without a campaign or country filter (heatmap, realtime) read a
+    few rows per hour here instead of one per campaign × country. ``local_date`` is the
+    org-local day of ``hour_utc`` (as on the hourly facts), so ingests can rebuild
+    exactly the days they touched.
+    """
+
+    __tablename__ = "metric_facts_hourly_platform"
+    __table_args__ = (Index("ix_facts_hourly_platform_org_date", "org_id", "local_date"),)
+    # Not indexed alone: the primary key and the index above lead with org_id.
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id", ondelete="CASCADE"),
+                                        primary_key=True)
+    hour_utc: Mapped[dt.datetime] = mapped_column(DateTime, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    local_date: Mapped[dt.date] = mapped_column(Date)
+    impressions: Mapped[int] = mapped_column(BigInteger, default=0)
+    clicks: Mapped[int] = mapped_column(BigInteger, default=0)
+    conversions: Mapped[int] = mapped_column(BigInteger, default=0)
+    spend: Mapped[float] = mapped_column(Money, default=0.0)
+    revenue: Mapped[float] = mapped_column(Money, default=0.0)
+
+
 # ----------------------------------------------------------------------------- analytics
 class Forecast(Base, TenantMixin):
     __tablename__ = "forecasts"

@@ -1,19 +1,29 @@
-"""Keep the daily rollup in step with the hourly facts.
+"""Keep the rollups in step with the hourly facts.
 
 The daily rollup (``metric_facts_daily``) is keyed by org-local day, campaign and
 country, so day-level widgets read a few thousand rows instead of millions of hourly
-ones. It is rebuilt for exactly the days an ingest touched, in the same transaction.
+ones. The hourly-platform rollup (``metric_facts_hourly_platform``) is keyed by UTC hour
+and platform, so hour-level views without campaign or country filters read one row per
+hour and platform. Both are rebuilt for exactly the days an ingest touched, in the
+same transaction.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
+from collections.abc import Iterable
+
 from sqlalchemy import Date, Integer, and_, cast, delete, func, insert, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from datasources.models import Campaign, MetricFactDaily, MetricFactHourly
+from datasources.models import Campaign, MetricFactDaily, MetricFactHourly, MetricFactHourlyPlatform
+
+HOURLY_PLATFORM_COLUMNS = ["org_id", "hour_utc", "platform", "local_date",
+                           "impressions", "clicks", "conversions", "spend", "revenue"]
+# Bound parameters per IN list: well under SQLite's limit, a few years of days.
+DAYS_PER_STATEMENT = 400
 
 
 def week_start_of(day: ColumnElement, dialect: str) -> ColumnElement:
@@ -31,7 +41,8 @@ def refresh_daily_rollup(
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
 ) -> int:
-    """Recompute the daily rollup of one org for org-local days in [date_from, date_to].
+    """Recompute the daily and hourly-platform rollups of one org for org-local days in
+    [date_from, date_to].
 
     Args:
         session: a session in the org's context (or an unscoped admin session).
@@ -42,14 +53,13 @@ def refresh_daily_rollup(
     Returns:
         The number of daily rows written.
     """
-    day_filter = [MetricFactDaily.org_id == org_id]
-    fact_filter = [MetricFactHourly.org_id == org_id]
-    if date_from is not None:
-        day_filter.append(MetricFactDaily.day >= date_from)
-        fact_filter.append(MetricFactHourly.local_date >= date_from)
-    if date_to is not None:
-        day_filter.append(MetricFactDaily.day <= date_to)
-        fact_filter.append(MetricFactHourly.local_date <= date_to)
+    fact_days = _day_range(MetricFactHourly.local_date, date_from, date_to)
+    _refresh_hourly_platform(session, org_id,
+                             _day_range(MetricFactHourlyPlatform.local_date, date_from, date_to),
+                             fact_days)
+    day_filter = [MetricFactDaily.org_id == org_id,
+                  *_day_range(MetricFactDaily.day, date_from, date_to)]
+    fact_filter = [MetricFactHourly.org_id == org_id, *fact_days]
 
     session.execute(delete(MetricFactDaily).where(and_(*day_filter)))
     aggregated = (
@@ -86,3 +96,49 @@ def refresh_daily_rollup(
         )
     )
     return result.rowcount or 0
+
+
+def refresh_hourly_platform_days(session: Session, org_id: int, days: Iterable[dt.date]) -> None:
+    """Rebuild the hourly-platform rollup of one org for exactly these org-local days.
+
+    Every fact of one UTC hour has the same ``local_date`` (the org's time zone fixes
+    it), so rebuilding whole local days never splits an hour's sums.
+    """
+    ordered = sorted(set(days))
+    for start in range(0, len(ordered), DAYS_PER_STATEMENT):
+        chunk = ordered[start:start + DAYS_PER_STATEMENT]
+        _refresh_hourly_platform(session, org_id,
+                                 [MetricFactHourlyPlatform.local_date.in_(chunk)],
+                                 [MetricFactHourly.local_date.in_(chunk)])
+
+
+def _day_range(column: ColumnElement, date_from: dt.date | None,
+               date_to: dt.date | None) -> list[ColumnElement]:
+    """Conditions keeping ``column`` within [date_from, date_to] (either end open)."""
+    conditions = []
+    if date_from is not None:
+        conditions.append(column >= date_from)
+    if date_to is not None:
+        conditions.append(column <= date_to)
+    return conditions
+
+
+def _refresh_hourly_platform(session: Session, org_id: int, rollup_days: list[ColumnElement],
+                             fact_days: list[ColumnElement]) -> None:
+    """Delete the org's rollup rows matching ``rollup_days`` and re-insert them from the
+    hourly facts matching ``fact_days`` (the same days), summed by hour and platform."""
+    session.execute(delete(MetricFactHourlyPlatform).where(
+        MetricFactHourlyPlatform.org_id == org_id, *rollup_days))
+    aggregated = (
+        select(MetricFactHourly.org_id, MetricFactHourly.hour_utc, Campaign.platform,
+               MetricFactHourly.local_date,
+               func.sum(MetricFactHourly.impressions), func.sum(MetricFactHourly.clicks),
+               func.sum(MetricFactHourly.conversions), func.sum(MetricFactHourly.spend),
+               func.sum(MetricFactHourly.revenue))
+        .join(Campaign, Campaign.id == MetricFactHourly.campaign_id)
+        .where(MetricFactHourly.org_id == org_id, *fact_days)
+        .group_by(MetricFactHourly.org_id, MetricFactHourly.hour_utc, Campaign.platform,
+                  MetricFactHourly.local_date)
+    )
+    session.execute(insert(MetricFactHourlyPlatform).from_select(HOURLY_PLATFORM_COLUMNS,
+                                                                 aggregated))

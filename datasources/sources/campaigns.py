@@ -16,7 +16,13 @@ from sqlalchemy import Select, case, desc, func, literal, select
 from sqlalchemy.orm import Session
 
 from datasources.metrics import BASE_COLUMNS, Metric, resolve_metric, sql_value
-from datasources.models import PLATFORMS, Campaign, MetricFactDaily, MetricFactHourly
+from datasources.models import (
+    PLATFORMS,
+    Campaign,
+    MetricFactDaily,
+    MetricFactHourly,
+    MetricFactHourlyPlatform,
+)
 from datasources.registry import Filters, OrgContext, QueryParams, register
 from datasources.windows import DateWindow, org_today, period_days, zone
 
@@ -334,18 +340,32 @@ def _local_hour_sums(session: Session, org: OrgContext, window: DateWindow,
                      filters: Filters) -> list[tuple[dt.datetime, dict[str, float]]]:
     """Base sums per UTC hour in the window, with each hour as org-local time.
 
-    SQL sums over campaigns and countries; the conversion to local time (which SQLite
+    Without campaign or country filters the sums come from the hourly-platform rollup
+    (a few rows per hour); otherwise from the hourly facts, joined to campaigns only to
+    filter by platform. SQL sums per hour; the conversion to local time (which SQLite
     cannot do) happens on the at most 24 × days resulting rows.
     """
-    statement = (
-        select(MetricFactHourly.hour_utc, *_sum_columns(MetricFactHourly))
-        .join(Campaign, Campaign.id == MetricFactHourly.campaign_id)
-        .where(MetricFactHourly.local_date.between(window.start, window.end))
-        .group_by(MetricFactHourly.hour_utc)
-    )
+    if not filters.campaign_ids and not filters.countries:
+        rollup = MetricFactHourlyPlatform
+        statement = (
+            select(rollup.hour_utc, *_sum_columns(rollup))
+            .where(rollup.local_date.between(window.start, window.end))
+            .group_by(rollup.hour_utc)
+        )
+        if filters.platforms:
+            statement = statement.where(rollup.platform.in_(filters.platforms))
+    else:
+        statement = (
+            select(MetricFactHourly.hour_utc, *_sum_columns(MetricFactHourly))
+            .where(MetricFactHourly.local_date.between(window.start, window.end))
+            .group_by(MetricFactHourly.hour_utc)
+        )
+        if filters.platforms:
+            statement = statement.join(Campaign, Campaign.id == MetricFactHourly.campaign_id)
+        statement = _scope(statement, MetricFactHourly, filters)
     tz = zone(org.timezone)
     return [(row.hour_utc.replace(tzinfo=dt.UTC).astimezone(tz), _as_sums(row))
-            for row in session.execute(_scope(statement, MetricFactHourly, filters)).all()]
+            for row in session.execute(statement).all()]
 
 
 def _heatmap(session: Session, org: OrgContext, params: CampaignParams, filters: Filters,
