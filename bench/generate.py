@@ -9,7 +9,8 @@ drawn with numpy a few hundred thousand rows at a time.
 
 Facts are loaded with COPY (psycopg 3 ``cursor.copy``) on PostgreSQL and with big
 ``executemany`` chunks on SQLite, in one transaction. Then the daily rollup is built
-with :func:`datasources.rollups.refresh_daily_rollup` and the tables are analysed.
+with :func:`datasources.rollups.refresh_daily_rollup`, the analytics job runs once
+(stored forecasts, anomalies, trends, recommendations) and the tables are analysed.
 A few thousand automation executions and platform-health rows are added too, so the
 automation and platform data sources have realistic tables to read.
 
@@ -32,6 +33,7 @@ import pandas as pd
 from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
+from datasources.analytics.runner import run_analytics
 from datasources.db import Database
 from datasources.models import (
     PLATFORMS,
@@ -457,6 +459,14 @@ def generate(db: Database, *, rows: int, campaigns: int, seed: int, slug: str,
                                .where(MetricFactDaily.org_id == org_id))
     stats |= {"daily_rows": daily, "rollup_seconds": time.perf_counter() - started}
     log(f"daily rollup: {daily:,} rows in {stats['rollup_seconds']:.1f} s")
+
+    # What the daily analytics job would have stored by now: forecasts, anomalies,
+    # trends and recommendations, so their widgets read stored rows as in production.
+    started = time.perf_counter()
+    run_analytics(db, org_id)
+    stats["analytics_seconds"] = time.perf_counter() - started
+    log(f"analytics (forecasts, anomalies, trends, recommendations) in "
+        f"{stats['analytics_seconds']:.1f} s")
 
     started = time.perf_counter()
     analyse(db)

@@ -1,0 +1,93 @@
+"""Markdown tables from the benchmark results: ``python -m bench.report``.
+
+Reads the JSON files that ``bench.queries``, ``bench.render`` and ``bench.ingest`` write
+(``--json``) and prints the tables that BENCHMARKS.md quotes, so the numbers there are
+copied from measurements, never typed by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def load(path: Path) -> dict | None:
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def widget_table(large: dict, small: dict | None, part: str) -> list[str]:
+    """One row per widget query: cold and warm p50/p95, and the cold p95 growth from the
+    small database when it is given."""
+    head = "| widget query | cold p50 | cold p95 | warm p50 | warm p95 |"
+    rule = "|---|---:|---:|---:|---:|"
+    by_widget = {row["widget"]: row for row in small[part]} if small else {}
+    if small:
+        head += " cold p95 at 0.5M | growth |"
+        rule += "---:|---:|"
+    lines = [head, rule]
+    for row in large[part]:
+        cells = [row["widget"], *(f"{row[kind][p]:.1f} ms" for kind in ("cold", "warm")
+                                  for p in ("p50", "p95"))]
+        if small and row["widget"] in by_widget:
+            before = by_widget[row["widget"]]["cold"]["p95"]
+            cells += [f"{before:.1f} ms", f"{row['cold']['p95'] / before:.1f}×"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def summary(result: dict, part: str) -> str:
+    rows = result[part]
+    cold = sorted(row["cold"]["p95"] for row in rows)
+    warm = sorted(row["warm"]["p95"] for row in rows)
+    median = cold[len(cold) // 2]
+    return (f"{len(rows)} queries on {result['hourly_rows']:,} hourly rows ({part}): cold p95 "
+            f"median {median:.1f} ms, worst {cold[-1]:.1f} ms; {sum(c <= 40 for c in cold)} of "
+            f"{len(cold)} within 40 ms; warm p95 worst {warm[-1]:.2f} ms, "
+            f"{sum(w <= 3 for w in warm)} of {len(warm)} within 3 ms")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.report", description=__doc__)
+    parser.add_argument("--results", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    out: list[str] = []
+    large = load(args.results / "queries-pg-5m.json")
+    small = load(args.results / "queries-pg-0.5m.json")
+    sqlite = load(args.results / "queries-sqlite-5m.json")
+    if large:
+        for part in ("http", "in_process"):
+            if large.get(part):
+                out += [f"### PostgreSQL, {part.replace('_', ' ')}", "",
+                        summary(large, part), "", *widget_table(large, small, part), ""]
+    if sqlite:
+        out += ["### SQLite, in process", "", summary(sqlite, "in_process"), "",
+                *widget_table(sqlite, None, "in_process"), ""]
+    for path in sorted(args.results.glob("render-*.json")):
+        render = load(path)
+        out += [f"### Render ({path.stem}): {render['dashboard']}, {render['widgets']} widgets",
+                "", f"cold p50 {render['cold']['p50']:.0f} ms, p95 {render['cold']['p95']:.0f} ms; "
+                f"warm p50 {render['warm']['p50']:.0f} ms, p95 {render['warm']['p95']:.0f} ms "
+                f"({render['warm']['n']} runs each); gunicorn master + 2 workers "
+                f"{render['gunicorn_rss_mb']:.0f} MB resident", ""]
+    for path in sorted(args.results.glob("ingest-*.json")):
+        ingest = load(path)
+        t, c = ingest["throughput"], ingest.get("commit_to_figure")
+        out += [f"### Ingest ({path.stem})", "",
+                f"{t['rows']:,} new rows in {t['new_rows_seconds']:.2f} s = "
+                f"{t['new_rows_per_second']:,.0f} rows/s; the same rows again "
+                f"{t['resend_rows_per_second']:,.0f} rows/s ({t['resend_rows_written']} written)"]
+        if c:
+            out += [f"; POST to the new KPI figure p50 {c['p50_ms']:.0f} ms, p95 "
+                    f"{c['p95_ms']:.0f} ms ({c['runs']} runs, POST alone p50 "
+                    f"{c['post_p50_ms']:.0f} ms)"]
+        out.append("")
+    print("\n".join(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
