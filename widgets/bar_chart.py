@@ -33,6 +33,8 @@ from widgets.registry import register
 MAX_LABEL_CHARS = 28
 # Room beyond the longest bar for its value label, as a share of the value range.
 LABEL_HEADROOM = 0.18
+# Approximate width of one value-label character at the theme's font size, in pixels.
+LABEL_CHAR_PX = 7
 FRAME_COLUMNS = ["category", "label", "series", "key", "value"]
 
 
@@ -128,12 +130,14 @@ def make_figure(df: pd.DataFrame, *, orientation: str = "vertical", fmt: str = "
                         .sort_values(ascending=False, kind="stable").index)
     several = len(series_names) > 1
     figure = go.Figure()
+    longest_label = 0
     for index, name in enumerate(series_names):
         group = df[df["series"] == name]
         values = group["value"].tolist()
         exact = [format_value(v, fmt, currency) for v in values]
         short = [format_value(v, fmt, currency, compact=True) if pd.notna(v) else ""
                  for v in values]
+        longest_label = max([longest_label, *(len(text) for text in short)])
         if several:
             colors: str | list[str] = theme.series_color(group["key"].iloc[0], index)
         else:
@@ -160,6 +164,10 @@ def make_figure(df: pd.DataFrame, *, orientation: str = "vertical", fmt: str = "
     if show_values and not (several and stacked) and max_abs:
         # Outside labels need room past the longest bar, or the plot edge cuts them.
         value_axis_layout["range"] = [0, max_abs * (1 + LABEL_HEADROOM)]
+        if horizontal:
+            # On a narrow card the headroom is a few pixels: let the label run into a
+            # right margin wide enough for it (labels are not clipped to the axes).
+            figure.update_layout(margin=dict(r=16 + LABEL_CHAR_PX * longest_label))
     if dates:
         category_axis_layout: dict[str, Any] = dict(type="date")
     else:

@@ -159,6 +159,8 @@ def test_bar_horizontal_puts_rank_one_on_top_with_values_on_x():
     assert bars.x[0] == 1234752.05
     assert figure.layout.yaxis.autorange == "reversed"
     assert figure.layout.xaxis.tickprefix == "$"
+    # The longest value label ("$1.2M", "$807.8K") fits in the right margin on a narrow card.
+    assert figure.layout.margin.r >= bar_chart.LABEL_CHAR_PX * len("$807.8K")
 
 
 def test_bar_without_a_value_draws_no_bar_and_a_dash_never_zero():
