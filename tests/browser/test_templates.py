@@ -266,3 +266,39 @@ def test_bwt007_clicking_a_platform_bar_drills_down_to_that_platform(
     waiter(browser, 30).until(lambda d: len(d.find_element(By.XPATH, card).find_elements(
         By.CSS_SELECTOR, "g.point path")) == 1)
     assert console_errors(browser) == []
+
+
+CARD_BOXES_JS = """
+return Array.from(document.querySelectorAll('#dashboard-grid .widget-card')).map(card => {
+  const r = card.getBoundingClientRect(), body = card.querySelector('.widget-body');
+  return {title: card.querySelector('.widget-title').textContent, left: r.left, width: r.width,
+          top: r.top + window.scrollY, bottom: r.bottom + window.scrollY,
+          tableHeight: body.classList.contains('widget-table') ? body.clientHeight : null,
+          gridWidth: document.querySelector('#dashboard-grid').clientWidth};
+});
+"""
+
+
+def test_bwt008_a_phone_stacks_the_widgets_in_one_readable_column(browser, server, output_dir):
+    pulse, db = server
+    dashboard_id, _ = dashboard_of(db, "executive")
+    browser.set_window_size(390, 7000)  # a phone's width; tall enough to draw every widget
+    try:
+        sign_in(browser, pulse.url, "viewer@acme.example")
+        browser.get(f"{pulse.url}/dashboards/{dashboard_id}")
+        waiter(browser).until(lambda d: (
+            states := d.execute_script(WIDGET_STATE_JS)) and all(drawn(s) for s in states))
+        time.sleep(0.5)
+        browser.save_screenshot(str(output_dir / "template-executive-phone.png"))
+        boxes = sorted(browser.execute_script(CARD_BOXES_JS), key=lambda b: b["top"])
+        assert len(boxes) == 13
+        grid_width = boxes[0]["gridWidth"]
+        # One column: every card spans the grid's width, one below the other.
+        assert [b["title"] for b in boxes if abs(b["width"] - grid_width) > 2] == []
+        assert len({round(b["left"]) for b in boxes}) == 1
+        assert all(below["top"] >= above["bottom"] for above, below in zip(boxes, boxes[1:]))
+        # Tables keep room for their rows instead of collapsing to a header.
+        assert all(b["tableHeight"] >= 300 for b in boxes if b["tableHeight"] is not None)
+        assert console_errors(browser) == []
+    finally:
+        browser.set_window_size(*DEFAULT_WINDOW)
