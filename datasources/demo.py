@@ -1180,6 +1180,21 @@ def _positive(value: str) -> int:
     return number
 
 
+def _invalidate_demo_caches(db: Database) -> str:
+    """After ``--force``: a running server's shared cache still holds the replaced data's
+    figures (and SQLite may give the new orgs the old ids), so bump the demo orgs'
+    cache versions."""
+    from datasources.service import invalidate_shared_cache
+
+    with db.unscoped_session() as session:
+        org_ids = session.scalars(select(Org.id).where(Org.slug.in_(DEMO_SLUGS))).all()
+    try:
+        notes = {invalidate_shared_cache(db, org_id) for org_id in org_ids}
+    except Exception as exc:  # noqa: BLE001 - the seed stands; say why the cache did not move
+        return f"cache NOT invalidated ({exc}); dashboards show the new data at their TTL"
+    return "; ".join(sorted(notes))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point; returns the process exit code."""
     parser = argparse.ArgumentParser(
@@ -1214,10 +1229,11 @@ def main(argv: list[str] | None = None) -> int:
         counts = seed_demo(db, seed=args.seed, campaigns=args.campaigns,
                            days=args.days, force=args.force, progress=not args.quiet)
     except (DatabaseNotEmpty, SeedingNotPossible) as exc:
+        db.dispose()
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    finally:
-        db.dispose()
+    cache_note = _invalidate_demo_caches(db) if args.force else None
+    db.dispose()
     if not args.quiet:
         elapsed = time.perf_counter() - started
         width = max(map(len, counts))
@@ -1225,6 +1241,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {table:<{width}}  {rows:>9,}")
         print(f"seeded demo orgs {', '.join(DEMO_SLUGS)} in {elapsed:.1f} s "
               f"(log in as admin@acme.example / {DEMO_PASSWORD})")
+        if cache_note:
+            print(cache_note)
     return 0
 
 

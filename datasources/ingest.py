@@ -1265,20 +1265,6 @@ def _org_by_slug(db: Database, slug: str) -> int:
     return org_id
 
 
-def _invalidate_shared_cache(db: Database, org_id: int) -> str:
-    """Bump the org's cache version in the configured cache if processes share it."""
-    from datasources.service import DataService
-    from server.cache import make_cache
-    from server.settings import load_settings
-
-    settings = load_settings()
-    kind = settings.effective_cache_type
-    if kind == "simple":
-        return "no shared cache to invalidate"
-    DataService(db, make_cache(settings)).invalidate_org(org_id)
-    return f"{kind} cache invalidated"
-
-
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point: 0 committed, 1 rejected rows, 2 usage or setup error."""
     from server.settings import ConfigurationError, load_settings
@@ -1327,8 +1313,10 @@ def _run_cli(db: Database, args: argparse.Namespace, started: float) -> int:
     except (LookupError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    from datasources.service import invalidate_shared_cache
+
     try:
-        cache_note = (_invalidate_shared_cache(db, org_id) if result["rows_written"]
+        cache_note = (invalidate_shared_cache(db, org_id) if result["rows_written"]
                       else "nothing changed")
     except Exception as exc:  # noqa: BLE001 - the data is committed; say what to do
         cache_note = f"cache NOT invalidated ({exc}); dashboards refresh at their TTL"

@@ -264,7 +264,18 @@ class Campaign(Base, TenantMixin, Timestamps):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
 
-class MetricFactHourly(Base, TenantMixin):
+class MetricSums:
+    """The additive delivery measures every fact and rollup table carries; ratios (CTR,
+    ROAS, ...) are computed from their sums, never stored."""
+
+    impressions: Mapped[int] = mapped_column(BigInteger, default=0)
+    clicks: Mapped[int] = mapped_column(BigInteger, default=0)
+    conversions: Mapped[int] = mapped_column(BigInteger, default=0)
+    spend: Mapped[float] = mapped_column(Money, default=0.0)
+    revenue: Mapped[float] = mapped_column(Money, default=0.0)
+
+
+class MetricFactHourly(Base, TenantMixin, MetricSums):
     """One campaign's delivery in one UTC hour and one country (ISO 3166 alpha-3).
 
     ``local_date`` is the org-local calendar day of ``hour_utc``, fixed at ingest so that
@@ -284,14 +295,9 @@ class MetricFactHourly(Base, TenantMixin):
     hour_utc: Mapped[dt.datetime] = mapped_column(DateTime, primary_key=True)
     country: Mapped[str] = mapped_column(String(3), primary_key=True)
     local_date: Mapped[dt.date] = mapped_column(Date)
-    impressions: Mapped[int] = mapped_column(BigInteger, default=0)
-    clicks: Mapped[int] = mapped_column(BigInteger, default=0)
-    conversions: Mapped[int] = mapped_column(BigInteger, default=0)
-    spend: Mapped[float] = mapped_column(Money, default=0.0)
-    revenue: Mapped[float] = mapped_column(Money, default=0.0)
 
 
-class MetricFactDaily(Base, TenantMixin):
+class MetricFactDaily(Base, TenantMixin, MetricSums):
     """Rollup of :class:`MetricFactHourly` by org-local day, campaign and country.
 
     The platform is copied from the campaign so platform breakdowns need no join.
@@ -313,14 +319,9 @@ class MetricFactDaily(Base, TenantMixin):
     platform: Mapped[str] = mapped_column(String(16))
     # Monday of the org-local week of ``day``: weekly series group by it in SQL.
     week_start: Mapped[dt.date | None] = mapped_column(Date)
-    impressions: Mapped[int] = mapped_column(BigInteger, default=0)
-    clicks: Mapped[int] = mapped_column(BigInteger, default=0)
-    conversions: Mapped[int] = mapped_column(BigInteger, default=0)
-    spend: Mapped[float] = mapped_column(Money, default=0.0)
-    revenue: Mapped[float] = mapped_column(Money, default=0.0)
 
 
-class MetricFactHourlyPlatform(Base, TenantMixin):
+class MetricFactHourlyPlatform(Base, TenantMixin, MetricSums):
     """Rollup of :class:`MetricFactHourly` by UTC hour and platform (campaigns and
     countries summed).
 
@@ -338,11 +339,6 @@ class MetricFactHourlyPlatform(Base, TenantMixin):
     hour_utc: Mapped[dt.datetime] = mapped_column(DateTime, primary_key=True)
     platform: Mapped[str] = mapped_column(String(16), primary_key=True)
     local_date: Mapped[dt.date] = mapped_column(Date)
-    impressions: Mapped[int] = mapped_column(BigInteger, default=0)
-    clicks: Mapped[int] = mapped_column(BigInteger, default=0)
-    conversions: Mapped[int] = mapped_column(BigInteger, default=0)
-    spend: Mapped[float] = mapped_column(Money, default=0.0)
-    revenue: Mapped[float] = mapped_column(Money, default=0.0)
 
 
 # ----------------------------------------------------------------------------- analytics

@@ -176,4 +176,19 @@ class DataService:
         wait(list(self._pending), timeout=timeout)
 
 
-__all__ = ["DataService", "DataSourceError", "UnknownOrg"]
+__all__ = ["DataService", "DataSourceError", "UnknownOrg", "invalidate_shared_cache"]
+
+
+def invalidate_shared_cache(db: Database, org_id: int) -> str:
+    """From a command-line tool: bump the org's cache version in the configured cache
+    when the app's processes share one (file system or Redis), so running servers stop
+    serving figures computed before the change. Returns what was done, for the log."""
+    from server.cache import make_cache
+    from server.settings import load_settings
+
+    settings = load_settings()
+    kind = settings.effective_cache_type
+    if kind == "simple":
+        return "no shared cache to invalidate"
+    DataService(db, make_cache(settings)).invalidate_org(org_id)
+    return f"{kind} cache invalidated"

@@ -18,13 +18,14 @@ KPI_VALUE = ("//div[contains(@class,'widget-card')][div[@class='widget-title' an
 
 
 @pytest.fixture(scope="module", params=["embedded", "scaled"])
-def deployment(request, output_dir):
+def deployment(request, output_dir, tmp_path_factory):
     """Embedded: SQLite, file cache, `python app.py`. Scaled: PostgreSQL as the RLS-bound app
     role, Redis, gunicorn with two workers."""
     if request.param == "embedded":
         demo = request.getfixturevalue("demo_sqlite")
         env = {"PULSE_DATABASE_URL": demo["app"], "PULSE_CACHE_TYPE": "filesystem",
-               "PULSE_CACHE_DIR": str(output_dir / "cache-embedded")}
+               # A new directory each run: the demo database is new each run too.
+               "PULSE_CACHE_DIR": str(tmp_path_factory.mktemp("cache-embedded"))}
         server = PulseServer(env, log=output_dir / "server-embedded.log")
     else:
         demo = request.getfixturevalue("demo_postgres")

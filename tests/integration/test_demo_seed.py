@@ -273,3 +273,33 @@ def test_rollup_week_start_is_the_monday_of_each_day(seeded):
         day = day if isinstance(day, dt.date) else dt.date.fromisoformat(day)
         week_start = week_start if isinstance(week_start, dt.date) else dt.date.fromisoformat(week_start)
         assert week_start == day - dt.timedelta(days=day.weekday())
+
+
+def test_reseeding_with_force_moves_a_running_servers_file_cache_on(seeded, tmp_path,
+                                                                   monkeypatch, capsys):
+    """A server with a shared (file system) cache must not keep showing figures of the
+    data that ``--force`` replaced, even when SQLite gives the new orgs the old ids."""
+    from datasources.service import DataService
+    from server.cache import make_cache
+    from tests.conftest import make_settings
+
+    db, _ = seeded
+    cache_dir = tmp_path / "cache"
+    monkeypatch.setenv("PULSE_DATABASE_URL", db.url)
+    monkeypatch.setenv("PULSE_CACHE_TYPE", "filesystem")
+    monkeypatch.setenv("PULSE_CACHE_DIR", str(cache_dir))
+    server = DataService(db, make_cache(make_settings(db.url, cache_type="filesystem",
+                                                      cache_dir=str(cache_dir))))
+    params = {"metric": "revenue", "view": "summary", "period": "30d"}
+    acme = _rows(db, "SELECT id FROM orgs WHERE slug = 'acme'")[0][0]
+    before = server.query(acme, "campaigns", params)
+    assert server.query(acme, "campaigns", params)["computed_at"] == before["computed_at"]
+
+    assert main(["--database-url", db.url, "--force", "--seed", "2",
+                 *(f"--{k}={v}" for k, v in SMALL.items() if k in ("campaigns", "days"))]) == 0
+    assert "filesystem cache invalidated" in capsys.readouterr().out
+    acme = _rows(db, "SELECT id FROM orgs WHERE slug = 'acme'")[0][0]
+    after = server.query(acme, "campaigns", params)
+    assert after["computed_at"] > before["computed_at"] and not after["stale"]
+    assert after["value"] != before["value"]  # seed 2 draws other data
+    seed_demo(db, force=True, **SMALL)  # leave the module's data as the other tests expect
