@@ -38,6 +38,7 @@ from datasources.models import (
     AutomationRule,
     Campaign,
     MetricFactDaily,
+    MetricFactDailyPlatform,
     MetricFactHourly,
     MetricFactHourlyPlatform,
     Org,
@@ -978,7 +979,8 @@ def _delete_demo_orgs(session: Session) -> None:
         return
     # The big fact tables go first with one statement each; the org delete then
     # cascades through the rest.
-    for model in (MetricFactHourly, MetricFactDaily, MetricFactHourlyPlatform, PlatformApiCalls):
+    for model in (MetricFactHourly, MetricFactDaily, MetricFactDailyPlatform,
+                  MetricFactHourlyPlatform, PlatformApiCalls):
         session.execute(delete(model).where(model.org_id.in_(org_ids)))
     session.execute(delete(Org).where(Org.id.in_(org_ids)))
 

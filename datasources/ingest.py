@@ -116,7 +116,11 @@ from datasources.models import (
     Org,
     utcnow,
 )
-from datasources.rollups import refresh_hourly_platform_days, week_start_of
+from datasources.rollups import (
+    refresh_daily_platform_days,
+    refresh_hourly_platform_days,
+    week_start_of,
+)
 
 FORMATS = ("native", "google_ads", "meta_ads")
 Format = Literal["native", "google_ads", "meta_ads"]
@@ -1045,7 +1049,7 @@ def _upsert_facts(session: Session, org_id: int, rows: list[ParsedRow]) -> int:
 def refresh_campaign_days(session: Session, org_id: int,
                           campaign_days: dict[int, set[dt.date]]) -> None:
     """Rebuild the daily rollup (with ``week_start``) for exactly these campaign-days, and
-    the org's hourly-platform rollup for every local day among them."""
+    the org's daily-platform and hourly-platform rollups for every local day among them."""
     dialect = session.get_bind().dialect.name
     columns = ["org_id", "campaign_id", "day", "country", "platform", "week_start", *METRICS]
     for campaign_id, days in sorted(campaign_days.items()):
@@ -1068,7 +1072,9 @@ def refresh_campaign_days(session: Session, org_id: int,
                           MetricFactHourly.local_date, MetricFactHourly.country,
                           Campaign.platform))
             session.execute(insert(MetricFactDaily).from_select(columns, aggregated))
-    refresh_hourly_platform_days(session, org_id, set().union(*campaign_days.values()))
+    touched = set().union(*campaign_days.values())
+    refresh_daily_platform_days(session, org_id, touched)
+    refresh_hourly_platform_days(session, org_id, touched)
 
 
 def widen_analytics_refresh(session: Session, org_id: int, first_day: dt.date,

@@ -321,6 +321,24 @@ class MetricFactDaily(Base, TenantMixin, MetricSums):
     week_start: Mapped[dt.date | None] = mapped_column(Date)
 
 
+class MetricFactDailyPlatform(Base, TenantMixin, MetricSums):
+    """Rollup of :class:`MetricFactDaily` by org-local day and platform (campaigns and
+    countries summed).
+
+    Day- and week-level widgets without a campaign or country filter (KPI cards, trends,
+    platform breakdowns) read five rows per day here instead of one per campaign ×
+    country, so their cost does not grow with the number of campaigns.
+    """
+
+    __tablename__ = "metric_facts_daily_platform"
+    # The primary key leads with org_id and day: it serves the day-range scans.
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id", ondelete="CASCADE"),
+                                        primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    week_start: Mapped[dt.date | None] = mapped_column(Date)
+
+
 class MetricFactHourlyPlatform(Base, TenantMixin, MetricSums):
     """Rollup of :class:`MetricFactHourly` by UTC hour and platform (campaigns and
     countries summed).

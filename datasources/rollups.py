@@ -2,7 +2,8 @@
 
 The daily rollup (``metric_facts_daily``) is keyed by org-local day, campaign and
 country, so day-level widgets read a few thousand rows instead of millions of hourly
-ones. The hourly-platform rollup (``metric_facts_hourly_platform``) is keyed by UTC hour
+ones; the daily-platform rollup (``metric_facts_daily_platform``) sums it further by
+day and platform for widgets without a campaign or country filter. The hourly-platform rollup (``metric_facts_hourly_platform``) is keyed by UTC hour
 and platform, so hour-level views without campaign or country filters read one row per
 hour and platform. Both are rebuilt for exactly the days an ingest touched, in the
 same transaction.
@@ -18,10 +19,17 @@ from sqlalchemy import Date, Integer, and_, cast, delete, func, insert, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from datasources.models import Campaign, MetricFactDaily, MetricFactHourly, MetricFactHourlyPlatform
+from datasources.models import (
+    Campaign,
+    MetricFactDaily,
+    MetricFactDailyPlatform,
+    MetricFactHourly,
+    MetricFactHourlyPlatform,
+)
 
-HOURLY_PLATFORM_COLUMNS = ["org_id", "hour_utc", "platform", "local_date",
-                           "impressions", "clicks", "conversions", "spend", "revenue"]
+SUMS = ["impressions", "clicks", "conversions", "spend", "revenue"]
+HOURLY_PLATFORM_COLUMNS = ["org_id", "hour_utc", "platform", "local_date", *SUMS]
+DAILY_PLATFORM_COLUMNS = ["org_id", "day", "platform", "week_start", *SUMS]
 # Bound parameters per IN list: well under SQLite's limit, a few years of days.
 DAYS_PER_STATEMENT = 400
 
@@ -41,8 +49,8 @@ def refresh_daily_rollup(
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
 ) -> int:
-    """Recompute the daily and hourly-platform rollups of one org for org-local days in
-    [date_from, date_to].
+    """Recompute the daily, daily-platform and hourly-platform rollups of one org for
+    org-local days in [date_from, date_to].
 
     Args:
         session: a session in the org's context (or an unscoped admin session).
@@ -86,7 +94,7 @@ def refresh_daily_rollup(
             Campaign.platform,
         )
     )
-    result = session.execute(
+    written = session.execute(
         insert(MetricFactDaily).from_select(
             [
                 "org_id", "campaign_id", "day", "country", "platform", "week_start",
@@ -94,8 +102,11 @@ def refresh_daily_rollup(
             ],
             aggregated,
         )
-    )
-    return result.rowcount or 0
+    ).rowcount
+    _refresh_daily_platform(session, org_id,
+                            _day_range(MetricFactDailyPlatform.day, date_from, date_to),
+                            _day_range(MetricFactDaily.day, date_from, date_to))
+    return written or 0
 
 
 def refresh_hourly_platform_days(session: Session, org_id: int, days: Iterable[dt.date]) -> None:
@@ -110,6 +121,33 @@ def refresh_hourly_platform_days(session: Session, org_id: int, days: Iterable[d
         _refresh_hourly_platform(session, org_id,
                                  [MetricFactHourlyPlatform.local_date.in_(chunk)],
                                  [MetricFactHourly.local_date.in_(chunk)])
+
+
+def refresh_daily_platform_days(session: Session, org_id: int, days: Iterable[dt.date]) -> None:
+    """Rebuild the daily-platform rollup of one org for exactly these org-local days,
+    from the daily rollup (which must already hold those days' new sums)."""
+    ordered = sorted(set(days))
+    for start in range(0, len(ordered), DAYS_PER_STATEMENT):
+        chunk = ordered[start:start + DAYS_PER_STATEMENT]
+        _refresh_daily_platform(session, org_id, [MetricFactDailyPlatform.day.in_(chunk)],
+                                [MetricFactDaily.day.in_(chunk)])
+
+
+def _refresh_daily_platform(session: Session, org_id: int, rollup_days: list[ColumnElement],
+                            daily_days: list[ColumnElement]) -> None:
+    """Delete the org's daily-platform rows matching ``rollup_days`` and re-insert them
+    from the daily rollup rows matching ``daily_days`` (the same days), by platform."""
+    session.execute(delete(MetricFactDailyPlatform).where(
+        MetricFactDailyPlatform.org_id == org_id, *rollup_days))
+    aggregated = (
+        select(MetricFactDaily.org_id, MetricFactDaily.day, MetricFactDaily.platform,
+               func.min(MetricFactDaily.week_start),
+               *(func.sum(getattr(MetricFactDaily, name)) for name in SUMS))
+        .where(MetricFactDaily.org_id == org_id, *daily_days)
+        .group_by(MetricFactDaily.org_id, MetricFactDaily.day, MetricFactDaily.platform)
+    )
+    session.execute(insert(MetricFactDailyPlatform).from_select(DAILY_PLATFORM_COLUMNS,
+                                                                aggregated))
 
 
 def _day_range(column: ColumnElement, date_from: dt.date | None,

@@ -20,6 +20,7 @@ from datasources.models import (
     PLATFORMS,
     Campaign,
     MetricFactDaily,
+    MetricFactDailyPlatform,
     MetricFactHourly,
     MetricFactHourlyPlatform,
 )
@@ -60,10 +61,18 @@ def resolve_window(org: OrgContext, params: CampaignParams, filters: Filters,
     return DateWindow.last_days(period_days(params.period), org_today(org.timezone, now))
 
 
+def _day_table(filters: Filters, group_by: str | None = None):
+    """The rollup a day-level query reads: by day and platform when no campaign or country
+    is asked for (a few rows per day), else by day, campaign and country."""
+    if filters.campaign_ids or filters.countries or group_by in ("campaign", "country"):
+        return MetricFactDaily
+    return MetricFactDailyPlatform
+
+
 def _scope(statement: Select, table, filters: Filters) -> Select:
     if filters.platforms:
-        if table is MetricFactDaily:
-            statement = statement.where(MetricFactDaily.platform.in_(filters.platforms))
+        if table in (MetricFactDaily, MetricFactDailyPlatform):
+            statement = statement.where(table.platform.in_(filters.platforms))
         else:
             statement = statement.where(Campaign.platform.in_(filters.platforms))
     if filters.campaign_ids:
@@ -90,18 +99,19 @@ def period_totals(session: Session, windows: dict[str, DateWindow],
         windows: non-overlapping windows by name, e.g. ``{"current": w, "previous": p}``.
         filters: platform and campaign filters.
     """
+    table = _day_table(filters)
     bucket = case(
-        *[(MetricFactDaily.day.between(w.start, w.end), literal(name)) for name, w in windows.items()],
+        *[(table.day.between(w.start, w.end), literal(name)) for name, w in windows.items()],
         else_=literal(None),
     ).label("bucket")
     start = min(w.start for w in windows.values())
     end = max(w.end for w in windows.values())
     statement = (
-        select(bucket, *_sum_columns(MetricFactDaily))
-        .where(MetricFactDaily.day.between(start, end))
+        select(bucket, *_sum_columns(table))
+        .where(table.day.between(start, end))
         .group_by(bucket)
     )
-    rows = session.execute(_scope(statement, MetricFactDaily, filters)).all()
+    rows = session.execute(_scope(statement, table, filters)).all()
     totals = {name: dict.fromkeys(BASE_COLUMNS, 0) for name in windows}
     for row in rows:
         if row.bucket in totals:
@@ -113,17 +123,18 @@ def daily_sums(session: Session, window: DateWindow, filters: Filters,
                split_by: str | None = None, *, weekly: bool = False) -> dict[tuple, dict[str, float]]:
     """Base-column sums per org-local day, or per week when ``weekly`` (keyed by the
     Monday), and per ``split_by`` value, in ``window``."""
-    bucket = (MetricFactDaily.week_start if weekly else MetricFactDaily.day).label("bucket")
+    table = _day_table(filters)
+    bucket = (table.week_start if weekly else table.day).label("bucket")
     keys = [bucket]
     if split_by == "platform":
-        keys.append(MetricFactDaily.platform)
+        keys.append(table.platform)
     statement = (
-        select(*keys, *_sum_columns(MetricFactDaily))
-        .where(MetricFactDaily.day.between(window.start, window.end))
+        select(*keys, *_sum_columns(table))
+        .where(table.day.between(window.start, window.end))
         .group_by(*keys)
     )
     result = {}
-    for row in session.execute(_scope(statement, MetricFactDaily, filters)).all():
+    for row in session.execute(_scope(statement, table, filters)).all():
         bucket_day = row.bucket if isinstance(row.bucket, dt.date) else dt.date.fromisoformat(row.bucket)
         result[(bucket_day, row.platform if split_by else None)] = _as_sums(row)
     return result
@@ -291,19 +302,20 @@ def _series_result(org: OrgContext, metric: Metric, params: CampaignParams, wind
 def _breakdown(session: Session, org: OrgContext, params: CampaignParams, filters: Filters,
                metric: Metric) -> dict:
     window = resolve_window(org, params, filters)
+    table = _day_table(filters, params.group_by)
     if params.group_by == "campaign":
         # Status and daily budget too: a campaign table edits them inline.
         keys = [MetricFactDaily.campaign_id.label("key"), Campaign.name.label("name"),
                 Campaign.platform.label("platform"), Campaign.status.label("status"),
                 Campaign.daily_budget.label("daily_budget")]
     elif params.group_by == "platform":
-        keys = [MetricFactDaily.platform.label("key")]
+        keys = [table.platform.label("key")]
     else:
         keys = [MetricFactDaily.country.label("key")]
-    value = sql_value(metric, MetricFactDaily).label("value")
+    value = sql_value(metric, table).label("value")
     statement = (
-        select(*keys, *_sum_columns(MetricFactDaily), value)
-        .where(MetricFactDaily.day.between(window.start, window.end))
+        select(*keys, *_sum_columns(table), value)
+        .where(table.day.between(window.start, window.end))
         .group_by(*keys)
     )
     if params.group_by == "campaign":
@@ -312,7 +324,7 @@ def _breakdown(session: Session, org: OrgContext, params: CampaignParams, filter
         # NULL values (no denominator) sort last either way.
         ordering = desc(value) if params.order == "desc" else value
         statement = statement.order_by(value.is_(None), ordering).limit(params.limit)
-    rows = session.execute(_scope(statement, MetricFactDaily, filters)).all()
+    rows = session.execute(_scope(statement, table, filters)).all()
     items = []
     for row in rows:
         sums = _as_sums(row)

@@ -59,8 +59,8 @@ def test_invalidating_one_org_keeps_the_other(redis_services, demo_postgres):
     globex_before = first.query(globex, "campaigns", PARAMS)
     # Change acme's data underneath the cache, then invalidate acme from the other worker.
     with admin.engine.begin() as connection:
-        connection.execute(text("UPDATE metric_facts_daily SET revenue = revenue + 1000 WHERE "
-                                "org_id = :o AND day = (SELECT max(day) FROM metric_facts_daily "
+        connection.execute(text("UPDATE metric_facts_daily_platform SET revenue = revenue + 1000 WHERE "
+                                "org_id = :o AND day = (SELECT max(day) FROM metric_facts_daily_platform "
                                 "WHERE org_id = :o)"), {"o": acme})
     try:
         assert first.query(acme, "campaigns", PARAMS)["value"] == acme_before["value"]  # cached
@@ -71,8 +71,8 @@ def test_invalidating_one_org_keeps_the_other(redis_services, demo_postgres):
         assert same_entry(first.query(globex, "campaigns", PARAMS), globex_before)  # still cached
     finally:
         with admin.engine.begin() as connection:
-            connection.execute(text("UPDATE metric_facts_daily SET revenue = revenue - 1000 WHERE "
-                                    "org_id = :o AND day = (SELECT max(day) FROM metric_facts_daily "
+            connection.execute(text("UPDATE metric_facts_daily_platform SET revenue = revenue - 1000 WHERE "
+                                    "org_id = :o AND day = (SELECT max(day) FROM metric_facts_daily_platform "
                                     "WHERE org_id = :o)"), {"o": acme})
         admin.dispose()
 

@@ -1,11 +1,13 @@
-"""The hourly-platform rollup (``metric_facts_hourly_platform``) on both engines.
+"""The hourly-platform and daily-platform rollups (``metric_facts_hourly_platform``,
+``metric_facts_daily_platform``) on both engines.
 
 It must always equal an independent GROUP BY over the raw hourly facts (joined to the
 campaigns for the platform), with each hour on the org-local day its time zone gives:
 after seeding, and after an ingest whose rows cross the org's local midnight. Hour-level
 views read it without campaign or country filters and the raw facts otherwise, and both
 paths must give the same heatmap as the raw facts. On PostgreSQL its rows are isolated
-per org by row-level security like every tenant table.
+per org by row-level security like every tenant table. The daily-platform rollup must
+equal the same raw facts summed by org-local day and platform, with each day's Monday.
 """
 
 from __future__ import annotations
@@ -75,11 +77,32 @@ def assert_rollup_matches_facts(db: Database, org: int, timezone: str) -> None:
         assert stored[key][1] == pytest.approx(sums, rel=1e-12, abs=1e-9), key
 
 
+def assert_daily_platform_matches_facts(db: Database, org: int, timezone: str) -> None:
+    """The daily-platform rollup equals the raw facts summed by local day and platform."""
+    expected: dict[tuple, dict[str, float]] = {}
+    for (_, platform), (local_day, sums) in independent_rollup(db, org, timezone).items():
+        day_sums = expected.setdefault((local_day, platform), dict.fromkeys(METRICS, 0.0))
+        for metric in METRICS:
+            day_sums[metric] += sums[metric]
+    sql = ("SELECT day, platform, week_start, " + ", ".join(METRICS) +
+           " FROM metric_facts_daily_platform WHERE org_id = :org")
+    with db.engine.connect() as connection:
+        rows = connection.execute(text(sql), {"org": org}).all()
+    stored = {(as_date(day), platform): (as_date(week), dict(zip(METRICS, map(float, sums))))
+              for day, platform, week, *sums in rows}
+    assert expected and stored.keys() == expected.keys()
+    for (day, platform), sums in expected.items():
+        week_start, stored_sums = stored[(day, platform)]
+        assert week_start == day - dt.timedelta(days=day.weekday()), (day, platform)
+        assert stored_sums == pytest.approx(sums, rel=1e-9, abs=1e-6), (day, platform)
+
+
 # ---------------------------------------------------------------- seeded demo (shared)
 @pytest.mark.parametrize("slug", ["acme", "globex"])
 def test_seeded_rollup_equals_hourly_facts_by_hour_and_platform(admin_db, slug):
     org = org_context(admin_db, slug)
     assert_rollup_matches_facts(admin_db, org.id, org.timezone)
+    assert_daily_platform_matches_facts(admin_db, org.id, org.timezone)
 
 
 def heatmap_cells(app_db, org, filters: dict) -> dict[tuple[int, int], float]:
@@ -226,9 +249,12 @@ def test_an_ingest_across_local_midnight_keeps_the_rollup_equal_to_the_facts(fre
         untouched = {k: v for k, v in before.items() if v[0] not in (evening, day)}
         assert {k: after[k] for k in untouched} == untouched
 
+        assert_daily_platform_matches_facts(admin, org.id, org.timezone)
+
         corrected = ingest(app, org.id, native_csv(hours, 12.5))
         assert corrected["rows_written"] == 4
         assert_rollup_matches_facts(admin, org.id, org.timezone)
+        assert_daily_platform_matches_facts(admin, org.id, org.timezone)
         assert stored_rollup(admin, org.id)[key][1]["spend"] == pytest.approx(
             after[key][1]["spend"] + 2.5)
     finally:
