@@ -37,6 +37,7 @@ from datasources.models import (
     AutomationExecution,
     AutomationRule,
     Campaign,
+    CampaignTotals,
     MetricFactDaily,
     MetricFactDailyPlatform,
     MetricFactHourly,
@@ -980,7 +981,7 @@ def _delete_demo_orgs(session: Session) -> None:
     # The big fact tables go first with one statement each; the org delete then
     # cascades through the rest.
     for model in (MetricFactHourly, MetricFactDaily, MetricFactDailyPlatform,
-                  MetricFactHourlyPlatform, PlatformApiCalls):
+                  MetricFactHourlyPlatform, CampaignTotals, PlatformApiCalls):
         session.execute(delete(model).where(model.org_id.in_(org_ids)))
     session.execute(delete(Org).where(Org.id.in_(org_ids)))
 

@@ -117,6 +117,7 @@ from datasources.models import (
     utcnow,
 )
 from datasources.rollups import (
+    refresh_campaign_totals,
     refresh_daily_platform_days,
     refresh_hourly_platform_days,
     week_start_of,
@@ -1049,7 +1050,8 @@ def _upsert_facts(session: Session, org_id: int, rows: list[ParsedRow]) -> int:
 def refresh_campaign_days(session: Session, org_id: int,
                           campaign_days: dict[int, set[dt.date]]) -> None:
     """Rebuild the daily rollup (with ``week_start``) for exactly these campaign-days, and
-    the org's daily-platform and hourly-platform rollups for every local day among them."""
+    those campaigns' lifetime totals, and the org's daily-platform and hourly-platform
+    rollups for every local day among them."""
     dialect = session.get_bind().dialect.name
     columns = ["org_id", "campaign_id", "day", "country", "platform", "week_start", *METRICS]
     for campaign_id, days in sorted(campaign_days.items()):
@@ -1073,6 +1075,7 @@ def refresh_campaign_days(session: Session, org_id: int,
                           Campaign.platform))
             session.execute(insert(MetricFactDaily).from_select(columns, aggregated))
     touched = set().union(*campaign_days.values())
+    refresh_campaign_totals(session, org_id, campaign_days)
     refresh_daily_platform_days(session, org_id, touched)
     refresh_hourly_platform_days(session, org_id, touched)
 

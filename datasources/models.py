@@ -339,6 +339,18 @@ class MetricFactDailyPlatform(Base, TenantMixin, MetricSums):
     week_start: Mapped[dt.date | None] = mapped_column(Date)
 
 
+class CampaignTotals(Base, TenantMixin, MetricSums):
+    """Each campaign's lifetime sums from :class:`MetricFactDaily`, with the first and
+    last day it delivered: budget pacing reads one row per campaign here instead of
+    every day of every flight."""
+
+    __tablename__ = "campaign_totals"
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    first_day: Mapped[dt.date] = mapped_column(Date)
+    last_day: Mapped[dt.date] = mapped_column(Date)
+
+
 class MetricFactHourlyPlatform(Base, TenantMixin, MetricSums):
     """Rollup of :class:`MetricFactHourly` by UTC hour and platform (campaigns and
     countries summed).

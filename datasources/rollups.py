@@ -21,6 +21,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from datasources.models import (
     Campaign,
+    CampaignTotals,
     MetricFactDaily,
     MetricFactDailyPlatform,
     MetricFactHourly,
@@ -106,7 +107,27 @@ def refresh_daily_rollup(
     _refresh_daily_platform(session, org_id,
                             _day_range(MetricFactDailyPlatform.day, date_from, date_to),
                             _day_range(MetricFactDaily.day, date_from, date_to))
+    refresh_campaign_totals(session, org_id)
     return written or 0
+
+
+def refresh_campaign_totals(session: Session, org_id: int,
+                            campaign_ids: Iterable[int] | None = None) -> None:
+    """Recompute the lifetime sums of these campaigns (every campaign of the org when
+    ``None``) from the daily rollup, which must already be up to date."""
+    ids = None if campaign_ids is None else sorted(set(campaign_ids))
+    scope = [] if ids is None else [CampaignTotals.campaign_id.in_(ids)]
+    session.execute(delete(CampaignTotals).where(CampaignTotals.org_id == org_id, *scope))
+    daily_scope = [] if ids is None else [MetricFactDaily.campaign_id.in_(ids)]
+    aggregated = (
+        select(MetricFactDaily.org_id, MetricFactDaily.campaign_id,
+               func.min(MetricFactDaily.day), func.max(MetricFactDaily.day),
+               *(func.sum(getattr(MetricFactDaily, name)) for name in SUMS))
+        .where(MetricFactDaily.org_id == org_id, *daily_scope)
+        .group_by(MetricFactDaily.org_id, MetricFactDaily.campaign_id)
+    )
+    session.execute(insert(CampaignTotals).from_select(
+        ["org_id", "campaign_id", "first_day", "last_day", *SUMS], aggregated))
 
 
 def refresh_hourly_platform_days(session: Session, org_id: int, days: Iterable[dt.date]) -> None:

@@ -19,6 +19,7 @@ from datasources.metrics import BASE_COLUMNS, Metric, resolve_metric, sql_value
 from datasources.models import (
     PLATFORMS,
     Campaign,
+    CampaignTotals,
     MetricFactDaily,
     MetricFactDailyPlatform,
     MetricFactHourly,
@@ -152,7 +153,10 @@ def prorated_budgets(session: Session, window: DateWindow, filters: Filters) -> 
         statement = statement.where(Campaign.platform.in_(filters.platforms))
     if filters.campaign_ids:
         statement = statement.where(Campaign.id.in_(filters.campaign_ids))
-    per_day: dict[dt.date, float] = defaultdict(float)
+    # A running sum over day offsets: each campaign adds its daily share on its first
+    # day in the window and takes it off after its last, so the cost is campaigns + days.
+    days = (window.end - window.start).days + 1
+    steps = [0.0] * (days + 1)
     for row in session.execute(statement).all():
         if row.end_date is not None:
             flight_days = (row.end_date - row.start_date).days + 1
@@ -161,9 +165,19 @@ def prorated_budgets(session: Session, window: DateWindow, filters: Filters) -> 
         else:
             daily = row.daily_budget or 0.0
             last = window.end
-        first = max(row.start_date, window.start)
-        for offset in range(max(0, (min(last, window.end) - first).days + 1)):
-            per_day[first + dt.timedelta(days=offset)] += daily
+        first = (max(row.start_date, window.start) - window.start).days
+        end = (min(last, window.end) - window.start).days
+        if daily and first <= end:
+            steps[first] += daily
+            steps[end + 1] -= daily
+    per_day: dict[dt.date, float] = defaultdict(float)
+    running = 0.0
+    for offset in range(days):
+        # Rounded: a campaign's share added and taken off again must leave exactly 0,
+        # not float residue that a day without budget would divide by.
+        running = round(running + steps[offset], 6)
+        if running:
+            per_day[window.start + dt.timedelta(days=offset)] = running
     return per_day
 
 
@@ -304,27 +318,36 @@ def _breakdown(session: Session, org: OrgContext, params: CampaignParams, filter
     window = resolve_window(org, params, filters)
     table = _day_table(filters, params.group_by)
     if params.group_by == "campaign":
-        # Status and daily budget too: a campaign table edits them inline.
-        keys = [MetricFactDaily.campaign_id.label("key"), Campaign.name.label("name"),
-                Campaign.platform.label("platform"), Campaign.status.label("status"),
-                Campaign.daily_budget.label("daily_budget")]
+        key = MetricFactDaily.campaign_id.label("key")
     elif params.group_by == "platform":
-        keys = [table.platform.label("key")]
+        key = table.platform.label("key")
     else:
-        keys = [MetricFactDaily.country.label("key")]
+        key = MetricFactDaily.country.label("key")
     value = sql_value(metric, table).label("value")
     statement = (
-        select(*keys, *_sum_columns(table), value)
+        select(key, *_sum_columns(table), value)
         .where(table.day.between(window.start, window.end))
-        .group_by(*keys)
+        .group_by(key)
     )
-    if params.group_by == "campaign":
-        statement = statement.join(Campaign, Campaign.id == MetricFactDaily.campaign_id)
-    if metric.denominator != "budget":
+    ranked = metric.denominator != "budget"
+    if ranked:
         # NULL values (no denominator) sort last either way.
         ordering = desc(value) if params.order == "desc" else value
         statement = statement.order_by(value.is_(None), ordering).limit(params.limit)
-    rows = session.execute(_scope(statement, table, filters)).all()
+    statement = _scope(statement, table, filters)
+    if params.group_by == "campaign":
+        # Sum by campaign id first, then name the chosen campaigns (with status and daily
+        # budget: a campaign table edits them inline). Grouping by their text columns as
+        # well would double the cost of the query.
+        sums = statement.subquery()
+        statement = (select(sums, Campaign.name.label("name"), Campaign.platform.label("platform"),
+                            Campaign.status.label("status"),
+                            Campaign.daily_budget.label("daily_budget"))
+                     .join(Campaign, Campaign.id == sums.c.key))
+        if ranked:
+            ordering = desc(sums.c.value) if params.order == "desc" else sums.c.value
+            statement = statement.order_by(sums.c.value.is_(None), ordering)
+    rows = session.execute(statement).all()
     items = []
     for row in rows:
         sums = _as_sums(row)
@@ -426,6 +449,35 @@ def _realtime(session: Session, org: OrgContext, params: CampaignParams, filters
     }
 
 
+def _spend_since_start(session: Session, campaigns: list[Campaign],
+                       today: dt.date) -> dict[int, float]:
+    """Each campaign's spend from its start date through ``today``.
+
+    One row per campaign from the lifetime totals; only a campaign that delivered
+    before its start date (the date was moved) or after today is summed day by day.
+    """
+    by_id = {c.id: c for c in campaigns}
+    totals = session.execute(
+        select(CampaignTotals.campaign_id, CampaignTotals.spend, CampaignTotals.first_day,
+               CampaignTotals.last_day)
+        .where(CampaignTotals.campaign_id.in_(list(by_id) or [-1]))).all()
+    spend, partial = {}, []
+    for row in totals:
+        if row.first_day >= by_id[row.campaign_id].start_date and row.last_day <= today:
+            spend[row.campaign_id] = float(row.spend or 0)
+        else:
+            partial.append(row.campaign_id)
+    if partial:
+        rows = session.execute(
+            select(MetricFactDaily.campaign_id, func.sum(MetricFactDaily.spend).label("spend"))
+            .join(Campaign, Campaign.id == MetricFactDaily.campaign_id)
+            .where(MetricFactDaily.day >= Campaign.start_date, MetricFactDaily.day <= today,
+                   MetricFactDaily.campaign_id.in_(partial))
+            .group_by(MetricFactDaily.campaign_id)).all()
+        spend.update({row.campaign_id: float(row.spend or 0) for row in rows})
+    return spend
+
+
 def _pacing(session: Session, org: OrgContext, params: CampaignParams, filters: Filters,
             metric: Metric) -> dict:
     """Spend to date against budget × elapsed share of each campaign's flight.
@@ -441,14 +493,7 @@ def _pacing(session: Session, org: OrgContext, params: CampaignParams, filters: 
     if filters.campaign_ids:
         statement = statement.where(Campaign.id.in_(filters.campaign_ids))
     campaigns = [c for c in session.scalars(statement) if c.end_date is None or c.end_date >= today]
-    spend_rows = session.execute(
-        select(MetricFactDaily.campaign_id, func.sum(MetricFactDaily.spend).label("spend"))
-        .join(Campaign, Campaign.id == MetricFactDaily.campaign_id)
-        .where(MetricFactDaily.day >= Campaign.start_date, MetricFactDaily.day <= today,
-               MetricFactDaily.campaign_id.in_([c.id for c in campaigns] or [-1]))
-        .group_by(MetricFactDaily.campaign_id)
-    ).all()
-    spend = {row.campaign_id: float(row.spend or 0) for row in spend_rows}
+    spend = _spend_since_start(session, campaigns, today)
     items = []
     for campaign in campaigns:
         elapsed = (today - campaign.start_date).days + 1

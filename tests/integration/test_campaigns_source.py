@@ -176,6 +176,42 @@ def test_pacing_compares_spend_with_elapsed_share_of_budget(app_db, admin_db):
     assert item["pacing"] == pytest.approx(float(spent) / expected, rel=1e-9)
     overall = sum(i["spend_to_date"] for i in result["items"]) / sum(i["expected_spend"] for i in result["items"])
     assert result["overall"] == pytest.approx(overall, rel=1e-9)
+    # Every campaign's spend to date, against the raw hourly facts of its flight so far.
+    with admin_db.engine.connect() as connection:
+        raw = dict(connection.execute(text(
+            "SELECT f.campaign_id, SUM(f.spend) FROM metric_facts_hourly f "
+            "JOIN campaigns c ON c.id = f.campaign_id WHERE f.org_id = :o "
+            "AND f.local_date >= c.start_date AND f.local_date <= :t GROUP BY f.campaign_id"),
+            {"o": org.id, "t": today}).all())
+    assert {i["key"]: i["spend_to_date"] for i in result["items"]} == pytest.approx(
+        {i["key"]: float(raw.get(i["key"], 0.0)) for i in result["items"]}, rel=1e-9)
+
+
+def test_pacing_counts_no_spend_from_before_a_moved_start_date(admin_db):
+    """Lifetime totals cover a campaign's whole delivery; when its start date moves past
+    its first day, pacing must count only the days from the new start."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from datasources.models import Campaign
+    from datasources.sources.campaigns import _spend_since_start
+
+    org = org_context(admin_db, "acme")
+    today = org_today(org.timezone)
+    with Session(admin_db.engine) as session:
+        campaign = session.scalars(select(Campaign).where(
+            Campaign.org_id == org.id, Campaign.status == "active")).first()
+        before = _spend_since_start(session, [campaign], today)[campaign.id]
+        campaign.start_date = today - dt.timedelta(days=6)
+        session.flush()
+        moved = _spend_since_start(session, [campaign], today)[campaign.id]
+        expected = session.execute(text(
+            "SELECT SUM(spend) FROM metric_facts_hourly WHERE campaign_id = :c "
+            "AND local_date BETWEEN :s AND :t"),
+            {"c": campaign.id, "s": campaign.start_date, "t": today}).scalar()
+        session.rollback()
+    assert moved == pytest.approx(float(expected), rel=1e-9)
+    assert moved < before
 
 
 def test_realtime_view_is_today_so_far_against_yesterday(app_db, admin_db):

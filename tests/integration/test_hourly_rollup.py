@@ -1,5 +1,6 @@
-"""The hourly-platform and daily-platform rollups (``metric_facts_hourly_platform``,
-``metric_facts_daily_platform``) on both engines.
+"""The hourly-platform and daily-platform rollups and the campaign totals
+(``metric_facts_hourly_platform``, ``metric_facts_daily_platform``, ``campaign_totals``)
+on both engines.
 
 It must always equal an independent GROUP BY over the raw hourly facts (joined to the
 campaigns for the platform), with each hour on the org-local day its time zone gives:
@@ -97,12 +98,33 @@ def assert_daily_platform_matches_facts(db: Database, org: int, timezone: str) -
         assert stored_sums == pytest.approx(sums, rel=1e-9, abs=1e-6), (day, platform)
 
 
+def assert_campaign_totals_match_facts(db: Database, org: int) -> None:
+    """Each campaign's lifetime totals equal its raw hourly facts: first and last local
+    day, and the sums."""
+    columns = ", ".join(f"SUM({m})" for m in METRICS)
+    with db.engine.connect() as connection:
+        raw = connection.execute(text(
+            f"SELECT campaign_id, MIN(local_date), MAX(local_date), {columns} "
+            "FROM metric_facts_hourly WHERE org_id = :org GROUP BY campaign_id"),
+            {"org": org}).all()
+        stored = connection.execute(text(
+            f"SELECT campaign_id, first_day, last_day, {', '.join(METRICS)} "
+            "FROM campaign_totals WHERE org_id = :org"), {"org": org}).all()
+    expected = {c: (as_date(a), as_date(b), list(map(float, sums))) for c, a, b, *sums in raw}
+    got = {c: (as_date(a), as_date(b), list(map(float, sums))) for c, a, b, *sums in stored}
+    assert expected and got.keys() == expected.keys()
+    for campaign, (first, last, sums) in expected.items():
+        assert got[campaign][:2] == (first, last), campaign
+        assert got[campaign][2] == pytest.approx(sums, rel=1e-9, abs=1e-6), campaign
+
+
 # ---------------------------------------------------------------- seeded demo (shared)
 @pytest.mark.parametrize("slug", ["acme", "globex"])
 def test_seeded_rollup_equals_hourly_facts_by_hour_and_platform(admin_db, slug):
     org = org_context(admin_db, slug)
     assert_rollup_matches_facts(admin_db, org.id, org.timezone)
     assert_daily_platform_matches_facts(admin_db, org.id, org.timezone)
+    assert_campaign_totals_match_facts(admin_db, org.id)
 
 
 def heatmap_cells(app_db, org, filters: dict) -> dict[tuple[int, int], float]:
@@ -255,6 +277,7 @@ def test_an_ingest_across_local_midnight_keeps_the_rollup_equal_to_the_facts(fre
         assert corrected["rows_written"] == 4
         assert_rollup_matches_facts(admin, org.id, org.timezone)
         assert_daily_platform_matches_facts(admin, org.id, org.timezone)
+        assert_campaign_totals_match_facts(admin, org.id)
         assert stored_rollup(admin, org.id)[key][1]["spend"] == pytest.approx(
             after[key][1]["spend"] + 2.5)
     finally:
