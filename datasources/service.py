@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 # How long a stale value may still be served while it is being recomputed.
 STALE_GRACE_SECONDS = 24 * 3600
 REFRESH_LOCK_SECONDS = 60
+# Part of every cache key: bump it when a data source's result changes shape, so that
+# entries written by the previous release are never served (stale or not) after an upgrade.
+RESULT_FORMAT = 2
 
 
 class UnknownOrg(LookupError):
@@ -91,7 +94,8 @@ class DataService:
 
     def cache_key(self, org_id: int, source: str, params: dict[str, Any], filters: Filters) -> str:
         digest = hashlib.sha256(
-            json.dumps([source, params, filters.cache_key()], sort_keys=True, default=str).encode()
+            json.dumps([RESULT_FORMAT, source, params, filters.cache_key()], sort_keys=True,
+                       default=str).encode()
         ).hexdigest()[:32]
         return f"data:{int(org_id)}:v{self._org_version(org_id)}:{source}:{digest}"
 

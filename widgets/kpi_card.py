@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from widgets import theme
 from widgets.base import RenderContext, WidgetBase
 from widgets.formatting import NO_VALUE, format_change, format_value, is_missing
+from widgets.line_chart import split_partial
 from widgets.registry import register
 
 
@@ -35,19 +36,26 @@ class KpiCardSpec(WidgetBase):
 
 
 def make_sparkline(df: pd.DataFrame, *, color: str = theme.PALETTE[0],
-                   template: str = theme.LIGHT) -> go.Figure:
+                   template: str = theme.LIGHT, partial_from: str | None = None) -> go.Figure:
     """A bare line of ``df['value']`` over ``df['date']`` for a card's background.
 
     Args:
         df: columns ``date`` and ``value`` (``None`` for days with no value: a gap).
         color: line colour.
         template: Plotly template name.
+        partial_from: ISO date of the day still filling (today): dotted from the day before.
     """
+    df = df.assign(date=pd.to_datetime(df["date"]))
+    final, so_far = split_partial(df, partial_from)
     figure = go.Figure(
-        go.Scatter(x=df["date"], y=df["value"], mode="lines", line=dict(color=color, width=2),
-                   fill="tozeroy", fillcolor="rgba(37, 99, 235, 0.08)", hoverinfo="skip",
-                   connectgaps=False)
+        go.Scatter(x=final["date"], y=final["value"], mode="lines",
+                   line=dict(color=color, width=2), fill="tozeroy",
+                   fillcolor="rgba(37, 99, 235, 0.08)", hoverinfo="skip", connectgaps=False)
     )
+    if not so_far.empty:
+        figure.add_trace(go.Scatter(x=so_far["date"], y=so_far["value"], mode="lines",
+                                    line=dict(color=color, width=2, dash="dot"),
+                                    hoverinfo="skip", connectgaps=False))
     figure.update_layout(template=template, margin=dict(l=0, r=0, t=0, b=0), height=48,
                          showlegend=False, hovermode=False,
                          xaxis=dict(visible=False), yaxis=dict(visible=False))
@@ -105,7 +113,8 @@ def build(spec: KpiCardSpec, data: dict, ctx: RenderContext) -> html.Div:
         )
     if spec.config.show_sparkline and data.get("series"):
         figure = make_sparkline(pd.DataFrame(data["series"]),
-                                template=theme.DARK if ctx.theme == "dark" else theme.LIGHT)
+                                template=theme.DARK if ctx.theme == "dark" else theme.LIGHT,
+                                partial_from=data.get("partial_bucket"))
         children.append(dcc.Graph(figure=figure, config={"displayModeBar": False, "staticPlot": True},
                                   className="kpi-sparkline", style={"height": "48px"}))
     return html.Div(children, className=f"kpi-card kpi-status-{colour}")

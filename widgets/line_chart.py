@@ -131,9 +131,24 @@ def _add_anomalies(figure: go.Figure, line: pd.DataFrame, anomalies: pd.DataFram
     ))
 
 
+def split_partial(points: pd.DataFrame, partial_from: str | None) -> tuple[pd.DataFrame,
+                                                                          pd.DataFrame]:
+    """``(final, so_far)``: the points before the partial bucket, and the last final point
+    joined to the partial ones (empty when nothing is partial), so a dotted segment can
+    continue the line without a break."""
+    if partial_from is None or points.empty:
+        return points, points.iloc[0:0]
+    cut = points["date"] >= pd.Timestamp(partial_from)
+    if not cut.any():
+        return points, points.iloc[0:0]
+    final = points[~cut]
+    return final, pd.concat([final.tail(1), points[cut]])
+
+
 def make_figure(df: pd.DataFrame, *, fmt: str = "number", currency: str = "USD",
                 show_markers: bool = False, area: bool = False,
-                template: str = theme.LIGHT, anomalies: pd.DataFrame | None = None) -> go.Figure:
+                template: str = theme.LIGHT, anomalies: pd.DataFrame | None = None,
+                partial_from: str | None = None) -> go.Figure:
     """Lines of ``value`` over ``date``, one per ``series``.
 
     Args:
@@ -146,6 +161,9 @@ def make_figure(df: pd.DataFrame, *, fmt: str = "number", currency: str = "USD",
         area: fill under a single series.
         template: Plotly template name.
         anomalies: optional :func:`anomaly_frame`; marked on the first series.
+        partial_from: ISO date of the bucket that is still filling (today, this week):
+            from the last final point on, each line is dotted and its hover says "so far",
+            so an unfinished day does not read as a collapse.
     """
     figure = go.Figure()
     yaxis, hover = _axis_and_hover(fmt, currency, df["value"])
@@ -153,14 +171,24 @@ def make_figure(df: pd.DataFrame, *, fmt: str = "number", currency: str = "USD",
         key = group["key"].iloc[0] if "key" in group else None
         color = theme.PLATFORM_COLORS.get(key) or STATUS_SERIES_COLORS.get(
             key, theme.PALETTE[index % len(theme.PALETTE)])
+        final, so_far = split_partial(group, partial_from)
+        fill = "tozeroy" if area and df["series"].nunique() == 1 else None
         figure.add_trace(go.Scatter(
-            x=group["date"], y=group["value"], name=str(name),
+            x=final["date"], y=final["value"], name=str(name), legendgroup=str(name),
             mode="lines+markers" if show_markers else "lines",
             line=dict(color=color, width=2.5), connectgaps=False,
-            fill="tozeroy" if area and df["series"].nunique() == 1 else None,
-            fillcolor=translucent(color, 0.18),
+            fill=fill, fillcolor=translucent(color, 0.18),
             hovertemplate=f"{hover}<extra>{name}</extra>",
         ))
+        if not so_far.empty:
+            figure.add_trace(go.Scatter(
+                x=so_far["date"], y=so_far["value"], name=f"{name} (so far)",
+                legendgroup=str(name), showlegend=False,
+                mode="lines+markers" if show_markers else "lines",
+                line=dict(color=color, width=2.5, dash="dot"), connectgaps=False,
+                fill=fill, fillcolor=translucent(color, 0.08),
+                hovertemplate=f"{hover} so far<extra>{name}</extra>",
+            ))
         if index == 0:
             _add_anomalies(figure, group, anomalies)
     several = df["series"].nunique() > 1 or (anomalies is not None and len(figure.data) > 1)
@@ -236,7 +264,8 @@ def build(spec: LineChartSpec, data: dict, ctx: RenderContext) -> dcc.Graph:
     else:
         figure = make_figure(series_frame(data), fmt=fmt, currency=currency,
                              show_markers=config.show_markers, area=config.area,
-                             template=template, anomalies=anomalies)
+                             template=template, anomalies=anomalies,
+                             partial_from=data.get("partial_bucket"))
     return dcc.Graph(figure=figure, config={"displayModeBar": False, "responsive": True},
                      className="widget-graph", style={"height": "100%"},
                      id={"type": "widget-graph", "index": ctx.widget_id})

@@ -244,6 +244,7 @@ def _summary(session: Session, org: OrgContext, params: CampaignParams, filters:
         "window": {"start": window.start.isoformat(), "end": window.end.isoformat()},
         "previous_window": {"start": previous.start.isoformat(), "end": previous.end.isoformat()},
         "series": series,
+        "partial_bucket": partial_bucket(org, window, "day"),
     }
 
 
@@ -298,9 +299,19 @@ def _hourly_points(session: Session, org: OrgContext, window: DateWindow, filter
     ]
 
 
+def partial_bucket(org: OrgContext, window: DateWindow, granularity: str) -> str | None:
+    """The bucket (day, or week by its Monday) that holds today when the window reaches
+    today: its figures are so far, not final, and a chart should say so."""
+    today = org_today(org.timezone)
+    if granularity == "hour" or not window.start <= today <= window.end:
+        return None
+    return (_week_start(today) if granularity == "week" else today).isoformat()
+
+
 def _series_result(org: OrgContext, metric: Metric, params: CampaignParams, window: DateWindow,
                    series: dict[str, list[dict]]) -> dict:
     return {
+        "partial_bucket": partial_bucket(org, window, params.granularity),
         "view": "timeseries",
         "metric": metric.name,
         "label": metric.label,

@@ -132,6 +132,25 @@ def test_weekly_series_sums_whole_org_local_weeks(app_db, admin_db):
                                 DateWindow(monday, monday + dt.timedelta(days=6)))
         expected = sums["spend"] / sums["conversions"] if sums["conversions"] else None
         assert point["value"] == pytest.approx(expected, rel=1e-9)
+    # The last week is still filling: the chart is told which bucket is "so far".
+    today = org_today(org.timezone)
+    assert result["partial_bucket"] == points[-1]["date"] == (
+        today - dt.timedelta(days=today.weekday())).isoformat()
+
+
+def test_only_a_window_reaching_today_has_a_partial_bucket(app_db, admin_db):
+    org = org_context(admin_db, "globex")
+    today = org_today(org.timezone)
+    daily = run(app_db, org, metric="revenue", view="timeseries", period="7d")
+    assert daily["partial_bucket"] == today.isoformat()
+    summary = run(app_db, org, metric="revenue", view="summary", period="7d")
+    assert summary["partial_bucket"] == today.isoformat()
+    last_week = today - dt.timedelta(days=7)
+    past = run(app_db, org, filters=parse_filters({
+        "date_from": (last_week - dt.timedelta(days=6)).isoformat(),
+        "date_to": last_week.isoformat()}),
+               metric="revenue", view="timeseries")
+    assert past["partial_bucket"] is None
 
 
 def test_heatmap_buckets_by_org_local_weekday_and_hour(app_db, admin_db):

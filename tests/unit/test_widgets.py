@@ -99,6 +99,34 @@ def test_line_figure_has_one_trace_per_series_with_platform_colours():
     assert figure.layout.showlegend is True
 
 
+def test_the_bucket_still_filling_is_dotted_and_says_so_far():
+    data = {**TIMESERIES, "partial_bucket": "2026-11-02"}
+    figure = build_line(LineChartSpec(title="Revenue", data_source="campaigns"), data,
+                        RenderContext(widget_id=3)).figure
+    final = [t for t in figure.data if not t.name.endswith("(so far)")]
+    so_far = [t for t in figure.data if t.name.endswith("(so far)")]
+    assert [t.name for t in final] == ["Meta", "Google"]
+    assert [list(t.y) for t in final] == [[10.0], [5.0]]
+    # The dotted part starts at the last final point, so the line does not break.
+    google = next(t for t in so_far if t.legendgroup == "Google")
+    assert list(google.y) == [5.0, 7.0] and google.line.dash == "dot"
+    assert google.showlegend is False and "so far" in google.hovertemplate
+    assert google.line.color == final[1].line.color
+
+
+def test_nothing_is_dotted_when_the_window_ended_before_today():
+    figure = make_figure(series_frame(TIMESERIES), partial_from=None)
+    assert len(figure.data) == 2 and all(t.line.dash is None for t in figure.data)
+
+
+def test_sparkline_dots_today():
+    figure = make_sparkline(pd.DataFrame([{"date": "2026-11-01", "value": 3.0},
+                                          {"date": "2026-11-02", "value": 1.0}]),
+                            partial_from="2026-11-02")
+    assert [list(t.y) for t in figure.data] == [[3.0], [3.0, 1.0]]
+    assert figure.data[1].line.dash == "dot"
+
+
 def test_line_build_wraps_figure_in_graph():
     spec = LineChartSpec(title="Revenue", data_source="campaigns")
     graph = build_line(spec, TIMESERIES, RenderContext(widget_id=3))
