@@ -30,8 +30,17 @@ EMAIL, PASSWORD = "analyst@bench.example", "bench-password"
 FULLY_RENDERED = """
 const bodies = document.querySelectorAll('.widget-body');
 if (!bodies.length || document.querySelector('.widget-placeholder, ._dash-loading')) return null;
-for (const graph of document.querySelectorAll('.js-plotly-plot')) {
-  if (!graph._fullData || !graph.querySelector('.main-svg')) return null;
+// Every graph container holds a drawn Plotly plot (dcc.Graph mounts its plot div only
+// once plotly.js has loaded, so an empty container means "not yet", not "no graph").
+for (const graph of document.querySelectorAll('.widget-body .dash-graph')) {
+  const plot = graph.querySelector('.js-plotly-plot');
+  if (!plot || !plot._fullData || !plot.querySelector('.main-svg')) return null;
+}
+for (const table of document.querySelectorAll('.widget-body.widget-table')) {
+  if (!table.querySelector('.ag-center-cols-container .ag-row')) return null;
+}
+for (const kpi of document.querySelectorAll('.widget-body.widget-kpi_card')) {
+  if (!kpi.querySelector('.kpi-value') || !kpi.querySelector('.kpi-value').textContent.trim()) return null;
 }
 return performance.now();
 """

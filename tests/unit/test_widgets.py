@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pandas as pd
 
 from widgets.base import RenderContext
-from widgets.kpi_card import KpiCardSpec, build as build_kpi, make_sparkline, status_color
+from widgets.kpi_card import (
+    KpiCardSpec,
+    build as build_kpi,
+    make_sparkline,
+    sparkline_svg,
+    status_color,
+)
 from widgets.line_chart import LineChartSpec, build as build_line, make_figure, series_frame
 
 
@@ -117,6 +124,29 @@ def test_the_bucket_still_filling_is_dotted_and_says_so_far():
 def test_nothing_is_dotted_when_the_window_ended_before_today():
     figure = make_figure(series_frame(TIMESERIES), partial_from=None)
     assert len(figure.data) == 2 and all(t.line.dash is None for t in figure.data)
+
+
+def test_card_sparkline_is_a_small_svg_with_gaps_and_a_dotted_today():
+    frame = pd.DataFrame([{"date": "2026-11-01", "value": 4.0},
+                          {"date": "2026-11-02", "value": 2.0},
+                          {"date": "2026-11-03", "value": None},
+                          {"date": "2026-11-04", "value": 3.0},
+                          {"date": "2026-11-05", "value": 1.0}])
+    svg = sparkline_svg(frame, partial_from="2026-11-05")
+    solid = re.findall(r'<polyline points="([^"]+)"(?![^>]*dasharray)', svg)
+    dotted = re.findall(r'<polyline points="([^"]+)"[^>]*stroke-dasharray', svg)
+    # Days 1-2 are one run; day 3 has no value (a gap, never 0); day 4 stands alone;
+    # the dotted part joins day 4 to today.
+    assert solid == ["0,0 25,24", "75,12"]
+    assert dotted == ["75,12 100,36"]
+    assert sparkline_svg(pd.DataFrame([{"date": "2026-11-01", "value": None}])) == ""
+
+
+def test_kpi_card_draws_its_sparkline_as_an_image():
+    card = build_kpi(kpi(), {**SUMMARY, "partial_bucket": "2026-11-02"}, RenderContext(widget_id=7))
+    image = find(card, has_class("kpi-sparkline"))
+    assert image.src.startswith("data:image/svg+xml;utf8,%3Csvg")
+    assert "ROAS" in image.alt
 
 
 def test_sparkline_dots_today():
