@@ -135,7 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     report = {"dashboard": args.template, "widgets": widgets, "gunicorn_rss_mb": round(memory, 1)}
     for kind, values in timings.items():
         report[kind] = {"p50": float(np.percentile(values, 50)),
-                        "p95": float(np.percentile(values, 95)), "n": len(values)}
+                        "p95": float(np.percentile(values, 95)), "n": len(values),
+                        "samples_ms": [round(v) for v in values]}
     print(f"{args.template} dashboard, {widgets} widgets, fully rendered from navigation start:")
     for kind in ("cold", "warm"):
         print(f"  {kind}: p50 {report[kind]['p50']:.0f} ms, p95 {report[kind]['p95']:.0f} ms "
