@@ -6,6 +6,7 @@ the health check, the pages and the callbacks. No I/O happens at import time.
 
 from __future__ import annotations
 
+import gc
 import logging
 
 from dash import Dash
@@ -66,6 +67,11 @@ def create_app(settings: Settings | None = None) -> Dash:
     app.layout = _shell.layout
     register_callbacks(app)
     _register_component_bundles(app)
+    # Everything loaded so far (modules, registries, templates) lives as long as the
+    # process: move it out of the collector's way, so that full collections during
+    # requests scan only request garbage instead of pausing a query for ~40 ms.
+    gc.collect()
+    gc.freeze()
     return app
 
 
