@@ -397,6 +397,10 @@ def make_grid(rows: list[dict], columns: list[TableColumn], config: TableConfig,
         csvExportParams={"fileName": export_filename(title, dt.date.today(), "csv")},
         className="ag-theme-alpine pulse-grid",
         style={"height": "100%", "width": "100%"},
+        # A refresh rebuilds the grid with new rows: keep the user's sort, column sizes
+        # and filters for the browser session instead of resetting them every tick.
+        persistence=True, persistence_type="session",
+        persisted_props=["columnState", "filterModel"],
     )
 
 

@@ -302,3 +302,35 @@ def test_bwt008_a_phone_stacks_the_widgets_in_one_readable_column(browser, serve
         assert console_errors(browser) == []
     finally:
         browser.set_window_size(*DEFAULT_WINDOW)
+
+
+def header_sort(browser, title: str, column: str) -> str | None:
+    card = browser.find_element(
+        By.XPATH, f"//div[contains(@class,'widget-card')][div[@class='widget-title' and "
+                  f"text()='{title}']]")
+    header = card.find_element(By.CSS_SELECTOR, f".ag-header-cell[col-id='{column}']")
+    return header.get_attribute("aria-sort")
+
+
+def test_bwt009_a_refresh_keeps_the_users_sort_of_a_table(browser, server, tall_window):
+    pulse, db = server
+    open_dashboard(browser, pulse, db, "performance", tall_window)
+    title = "Campaign Performance"
+    assert header_sort(browser, title, "spend") in (None, "none")
+    card = browser.find_element(
+        By.XPATH, f"//div[contains(@class,'widget-card')][div[@class='widget-title' and "
+                  f"text()='{title}']]")
+    card.find_element(By.CSS_SELECTOR, ".ag-header-cell[col-id='spend'] .ag-header-cell-label").click()
+    waiter(browser, 10).until(lambda d: header_sort(d, title, "spend") == "ascending")
+    first = grid_cell(browser, title, 0, "name").text
+    # Refresh: every widget asks for fresh data and is rebuilt with it.
+    before = browser.find_element(By.ID, "dashboard-updated").text
+    time.sleep(1.1)  # the label has a one-second resolution
+    browser.find_element(By.ID, "dashboard-refresh-button").click()
+    waiter(browser, 20).until(lambda d: d.find_element(By.ID, "dashboard-updated").text != before)
+    waiter(browser, 30).until(lambda d: not d.find_elements(
+        By.CSS_SELECTOR, ".widget-placeholder, ._dash-loading"))
+    time.sleep(1.5)  # let the rebuilt grid settle
+    assert header_sort(browser, title, "spend") == "ascending"
+    assert grid_cell(browser, title, 0, "name").text == first
+    assert console_errors(browser) == []
