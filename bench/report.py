@@ -76,15 +76,14 @@ def main(argv: list[str] | None = None) -> int:
     for path in sorted(args.results.glob("ingest-*.json")):
         ingest = load(path)
         t, c = ingest["throughput"], ingest.get("commit_to_figure")
-        out += [f"### Ingest ({path.stem})", "",
-                f"{t['rows']:,} new rows in {t['new_rows_seconds']:.2f} s = "
+        line = (f"{t['rows']:,} new rows in {t['new_rows_seconds']:.2f} s = "
                 f"{t['new_rows_per_second']:,.0f} rows/s; the same rows again "
-                f"{t['resend_rows_per_second']:,.0f} rows/s ({t['resend_rows_written']} written)"]
+                f"{t['resend_rows_per_second']:,.0f} rows/s ({t['resend_rows_written']} written)")
         if c:
-            out += [f"; POST to the new KPI figure p50 {c['p50_ms']:.0f} ms, p95 "
-                    f"{c['p95_ms']:.0f} ms ({c['runs']} runs, POST alone p50 "
-                    f"{c['post_p50_ms']:.0f} ms)"]
-        out.append("")
+            line += (f"; POST to the new KPI figure p50 {c['p50_ms']:.0f} ms, p95 "
+                     f"{c['p95_ms']:.0f} ms ({c['runs']} runs, POST alone p50 "
+                     f"{c['post_p50_ms']:.0f} ms)")
+        out += [f"### Ingest ({path.stem})", "", line, ""]
     print("\n".join(out))
     return 0
 
