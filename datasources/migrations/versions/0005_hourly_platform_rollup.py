@@ -8,10 +8,10 @@ Revision ID: 0005
 Revises: 0004
 """
 
-import os
-
 import sqlalchemy as sa
 from alembic import op
+
+from datasources.migrations.tenancy import metric_sum_columns, secure_tenant_tables
 
 revision = "0005"
 down_revision = "0004"
@@ -19,8 +19,6 @@ branch_labels = None
 depends_on = None
 
 TABLE = "metric_facts_hourly_platform"
-NEW_TENANT_TABLES = [TABLE]
-ORG_SETTING = "NULLIF(current_setting('app.org_id', true), '')::integer"
 BACKFILL = f"""
 INSERT INTO {TABLE} (org_id, hour_utc, platform, local_date,
                      impressions, clicks, conversions, spend, revenue)
@@ -40,30 +38,13 @@ def upgrade() -> None:
         sa.Column("hour_utc", sa.DateTime(), nullable=False),
         sa.Column("platform", sa.String(16), nullable=False),
         sa.Column("local_date", sa.Date(), nullable=False),
-        sa.Column("impressions", sa.BigInteger(), nullable=False),
-        sa.Column("clicks", sa.BigInteger(), nullable=False),
-        sa.Column("conversions", sa.BigInteger(), nullable=False),
-        sa.Column("spend", sa.Float(), nullable=False),
-        sa.Column("revenue", sa.Float(), nullable=False),
+        *metric_sum_columns(),
         sa.PrimaryKeyConstraint("org_id", "hour_utc", "platform"),
     )
     op.create_index("ix_facts_hourly_platform_org_date", TABLE, ["org_id", "local_date"])
     op.execute(BACKFILL)
 
-    if op.get_bind().dialect.name != "postgresql":
-        return
-    op.execute(f"ANALYZE {TABLE}")
-    for table in NEW_TENANT_TABLES:
-        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-        op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
-        op.execute(f"CREATE POLICY tenant_isolation ON {table} "
-                   f"USING (org_id = {ORG_SETTING}) WITH CHECK (org_id = {ORG_SETTING})")
-    role = os.environ.get("PULSE_DB_APP_ROLE", "pulse_app")
-    if not role.replace("_", "").isalnum():
-        raise ValueError(f"PULSE_DB_APP_ROLE {role!r} is not a plain identifier")
-    if op.get_bind().execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :r"),
-                             {"r": role}).scalar():
-        op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(NEW_TENANT_TABLES)} TO {role}")
+    secure_tenant_tables(TABLE)
 
 
 def downgrade() -> None:
