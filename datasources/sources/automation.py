@@ -296,7 +296,10 @@ def describe_execution(action: str, status: str, campaign: str | None, details: 
         return (f"Budget of {target} {_money(details.get('old_budget'))} → "
                 f"{_money(details.get('new_budget'))} ({float(details.get('percent', 0)):+g}%)")
     recipients = details.get("recipients") or details.get("channels") or []
-    return f"Notified {', '.join(map(str, recipients)) or 'the team'} about {target}"
+    # Delivery (email, Slack, webhook) comes with the alerting channels; until then the
+    # line must not claim that anything was sent.
+    return (f"Notification for {', '.join(map(str, recipients)) or 'the team'} about {target} "
+            "recorded (not sent: delivery channels are not connected yet)")
 
 
 def _timeline(session: Session, org: OrgContext, params: AutomationExecutionsParams,

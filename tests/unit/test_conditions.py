@@ -164,3 +164,12 @@ def test_hour_windows_are_complete_utc_hours():
     window = evaluation_window(cond(window="24h"), "Europe/Berlin", dt.datetime(2024, 5, 1, 10, 45))
     assert (window.start, window.end) == (dt.datetime(2024, 4, 30, 10), dt.datetime(2024, 5, 1, 10))
     assert window.previous_start == dt.datetime(2024, 4, 29, 10)
+
+
+def test_a_notify_execution_never_claims_it_was_sent():
+    from datasources.sources.automation import describe_execution
+
+    line = describe_execution("notify", "success", "Meta – Spring Sale",
+                              {"channels": ["email"], "recipients": ["ops@acme.example"]}, None)
+    assert line.startswith("Notification for ops@acme.example about Meta – Spring Sale")
+    assert "not sent" in line and "Notified" not in line
