@@ -66,8 +66,8 @@ def list_keys(db: Database, org_slug: str) -> list[ApiKey]:
                                     .order_by(ApiKey.id)))
 
 
-def org_for_key(db: Database, key: str) -> int | None:
-    """The org id of an active key, or ``None``."""
+def org_for_key(db: Database, key: str) -> tuple[int, int] | None:
+    """``(org id, key id)`` of an active key, or ``None``."""
     digest = hash_key(key)
     if db.dialect == "postgresql":
         with db.engine.connect() as connection:
@@ -75,9 +75,9 @@ def org_for_key(db: Database, key: str) -> int | None:
                 text("SELECT key_id, org_id FROM pulse_api_key_lookup(:h)"), {"h": digest}).first()
     else:
         with db.unscoped_session() as session:
-            row = session.execute(select(ApiKey.id, ApiKey.org_id).where(
+            row = session.execute(select(ApiKey.id.label("key_id"), ApiKey.org_id).where(
                 ApiKey.key_hash == digest, ApiKey.revoked_at.is_(None))).first()
-    return row.org_id if row else None
+    return (row.org_id, row.key_id) if row else None
 
 
 def _org(session, slug: str) -> Org:

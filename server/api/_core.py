@@ -25,6 +25,7 @@ class Principal:
     org_id: int
     user_id: int | None  # None for an org API key
     role: str
+    api_key_id: int | None = None  # the org API key that authenticated the request
 
 
 class ApiError(Exception):
@@ -40,23 +41,25 @@ def error_response(status: int, error: str, details: list[str] | None = None):
 def _principal() -> Principal | None:
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
-        return Principal(_org_of_key(header[7:].strip()), None, "api")
+        org_id, key_id = _org_of_key(header[7:].strip())
+        return Principal(org_id, None, "api", key_id)
     if current_user.is_authenticated:
         return Principal(current_user.org_id, current_user.user_id, current_user.role)
     return None
 
 
-def _org_of_key(key: str) -> int:
-    """The key's org, remembered briefly in the shared cache (revoking deletes it there)."""
+def _org_of_key(key: str) -> tuple[int, int]:
+    """The key's ``(org id, key id)``, remembered briefly in the shared cache (revoking
+    deletes it there)."""
     svc = services()
     cache_key = key_cache_key(hash_key(key))
-    org_id = svc.cache.get(cache_key)
-    if org_id is None:
-        org_id = org_for_key(svc.db, key)
-        if org_id is None:
+    identity = svc.cache.get(cache_key)
+    if not isinstance(identity, (list, tuple)):  # absent, or an org id cached by an older release
+        identity = org_for_key(svc.db, key)
+        if identity is None:
             raise ApiError(401, "invalid or revoked API key")
-        svc.cache.set(cache_key, org_id, timeout=KEY_CACHE_SECONDS)
-    return org_id
+        svc.cache.set(cache_key, identity, timeout=KEY_CACHE_SECONDS)
+    return identity[0], identity[1]
 
 
 def require_role(*roles: str) -> None:

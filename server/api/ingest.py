@@ -81,7 +81,7 @@ def ingest_facts():
     try:
         result = ingest(svc.db, principal.org_id, payload, fmt=fmt, source="api",
                         on_unknown_campaign=unknown, default_country=request.args.get("country"),
-                        user_id=principal.user_id)
+                        user_id=principal.user_id, api_key_id=principal.api_key_id)
     except IngestRejected as exc:
         return jsonify(error=str(exc), details=[str(e) for e in exc.errors],
                        row_errors=exc.report(), error_count=exc.error_count,

@@ -265,6 +265,11 @@ def test_api_ingests_json_and_csv_bodies_with_an_org_api_key(client, acme_key, a
     source = scalar(admin, "SELECT source FROM ingest_batches WHERE id = :i",
                     i=body["batch_id"])
     assert source == "api"
+    # The batch names the key that sent it.
+    key_prefix = acme_key["Authorization"].split()[1][:12]
+    key_id = scalar(admin, "SELECT id FROM api_keys WHERE prefix = :p", p=key_prefix)
+    assert scalar(admin, "SELECT api_key_id FROM ingest_batches WHERE id = :i",
+                  i=body["batch_id"]) == key_id
 
 
 def test_api_refuses_missing_credentials_viewers_bad_rows_and_oversized_bodies(
