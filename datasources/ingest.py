@@ -99,7 +99,7 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
-from sqlalchemy import case, column, delete, func, insert, or_, select, table, text
+from sqlalchemy import case, column, or_, select, table, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import TableClause
@@ -111,16 +111,16 @@ from datasources.models import (
     AnalyticsRefresh,
     Campaign,
     IngestBatch,
-    MetricFactDaily,
     MetricFactHourly,
     Org,
     utcnow,
 )
 from datasources.rollups import (
-    refresh_campaign_totals,
-    refresh_daily_platform_days,
-    refresh_hourly_platform_days,
-    week_start_of,
+    APPLY_DELTA_SQL,
+    DELTA_TABLE,
+    STAGE_DELTA_SQL,
+    STAGING_TABLE,
+    refresh_campaign_days,
 )
 
 FORMATS = ("native", "google_ads", "meta_ads")
@@ -129,51 +129,8 @@ UnknownCampaigns = Literal["create", "refuse"]
 # Errors kept in a rejection report; the count of all of them is reported too.
 MAX_REPORTED_ERRORS = 1000
 WRITE_CHUNK_ROWS = 5000
-ROLLUP_DAYS_PER_STATEMENT = 400
 METRICS = ("impressions", "clicks", "conversions", "spend", "revenue")
 FACT_COLUMNS = ("org_id", "campaign_id", "hour_utc", "country", "local_date", *METRICS)
-STAGING_TABLE = "pulse_ingest_staging"
-DELTA_TABLE = "pulse_ingest_delta"
-# PostgreSQL keeps the daily and hourly-platform rollups by difference: the staged rows
-# (each on its local day) minus the stored facts they replace (each on its own local
-# day), summed per rollup row, is added to the rollups after the upsert. That reads the
-# replaced facts once instead of every campaign of every touched hour again (SQLite
-# rebuilds the touched days from the facts).
-_NEW = ", ".join(f"s.{m}" for m in METRICS)
-_OLD = ", ".join(f"-f.{m}" for m in METRICS)
-ROLLUP_DELTA_SQL = f"""
-CREATE TEMPORARY TABLE {DELTA_TABLE} ON COMMIT DROP AS
-SELECT d.campaign_id, d.hour_utc, d.local_date, d.country, c.platform,
-       {", ".join(f"SUM(d.{m}) AS {m}" for m in METRICS)}
-FROM (
-  SELECT s.campaign_id, s.hour_utc, s.local_date, s.country, {_NEW}
-  FROM {STAGING_TABLE} AS s
-  UNION ALL
-  SELECT f.campaign_id, f.hour_utc, f.local_date, f.country, {_OLD}
-  FROM {STAGING_TABLE} AS s
-  JOIN metric_facts_hourly AS f
-    ON f.campaign_id = s.campaign_id AND f.hour_utc = s.hour_utc AND f.country = s.country
-) AS d
-JOIN campaigns AS c ON c.id = d.campaign_id
-GROUP BY d.campaign_id, d.hour_utc, d.local_date, d.country, c.platform
-"""
-_ADD = ", ".join(f"{m} = {{table}}.{m} + excluded.{m}" for m in METRICS)
-_SUMS = ", ".join(f"SUM({m})" for m in METRICS)
-APPLY_DELTA_SQL = (
-    f"""INSERT INTO metric_facts_daily (org_id, campaign_id, day, country, platform,
-                                        week_start, {", ".join(METRICS)})
-    SELECT %(org)s, campaign_id, local_date, country, MIN(platform),
-           date_trunc('week', local_date)::date, {_SUMS}
-    FROM {DELTA_TABLE} GROUP BY campaign_id, local_date, country
-    ON CONFLICT (campaign_id, day, country) DO UPDATE SET
-    {_ADD.format(table="metric_facts_daily")}""",
-    f"""INSERT INTO metric_facts_hourly_platform (org_id, hour_utc, platform, local_date,
-                                                  {", ".join(METRICS)})
-    SELECT %(org)s, hour_utc, platform, MIN(local_date), {_SUMS}
-    FROM {DELTA_TABLE} GROUP BY hour_utc, platform
-    ON CONFLICT (org_id, hour_utc, platform) DO UPDATE SET
-    {_ADD.format(table="metric_facts_hourly_platform")}""",
-)
 COUNTS = frozenset({"impressions", "clicks", "conversions"})
 EARLIEST_DAY = dt.date(2000, 1, 1)
 BLANKS = frozenset({"", "--", "-", "—", "n/a"})
@@ -1053,8 +1010,9 @@ def _fact_tuples(org_id: int, rows: list[ParsedRow], convert_hour=None, convert_
                r.conversions, r.spend, r.revenue)
 
 
-def _upsert_facts(session: Session, org_id: int, rows: list[ParsedRow]) -> int:
-    """Upsert the rows; returns how many were inserted or changed.
+def _upsert_facts(session: Session, org_id: int, rows: list[ParsedRow]) -> tuple[int, bool]:
+    """Upsert the rows; returns how many were inserted or changed, and whether the
+    daily and hourly-platform rollups already received the differences (PostgreSQL).
 
     PostgreSQL: COPY into a temporary table and one INSERT ... SELECT ... ON CONFLICT.
     SQLite: the same upsert statement, compiled once and run as a driver executemany
@@ -1071,14 +1029,14 @@ def _upsert_facts(session: Session, org_id: int, rows: list[ParsedRow]) -> int:
                 copy.write_row(values)
         staged = table(STAGING_TABLE, *(column(c) for c in FACT_COLUMNS))
         # What the upsert will change, per rollup row, read before it runs.
-        connection.exec_driver_sql(ROLLUP_DELTA_SQL)
+        connection.exec_driver_sql(STAGE_DELTA_SQL)
         written = connection.execute(_fact_upsert("postgresql", staged)
                                      .execution_options(preserve_rowcount=True)).rowcount
         if written:
             for statement in APPLY_DELTA_SQL:
                 connection.exec_driver_sql(statement, {"org": org_id})
         connection.exec_driver_sql(f"DROP TABLE {STAGING_TABLE}, {DELTA_TABLE}")
-        return max(written or 0, 0)
+        return max(written or 0, 0), True
     compiled = _fact_upsert(dialect.name).compile(dialect=dialect, column_keys=list(FACT_COLUMNS))
     order = [FACT_COLUMNS.index(name) for name in compiled.positiontup]
     columns = MetricFactHourly.__table__.c
@@ -1090,48 +1048,7 @@ def _upsert_facts(session: Session, org_id: int, rows: list[ParsedRow]) -> int:
     for start in range(0, len(tuples), WRITE_CHUNK_ROWS):
         result = connection.exec_driver_sql(str(compiled), tuples[start:start + WRITE_CHUNK_ROWS])
         written += max(result.rowcount or 0, 0)
-    return written
-
-
-def refresh_campaign_days(session: Session, org_id: int,
-                          campaign_days: dict[int, set[dt.date]]) -> None:
-    """Bring the rollups up to date for exactly these campaign-days: the daily rollup
-    (with ``week_start``) and the hourly-platform rollup (on PostgreSQL the upsert has
-    added its differences to both already), those campaigns' lifetime totals, and the
-    org's daily-platform rollup for every local day among them."""
-    dialect = session.get_bind().dialect.name
-    touched = set().union(*campaign_days.values())
-    if dialect != "postgresql":
-        _rebuild_daily(session, org_id, campaign_days, dialect)
-        refresh_hourly_platform_days(session, org_id, touched)
-    refresh_campaign_totals(session, org_id, campaign_days)
-    refresh_daily_platform_days(session, org_id, touched)
-
-
-def _rebuild_daily(session: Session, org_id: int, campaign_days: dict[int, set[dt.date]],
-                   dialect: str) -> None:
-    """Recompute the daily rollup rows of these campaign-days from the hourly facts."""
-    columns = ["org_id", "campaign_id", "day", "country", "platform", "week_start", *METRICS]
-    for campaign_id, days in sorted(campaign_days.items()):
-        ordered = sorted(days)
-        for start in range(0, len(ordered), ROLLUP_DAYS_PER_STATEMENT):
-            chunk = ordered[start:start + ROLLUP_DAYS_PER_STATEMENT]
-            session.execute(delete(MetricFactDaily).where(
-                MetricFactDaily.org_id == org_id, MetricFactDaily.campaign_id == campaign_id,
-                MetricFactDaily.day.in_(chunk)))
-            aggregated = (
-                select(MetricFactHourly.org_id, MetricFactHourly.campaign_id,
-                       MetricFactHourly.local_date, MetricFactHourly.country, Campaign.platform,
-                       week_start_of(MetricFactHourly.local_date, dialect),
-                       *(func.sum(getattr(MetricFactHourly, m)) for m in METRICS))
-                .join(Campaign, Campaign.id == MetricFactHourly.campaign_id)
-                .where(MetricFactHourly.org_id == org_id,
-                       MetricFactHourly.campaign_id == campaign_id,
-                       MetricFactHourly.local_date.in_(chunk))
-                .group_by(MetricFactHourly.org_id, MetricFactHourly.campaign_id,
-                          MetricFactHourly.local_date, MetricFactHourly.country,
-                          Campaign.platform))
-            session.execute(insert(MetricFactDaily).from_select(columns, aggregated))
+    return written, False
 
 
 def widen_analytics_refresh(session: Session, org_id: int, first_day: dt.date,
@@ -1286,12 +1203,12 @@ def _commit(db: Database, org: OrgInfo, rows: list[ParsedRow],
         for row in rows:
             if row.campaign_id is None:
                 row.campaign_id = planned[pending[row.row]].id
-        written = _upsert_facts(session, org.id, rows)
+        written, deltas_applied = _upsert_facts(session, org.id, rows)
         if written:
             campaign_days: dict[int, set[dt.date]] = defaultdict(set)
             for row in rows:
                 campaign_days[row.campaign_id].add(row.local_date)
-            refresh_campaign_days(session, org.id, campaign_days)
+            refresh_campaign_days(session, org.id, campaign_days, deltas_applied=deltas_applied)
             widen_analytics_refresh(session, org.id, days[0], days[-1])
         batch = IngestBatch(org_id=org.id, status="committed", rows_received=rows_received,
                             rows_written=written, first_day=days[0], last_day=days[-1],

@@ -1,24 +1,29 @@
 """Keep the rollups in step with the hourly facts.
 
-The daily rollup (``metric_facts_daily``) is keyed by org-local day, campaign and
-country, so day-level widgets read a few thousand rows instead of millions of hourly
-ones; the daily-platform rollup (``metric_facts_daily_platform``) sums it further by
-day and platform for widgets without a campaign or country filter. The hourly-platform rollup (``metric_facts_hourly_platform``) is keyed by UTC hour
-and platform, so hour-level views without campaign or country filters read one row per
-hour and platform. Both are rebuilt for exactly the days an ingest touched, in the
-same transaction.
+| rollup | grain | serves |
+|---|---|---|
+| ``metric_facts_daily`` | org-local day × campaign × country | filtered or per-campaign/country views |
+| ``metric_facts_daily_platform`` | org-local day × platform | day/week views without such filters |
+| ``metric_facts_hourly_platform`` | UTC hour × platform | hour views without such filters |
+| ``campaign_totals`` | campaign (lifetime sums, first/last day) | budget pacing |
+
+:func:`refresh_daily_rollup` rebuilds an org's days wholesale (seeding, benchmarks).
+An ingest calls :func:`refresh_campaign_days` for exactly what it touched, in its own
+transaction; on PostgreSQL it has first added its differences to the two fact-grain
+rollups with :data:`STAGE_DELTA_SQL` and :data:`APPLY_DELTA_SQL`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Iterator
 
-from collections.abc import Iterable
-
-from sqlalchemy import Date, Integer, and_, cast, delete, func, insert, select
+from sqlalchemy import Date, Integer, cast, delete, func, insert, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
+from datasources.metrics import BASE_COLUMNS as SUMS
 from datasources.models import (
     Campaign,
     CampaignTotals,
@@ -28,11 +33,49 @@ from datasources.models import (
     MetricFactHourlyPlatform,
 )
 
-SUMS = ["impressions", "clicks", "conversions", "spend", "revenue"]
+DAILY_COLUMNS = ["org_id", "campaign_id", "day", "country", "platform", "week_start", *SUMS]
 HOURLY_PLATFORM_COLUMNS = ["org_id", "hour_utc", "platform", "local_date", *SUMS]
 DAILY_PLATFORM_COLUMNS = ["org_id", "day", "platform", "week_start", *SUMS]
 # Bound parameters per IN list: well under SQLite's limit, a few years of days.
 DAYS_PER_STATEMENT = 400
+
+# PostgreSQL ingests keep the daily and hourly-platform rollups by difference: the staged
+# rows (each on its local day) minus the stored facts they replace (each on its own
+# local day), summed per rollup row, is added to the rollups after the upsert. That reads
+# the replaced facts once instead of every campaign of every touched hour again.
+STAGING_TABLE = "pulse_ingest_staging"
+DELTA_TABLE = "pulse_ingest_delta"
+STAGE_DELTA_SQL = f"""
+CREATE TEMPORARY TABLE {DELTA_TABLE} ON COMMIT DROP AS
+SELECT d.campaign_id, d.hour_utc, d.local_date, d.country, c.platform,
+       {", ".join(f"SUM(d.{m}) AS {m}" for m in SUMS)}
+FROM (
+  SELECT s.campaign_id, s.hour_utc, s.local_date, s.country, {", ".join(f"s.{m}" for m in SUMS)}
+  FROM {STAGING_TABLE} AS s
+  UNION ALL
+  SELECT f.campaign_id, f.hour_utc, f.local_date, f.country, {", ".join(f"-f.{m}" for m in SUMS)}
+  FROM {STAGING_TABLE} AS s
+  JOIN metric_facts_hourly AS f
+    ON f.campaign_id = s.campaign_id AND f.hour_utc = s.hour_utc AND f.country = s.country
+) AS d
+JOIN campaigns AS c ON c.id = d.campaign_id
+GROUP BY d.campaign_id, d.hour_utc, d.local_date, d.country, c.platform
+"""
+_ADD = ", ".join(f"{m} = {{table}}.{m} + excluded.{m}" for m in SUMS)
+_SUM_ALL = ", ".join(f"SUM({m})" for m in SUMS)
+APPLY_DELTA_SQL = (
+    f"""INSERT INTO metric_facts_daily ({", ".join(DAILY_COLUMNS)})
+    SELECT %(org)s, campaign_id, local_date, country, MIN(platform),
+           date_trunc('week', local_date)::date, {_SUM_ALL}
+    FROM {DELTA_TABLE} GROUP BY campaign_id, local_date, country
+    ON CONFLICT (campaign_id, day, country) DO UPDATE SET
+    {_ADD.format(table="metric_facts_daily")}""",
+    f"""INSERT INTO metric_facts_hourly_platform ({", ".join(HOURLY_PLATFORM_COLUMNS)})
+    SELECT %(org)s, hour_utc, platform, MIN(local_date), {_SUM_ALL}
+    FROM {DELTA_TABLE} GROUP BY hour_utc, platform
+    ON CONFLICT (org_id, hour_utc, platform) DO UPDATE SET
+    {_ADD.format(table="metric_facts_hourly_platform")}""",
+)
 
 
 def week_start_of(day: ColumnElement, dialect: str) -> ColumnElement:
@@ -66,49 +109,48 @@ def refresh_daily_rollup(
     _refresh_hourly_platform(session, org_id,
                              _day_range(MetricFactHourlyPlatform.local_date, date_from, date_to),
                              fact_days)
-    day_filter = [MetricFactDaily.org_id == org_id,
-                  *_day_range(MetricFactDaily.day, date_from, date_to)]
-    fact_filter = [MetricFactHourly.org_id == org_id, *fact_days]
-
-    session.execute(delete(MetricFactDaily).where(and_(*day_filter)))
-    aggregated = (
-        select(
-            MetricFactHourly.org_id,
-            MetricFactHourly.campaign_id,
-            MetricFactHourly.local_date,
-            MetricFactHourly.country,
-            Campaign.platform,
-            week_start_of(MetricFactHourly.local_date, session.get_bind().dialect.name),
-            func.sum(MetricFactHourly.impressions),
-            func.sum(MetricFactHourly.clicks),
-            func.sum(MetricFactHourly.conversions),
-            func.sum(MetricFactHourly.spend),
-            func.sum(MetricFactHourly.revenue),
-        )
-        .join(Campaign, Campaign.id == MetricFactHourly.campaign_id)
-        .where(and_(*fact_filter))
-        .group_by(
-            MetricFactHourly.org_id,
-            MetricFactHourly.campaign_id,
-            MetricFactHourly.local_date,
-            MetricFactHourly.country,
-            Campaign.platform,
-        )
-    )
-    written = session.execute(
-        insert(MetricFactDaily).from_select(
-            [
-                "org_id", "campaign_id", "day", "country", "platform", "week_start",
-                "impressions", "clicks", "conversions", "spend", "revenue",
-            ],
-            aggregated,
-        )
-    ).rowcount
+    session.execute(delete(MetricFactDaily).where(
+        MetricFactDaily.org_id == org_id, *_day_range(MetricFactDaily.day, date_from, date_to)))
+    written = session.execute(insert(MetricFactDaily).from_select(
+        DAILY_COLUMNS, _daily_from_facts(session, org_id, fact_days))).rowcount
     _refresh_daily_platform(session, org_id,
                             _day_range(MetricFactDailyPlatform.day, date_from, date_to),
                             _day_range(MetricFactDaily.day, date_from, date_to))
     refresh_campaign_totals(session, org_id)
     return written or 0
+
+
+def refresh_campaign_days(session: Session, org_id: int,
+                          campaign_days: dict[int, set[dt.date]], *,
+                          deltas_applied: bool) -> None:
+    """Bring the rollups up to date after an ingest touched these campaign-days.
+
+    Args:
+        session: the ingest's session (same transaction).
+        org_id: the org ingested into.
+        campaign_days: the org-local days each campaign received facts for.
+        deltas_applied: the ingest has already added its differences to the daily and
+            hourly-platform rollups (:data:`APPLY_DELTA_SQL`); else they are rebuilt here.
+    """
+    touched = set().union(*campaign_days.values())
+    if not deltas_applied:
+        for campaign_id, days in sorted(campaign_days.items()):
+            for chunk in _chunks(days):
+                session.execute(delete(MetricFactDaily).where(
+                    MetricFactDaily.org_id == org_id, MetricFactDaily.campaign_id == campaign_id,
+                    MetricFactDaily.day.in_(chunk)))
+                session.execute(insert(MetricFactDaily).from_select(
+                    DAILY_COLUMNS, _daily_from_facts(
+                        session, org_id, [MetricFactHourly.campaign_id == campaign_id,
+                                          MetricFactHourly.local_date.in_(chunk)])))
+        for chunk in _chunks(touched):
+            _refresh_hourly_platform(session, org_id,
+                                     [MetricFactHourlyPlatform.local_date.in_(chunk)],
+                                     [MetricFactHourly.local_date.in_(chunk)])
+    refresh_campaign_totals(session, org_id, campaign_days)
+    for chunk in _chunks(touched):
+        _refresh_daily_platform(session, org_id, [MetricFactDailyPlatform.day.in_(chunk)],
+                                [MetricFactDaily.day.in_(chunk)])
 
 
 def refresh_campaign_totals(session: Session, org_id: int,
@@ -128,30 +170,6 @@ def refresh_campaign_totals(session: Session, org_id: int,
     )
     session.execute(insert(CampaignTotals).from_select(
         ["org_id", "campaign_id", "first_day", "last_day", *SUMS], aggregated))
-
-
-def refresh_hourly_platform_days(session: Session, org_id: int, days: Iterable[dt.date]) -> None:
-    """Rebuild the hourly-platform rollup of one org for exactly these org-local days.
-
-    Every fact of one UTC hour has the same ``local_date`` (the org's time zone fixes
-    it), so rebuilding whole local days never splits an hour's sums.
-    """
-    ordered = sorted(set(days))
-    for start in range(0, len(ordered), DAYS_PER_STATEMENT):
-        chunk = ordered[start:start + DAYS_PER_STATEMENT]
-        _refresh_hourly_platform(session, org_id,
-                                 [MetricFactHourlyPlatform.local_date.in_(chunk)],
-                                 [MetricFactHourly.local_date.in_(chunk)])
-
-
-def refresh_daily_platform_days(session: Session, org_id: int, days: Iterable[dt.date]) -> None:
-    """Rebuild the daily-platform rollup of one org for exactly these org-local days,
-    from the daily rollup (which must already hold those days' new sums)."""
-    ordered = sorted(set(days))
-    for start in range(0, len(ordered), DAYS_PER_STATEMENT):
-        chunk = ordered[start:start + DAYS_PER_STATEMENT]
-        _refresh_daily_platform(session, org_id, [MetricFactDailyPlatform.day.in_(chunk)],
-                                [MetricFactDaily.day.in_(chunk)])
 
 
 def _refresh_daily_platform(session: Session, org_id: int, rollup_days: list[ColumnElement],
@@ -191,9 +209,7 @@ def _refresh_hourly_platform(session: Session, org_id: int, rollup_days: list[Co
     aggregated = (
         select(MetricFactHourly.org_id, MetricFactHourly.hour_utc, Campaign.platform,
                MetricFactHourly.local_date,
-               func.sum(MetricFactHourly.impressions), func.sum(MetricFactHourly.clicks),
-               func.sum(MetricFactHourly.conversions), func.sum(MetricFactHourly.spend),
-               func.sum(MetricFactHourly.revenue))
+               *(func.sum(getattr(MetricFactHourly, name)) for name in SUMS))
         .join(Campaign, Campaign.id == MetricFactHourly.campaign_id)
         .where(MetricFactHourly.org_id == org_id, *fact_days)
         .group_by(MetricFactHourly.org_id, MetricFactHourly.hour_utc, Campaign.platform,
@@ -201,3 +217,26 @@ def _refresh_hourly_platform(session: Session, org_id: int, rollup_days: list[Co
     )
     session.execute(insert(MetricFactHourlyPlatform).from_select(HOURLY_PLATFORM_COLUMNS,
                                                                  aggregated))
+
+
+def _daily_from_facts(session: Session, org_id: int,
+                      conditions: list[ColumnElement]) -> Select:
+    """The daily rollup rows of the org's hourly facts matching ``conditions``."""
+    dialect = session.get_bind().dialect.name
+    return (
+        select(MetricFactHourly.org_id, MetricFactHourly.campaign_id,
+               MetricFactHourly.local_date, MetricFactHourly.country, Campaign.platform,
+               week_start_of(MetricFactHourly.local_date, dialect),
+               *(func.sum(getattr(MetricFactHourly, name)) for name in SUMS))
+        .join(Campaign, Campaign.id == MetricFactHourly.campaign_id)
+        .where(MetricFactHourly.org_id == org_id, *conditions)
+        .group_by(MetricFactHourly.org_id, MetricFactHourly.campaign_id,
+                  MetricFactHourly.local_date, MetricFactHourly.country, Campaign.platform)
+    )
+
+
+def _chunks(days: Iterable[dt.date]) -> Iterator[list[dt.date]]:
+    """The distinct days, in order, a statement's worth at a time."""
+    ordered = sorted(set(days))
+    for start in range(0, len(ordered), DAYS_PER_STATEMENT):
+        yield ordered[start:start + DAYS_PER_STATEMENT]

@@ -180,9 +180,6 @@ class DataService:
         wait(list(self._pending), timeout=timeout)
 
 
-__all__ = ["DataService", "DataSourceError", "UnknownOrg", "invalidate_shared_cache"]
-
-
 def invalidate_shared_cache(db: Database, org_id: int) -> str:
     """From a command-line tool: bump the org's cache version in the configured cache
     when the app's processes share one (file system or Redis), so running servers stop
@@ -196,3 +193,6 @@ def invalidate_shared_cache(db: Database, org_id: int) -> str:
         return "no shared cache to invalidate"
     DataService(db, make_cache(settings)).invalidate_org(org_id)
     return f"{kind} cache invalidated"
+
+
+__all__ = ["DataService", "DataSourceError", "UnknownOrg", "invalidate_shared_cache"]

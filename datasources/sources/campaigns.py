@@ -70,12 +70,20 @@ def _day_table(filters: Filters, group_by: str | None = None):
     return MetricFactDailyPlatform
 
 
+def _hour_table(filters: Filters):
+    """The table an hour-level query reads: the hourly-platform rollup when no campaign
+    or country is asked for, else the hourly facts."""
+    if filters.campaign_ids or filters.countries:
+        return MetricFactHourly
+    return MetricFactHourlyPlatform
+
+
 def _scope(statement: Select, table, filters: Filters) -> Select:
+    """Apply the filters; the rollups carry the platform, the hourly facts need the
+    statement to join ``Campaign`` for it."""
     if filters.platforms:
-        if table in (MetricFactDaily, MetricFactDailyPlatform):
-            statement = statement.where(table.platform.in_(filters.platforms))
-        else:
-            statement = statement.where(Campaign.platform.in_(filters.platforms))
+        platform = getattr(table, "platform", Campaign.platform)
+        statement = statement.where(platform.in_(filters.platforms))
     if filters.campaign_ids:
         statement = statement.where(table.campaign_id.in_(filters.campaign_ids))
     if filters.countries:
@@ -391,27 +399,17 @@ def _local_hour_sums(session: Session, org: OrgContext, window: DateWindow,
     filter by platform. SQL sums per hour; the conversion to local time (which SQLite
     cannot do) happens on the at most 24 × days resulting rows.
     """
-    if not filters.campaign_ids and not filters.countries:
-        rollup = MetricFactHourlyPlatform
-        statement = (
-            select(rollup.hour_utc, *_sum_columns(rollup))
-            .where(rollup.local_date.between(window.start, window.end))
-            .group_by(rollup.hour_utc)
-        )
-        if filters.platforms:
-            statement = statement.where(rollup.platform.in_(filters.platforms))
-    else:
-        statement = (
-            select(MetricFactHourly.hour_utc, *_sum_columns(MetricFactHourly))
-            .where(MetricFactHourly.local_date.between(window.start, window.end))
-            .group_by(MetricFactHourly.hour_utc)
-        )
-        if filters.platforms:
-            statement = statement.join(Campaign, Campaign.id == MetricFactHourly.campaign_id)
-        statement = _scope(statement, MetricFactHourly, filters)
+    table = _hour_table(filters)
+    statement = (
+        select(table.hour_utc, *_sum_columns(table))
+        .where(table.local_date.between(window.start, window.end))
+        .group_by(table.hour_utc)
+    )
+    if filters.platforms and table is MetricFactHourly:
+        statement = statement.join(Campaign, Campaign.id == MetricFactHourly.campaign_id)
     tz = zone(org.timezone)
     return [(row.hour_utc.replace(tzinfo=dt.UTC).astimezone(tz), _as_sums(row))
-            for row in session.execute(statement).all()]
+            for row in session.execute(_scope(statement, table, filters)).all()]
 
 
 def _heatmap(session: Session, org: OrgContext, params: CampaignParams, filters: Filters,
