@@ -17,7 +17,7 @@ install: $(STAMP)
 
 # Migrate the database and seed the demo data when it is empty.
 bootstrap: install
-	$(PY) -m datasources.bootstrap
+	$(PY) -m devdata.bootstrap
 
 run: bootstrap
 	PULSE_HOST=$(HOST) PULSE_PORT=$(PORT) $(PY) app.py

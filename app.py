@@ -1,14 +1,32 @@
-"""Pulse entry point.
+"""Pulse entry point and composition root.
 
 ``python app.py`` serves the app on PULSE_HOST:PULSE_PORT (127.0.0.1:8050); under
-gunicorn use ``app:server``.
+gunicorn use ``app:server``. This is the one place that puts the HTTP server
+(``server``), the pages (``layouts``) and the callbacks (``callbacks``) together.
 """
 
 from __future__ import annotations
 
 import sys
 
-from server.settings import ConfigurationError, load_settings
+from dash import Dash
+
+import callbacks
+import layouts
+from core.settings import ConfigurationError, Settings, load_settings
+from scheduler.process import start_in_background
+from server import factory
+
+
+def mount_ui(app: Dash) -> None:
+    """Register the pages and their callbacks on ``app``."""
+    layouts.register_pages(app)
+    callbacks.register_callbacks(app)
+
+
+def create_app(settings: Settings | None = None) -> Dash:
+    """The whole Pulse app: HTTP server, login, API, pages and callbacks."""
+    return factory.create_app(settings, mount_ui)
 
 
 def main() -> int:
@@ -17,12 +35,8 @@ def main() -> int:
     except ConfigurationError as exc:
         print(exc, file=sys.stderr)
         return 2
-    from server.factory import create_app
-
     app = create_app(settings)
     if settings.scheduler == "embedded":
-        from scheduler.service import start_in_background
-
         start_in_background(settings)
     print(f"Pulse is serving on http://{settings.host}:{settings.port}", flush=True)
     app.run(host=settings.host, port=settings.port, debug=settings.debug)
@@ -32,8 +46,6 @@ def main() -> int:
 def __getattr__(name: str):
     # `gunicorn app:server` builds the app on first access, not at import time.
     if name == "server":
-        from server.factory import create_app
-
         return create_app().server
     raise AttributeError(name)
 

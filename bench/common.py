@@ -7,14 +7,14 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import requests
 from sqlalchemy import select
 
-from datasources.db import Database
+from core.db import Database
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,27 +26,51 @@ def free_port() -> int:
 
 
 def org_id_of(admin: Database, slug: str) -> int:
-    from datasources.models import Org
+    from core.models import Org
 
     with admin.unscoped_session() as session:
         found = session.scalars(select(Org.id).where(Org.slug == slug)).one_or_none()
     if found is None:
-        raise SystemExit(f"no org {slug!r} in the database; run python -m bench.generate first")
+        raise SystemExit(
+            f"no org {slug!r} in the database; run python -m bench.generate first"
+        )
     return found
 
 
 @contextmanager
-def gunicorn(database_url: str, redis_url: str | None) -> Iterator[tuple[str, subprocess.Popen]]:
+def gunicorn(
+    database_url: str, redis_url: str | None
+) -> Iterator[tuple[str, subprocess.Popen]]:
     """Pulse under gunicorn (2 workers × 4 threads, no scheduler) on a free port, as
     ``(base URL, process)`` once ``/healthz`` answers; stopped on exit."""
     port = free_port()
-    env = {**os.environ, "PULSE_DATABASE_URL": database_url, "PULSE_SCHEDULER": "off",
-           "PULSE_SECRET_KEY": "bench", "PULSE_CACHE_TYPE": "redis" if redis_url else "simple"}
+    env = {
+        **os.environ,
+        "PULSE_DATABASE_URL": database_url,
+        "PULSE_SCHEDULER": "off",
+        "PULSE_SECRET_KEY": "bench",
+        "PULSE_CACHE_TYPE": "redis" if redis_url else "simple",
+    }
     if redis_url:
         env["PULSE_REDIS_URL"] = redis_url
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", "2", "--threads", "4", "-b", f"127.0.0.1:{port}",
-         "app:server"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            "2",
+            "--threads",
+            "4",
+            "-b",
+            f"127.0.0.1:{port}",
+            "app:server",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

@@ -27,19 +27,24 @@ import requests
 from sqlalchemy import select
 
 from bench.common import gunicorn, org_id_of
-from datasources.db import Database
-from datasources.models import Campaign, Org
+from core.db import Database
+from core.models import Campaign, Org
 
 
-def native_csv(rows: int, campaigns: int, tag: str, timezone: str, currency: str,
-               seed: int = 1) -> tuple[str, int]:
+def native_csv(
+    rows: int, campaigns: int, tag: str, timezone: str, currency: str, seed: int = 1
+) -> tuple[str, int]:
     """A native-format CSV of about ``rows`` rows for ``campaigns`` new campaigns."""
     hours = max(1, rows // campaigns)
-    end = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0) - dt.timedelta(hours=2)
+    end = dt.datetime.now(dt.UTC).replace(
+        minute=0, second=0, microsecond=0
+    ) - dt.timedelta(hours=2)
     rng = np.random.default_rng(seed)
     out = io.StringIO()
-    out.write("campaign,campaign_name,platform,hour,country,spend,impressions,clicks,conversions,"
-              "revenue,currency\n")
+    out.write(
+        "campaign,campaign_name,platform,hour,country,spend,impressions,clicks,conversions,"
+        "revenue,currency\n"
+    )
     platforms = ["meta", "google", "tiktok", "linkedin", "snapchat"]
     written = 0
     for c in range(campaigns):
@@ -53,8 +58,10 @@ def native_csv(rows: int, campaigns: int, tag: str, timezone: str, currency: str
         revenue = np.round(conversions * rng.uniform(20, 90, hours), 2)
         for h in range(hours):
             hour = (end - dt.timedelta(hours=h)).isoformat()
-            out.write(f"{external},{name},{platform},{hour},USA,{spend[h]},{impressions[h]},"
-                      f"{clicks[h]},{conversions[h]},{revenue[h]},{currency}\n")
+            out.write(
+                f"{external},{name},{platform},{hour},USA,{spend[h]},{impressions[h]},"
+                f"{clicks[h]},{conversions[h]},{revenue[h]},{currency}\n"
+            )
             written += 1
     return out.getvalue(), written
 
@@ -65,36 +72,51 @@ def throughput(args) -> dict:
     admin = Database(args.admin_url)
     org = org_id_of(admin, args.org)
     with admin.unscoped_session() as session:
-        row = session.execute(select(Org.timezone, Org.currency).where(Org.id == org)).one()
+        row = session.execute(
+            select(Org.timezone, Org.currency).where(Org.id == org)
+        ).one()
     admin.dispose()
     db = Database(args.database_url)
-    text, rows = native_csv(args.rows, args.campaigns, uuid.uuid4().hex[:6], row.timezone,
-                            row.currency)
+    text, rows = native_csv(
+        args.rows, args.campaigns, uuid.uuid4().hex[:6], row.timezone, row.currency
+    )
     started = time.perf_counter()
-    result = ingest(db, org, text, fmt="native", source="cli", on_unknown_campaign="create")
+    result = ingest(
+        db, org, text, fmt="native", source="cli", on_unknown_campaign="create"
+    )
     first = time.perf_counter() - started
     started = time.perf_counter()
-    again = ingest(db, org, text, fmt="native", source="cli", on_unknown_campaign="create")
+    again = ingest(
+        db, org, text, fmt="native", source="cli", on_unknown_campaign="create"
+    )
     second = time.perf_counter() - started
     db.dispose()
-    report = {"rows": rows, "rows_written": result["rows_written"],
-              "new_rows_seconds": first, "new_rows_per_second": rows / first,
-              "resend_rows_written": again["rows_written"], "resend_seconds": second,
-              "resend_rows_per_second": rows / second}
-    print(f"ingest of {rows:,} new rows ({args.campaigns} new campaigns): {first:.2f} s = "
-          f"{rows / first:,.0f} rows/s; the same file again: {second:.2f} s = "
-          f"{rows / second:,.0f} rows/s, {again['rows_written']} rows written")
+    report = {
+        "rows": rows,
+        "rows_written": result["rows_written"],
+        "new_rows_seconds": first,
+        "new_rows_per_second": rows / first,
+        "resend_rows_written": again["rows_written"],
+        "resend_seconds": second,
+        "resend_rows_per_second": rows / second,
+    }
+    print(
+        f"ingest of {rows:,} new rows ({args.campaigns} new campaigns): {first:.2f} s = "
+        f"{rows / first:,.0f} rows/s; the same file again: {second:.2f} s = "
+        f"{rows / second:,.0f} rows/s, {again['rows_written']} rows written"
+    )
     return report
 
 
 def commit_to_figure(args) -> dict:
-    from datasources.apikeys import create_key, revoke_key
+    from accounts.apikeys import create_key, revoke_key
 
     admin = Database(args.admin_url)
     org = org_id_of(admin, args.org)
     with admin.unscoped_session() as session:
-        campaign = session.scalars(select(Campaign).where(Campaign.org_id == org)
-                                   .order_by(Campaign.id)).first()
+        campaign = session.scalars(
+            select(Campaign).where(Campaign.org_id == org).order_by(Campaign.id)
+        ).first()
         external, platform = campaign.external_id, campaign.platform
         currency = session.scalar(select(Org.currency).where(Org.id == org))
     _, key = create_key(admin, args.org, name="bench-ingest")
@@ -107,37 +129,66 @@ def commit_to_figure(args) -> dict:
             kpi = f"{base}/api/v1/data/campaigns"
             for attempt in range(args.repeat):
                 before = http.get(kpi, params=params, timeout=30).json()["value"]
-                hour = (dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
-                        - dt.timedelta(hours=3 + attempt))
-                body = {"rows": [{"campaign": external, "platform": platform,
-                                  "hour": hour.isoformat(), "country": "USA", "spend": 10.0,
-                                  "impressions": 1000, "clicks": 10, "conversions": 1,
-                                  "revenue": 1000.0 + attempt, "currency": currency}]}
+                hour = dt.datetime.now(dt.UTC).replace(
+                    minute=0, second=0, microsecond=0
+                ) - dt.timedelta(hours=3 + attempt)
+                body = {
+                    "rows": [
+                        {
+                            "campaign": external,
+                            "platform": platform,
+                            "hour": hour.isoformat(),
+                            "country": "USA",
+                            "spend": 10.0,
+                            "impressions": 1000,
+                            "clicks": 10,
+                            "conversions": 1,
+                            "revenue": 1000.0 + attempt,
+                            "currency": currency,
+                        }
+                    ]
+                }
                 started = time.perf_counter()
-                response = http.post(f"{base}/api/v1/ingest?format=native", json=body, timeout=30)
+                response = http.post(
+                    f"{base}/api/v1/ingest?format=native", json=body, timeout=30
+                )
                 response.raise_for_status()
                 committed = time.perf_counter() - started
-                while http.get(kpi, params=params, timeout=30).json()["value"] == before:
+                while (
+                    http.get(kpi, params=params, timeout=30).json()["value"] == before
+                ):
                     if time.perf_counter() - started > 30:
                         raise SystemExit("the KPI never changed after the ingest")
-                samples.append({"post_ms": committed * 1000,
-                                "to_figure_ms": (time.perf_counter() - started) * 1000})
+                samples.append(
+                    {
+                        "post_ms": committed * 1000,
+                        "to_figure_ms": (time.perf_counter() - started) * 1000,
+                    }
+                )
     finally:
         revoke_key(admin, args.org, key[:12])
         admin.dispose()
     to_figure = [s["to_figure_ms"] for s in samples]
-    report = {"runs": len(samples), "p50_ms": float(np.percentile(to_figure, 50)),
-              "p95_ms": float(np.percentile(to_figure, 95)),
-              "post_p50_ms": float(np.percentile([s["post_ms"] for s in samples], 50))}
-    print(f"from POST /api/v1/ingest to the new KPI figure through the API: p50 "
-          f"{report['p50_ms']:.0f} ms, p95 {report['p95_ms']:.0f} ms ({len(samples)} runs; the "
-          f"POST itself p50 {report['post_p50_ms']:.0f} ms)")
+    report = {
+        "runs": len(samples),
+        "p50_ms": float(np.percentile(to_figure, 50)),
+        "p95_ms": float(np.percentile(to_figure, 95)),
+        "post_p50_ms": float(np.percentile([s["post_ms"] for s in samples], 50)),
+    }
+    print(
+        f"from POST /api/v1/ingest to the new KPI figure through the API: p50 "
+        f"{report['p50_ms']:.0f} ms, p95 {report['p95_ms']:.0f} ms ({len(samples)} runs; the "
+        f"POST itself p50 {report['post_p50_ms']:.0f} ms)"
+    )
     return report
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.ingest", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.ingest",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--database-url", required=True, help="the app role's URL")
     parser.add_argument("--admin-url", required=True, help="the schema owner's URL")
     parser.add_argument("--redis-url", help="enables the commit-to-figure measurement")

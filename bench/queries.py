@@ -8,7 +8,7 @@ bench.generate``:
   its result is stored;
 - **warm**: the same query answered from the cache.
 
-In-process it goes through :class:`datasources.service.DataService` (Redis when
+In-process it goes through :class:`datasources.cache.QueryCache` (Redis when
 ``--redis-url`` is given). With ``--http`` it starts gunicorn (2 workers) on the same
 database and cache and times ``GET /api/v1/data/<source>`` with an org API key, the
 way a dashboard or a provisioning script asks; ``fresh=1`` makes the cold requests.
@@ -29,30 +29,37 @@ from typing import Any
 import numpy as np
 
 from bench.common import ROOT, gunicorn, org_id_of
-from datasources.db import Database
+from core.db import Database
 
-TEMPLATES = ROOT / "datasources" / "templates"
+TEMPLATES = ROOT / "dashboards" / "templates"
 
 
 def template_queries() -> list[tuple[str, str, dict[str, Any]]]:
     """``(label, source, params)`` for each distinct query the built-in templates make."""
-    from widgets.template import widget_query_params
+    from dashboards.schema import widget_query_params
 
     seen: dict[str, tuple[str, str, dict[str, Any]]] = {}
     for path in sorted(TEMPLATES.glob("*.json")):
         template = json.loads(path.read_text())
         for widget in template["widgets"]:
-            params = widget_query_params(widget["type"], widget["data_source"],
-                                         widget.get("query_params", {}))
+            params = widget_query_params(
+                widget["type"], widget["data_source"], widget.get("query_params", {})
+            )
             key = json.dumps([widget["data_source"], params], sort_keys=True)
-            seen.setdefault(key, (f"{path.stem}: {widget['title']}", widget["data_source"], params))
+            seen.setdefault(
+                key, (f"{path.stem}: {widget['title']}", widget["data_source"], params)
+            )
     return list(seen.values())
 
 
 def percentiles(samples_ms: list[float]) -> dict[str, float]:
     values = np.asarray(samples_ms)
-    return {"p50": float(np.percentile(values, 50)), "p95": float(np.percentile(values, 95)),
-            "max": float(values.max()), "n": len(samples_ms)}
+    return {
+        "p50": float(np.percentile(values, 50)),
+        "p95": float(np.percentile(values, 95)),
+        "max": float(values.max()),
+        "n": len(samples_ms),
+    }
 
 
 def time_calls(call, repeat: int) -> list[float]:
@@ -65,23 +72,37 @@ def time_calls(call, repeat: int) -> list[float]:
 
 
 def in_process(args, queries) -> list[dict[str, Any]]:
-    from datasources.service import DataService
-    from server.cache import make_cache
-    from server.settings import load_settings
+    from core.cache import make_cache
+    from core.settings import load_settings
+    from datasources.cache import QueryCache
 
-    settings = load_settings(database_url=args.database_url, redis_url=args.redis_url,
-                             cache_type="redis" if args.redis_url else "simple")
+    settings = load_settings(
+        database_url=args.database_url,
+        redis_url=args.redis_url,
+        cache_type="redis" if args.redis_url else "simple",
+    )
     db = Database(args.database_url)
     admin = Database(args.admin_url or args.database_url)
     org = org_id_of(admin, args.org)
-    service = DataService(db, make_cache(settings))
+    service = QueryCache(db, make_cache(settings))
     rows = []
     for label, source, params in queries:
-        service.query(org, source, params, fresh=True)  # first touch: connections, imports
-        cold = time_calls(lambda: service.query(org, source, params, fresh=True), args.repeat)
+        service.query(
+            org, source, params, fresh=True
+        )  # first touch: connections, imports
+        cold = time_calls(
+            lambda: service.query(org, source, params, fresh=True), args.repeat
+        )
         warm = time_calls(lambda: service.query(org, source, params), args.repeat)
-        rows.append({"widget": label, "source": source, "params": params,
-                     "cold": percentiles(cold), "warm": percentiles(warm)})
+        rows.append(
+            {
+                "widget": label,
+                "source": source,
+                "params": params,
+                "cold": percentiles(cold),
+                "warm": percentiles(warm),
+            }
+        )
     db.dispose()
     admin.dispose()
     return rows
@@ -90,7 +111,7 @@ def in_process(args, queries) -> list[dict[str, Any]]:
 def over_http(args, queries) -> list[dict[str, Any]]:
     import requests
 
-    from datasources.apikeys import create_key, revoke_key
+    from accounts.apikeys import create_key, revoke_key
 
     admin = Database(args.admin_url or args.database_url)
     _, key = create_key(admin, args.org, name="benchmark")
@@ -104,16 +125,28 @@ def over_http(args, queries) -> list[dict[str, Any]]:
 
                 def get(fresh: bool, url: str = url, params: dict = params) -> None:
                     query = {k: v for k, v in params.items() if v is not None}
-                    response = http.get(url, params={**query, **({"fresh": "1"} if fresh else {})},
-                                        timeout=30)
+                    response = http.get(
+                        url,
+                        params={**query, **({"fresh": "1"} if fresh else {})},
+                        timeout=30,
+                    )
                     response.raise_for_status()
 
-                for _ in range(4):  # both workers: imports, pools, first compiled statements
+                for _ in range(
+                    4
+                ):  # both workers: imports, pools, first compiled statements
                     get(True)
                 cold = time_calls(lambda: get(True), args.repeat)
                 warm = time_calls(lambda: get(False), args.repeat)
-                rows.append({"widget": label, "source": source, "params": params,
-                             "cold": percentiles(cold), "warm": percentiles(warm)})
+                rows.append(
+                    {
+                        "widget": label,
+                        "source": source,
+                        "params": params,
+                        "cold": percentiles(cold),
+                        "warm": percentiles(warm),
+                    }
+                )
             return rows
     finally:
         revoke_key(admin, args.org, key[:12])
@@ -123,51 +156,77 @@ def over_http(args, queries) -> list[dict[str, Any]]:
 def rows_in_org(args) -> int:
     from sqlalchemy import func, select
 
-    from datasources.models import MetricFactHourly
+    from core.models import MetricFactHourly
 
     admin = Database(args.admin_url or args.database_url)
     org = org_id_of(admin, args.org)
     with admin.unscoped_session() as session:
-        count = session.scalar(select(func.count()).select_from(MetricFactHourly)
-                               .where(MetricFactHourly.org_id == org))
+        count = session.scalar(
+            select(func.count())
+            .select_from(MetricFactHourly)
+            .where(MetricFactHourly.org_id == org)
+        )
     admin.dispose()
     return int(count)
 
 
 def print_table(title: str, rows: list[dict[str, Any]]) -> None:
     print(f"\n{title}")
-    print(f"{'widget query':<58} {'cold p50':>9} {'cold p95':>9} {'warm p50':>9} {'warm p95':>9}")
+    print(
+        f"{'widget query':<58} {'cold p50':>9} {'cold p95':>9} {'warm p50':>9} {'warm p95':>9}"
+    )
     for row in rows:
-        print(f"{row['widget'][:58]:<58} {row['cold']['p50']:>8.1f}ms {row['cold']['p95']:>8.1f}ms "
-              f"{row['warm']['p50']:>8.2f}ms {row['warm']['p95']:>8.2f}ms")
+        print(
+            f"{row['widget'][:58]:<58} {row['cold']['p50']:>8.1f}ms {row['cold']['p95']:>8.1f}ms "
+            f"{row['warm']['p50']:>8.2f}ms {row['warm']['p95']:>8.2f}ms"
+        )
     cold95 = max(r["cold"]["p95"] for r in rows)
     warm95 = max(r["warm"]["p95"] for r in rows)
     median = statistics.median(r["cold"]["p50"] for r in rows)
-    print(f"{'worst p95 / median p50 over widgets':<58} {median:>8.1f}ms {cold95:>8.1f}ms "
-          f"{'':>9} {warm95:>8.2f}ms")
+    print(
+        f"{'worst p95 / median p50 over widgets':<58} {median:>8.1f}ms {cold95:>8.1f}ms "
+        f"{'':>9} {warm95:>8.2f}ms"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.queries", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", required=True,
-                        help="the app's URL (on PostgreSQL the RLS-bound app role)")
-    parser.add_argument("--admin-url", help="the schema owner's URL (API keys, row counts)")
-    parser.add_argument("--redis-url", help="use Redis for the cache (else an in-process cache)")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.queries",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--database-url",
+        required=True,
+        help="the app's URL (on PostgreSQL the RLS-bound app role)",
+    )
+    parser.add_argument(
+        "--admin-url", help="the schema owner's URL (API keys, row counts)"
+    )
+    parser.add_argument(
+        "--redis-url", help="use Redis for the cache (else an in-process cache)"
+    )
     parser.add_argument("--org", default="bench")
     parser.add_argument("--repeat", type=int, default=30)
-    parser.add_argument("--http", action="store_true", help="also time the HTTP API under gunicorn")
+    parser.add_argument(
+        "--http", action="store_true", help="also time the HTTP API under gunicorn"
+    )
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args(argv)
 
     queries = template_queries()
     rows = rows_in_org(args)
-    print(f"{len(queries)} distinct widget queries from the templates; org {args.org!r} has "
-          f"{rows:,} hourly fact rows; {args.repeat} runs each")
-    report: dict[str, Any] = {"hourly_rows": rows, "database": args.database_url.split("@")[-1],
-                              "cache": "redis" if args.redis_url else "simple"}
+    print(
+        f"{len(queries)} distinct widget queries from the templates; org {args.org!r} has "
+        f"{rows:,} hourly fact rows; {args.repeat} runs each"
+    )
+    report: dict[str, Any] = {
+        "hourly_rows": rows,
+        "database": args.database_url.split("@")[-1],
+        "cache": "redis" if args.redis_url else "simple",
+    }
     report["in_process"] = in_process(args, queries)
-    print_table("in process (DataService)", report["in_process"])
+    print_table("in process (QueryCache)", report["in_process"])
     if args.http:
         report["http"] = over_http(args, queries)
         print_table("HTTP API under gunicorn (2 workers)", report["http"])

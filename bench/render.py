@@ -20,10 +20,10 @@ import numpy as np
 import redis
 from sqlalchemy import select
 
+from accounts.passwords import hash_password
 from bench.common import gunicorn
-from datasources.accounts import hash_password
-from datasources.db import Database
-from datasources.models import DashboardTemplate, Org, User
+from core.db import Database
+from core.models import DashboardTemplate, Org, User
 
 EMAIL, PASSWORD = "analyst@bench.example", "bench-password"
 
@@ -48,25 +48,42 @@ return performance.now();
 
 def prepare(admin: Database, slug: str, template_slug: str) -> int:
     """A bench user and a dashboard from the template in the bench org; its id."""
-    from datasources.templates import create_dashboard_from_template, sync_builtin_templates
+    from dashboards.builtin import (
+        create_dashboard_from_template,
+        sync_builtin_templates,
+    )
 
     with admin.unscoped_session() as session:
         org = session.scalars(select(Org).where(Org.slug == slug)).one()
         user = session.scalars(select(User).where(User.email == EMAIL)).one_or_none()
         if user is None:
-            user = User(org_id=org.id, email=EMAIL, full_name="Bench analyst", role="editor",
-                        password_hash=hash_password(PASSWORD))
+            user = User(
+                org_id=org.id,
+                email=EMAIL,
+                full_name="Bench analyst",
+                role="editor",
+                password_hash=hash_password(PASSWORD),
+            )
             session.add(user)
             session.flush()
         sync_builtin_templates(session)
-        template = session.scalars(select(DashboardTemplate).where(
-            DashboardTemplate.org_id.is_(None), DashboardTemplate.slug == template_slug)).one()
-        existing = session.scalars(select(DashboardTemplate).where(
-            DashboardTemplate.org_id == org.id, DashboardTemplate.name == template.name)).first()
+        template = session.scalars(
+            select(DashboardTemplate).where(
+                DashboardTemplate.org_id.is_(None),
+                DashboardTemplate.slug == template_slug,
+            )
+        ).one()
+        existing = session.scalars(
+            select(DashboardTemplate).where(
+                DashboardTemplate.org_id == org.id,
+                DashboardTemplate.name == template.name,
+            )
+        ).first()
         if existing is not None:
             return existing.id
-        return create_dashboard_from_template(session, template, org_id=org.id,
-                                              owner_id=user.id).id
+        return create_dashboard_from_template(
+            session, template, org_id=org.id, owner_id=user.id
+        ).id
 
 
 def browser():
@@ -75,16 +92,25 @@ def browser():
 
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--disable-background-networking", "--window-size=1400,1400"):
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--window-size=1400,1400",
+    ):
         options.add_argument(argument)
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 
 
 def rss_mb(pid: int) -> float:
     """Resident memory of a process and its children, in MB."""
-    out = subprocess.run(["ps", "-o", "rss=", "--ppid", str(pid), "-p", str(pid)],
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        ["ps", "-o", "rss=", "--ppid", str(pid), "-p", str(pid)],
+        capture_output=True,
+        text=True,
+    ).stdout
     return sum(int(x) for x in out.split()) / 1024
 
 
@@ -92,8 +118,11 @@ def main(argv: list[str] | None = None) -> int:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    parser = argparse.ArgumentParser(prog="python -m bench.render", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.render",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--database-url", required=True, help="the app role's URL")
     parser.add_argument("--admin-url", required=True, help="the schema owner's URL")
     parser.add_argument("--redis-url", required=True)
@@ -115,32 +144,50 @@ def main(argv: list[str] | None = None) -> int:
             driver.find_element(By.ID, "email").send_keys(EMAIL)
             driver.find_element(By.ID, "password").send_keys(PASSWORD)
             driver.find_element(By.ID, "login-submit").click()
-            WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.ID, "dashboard-list"))
+            WebDriverWait(driver, 30).until(
+                lambda d: d.find_elements(By.ID, "dashboard-list")
+            )
             url = f"{base}/dashboards/{dashboard_id}"
-            for _ in range(2):  # both workers: imports, pools, plotly.js in the browser cache
+            for _ in range(
+                2
+            ):  # both workers: imports, pools, plotly.js in the browser cache
                 driver.get(url)
-                WebDriverWait(driver, 60).until(lambda d: d.execute_script(FULLY_RENDERED))
+                WebDriverWait(driver, 60).until(
+                    lambda d: d.execute_script(FULLY_RENDERED)
+                )
             for _ in range(args.repeat):
                 for kind in ("cold", "warm"):
                     if kind == "cold":
                         cache.flushdb()
                     driver.get(url)
                     took = WebDriverWait(driver, 60, poll_frequency=0.02).until(
-                        lambda d: d.execute_script(FULLY_RENDERED))
+                        lambda d: d.execute_script(FULLY_RENDERED)
+                    )
                     timings[kind].append(float(took))
             widgets = len(driver.find_elements(By.CSS_SELECTOR, ".widget-card"))
             memory = rss_mb(server.pid)
         finally:
             driver.quit()
-    report = {"dashboard": args.template, "widgets": widgets, "gunicorn_rss_mb": round(memory, 1)}
+    report = {
+        "dashboard": args.template,
+        "widgets": widgets,
+        "gunicorn_rss_mb": round(memory, 1),
+    }
     for kind, values in timings.items():
-        report[kind] = {"p50": float(np.percentile(values, 50)),
-                        "p95": float(np.percentile(values, 95)), "n": len(values),
-                        "samples_ms": [round(v) for v in values]}
-    print(f"{args.template} dashboard, {widgets} widgets, fully rendered from navigation start:")
+        report[kind] = {
+            "p50": float(np.percentile(values, 50)),
+            "p95": float(np.percentile(values, 95)),
+            "n": len(values),
+            "samples_ms": [round(v) for v in values],
+        }
+    print(
+        f"{args.template} dashboard, {widgets} widgets, fully rendered from navigation start:"
+    )
     for kind in ("cold", "warm"):
-        print(f"  {kind}: p50 {report[kind]['p50']:.0f} ms, p95 {report[kind]['p95']:.0f} ms "
-              f"({report[kind]['n']} runs)")
+        print(
+            f"  {kind}: p50 {report[kind]['p50']:.0f} ms, p95 {report[kind]['p95']:.0f} ms "
+            f"({report[kind]['n']} runs)"
+        )
     print(f"  gunicorn master + 2 workers: {memory:.0f} MB resident")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

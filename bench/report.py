@@ -30,8 +30,14 @@ def widget_table(large: dict, small: dict | None, part: str) -> list[str]:
         rule += "---:|---:|"
     lines = [head, rule]
     for row in large[part]:
-        cells = [row["widget"], *(f"{row[kind][p]:.1f} ms" for kind in ("cold", "warm")
-                                  for p in ("p50", "p95"))]
+        cells = [
+            row["widget"],
+            *(
+                f"{row[kind][p]:.1f} ms"
+                for kind in ("cold", "warm")
+                for p in ("p50", "p95")
+            ),
+        ]
         if small and row["widget"] in by_widget:
             before = by_widget[row["widget"]]["cold"]["p95"]
             cells += [f"{before:.1f} ms", f"{row['cold']['p95'] / before:.1f}×"]
@@ -44,10 +50,12 @@ def summary(result: dict, part: str) -> str:
     cold = sorted(row["cold"]["p95"] for row in rows)
     warm = sorted(row["warm"]["p95"] for row in rows)
     median = cold[len(cold) // 2]
-    return (f"{len(rows)} queries on {result['hourly_rows']:,} hourly rows ({part}): cold p95 "
-            f"median {median:.1f} ms, worst {cold[-1]:.1f} ms; {sum(c <= 40 for c in cold)} of "
-            f"{len(cold)} within 40 ms; warm p95 worst {warm[-1]:.2f} ms, "
-            f"{sum(w <= 3 for w in warm)} of {len(warm)} within 3 ms")
+    return (
+        f"{len(rows)} queries on {result['hourly_rows']:,} hourly rows ({part}): cold p95 "
+        f"median {median:.1f} ms, worst {cold[-1]:.1f} ms; {sum(c <= 40 for c in cold)} of "
+        f"{len(cold)} within 40 ms; warm p95 worst {warm[-1]:.2f} ms, "
+        f"{sum(w <= 3 for w in warm)} of {len(warm)} within 3 ms"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,28 +69,48 @@ def main(argv: list[str] | None = None) -> int:
     if large:
         for part in ("http", "in_process"):
             if large.get(part):
-                out += [f"### PostgreSQL, {part.replace('_', ' ')}", "",
-                        summary(large, part), "", *widget_table(large, small, part), ""]
+                out += [
+                    f"### PostgreSQL, {part.replace('_', ' ')}",
+                    "",
+                    summary(large, part),
+                    "",
+                    *widget_table(large, small, part),
+                    "",
+                ]
     if sqlite:
-        out += ["### SQLite, in process", "", summary(sqlite, "in_process"), "",
-                *widget_table(sqlite, None, "in_process"), ""]
+        out += [
+            "### SQLite, in process",
+            "",
+            summary(sqlite, "in_process"),
+            "",
+            *widget_table(sqlite, None, "in_process"),
+            "",
+        ]
     for path in sorted(args.results.glob("render-*.json")):
         render = load(path)
-        out += [f"### Render ({path.stem}): {render['dashboard']}, {render['widgets']} widgets",
-                "", f"cold p50 {render['cold']['p50']:.0f} ms, p95 {render['cold']['p95']:.0f} ms; "
-                f"warm p50 {render['warm']['p50']:.0f} ms, p95 {render['warm']['p95']:.0f} ms "
-                f"({render['warm']['n']} runs each); gunicorn master + 2 workers "
-                f"{render['gunicorn_rss_mb']:.0f} MB resident", ""]
+        out += [
+            f"### Render ({path.stem}): {render['dashboard']}, {render['widgets']} widgets",
+            "",
+            f"cold p50 {render['cold']['p50']:.0f} ms, p95 {render['cold']['p95']:.0f} ms; "
+            f"warm p50 {render['warm']['p50']:.0f} ms, p95 {render['warm']['p95']:.0f} ms "
+            f"({render['warm']['n']} runs each); gunicorn master + 2 workers "
+            f"{render['gunicorn_rss_mb']:.0f} MB resident",
+            "",
+        ]
     for path in sorted(args.results.glob("ingest-*.json")):
         ingest = load(path)
         t, c = ingest["throughput"], ingest.get("commit_to_figure")
-        line = (f"{t['rows']:,} new rows in {t['new_rows_seconds']:.2f} s = "
-                f"{t['new_rows_per_second']:,.0f} rows/s; the same rows again "
-                f"{t['resend_rows_per_second']:,.0f} rows/s ({t['resend_rows_written']} written)")
+        line = (
+            f"{t['rows']:,} new rows in {t['new_rows_seconds']:.2f} s = "
+            f"{t['new_rows_per_second']:,.0f} rows/s; the same rows again "
+            f"{t['resend_rows_per_second']:,.0f} rows/s ({t['resend_rows_written']} written)"
+        )
         if c:
-            line += (f"; POST to the new KPI figure p50 {c['p50_ms']:.0f} ms, p95 "
-                     f"{c['p95_ms']:.0f} ms ({c['runs']} runs, POST alone p50 "
-                     f"{c['post_p50_ms']:.0f} ms)")
+            line += (
+                f"; POST to the new KPI figure p50 {c['p50_ms']:.0f} ms, p95 "
+                f"{c['p95_ms']:.0f} ms ({c['runs']} runs, POST alone p50 "
+                f"{c['post_p50_ms']:.0f} ms)"
+            )
         out += [f"### Ingest ({path.stem})", "", line, ""]
     print("\n".join(out))
     return 0

@@ -1,13 +1,13 @@
-"""Dash callbacks: thin adapters from browser events to the data and widget layers."""
+"""Dash callbacks: thin adapters from browser events to the commands and data layers."""
 
 from __future__ import annotations
 
 from dash import Dash
 
+from callbacks import actions, dashboard, manage
+
 
 def register_callbacks(app: Dash) -> None:
-    from callbacks import actions, dashboard, manage
-
     dashboard.register(app)
     manage.register(app)
     actions.register(app)

@@ -14,12 +14,13 @@ from dash import ALL, MATCH, Dash, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 from flask_login import current_user
 
-from datasources import dashboards as dashboard_store
-from datasources.models import PLATFORMS
-from datasources.registry import DataSourceError, Filters, filters_for_preset
-from datasources.windows import zone
-from server.services import services
-from widgets.engine import error_card, render_widget
+from core.filters import Filters, QueryError, filters_for_preset
+from core.reference import PLATFORMS
+from core.windows import zone
+from dashboards import store as dashboard_store
+from dashboards.render import render_widget
+from server.runtime import runtime
+from widgets._card import error_card
 
 FILTER_INPUTS = [
     Input("dashboard-interval", "n_intervals"),
@@ -30,29 +31,38 @@ FILTER_INPUTS = [
 ]
 
 
-def refresh_widget(_tick, date_range, platforms, _refresh, countries, dashboard_id, body_id):
+def refresh_widget(
+    _tick, date_range, platforms, _refresh, countries, dashboard_id, body_id
+):
     if not current_user.is_authenticated:
         raise PreventUpdate
-    svc = services()
+    svc = runtime()
     org = svc.data.org_context(current_user.org_id)
     try:
         filters = filters_for_preset(date_range, platforms, org.timezone, countries)
-    except DataSourceError as exc:
+    except QueryError as exc:
         return error_card(str(exc))
     with svc.db.session(org.id) as session:
         widget = dashboard_store.get_visible_widget(
-            session, int(dashboard_id), int(body_id["index"]), current_user.user_id)
+            session, int(dashboard_id), int(body_id["index"]), current_user.user_id
+        )
     if widget is None:
         return error_card("this widget does not exist or is not shared with you.")
     manual = ctx.triggered_id == "dashboard-refresh-button"
-    return render_widget(widget, data=svc.data, org_id=org.id, filters=filters, fresh=manual,
-                         can_edit=current_user.can_edit)
+    return render_widget(
+        widget,
+        data=svc.data,
+        org_id=org.id,
+        filters=filters,
+        fresh=manual,
+        can_edit=current_user.can_edit,
+    )
 
 
 def updated_label(_tick, _range, _platforms, _refresh, _countries):
     if not current_user.is_authenticated:
         return no_update
-    org = services().data.org_context(current_user.org_id)
+    org = runtime().data.org_context(current_user.org_id)
     now = dt.datetime.now(zone(org.timezone))
     return f"Updated {now:%H:%M:%S} ({org.timezone})"
 
@@ -61,7 +71,9 @@ def clicked_country(click_data: dict | None) -> str | None:
     """The ISO 3166 alpha-3 code a map click names, or ``None`` (not a map, or a code
     that is no country). The browser sends it: it is checked against the known list."""
     points = (click_data or {}).get("points") or []
-    location = points[0].get("location") if points and isinstance(points[0], dict) else None
+    location = (
+        points[0].get("location") if points and isinstance(points[0], dict) else None
+    )
     if not isinstance(location, str):
         return None
     try:
@@ -76,7 +88,10 @@ def clicked_platform(click_data: dict | None) -> str | None:
     points = (click_data or {}).get("points") or []
     point = points[0] if points and isinstance(points[0], dict) else {}
     custom = point.get("customdata")
-    candidates = [*(custom if isinstance(custom, list) else [custom]), point.get("label")]
+    candidates = [
+        *(custom if isinstance(custom, list) else [custom]),
+        point.get("label"),
+    ]
     by_name = {label.lower(): code for code, label in PLATFORMS.items()}
     for value in candidates:
         if isinstance(value, str):

@@ -12,7 +12,7 @@ Rows whose values are unchanged are not rewritten (``rows_written`` counts inser
 changed rows). In the same transaction the daily (and weekly ``week_start``) rollup is
 rebuilt for exactly the touched (campaign, org-local day)s, the org's
 ``AnalyticsRefresh`` window is widened to the touched days, and a ``committed``
-``IngestBatch`` is recorded. Callers that hold a ``DataService`` invalidate the org's
+``IngestBatch`` is recorded. Callers that hold a ``QueryCache`` invalidate the org's
 cache after the commit (the API does; the CLI does it for a shared cache).
 
 Formats and their column mapping (header names are matched case-insensitively;
@@ -88,8 +88,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from babel import Locale
-from babel.core import get_global
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -104,10 +102,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import TableClause
 
-from datasources import audit
-from datasources.db import Database
-from datasources.models import (
-    PLATFORMS,
+from accounts import audit
+from core.db import Database
+from core.models import (
     AnalyticsRefresh,
     Campaign,
     IngestBatch,
@@ -115,6 +112,7 @@ from datasources.models import (
     Org,
     utcnow,
 )
+from core.reference import COUNTRIES, PLATFORMS
 from datasources.rollups import (
     APPLY_DELTA_SQL,
     DELTA_TABLE,
@@ -166,15 +164,21 @@ class IngestRejected(ValueError):
             could not be written).
     """
 
-    def __init__(self, errors: Sequence[RowError], rows_received: int,
-                 batch_id: int | None = None) -> None:
+    def __init__(
+        self,
+        errors: Sequence[RowError],
+        rows_received: int,
+        batch_id: int | None = None,
+    ) -> None:
         self.errors = list(errors)[:MAX_REPORTED_ERRORS]
         self.error_count = len(errors)
         self.rows_received = rows_received
         self.batch_id = batch_id
         rows = {e.row for e in errors if e.row is not None}
         what = f"{len(rows)} row(s)" if rows else "the file"
-        super().__init__(f"{what} rejected ({self.error_count} problem(s)); nothing was written")
+        super().__init__(
+            f"{what} rejected ({self.error_count} problem(s)); nothing was written"
+        )
 
     def report(self) -> list[dict[str, Any]]:
         return [e.as_dict() for e in self.errors]
@@ -186,45 +190,13 @@ class _FieldError(ValueError):
         self.field_name, self.reason = field_name, reason
 
 
-# ------------------------------------------------------------------------ countries
-_HISTORICAL_ALPHA3 = frozenset({"BUR", "ZAR", "DDR", "FXX", "TMP", "YMD"})
-_COUNTRY_ALIASES = {
-    "UNITED STATES OF AMERICA": "USA", "UK": "GBR", "GREAT BRITAIN": "GBR",
-    "TURKEY": "TUR", "CZECH REPUBLIC": "CZE", "RUSSIA": "RUS", "VIETNAM": "VNM",
-    "SOUTH KOREA": "KOR", "KOREA, REPUBLIC OF": "KOR", "UNKNOWN": "ZZZ", "ZZ": "ZZZ",
-    "ZZZ": "ZZZ",
-}
-
-
-def _is_real_territory(alpha2: str) -> bool:
-    """ISO 3166 countries, not CLDR's private-use or grouping codes (XK: Kosovo)."""
-    if alpha2 in ("AA", "ZZ", "EU", "EZ", "UN", "QO"):
-        return False
-    return not (alpha2.startswith("Q") or (alpha2.startswith("X") and alpha2 != "XK"))
-
-
-def _country_table() -> dict[str, str]:
-    """Upper-case alpha-2, alpha-3 and English names -> ISO alpha-3, from Babel's CLDR."""
-    names = Locale("en").territories
-    table: dict[str, str] = {}
-    for alpha3, targets in get_global("territory_aliases").items():
-        if len(alpha3) != 3 or not alpha3.isalpha() or len(targets) != 1:
-            continue
-        alpha2 = targets[0]
-        if alpha3 in _HISTORICAL_ALPHA3 or alpha2 not in names or not _is_real_territory(alpha2):
-            continue
-        table[alpha2] = table[alpha3] = alpha3
-        table[names[alpha2].upper()] = alpha3
-    return table | _COUNTRY_ALIASES
-
-
-COUNTRIES = _country_table()
-
-
 # ---------------------------------------------------------------- value parsing
 def _blank(value: Any) -> bool:
-    return value is None or value == "" or (
-        isinstance(value, str) and value.strip().lower() in BLANKS)
+    return (
+        value is None
+        or value == ""
+        or (isinstance(value, str) and value.strip().lower() in BLANKS)
+    )
 
 
 def _clean_export_metrics(record: dict[str, Any]) -> dict[str, Any]:
@@ -261,14 +233,17 @@ def _campaign_id(value: Any) -> int | None:
     try:
         number = int(str(value).strip())
     except ValueError:
-        raise ValueError(f"must be a Pulse campaign id (a whole number), not {value!r}") from None
+        raise ValueError(
+            f"must be a Pulse campaign id (a whole number), not {value!r}"
+        ) from None
     if number <= 0:
         raise ValueError(f"must be a positive id (got {value!r})")
     return number
 
 
 _PLATFORM_NAMES = {name.lower(): code for code, name in PLATFORMS.items()} | {
-    code: code for code in PLATFORMS}
+    code: code for code in PLATFORMS
+}
 
 
 def _platform(value: Any) -> str | None:
@@ -279,7 +254,9 @@ def _platform(value: Any) -> str | None:
         return None
     code = _PLATFORM_NAMES.get(str(value).strip().lower())
     if code is None:
-        raise ValueError(f"unknown platform {value!r}; expected one of {', '.join(PLATFORMS)}")
+        raise ValueError(
+            f"unknown platform {value!r}; expected one of {', '.join(PLATFORMS)}"
+        )
     return code
 
 
@@ -294,7 +271,9 @@ def _country(value: Any, info: ValidationInfo) -> str:
         return default
     alpha3 = COUNTRIES.get(str(value).strip().upper())
     if alpha3 is None:
-        raise ValueError(f"unknown country {value!r}; use an ISO 3166 code such as US or DE")
+        raise ValueError(
+            f"unknown country {value!r}; use an ISO 3166 code such as US or DE"
+        )
     return alpha3
 
 
@@ -303,8 +282,9 @@ def _parse_iso_hour(value: str) -> dt.datetime:
     try:
         moment = dt.datetime.fromisoformat(value.strip())
     except ValueError:
-        raise ValueError(f"not an ISO date-time: {value!r}; e.g. 2024-09-01T13:00:00+02:00") \
-            from None
+        raise ValueError(
+            f"not an ISO date-time: {value!r}; e.g. 2024-09-01T13:00:00+02:00"
+        ) from None
     if moment.minute or moment.second or moment.microsecond:
         raise ValueError(f"must be on the hour (minutes and seconds 0), not {value!r}")
     return moment
@@ -348,7 +328,9 @@ def _parse_hour_of_day(value: str) -> int:
     if match:
         start, end = int(match[1]), int(match[2])
         if start != end:
-            raise ValueError(f"must cover one hour, like 13:00:00 - 13:59:59, not {value!r}")
+            raise ValueError(
+                f"must cover one hour, like 13:00:00 - 13:59:59, not {value!r}"
+            )
         hour = start
     else:
         try:
@@ -367,7 +349,7 @@ def _hour_of_day(value: Any) -> int | None:
     if _blank(value):
         return None
     if isinstance(value, bool):
-        raise ValueError(f"not an hour of day: {value!r}")  # noqa: TRY004 - pydantic reports ValueError
+        raise ValueError(f"not an hour of day: {value!r}")
     return _parse_hour_of_day(str(value).strip())
 
 
@@ -385,19 +367,23 @@ def _currency(value: Any, info: ValidationInfo) -> str | None:
 Amount = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Count = Annotated[int, Field(ge=0)]
 _REASONS = {
-    "float_parsing": "not a number: {input!r}", "float_type": "not a number: {input!r}",
-    "int_parsing": "not a whole number: {input!r}", "int_type": "not a whole number: {input!r}",
+    "float_parsing": "not a number: {input!r}",
+    "float_type": "not a number: {input!r}",
+    "int_parsing": "not a whole number: {input!r}",
+    "int_type": "not a whole number: {input!r}",
     "int_from_float": "must be a whole number (got {input!r})",
     "greater_than_equal": "must be ≥ 0 (got {input!r})",
-    "finite_number": "must be a finite number (got {input!r})", "missing": "is required",
+    "finite_number": "must be a finite number (got {input!r})",
+    "missing": "is required",
 }
 
 
 def _reason(error: dict[str, Any]) -> str:
     """A short reason for one pydantic error, in the words of the other messages."""
     value = error.get("input")
-    if error["type"] in ("float_parsing", "int_parsing", "float_type", "int_type") and \
-            (value is None or (isinstance(value, str) and not value.strip())):
+    if error["type"] in ("float_parsing", "int_parsing", "float_type", "int_type") and (
+        value is None or (isinstance(value, str) and not value.strip())
+    ):
         return "is empty; write 0 for none"
     template = _REASONS.get(error["type"])
     if template is None:
@@ -420,7 +406,9 @@ class FactRow(BaseModel):
     hour: Annotated[dt.datetime | None, BeforeValidator(_iso_hour)] = None
     date: Annotated[dt.date | None, BeforeValidator(_date)] = None
     hour_of_day: Annotated[int | None, BeforeValidator(_hour_of_day)] = None
-    country: Annotated[str, BeforeValidator(_country)] = Field(None, validate_default=True)
+    country: Annotated[str, BeforeValidator(_country)] = Field(
+        None, validate_default=True
+    )
     spend: Amount = 0.0
     impressions: Count = 0
     clicks: Count = 0
@@ -457,49 +445,88 @@ class FormatSpec:
 NATIVE = FormatSpec(
     name="native",
     columns={
-        "campaign_id": ("campaign_id",), "campaign": ("campaign", "external_id"),
-        "campaign_name": ("campaign_name",), "platform": ("platform",),
-        "hour": ("hour",), "date": ("date", "day"), "hour_of_day": ("hour_of_day",),
-        "country": ("country",), "spend": ("spend",), "impressions": ("impressions",),
-        "clicks": ("clicks",), "conversions": ("conversions",), "revenue": ("revenue",),
+        "campaign_id": ("campaign_id",),
+        "campaign": ("campaign", "external_id"),
+        "campaign_name": ("campaign_name",),
+        "platform": ("platform",),
+        "hour": ("hour",),
+        "date": ("date", "day"),
+        "hour_of_day": ("hour_of_day",),
+        "country": ("country",),
+        "spend": ("spend",),
+        "impressions": ("impressions",),
+        "clicks": ("clicks",),
+        "conversions": ("conversions",),
+        "revenue": ("revenue",),
         "currency": ("currency",),
     },
-    required=(("campaign_id", "campaign"), ("hour",), ("spend",), ("impressions",),
-              ("clicks",)),
+    required=(
+        ("campaign_id", "campaign"),
+        ("hour",),
+        ("spend",),
+        ("impressions",),
+        ("clicks",),
+    ),
     exports=False,
 )
 GOOGLE_ADS = FormatSpec(
     name="google_ads",
     columns={
-        "campaign": ("campaign id",), "campaign_name": ("campaign",),
-        "date": ("day", "date"), "hour_of_day": ("hour of day",),
-        "country": ("country/territory (user location)", "country/territory",
-                    "country/territory (location of interest)", "country"),
-        "spend": ("cost",), "impressions": ("impr.", "impressions"), "clicks": ("clicks",),
+        "campaign": ("campaign id",),
+        "campaign_name": ("campaign",),
+        "date": ("day", "date"),
+        "hour_of_day": ("hour of day",),
+        "country": (
+            "country/territory (user location)",
+            "country/territory",
+            "country/territory (location of interest)",
+            "country",
+        ),
+        "spend": ("cost",),
+        "impressions": ("impr.", "impressions"),
+        "clicks": ("clicks",),
         "conversions": ("conversions",),
         "revenue": ("conv. value", "conversion value", "total conv. value"),
         "currency": ("currency code", "currency"),
     },
-    required=(("campaign", "campaign_name"), ("date",), ("hour_of_day",), ("spend",),
-              ("impressions",), ("clicks",)),
-    patterns={"spend": re.compile(r"^cost \(([a-z]{3})\)$"),
-              "country": re.compile(r"^country/territory")},
+    required=(
+        ("campaign", "campaign_name"),
+        ("date",),
+        ("hour_of_day",),
+        ("spend",),
+        ("impressions",),
+        ("clicks",),
+    ),
+    patterns={
+        "spend": re.compile(r"^cost \(([a-z]{3})\)$"),
+        "country": re.compile(r"^country/territory"),
+    },
     platform="google",
 )
 META_ADS = FormatSpec(
     name="meta_ads",
     columns={
-        "campaign": ("campaign id",), "campaign_name": ("campaign name",),
-        "date": ("day", "date", "reporting starts"), "reporting_ends": ("reporting ends",),
+        "campaign": ("campaign id",),
+        "campaign_name": ("campaign name",),
+        "date": ("day", "date", "reporting starts"),
+        "reporting_ends": ("reporting ends",),
         "hour_of_day": ("time of day (ad account time zone)",),
-        "country": ("country",), "spend": ("amount spent",),
-        "impressions": ("impressions",), "clicks": ("link clicks", "clicks (all)"),
+        "country": ("country",),
+        "spend": ("amount spent",),
+        "impressions": ("impressions",),
+        "clicks": ("link clicks", "clicks (all)"),
         "conversions": ("purchases", "website purchases", "results"),
         "revenue": ("purchases conversion value", "website purchases conversion value"),
         "currency": ("currency",),
     },
-    required=(("campaign", "campaign_name"), ("date",), ("hour_of_day",), ("spend",),
-              ("impressions",), ("clicks",)),
+    required=(
+        ("campaign", "campaign_name"),
+        ("date",),
+        ("hour_of_day",),
+        ("spend",),
+        ("impressions",),
+        ("clicks",),
+    ),
     patterns={"spend": re.compile(r"^amount spent \(([a-z]{3})\)$")},
     platform="meta",
 )
@@ -531,7 +558,9 @@ class Table:
         return self.columns.get(field_name, field_name)
 
 
-def _map_headers(spec: FormatSpec, headers: Iterable[str]) -> tuple[dict[str, str], str | None]:
+def _map_headers(
+    spec: FormatSpec, headers: Iterable[str]
+) -> tuple[dict[str, str], str | None]:
     """Pick each field's column: ``({field: header}, currency from a header suffix)``."""
     by_normal: dict[str, str] = {}
     for header in headers:
@@ -558,8 +587,9 @@ def _map_headers(spec: FormatSpec, headers: Iterable[str]) -> tuple[dict[str, st
     return columns, currency
 
 
-def _missing_columns(spec: FormatSpec, columns: dict[str, str],
-                     has_default_country: bool) -> list[str]:
+def _missing_columns(
+    spec: FormatSpec, columns: dict[str, str], has_default_country: bool
+) -> list[str]:
     required = list(spec.required)
     if not has_default_country:
         required.append(("country",))
@@ -571,9 +601,13 @@ def _missing_columns(spec: FormatSpec, columns: dict[str, str],
             missing.append("'hour' (ISO date-time), or 'date' and 'hour'")
             continue
         if not any(a in columns for a in alternatives):
-            names = [repr(spec.columns[a][0]) if spec.name != "native" else repr(a)
-                     for a in alternatives]
-            hint = " (or pass a default country)" if alternatives == ("country",) else ""
+            names = [
+                repr(spec.columns[a][0]) if spec.name != "native" else repr(a)
+                for a in alternatives
+            ]
+            hint = (
+                " (or pass a default country)" if alternatives == ("country",) else ""
+            )
             missing.append(" or ".join(names) + hint)
     return missing
 
@@ -614,18 +648,27 @@ def _find_header(spec: FormatSpec, rows: list[tuple[int, list[str]]]) -> int | N
     """
     for index, (_line, cells) in enumerate(rows[:50]):
         columns, _ = _map_headers(spec, cells)
-        if ({"campaign", "campaign_id", "campaign_name"} & columns.keys()) and "spend" in columns:
+        if (
+            {"campaign", "campaign_id", "campaign_name"} & columns.keys()
+        ) and "spend" in columns:
             return index
     return None
 
 
-def read_csv(data: bytes | str, fmt: Format, *, default_country: str | None = None) -> Table:
+def read_csv(
+    data: bytes | str, fmt: Format, *, default_country: str | None = None
+) -> Table:
     """Read a CSV export into a :class:`Table` (file-level problems in ``errors``)."""
     spec = SPECS[fmt]
     try:
         content = _decode(data)
     except UnicodeDecodeError as exc:
-        return Table(spec, [], {}, errors=[RowError(None, "file", f"not UTF-8 or UTF-16 text ({exc})")])
+        return Table(
+            spec,
+            [],
+            {},
+            errors=[RowError(None, "file", f"not UTF-8 or UTF-16 text ({exc})")],
+        )
     header_index = None
     for delimiter in (",", "\t", ";"):
         rows = _csv_rows(content, delimiter)
@@ -635,10 +678,19 @@ def read_csv(data: bytes | str, fmt: Format, *, default_country: str | None = No
     if header_index is None:
         first = _csv_rows(content, ",")[:1]
         found = ", ".join(first[0][1]) if first else "an empty file"
-        return Table(spec, [], {}, errors=[RowError(
-            first[0][0] if first else None, "header",
-            f"no {spec.name} header found (it needs a campaign and a spend column); "
-            f"found {found[:200]!r}")])
+        return Table(
+            spec,
+            [],
+            {},
+            errors=[
+                RowError(
+                    first[0][0] if first else None,
+                    "header",
+                    f"no {spec.name} header found (it needs a campaign and a spend column); "
+                    f"found {found[:200]!r}",
+                )
+            ],
+        )
     header_line, headers = rows[header_index]
     columns, currency = _map_headers(spec, headers)
     table = Table(spec, [], columns, currency, header_line)
@@ -649,13 +701,16 @@ def read_csv(data: bytes | str, fmt: Format, *, default_country: str | None = No
     pick = itemgetter(*(headers.index(columns[name]) for name in names))
     width = len(headers)
     exports = spec.exports
-    for line, cells in rows[header_index + 1:]:
+    for line, cells in rows[header_index + 1 :]:
         if not any(cells):
             continue
         if len(cells) != width:
             if len(cells) > width and any(c.strip() for c in cells[width:]):
-                table.errors.append(RowError(line, "row", f"has {len(cells)} cells; the "
-                                                           f"header has {width}"))
+                table.errors.append(
+                    RowError(
+                        line, "row", f"has {len(cells)} cells; the header has {width}"
+                    )
+                )
             cells = (cells + [""] * width)[:width]
         values = pick(cells)
         record = dict(zip(names, values if len(names) > 1 else (values,), strict=True))
@@ -671,21 +726,35 @@ def read_json(rows: Any, fmt: Format, *, default_country: str | None = None) -> 
     if isinstance(rows, dict) and "rows" in rows:
         rows = rows["rows"]
     if not isinstance(rows, list):
-        return Table(spec, [], {}, errors=[RowError(
-            None, "rows", 'must be a list of objects, e.g. {"rows": [{...}, ...]}')])
+        return Table(
+            spec,
+            [],
+            {},
+            errors=[
+                RowError(
+                    None,
+                    "rows",
+                    'must be a list of objects, e.g. {"rows": [{...}, ...]}',
+                )
+            ],
+        )
     headers: dict[str, None] = {}
     errors = []
     for number, row in enumerate(rows, start=1):
         if isinstance(row, dict):
             headers.update(dict.fromkeys(map(str, row)))
         else:
-            errors.append(RowError(number, "row", f"must be an object, not {type(row).__name__}"))
+            errors.append(
+                RowError(number, "row", f"must be an object, not {type(row).__name__}")
+            )
     columns, currency = _map_headers(spec, headers)
     table = Table(spec, [], columns, currency)
     if not rows:
         table.errors = [RowError(None, "rows", "is empty; nothing to ingest")]
         return table
-    table.errors = errors + _header_errors(spec, list(headers), columns, default_country, None)
+    table.errors = errors + _header_errors(
+        spec, list(headers), columns, default_country, None
+    )
     if table.errors:
         return table
     for number, row in enumerate(rows, start=1):
@@ -696,13 +765,26 @@ def read_json(rows: Any, fmt: Format, *, default_country: str | None = None) -> 
     return table
 
 
-def _header_errors(spec: FormatSpec, headers: Sequence[str], columns: dict[str, str],
-                   default_country: str | None, line: int | None) -> list[RowError]:
-    errors = [RowError(line, "header", f"missing column {name}")
-              for name in _missing_columns(spec, columns, default_country is not None)]
+def _header_errors(
+    spec: FormatSpec,
+    headers: Sequence[str],
+    columns: dict[str, str],
+    default_country: str | None,
+    line: int | None,
+) -> list[RowError]:
+    errors = [
+        RowError(line, "header", f"missing column {name}")
+        for name in _missing_columns(spec, columns, default_country is not None)
+    ]
     if spec.name == "meta_ads" and _VIEWER_TIME_ZONE in map(_normal, headers):
-        errors.append(RowError(line, "header", "export the 'Time of day (ad account time zone)' "
-                                               "breakdown, not the viewer's time zone"))
+        errors.append(
+            RowError(
+                line,
+                "header",
+                "export the 'Time of day (ad account time zone)' "
+                "breakdown, not the viewer's time zone",
+            )
+        )
     return errors
 
 
@@ -754,73 +836,113 @@ class _Clock:
         if row.hour is not None:
             moment = row.hour if row.hour.tzinfo else self._localise(row.hour, "hour")
         elif row.date is not None and row.hour_of_day is not None:
-            moment = self._localise(dt.datetime.combine(row.date, dt.time(row.hour_of_day)),
-                                    "hour_of_day")
+            moment = self._localise(
+                dt.datetime.combine(row.date, dt.time(row.hour_of_day)), "hour_of_day"
+            )
         else:
             missing = "date" if row.date is None and row.hour is None else "hour_of_day"
             raise _FieldError(missing, "is required")
         hour_utc = moment.astimezone(dt.UTC).replace(tzinfo=None)
         if hour_utc > self.latest:
-            raise _FieldError("hour" if row.hour is not None else "date",
-                              f"{moment.isoformat()} is in the future")
+            raise _FieldError(
+                "hour" if row.hour is not None else "date",
+                f"{moment.isoformat()} is in the future",
+            )
         local_date = moment.astimezone(self.zone).date()
         if local_date < EARLIEST_DAY:
-            raise _FieldError("hour" if row.hour is not None else "date",
-                              f"{local_date} is before {EARLIEST_DAY}")
+            raise _FieldError(
+                "hour" if row.hour is not None else "date",
+                f"{local_date} is before {EARLIEST_DAY}",
+            )
         return hour_utc, local_date
 
     def _localise(self, naive: dt.datetime, field_name: str) -> dt.datetime:
         local = naive.replace(tzinfo=self.zone)
         round_trip = local.astimezone(dt.UTC).astimezone(self.zone).replace(tzinfo=None)
         if round_trip != naive:
-            raise _FieldError(field_name, f"{naive:%Y-%m-%d %H:00} does not exist in "
-                                          f"{self.zone.key} (the clocks skip that hour)")
+            raise _FieldError(
+                field_name,
+                f"{naive:%Y-%m-%d %H:00} does not exist in "
+                f"{self.zone.key} (the clocks skip that hour)",
+            )
         return local
 
 
-def validate_rows(table: Table, org: OrgInfo, *, default_country: str | None = None,
-                  now: dt.datetime | None = None) -> tuple[list[ParsedRow], list[RowError]]:
+def validate_rows(
+    table: Table,
+    org: OrgInfo,
+    *,
+    default_country: str | None = None,
+    now: dt.datetime | None = None,
+) -> tuple[list[ParsedRow], list[RowError]]:
     """Validate every record of ``table``; returns the valid rows and ALL problems."""
     errors = list(table.errors)
     if table.currency and table.currency != org.currency.upper():
-        errors.append(RowError(table.header_row, table.label("spend"),
-                               f"currency {table.currency} does not match the org's "
-                               f"currency {org.currency}"))
+        errors.append(
+            RowError(
+                table.header_row,
+                table.label("spend"),
+                f"currency {table.currency} does not match the org's "
+                f"currency {org.currency}",
+            )
+        )
     if errors:
         return [], errors
     country = None
     if default_country is not None:
         country = COUNTRIES.get(default_country.strip().upper())
         if country is None:
-            return [], [RowError(None, "country", f"unknown default country {default_country!r}")]
+            return [], [
+                RowError(
+                    None, "country", f"unknown default country {default_country!r}"
+                )
+            ]
     context = {"currency": org.currency, "default_country": country}
     exports = table.format.exports
     validate = FactRow.__pydantic_validator__.validate_python
     clock = _Clock(org.timezone, (now or utcnow()).replace(tzinfo=None))
-    meta_ranges = table.format.name == "meta_ads" and "reporting_ends" in table.columns \
+    meta_ranges = (
+        table.format.name == "meta_ads"
+        and "reporting_ends" in table.columns
         and _normal(table.columns.get("date", "")) == "reporting starts"
+    )
     platform = table.format.platform
     rows: list[ParsedRow] = []
     for line, record in table.records:
         try:
-            fact = validate(_clean_export_metrics(record) if exports else record,
-                            context=context)
+            fact = validate(
+                _clean_export_metrics(record) if exports else record, context=context
+            )
         except ValidationError as exc:
-            errors.extend(RowError(line, table.label(str(e["loc"][0]) if e["loc"] else "row"),
-                                   _reason(e))
-                          for e in exc.errors())
+            errors.extend(
+                RowError(
+                    line,
+                    table.label(str(e["loc"][0]) if e["loc"] else "row"),
+                    _reason(e),
+                )
+                for e in exc.errors()
+            )
             continue
         if meta_ranges and not _blank(record.get("reporting_ends")):
             try:
                 if _date(record["reporting_ends"]) != fact.date:
-                    errors.append(RowError(line, table.label("reporting_ends"),
-                                           "the row covers several days; export with the "
-                                           "Day breakdown"))
+                    errors.append(
+                        RowError(
+                            line,
+                            table.label("reporting_ends"),
+                            "the row covers several days; export with the "
+                            "Day breakdown",
+                        )
+                    )
                     continue
             except ValueError as exc:
                 errors.append(RowError(line, table.label("reporting_ends"), str(exc)))
                 continue
-        if fact.campaign_id is None and fact.campaign is None and fact.campaign_name is None:
+        if (
+            fact.campaign_id is None
+            and fact.campaign is None
+            and fact.campaign_name is None
+        ):
             name = "campaign" if "campaign" in table.columns else "campaign_name"
             errors.append(RowError(line, table.label(name), "is required"))
             continue
@@ -829,10 +951,23 @@ def validate_rows(table: Table, org: OrgInfo, *, default_country: str | None = N
         except _FieldError as exc:
             errors.append(RowError(line, table.label(exc.field_name), exc.reason))
             continue
-        rows.append(ParsedRow(line, fact.campaign_id, fact.campaign, fact.campaign_name,
-                              platform or fact.platform, hour_utc, local_date, fact.country,
-                              fact.impressions, fact.clicks, fact.conversions, fact.spend,
-                              fact.revenue))
+        rows.append(
+            ParsedRow(
+                line,
+                fact.campaign_id,
+                fact.campaign,
+                fact.campaign_name,
+                platform or fact.platform,
+                hour_utc,
+                local_date,
+                fact.country,
+                fact.impressions,
+                fact.clicks,
+                fact.conversions,
+                fact.spend,
+                fact.revenue,
+            )
+        )
     return rows, errors
 
 
@@ -879,21 +1014,30 @@ class CampaignIndex:
         if row.campaign_id is not None:
             found = self.by_id.get(row.campaign_id)
             if found is None:
-                raise _FieldError("campaign_id", f"no campaign with id {row.campaign_id} in "
-                                                 "this org")
+                raise _FieldError(
+                    "campaign_id", f"no campaign with id {row.campaign_id} in this org"
+                )
             return self._check_platform(found, row)
-        lookups = ((self.by_external, row.campaign, "external id"),
-                   (self.by_name, row.campaign_name, "name"),
-                   (self.by_name, row.campaign, "name"))
+        lookups = (
+            (self.by_external, row.campaign, "external id"),
+            (self.by_name, row.campaign_name, "name"),
+            (self.by_name, row.campaign, "name"),
+        )
         for index, value, kind in lookups:
             if value is None:
                 continue
             key = value if kind == "external id" else value.casefold()
-            matches = [c for c in index.get(key, ())
-                       if row.platform is None or c.platform == row.platform]
+            matches = [
+                c
+                for c in index.get(key, ())
+                if row.platform is None or c.platform == row.platform
+            ]
             if len(matches) > 1:
-                raise _FieldError("campaign", f"{len(matches)} campaigns have the {kind} "
-                                              f"{value!r}; name the campaign by campaign_id")
+                raise _FieldError(
+                    "campaign",
+                    f"{len(matches)} campaigns have the {kind} "
+                    f"{value!r}; name the campaign by campaign_id",
+                )
             if matches:
                 return self._check_platform(matches[0], row)
         return None
@@ -901,14 +1045,20 @@ class CampaignIndex:
     @staticmethod
     def _check_platform(campaign: KnownCampaign, row: ParsedRow) -> KnownCampaign:
         if row.platform is not None and row.platform != campaign.platform:
-            raise _FieldError("platform", f"campaign {campaign.name!r} runs on "
-                                          f"{campaign.platform}, not {row.platform}")
+            raise _FieldError(
+                "platform",
+                f"campaign {campaign.name!r} runs on "
+                f"{campaign.platform}, not {row.platform}",
+            )
         return campaign
 
 
-def resolve_campaigns(rows: list[ParsedRow], index: CampaignIndex, table: Table,
-                      on_unknown: UnknownCampaigns
-                      ) -> tuple[dict[tuple, NewCampaign], dict[int, tuple], list[RowError]]:
+def resolve_campaigns(
+    rows: list[ParsedRow],
+    index: CampaignIndex,
+    table: Table,
+    on_unknown: UnknownCampaigns,
+) -> tuple[dict[tuple, NewCampaign], dict[int, tuple], list[RowError]]:
     """Attach campaign ids to rows; plan campaigns to create; report the rest.
 
     Returns:
@@ -928,48 +1078,73 @@ def resolve_campaigns(rows: list[ParsedRow], index: CampaignIndex, table: Table,
                 memo[key] = exc
         found = memo[key]
         if isinstance(found, _FieldError):
-            errors.append(RowError(row.row, table.label(found.field_name), found.reason))
+            errors.append(
+                RowError(row.row, table.label(found.field_name), found.reason)
+            )
         elif found is not None:
             row.campaign_id = found.id
         elif on_unknown == "refuse":
             label = row.campaign or row.campaign_name
-            errors.append(RowError(row.row, table.label("campaign" if row.campaign else
-                                                        "campaign_name"),
-                                   f"unknown campaign {label!r} in this org; create it first "
-                                   "or ingest with unknown campaigns = create"))
+            errors.append(
+                RowError(
+                    row.row,
+                    table.label("campaign" if row.campaign else "campaign_name"),
+                    f"unknown campaign {label!r} in this org; create it first "
+                    "or ingest with unknown campaigns = create",
+                )
+            )
         elif row.platform is None:
-            errors.append(RowError(row.row, table.label("platform"),
-                                   f"is required to create campaign "
-                                   f"{row.campaign or row.campaign_name!r}"))
+            errors.append(
+                RowError(
+                    row.row,
+                    table.label("platform"),
+                    f"is required to create campaign "
+                    f"{row.campaign or row.campaign_name!r}",
+                )
+            )
         else:
             new_key = (row.platform, row.campaign, row.campaign_name)
             plan = created.get(new_key)
             if plan is None:
-                external = row.campaign if (row.campaign_name or table.format.exports) else None
+                external = (
+                    row.campaign
+                    if (row.campaign_name or table.format.exports)
+                    else None
+                )
                 plan = created[new_key] = NewCampaign(
-                    row.platform, external or "", row.campaign_name or row.campaign or "",
-                    row.local_date)
+                    row.platform,
+                    external or "",
+                    row.campaign_name or row.campaign or "",
+                    row.local_date,
+                )
             plan.start_date = min(plan.start_date, row.local_date)
             pending[row.row] = new_key
     return created, pending, errors
 
 
-def find_duplicates(rows: list[ParsedRow], pending: dict[int, tuple],
-                    table: Table) -> list[RowError]:
+def find_duplicates(
+    rows: list[ParsedRow], pending: dict[int, tuple], table: Table
+) -> list[RowError]:
     """Rows that repeat an earlier row's (campaign, hour, country)."""
     seen: dict[tuple, int] = {}
     errors = []
     for row in rows:
-        campaign = row.campaign_id if row.campaign_id is not None else pending.get(row.row)
+        campaign = (
+            row.campaign_id if row.campaign_id is not None else pending.get(row.row)
+        )
         if campaign is None:
             continue  # its campaign is already reported as unknown
         key = (campaign, row.hour_utc, row.country)
         first = seen.setdefault(key, row.row)
         if first != row.row:
-            errors.append(RowError(row.row, table.label("hour" if "hour" in table.columns
-                                                        else "hour_of_day"),
-                                   f"same campaign, hour ({row.hour_utc:%Y-%m-%d %H:00} UTC) "
-                                   f"and country as row {first}"))
+            errors.append(
+                RowError(
+                    row.row,
+                    table.label("hour" if "hour" in table.columns else "hour_of_day"),
+                    f"same campaign, hour ({row.hour_utc:%Y-%m-%d %H:00} UTC) "
+                    f"and country as row {first}",
+                )
+            )
     return errors
 
 
@@ -996,8 +1171,9 @@ def _fact_upsert(dialect: str, staged: TableClause | None = None):
     )
 
 
-def _fact_tuples(org_id: int, rows: list[ParsedRow], convert_hour=None, convert_day=None
-                 ) -> Iterable[tuple]:
+def _fact_tuples(
+    org_id: int, rows: list[ParsedRow], convert_hour=None, convert_day=None
+) -> Iterable[tuple]:
     """Rows as tuples in :data:`FACT_COLUMNS` order, times converted (memoised) if asked."""
     hours: dict[dt.datetime, Any] = {}
     days: dict[dt.date, Any] = {}
@@ -1006,11 +1182,23 @@ def _fact_tuples(org_id: int, rows: list[ParsedRow], convert_hour=None, convert_
         if convert_hour is not None:
             hour = hours.get(hour) or hours.setdefault(hour, convert_hour(hour))
             day = days.get(day) or days.setdefault(day, convert_day(day))
-        yield (org_id, r.campaign_id, hour, r.country, day, r.impressions, r.clicks,
-               r.conversions, r.spend, r.revenue)
+        yield (
+            org_id,
+            r.campaign_id,
+            hour,
+            r.country,
+            day,
+            r.impressions,
+            r.clicks,
+            r.conversions,
+            r.spend,
+            r.revenue,
+        )
 
 
-def _upsert_facts(session: Session, org_id: int, rows: list[ParsedRow]) -> tuple[int, bool]:
+def _upsert_facts(
+    session: Session, org_id: int, rows: list[ParsedRow]
+) -> tuple[int, bool]:
     """Upsert the rows; returns how many were inserted or changed, and whether the
     daily and hourly-platform rollups already received the differences (PostgreSQL).
 
@@ -1021,66 +1209,98 @@ def _upsert_facts(session: Session, org_id: int, rows: list[ParsedRow]) -> tuple
     connection = session.connection()
     dialect = connection.dialect
     if dialect.name == "postgresql":
-        connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {STAGING_TABLE} "
-                                   f"(LIKE {MetricFactHourly.__tablename__}) ON COMMIT DROP")
+        connection.exec_driver_sql(
+            f"CREATE TEMPORARY TABLE {STAGING_TABLE} "
+            f"(LIKE {MetricFactHourly.__tablename__}) ON COMMIT DROP"
+        )
         cursor = connection.connection.driver_connection.cursor()
-        with cursor.copy(f"COPY {STAGING_TABLE} ({', '.join(FACT_COLUMNS)}) FROM STDIN") as copy:
+        with cursor.copy(
+            f"COPY {STAGING_TABLE} ({', '.join(FACT_COLUMNS)}) FROM STDIN"
+        ) as copy:
             for values in _fact_tuples(org_id, rows):
                 copy.write_row(values)
         staged = table(STAGING_TABLE, *(column(c) for c in FACT_COLUMNS))
         # What the upsert will change, per rollup row, read before it runs.
         connection.exec_driver_sql(STAGE_DELTA_SQL)
-        written = connection.execute(_fact_upsert("postgresql", staged)
-                                     .execution_options(preserve_rowcount=True)).rowcount
+        written = connection.execute(
+            _fact_upsert("postgresql", staged).execution_options(preserve_rowcount=True)
+        ).rowcount
         if written:
             for statement in APPLY_DELTA_SQL:
                 connection.exec_driver_sql(statement, {"org": org_id})
         connection.exec_driver_sql(f"DROP TABLE {STAGING_TABLE}, {DELTA_TABLE}")
         return max(written or 0, 0), True
-    compiled = _fact_upsert(dialect.name).compile(dialect=dialect, column_keys=list(FACT_COLUMNS))
+    compiled = _fact_upsert(dialect.name).compile(
+        dialect=dialect, column_keys=list(FACT_COLUMNS)
+    )
     order = [FACT_COLUMNS.index(name) for name in compiled.positiontup]
     columns = MetricFactHourly.__table__.c
     convert_hour = columns.hour_utc.type.dialect_impl(dialect).bind_processor(dialect)
     convert_day = columns.local_date.type.dialect_impl(dialect).bind_processor(dialect)
-    tuples = [tuple(values[i] for i in order)
-              for values in _fact_tuples(org_id, rows, convert_hour, convert_day)]
+    tuples = [
+        tuple(values[i] for i in order)
+        for values in _fact_tuples(org_id, rows, convert_hour, convert_day)
+    ]
     written = 0
     for start in range(0, len(tuples), WRITE_CHUNK_ROWS):
-        result = connection.exec_driver_sql(str(compiled), tuples[start:start + WRITE_CHUNK_ROWS])
+        result = connection.exec_driver_sql(
+            str(compiled), tuples[start : start + WRITE_CHUNK_ROWS]
+        )
         written += max(result.rowcount or 0, 0)
     return written, False
 
 
-def widen_analytics_refresh(session: Session, org_id: int, first_day: dt.date,
-                            last_day: dt.date) -> None:
+def widen_analytics_refresh(
+    session: Session, org_id: int, first_day: dt.date, last_day: dt.date
+) -> None:
     """Upsert the org's analytics refresh window so it covers [first_day, last_day]."""
     table = AnalyticsRefresh.__table__
     statement = _dialect_insert(session.get_bind().dialect.name)(table).values(
-        org_id=org_id, first_day=first_day, last_day=last_day, requested_at=utcnow())
+        org_id=org_id, first_day=first_day, last_day=last_day, requested_at=utcnow()
+    )
     excluded = statement.excluded
-    session.execute(statement.on_conflict_do_update(
-        index_elements=["org_id"],
-        set_={"first_day": case((table.c.first_day <= excluded.first_day, table.c.first_day),
-                                else_=excluded.first_day),
-              "last_day": case((table.c.last_day >= excluded.last_day, table.c.last_day),
-                               else_=excluded.last_day),
-              "requested_at": excluded.requested_at}))
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["org_id"],
+            set_={
+                "first_day": case(
+                    (table.c.first_day <= excluded.first_day, table.c.first_day),
+                    else_=excluded.first_day,
+                ),
+                "last_day": case(
+                    (table.c.last_day >= excluded.last_day, table.c.last_day),
+                    else_=excluded.last_day,
+                ),
+                "requested_at": excluded.requested_at,
+            },
+        )
+    )
 
 
 def _lock_org(session: Session, org_id: int) -> None:
     """Serialise one org's ingests so two rollup rebuilds never interleave (PostgreSQL;
     SQLite has one writer at a time anyway)."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k, :org)"),
-                        {"k": INGEST_LOCK_CLASS, "org": org_id})
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:k, :org)"),
+            {"k": INGEST_LOCK_CLASS, "org": org_id},
+        )
 
 
-def _create_campaigns(session: Session, org_id: int, plans: Iterable[NewCampaign]) -> None:
+def _create_campaigns(
+    session: Session, org_id: int, plans: Iterable[NewCampaign]
+) -> None:
     rows = []
     for plan in plans:
-        row = Campaign(org_id=org_id, platform=plan.platform, external_id=plan.external_id,
-                       name=plan.name[:200], start_date=plan.start_date, status="active",
-                       budget=0.0)
+        row = Campaign(
+            org_id=org_id,
+            platform=plan.platform,
+            external_id=plan.external_id,
+            name=plan.name[:200],
+            start_date=plan.start_date,
+            status="active",
+            budget=0.0,
+        )
         session.add(row)
         rows.append((plan, row))
     session.flush()
@@ -1098,17 +1318,31 @@ def org_info(db: Database, org_id: int) -> OrgInfo:
 
 
 def _known_campaigns(session: Session) -> list[KnownCampaign]:
-    return [KnownCampaign(*row) for row in session.execute(
-        select(Campaign.id, Campaign.platform, Campaign.external_id, Campaign.name))]
+    return [
+        KnownCampaign(*row)
+        for row in session.execute(
+            select(Campaign.id, Campaign.platform, Campaign.external_id, Campaign.name)
+        )
+    ]
 
 
-def _record_rejection(db: Database, org_id: int, errors: list[RowError], rows_received: int,
-                      meta: dict[str, Any]) -> int | None:
+def _record_rejection(
+    db: Database,
+    org_id: int,
+    errors: list[RowError],
+    rows_received: int,
+    meta: dict[str, Any],
+) -> int | None:
     """Record a rejected batch in its own transaction; returns its id."""
     with db.session(org_id) as session:
-        batch = IngestBatch(org_id=org_id, status="rejected", rows_received=rows_received,
-                            rows_written=0,
-                            errors=[e.as_dict() for e in errors[:MAX_REPORTED_ERRORS]], **meta)
+        batch = IngestBatch(
+            org_id=org_id,
+            status="rejected",
+            rows_received=rows_received,
+            rows_written=0,
+            errors=[e.as_dict() for e in errors[:MAX_REPORTED_ERRORS]],
+            **meta,
+        )
         session.add(batch)
         session.flush()
         return batch.id
@@ -1131,11 +1365,19 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def ingest(db: Database, org_id: int, data: bytes | str | list | dict, *,
-           fmt: Format = "native", source: Literal["api", "cli"] = "api",
-           on_unknown_campaign: UnknownCampaigns = "refuse",
-           default_country: str | None = None, user_id: int | None = None,
-           api_key_id: int | None = None, now: dt.datetime | None = None) -> dict[str, Any]:
+def ingest(
+    db: Database,
+    org_id: int,
+    data: bytes | str | list | dict,
+    *,
+    fmt: Format = "native",
+    source: Literal["api", "cli"] = "api",
+    on_unknown_campaign: UnknownCampaigns = "refuse",
+    default_country: str | None = None,
+    user_id: int | None = None,
+    api_key_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
     """Ingest one batch of facts for an org, all or nothing.
 
     Args:
@@ -1160,21 +1402,39 @@ def ingest(db: Database, org_id: int, data: bytes | str | list | dict, *,
         LookupError: the org does not exist.
     """
     if fmt not in SPECS:
-        raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+        raise ValueError(
+            f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}"
+        )
     if on_unknown_campaign not in ("create", "refuse"):
         raise ValueError("on_unknown_campaign must be 'create' or 'refuse'")
     org = org_info(db, org_id)
-    meta = {"source": source, "format": fmt, "user_id": user_id, "api_key_id": api_key_id}
+    meta = {
+        "source": source,
+        "format": fmt,
+        "user_id": user_id,
+        "api_key_id": api_key_id,
+    }
     with _collector_paused():
-        return _ingest(db, org, data, fmt, on_unknown_campaign, default_country, meta, now)
+        return _ingest(
+            db, org, data, fmt, on_unknown_campaign, default_country, meta, now
+        )
 
 
-def _ingest(db: Database, org: OrgInfo, data: bytes | str | list | dict, fmt: Format,
-            on_unknown_campaign: UnknownCampaigns, default_country: str | None,
-            meta: dict[str, Any], now: dt.datetime | None) -> dict[str, Any]:
-    table = (read_json(data, fmt, default_country=default_country)
-             if isinstance(data, (list, dict))
-             else read_csv(data, fmt, default_country=default_country))
+def _ingest(
+    db: Database,
+    org: OrgInfo,
+    data: bytes | str | list | dict,
+    fmt: Format,
+    on_unknown_campaign: UnknownCampaigns,
+    default_country: str | None,
+    meta: dict[str, Any],
+    now: dt.datetime | None,
+) -> dict[str, Any]:
+    table = (
+        read_json(data, fmt, default_country=default_country)
+        if isinstance(data, (list, dict))
+        else read_csv(data, fmt, default_country=default_country)
+    )
     rows_received = len(table.records)
     rows, errors = validate_rows(table, org, default_country=default_country, now=now)
     if not errors and not rows:
@@ -1184,18 +1444,26 @@ def _ingest(db: Database, org: OrgInfo, data: bytes | str | list | dict, fmt: Fo
     if not errors:
         with db.session(org.id) as session:
             index = CampaignIndex(_known_campaigns(session))
-        planned, pending, errors = resolve_campaigns(rows, index, table, on_unknown_campaign)
+        planned, pending, errors = resolve_campaigns(
+            rows, index, table, on_unknown_campaign
+        )
         errors += find_duplicates(rows, pending, table)
     if errors:
-        errors.sort(key=lambda e: (e.row or 0))
+        errors.sort(key=lambda e: e.row or 0)
         batch_id = _record_rejection(db, org.id, errors, rows_received, meta)
         raise IngestRejected(errors, rows_received, batch_id)
     return _commit(db, org, rows, planned, pending, rows_received, meta)
 
 
-def _commit(db: Database, org: OrgInfo, rows: list[ParsedRow],
-            planned: dict[tuple, NewCampaign], pending: dict[int, tuple],
-            rows_received: int, meta: dict[str, Any]) -> dict[str, Any]:
+def _commit(
+    db: Database,
+    org: OrgInfo,
+    rows: list[ParsedRow],
+    planned: dict[tuple, NewCampaign],
+    pending: dict[int, tuple],
+    rows_received: int,
+    meta: dict[str, Any],
+) -> dict[str, Any]:
     days = sorted({r.local_date for r in rows})
     with db.session(org.id) as session:
         _lock_org(session, org.id)
@@ -1208,24 +1476,54 @@ def _commit(db: Database, org: OrgInfo, rows: list[ParsedRow],
             campaign_days: dict[int, set[dt.date]] = defaultdict(set)
             for row in rows:
                 campaign_days[row.campaign_id].add(row.local_date)
-            refresh_campaign_days(session, org.id, campaign_days, deltas_applied=deltas_applied)
+            refresh_campaign_days(
+                session, org.id, campaign_days, deltas_applied=deltas_applied
+            )
             widen_analytics_refresh(session, org.id, days[0], days[-1])
-        batch = IngestBatch(org_id=org.id, status="committed", rows_received=rows_received,
-                            rows_written=written, first_day=days[0], last_day=days[-1],
-                            errors=[], **meta)
+        batch = IngestBatch(
+            org_id=org.id,
+            status="committed",
+            rows_received=rows_received,
+            rows_written=written,
+            first_day=days[0],
+            last_day=days[-1],
+            errors=[],
+            **meta,
+        )
         session.add(batch)
         session.flush()
-        audit.record(session, "ingest", "ingest_batch", batch.id, user_id=meta["user_id"],
-                     details={"format": meta["format"], "source": meta["source"],
-                              "rows_written": written, "campaigns_created": len(planned)})
+        audit.record(
+            session,
+            "ingest",
+            "ingest_batch",
+            batch.id,
+            user_id=meta["user_id"],
+            details={
+                "format": meta["format"],
+                "source": meta["source"],
+                "rows_written": written,
+                "campaigns_created": len(planned),
+            },
+        )
     return {
-        "batch_id": batch.id, "status": "committed", "format": meta["format"],
-        "rows_received": rows_received, "rows_written": written,
+        "batch_id": batch.id,
+        "status": "committed",
+        "format": meta["format"],
+        "rows_received": rows_received,
+        "rows_written": written,
         "rows_unchanged": len(rows) - written,
         "days_touched": [d.isoformat() for d in days],
-        "first_day": days[0].isoformat(), "last_day": days[-1].isoformat(),
-        "campaigns_created": [{"id": p.id, "name": p.name, "platform": p.platform,
-                               "external_id": p.external_id} for p in planned.values()],
+        "first_day": days[0].isoformat(),
+        "last_day": days[-1].isoformat(),
+        "campaigns_created": [
+            {
+                "id": p.id,
+                "name": p.name,
+                "platform": p.platform,
+                "external_id": p.external_id,
+            }
+            for p in planned.values()
+        ],
     }
 
 
@@ -1247,23 +1545,37 @@ def _org_by_slug(db: Database, slug: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point: 0 committed, 1 rejected rows, 2 usage or setup error."""
-    from server.settings import ConfigurationError, load_settings
+    from core.settings import ConfigurationError, load_settings
 
-    parser = argparse.ArgumentParser(prog="python -m datasources.ingest",
-                                     description="Ingest a CSV or JSON file of campaign facts.")
+    parser = argparse.ArgumentParser(
+        prog="python -m datasources.ingest",
+        description="Ingest a CSV or JSON file of campaign facts.",
+    )
     parser.add_argument("file", type=Path, help="a .csv export or a .json file of rows")
     parser.add_argument("--org", required=True, help="org slug, e.g. acme")
     parser.add_argument("--format", choices=FORMATS, default="native", dest="fmt")
     unknown = parser.add_mutually_exclusive_group()
-    unknown.add_argument("--create-campaigns", action="store_const", const="create",
-                         dest="unknown", help="create campaigns the file names but the org "
-                                              "does not have")
-    unknown.add_argument("--refuse-unknown", action="store_const", const="refuse",
-                         dest="unknown", help="reject rows of unknown campaigns (default)")
-    parser.add_argument("--country", help="country of every row when the file has no "
-                                          "country column (ISO code)")
-    parser.add_argument("--database-url", help="defaults to PULSE_ADMIN_DATABASE_URL or "
-                                               "DATABASE_URL")
+    unknown.add_argument(
+        "--create-campaigns",
+        action="store_const",
+        const="create",
+        dest="unknown",
+        help="create campaigns the file names but the org does not have",
+    )
+    unknown.add_argument(
+        "--refuse-unknown",
+        action="store_const",
+        const="refuse",
+        dest="unknown",
+        help="reject rows of unknown campaigns (default)",
+    )
+    parser.add_argument(
+        "--country",
+        help="country of every row when the file has no country column (ISO code)",
+    )
+    parser.add_argument(
+        "--database-url", help="defaults to PULSE_ADMIN_DATABASE_URL or DATABASE_URL"
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     try:
@@ -1280,9 +1592,15 @@ def main(argv: list[str] | None = None) -> int:
 def _run_cli(db: Database, args: argparse.Namespace, started: float) -> int:
     try:
         org_id = _org_by_slug(db, args.org)
-        result = ingest(db, org_id, load_file(args.file), fmt=args.fmt, source="cli",
-                        on_unknown_campaign=args.unknown or "refuse",
-                        default_country=args.country)
+        result = ingest(
+            db,
+            org_id,
+            load_file(args.file),
+            fmt=args.fmt,
+            source="cli",
+            on_unknown_campaign=args.unknown or "refuse",
+            default_country=args.country,
+        )
     except IngestRejected as exc:
         print(f"rejected {args.file}: {exc} (batch {exc.batch_id})", file=sys.stderr)
         for error in exc.errors:
@@ -1293,19 +1611,25 @@ def _run_cli(db: Database, args: argparse.Namespace, started: float) -> int:
     except (LookupError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    from datasources.service import invalidate_shared_cache
+    from datasources.cache import invalidate_shared_cache
 
     try:
-        cache_note = (invalidate_shared_cache(db, org_id) if result["rows_written"]
-                      else "nothing changed")
+        cache_note = (
+            invalidate_shared_cache(db, org_id)
+            if result["rows_written"]
+            else "nothing changed"
+        )
     except Exception as exc:  # noqa: BLE001 - the data is committed; say what to do
         cache_note = f"cache NOT invalidated ({exc}); dashboards refresh at their TTL"
-    print(f"ingested {args.file} into {args.org} ({args.fmt}): {result['rows_received']:,} "
-          f"rows received, {result['rows_written']:,} written, "
-          f"{len(result['days_touched'])} day(s) {result['first_day']}..{result['last_day']}, "
-          f"{len(result['campaigns_created'])} campaign(s) created, batch "
-          f"{result['batch_id']}, {time.perf_counter() - started:.1f} s; {cache_note}")
+    print(
+        f"ingested {args.file} into {args.org} ({args.fmt}): {result['rows_received']:,} "
+        f"rows received, {result['rows_written']:,} written, "
+        f"{len(result['days_touched'])} day(s) {result['first_day']}..{result['last_day']}, "
+        f"{len(result['campaigns_created'])} campaign(s) created, batch "
+        f"{result['batch_id']}, {time.perf_counter() - started:.1f} s; {cache_note}"
+    )
     return 0
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -12,7 +12,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from datasources.models import RealtimeMetricsCache, utcnow
+from core.models import RealtimeMetricsCache, utcnow
 
 
 def metric_key(metric: str, period: str) -> str:
@@ -22,10 +22,13 @@ def metric_key(metric: str, period: str) -> str:
 def store_kpi(session: Session, params, result: dict, ttl_seconds: int) -> None:
     """Upsert the KPI record of a ``campaigns`` summary result in the session's org."""
     key = metric_key(result["metric"], params.period)
-    row = session.scalars(select(RealtimeMetricsCache).where(
-        RealtimeMetricsCache.metric_key == key)).one_or_none()
+    row = session.scalars(
+        select(RealtimeMetricsCache).where(RealtimeMetricsCache.metric_key == key)
+    ).one_or_none()
     if row is None:
-        row = RealtimeMetricsCache(metric_key=key, metric_type=result["metric"], entity_type="org")
+        row = RealtimeMetricsCache(
+            metric_key=key, metric_type=result["metric"], entity_type="org"
+        )
         session.add(row)
     now = utcnow()
     row.metric_data = {
@@ -42,13 +45,22 @@ def store_kpi(session: Session, params, result: dict, ttl_seconds: int) -> None:
     row.expires_at = now + dt.timedelta(seconds=ttl_seconds)
 
 
-def read_kpi(session: Session, metric: str, period: str = "30d", *,
-             allow_expired: bool = False) -> dict | None:
+def read_kpi(
+    session: Session, metric: str, period: str = "30d", *, allow_expired: bool = False
+) -> dict | None:
     """The stored KPI record, or ``None`` if absent (or expired, unless allowed)."""
-    row = session.scalars(select(RealtimeMetricsCache).where(
-        RealtimeMetricsCache.metric_key == metric_key(metric, period))).one_or_none()
+    row = session.scalars(
+        select(RealtimeMetricsCache).where(
+            RealtimeMetricsCache.metric_key == metric_key(metric, period)
+        )
+    ).one_or_none()
     if row is None or (row.expires_at < utcnow() and not allow_expired):
         return None
-    return {"metric_key": row.metric_key, "metric_type": row.metric_type,
-            "metric_data": row.metric_data, "aggregation_period": row.aggregation_period,
-            "cached_at": row.cached_at.isoformat(), "expires_at": row.expires_at.isoformat()}
+    return {
+        "metric_key": row.metric_key,
+        "metric_type": row.metric_type,
+        "metric_data": row.metric_data,
+        "aggregation_period": row.aggregation_period,
+        "cached_at": row.cached_at.isoformat(),
+        "expires_at": row.expires_at.isoformat(),
+    }

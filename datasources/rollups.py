@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
-from datasources.metrics import BASE_COLUMNS as SUMS
-from datasources.models import (
+from core.metrics import BASE_COLUMNS as SUMS
+from core.models import (
     Campaign,
     CampaignTotals,
     MetricFactDaily,
@@ -33,7 +33,15 @@ from datasources.models import (
     MetricFactHourlyPlatform,
 )
 
-DAILY_COLUMNS = ["org_id", "campaign_id", "day", "country", "platform", "week_start", *SUMS]
+DAILY_COLUMNS = [
+    "org_id",
+    "campaign_id",
+    "day",
+    "country",
+    "platform",
+    "week_start",
+    *SUMS,
+]
 HOURLY_PLATFORM_COLUMNS = ["org_id", "hour_utc", "platform", "local_date", *SUMS]
 DAILY_PLATFORM_COLUMNS = ["org_id", "day", "platform", "week_start", *SUMS]
 # Bound parameters per IN list: well under SQLite's limit, a few years of days.
@@ -106,23 +114,40 @@ def refresh_daily_rollup(
         The number of daily rows written.
     """
     fact_days = _day_range(MetricFactHourly.local_date, date_from, date_to)
-    _refresh_hourly_platform(session, org_id,
-                             _day_range(MetricFactHourlyPlatform.local_date, date_from, date_to),
-                             fact_days)
-    session.execute(delete(MetricFactDaily).where(
-        MetricFactDaily.org_id == org_id, *_day_range(MetricFactDaily.day, date_from, date_to)))
-    written = session.execute(insert(MetricFactDaily).from_select(
-        DAILY_COLUMNS, _daily_from_facts(session, org_id, fact_days))).rowcount
-    _refresh_daily_platform(session, org_id,
-                            _day_range(MetricFactDailyPlatform.day, date_from, date_to),
-                            _day_range(MetricFactDaily.day, date_from, date_to))
+    _refresh_hourly_platform(
+        session,
+        org_id,
+        _day_range(MetricFactHourlyPlatform.local_date, date_from, date_to),
+        fact_days,
+    )
+    session.execute(
+        delete(MetricFactDaily).where(
+            MetricFactDaily.org_id == org_id,
+            *_day_range(MetricFactDaily.day, date_from, date_to),
+        )
+    )
+    written = session.execute(
+        insert(MetricFactDaily).from_select(
+            DAILY_COLUMNS, _daily_from_facts(session, org_id, fact_days)
+        )
+    ).rowcount
+    _refresh_daily_platform(
+        session,
+        org_id,
+        _day_range(MetricFactDailyPlatform.day, date_from, date_to),
+        _day_range(MetricFactDaily.day, date_from, date_to),
+    )
     refresh_campaign_totals(session, org_id)
     return written or 0
 
 
-def refresh_campaign_days(session: Session, org_id: int,
-                          campaign_days: dict[int, set[dt.date]], *,
-                          deltas_applied: bool) -> None:
+def refresh_campaign_days(
+    session: Session,
+    org_id: int,
+    campaign_days: dict[int, set[dt.date]],
+    *,
+    deltas_applied: bool,
+) -> None:
     """Bring the rollups up to date after an ingest touched these campaign-days.
 
     Args:
@@ -136,61 +161,104 @@ def refresh_campaign_days(session: Session, org_id: int,
     if not deltas_applied:
         for campaign_id, days in sorted(campaign_days.items()):
             for chunk in _chunks(days):
-                session.execute(delete(MetricFactDaily).where(
-                    MetricFactDaily.org_id == org_id, MetricFactDaily.campaign_id == campaign_id,
-                    MetricFactDaily.day.in_(chunk)))
-                session.execute(insert(MetricFactDaily).from_select(
-                    DAILY_COLUMNS, _daily_from_facts(
-                        session, org_id, [MetricFactHourly.campaign_id == campaign_id,
-                                          MetricFactHourly.local_date.in_(chunk)])))
+                session.execute(
+                    delete(MetricFactDaily).where(
+                        MetricFactDaily.org_id == org_id,
+                        MetricFactDaily.campaign_id == campaign_id,
+                        MetricFactDaily.day.in_(chunk),
+                    )
+                )
+                session.execute(
+                    insert(MetricFactDaily).from_select(
+                        DAILY_COLUMNS,
+                        _daily_from_facts(
+                            session,
+                            org_id,
+                            [
+                                MetricFactHourly.campaign_id == campaign_id,
+                                MetricFactHourly.local_date.in_(chunk),
+                            ],
+                        ),
+                    )
+                )
         for chunk in _chunks(touched):
-            _refresh_hourly_platform(session, org_id,
-                                     [MetricFactHourlyPlatform.local_date.in_(chunk)],
-                                     [MetricFactHourly.local_date.in_(chunk)])
+            _refresh_hourly_platform(
+                session,
+                org_id,
+                [MetricFactHourlyPlatform.local_date.in_(chunk)],
+                [MetricFactHourly.local_date.in_(chunk)],
+            )
     refresh_campaign_totals(session, org_id, campaign_days)
     for chunk in _chunks(touched):
-        _refresh_daily_platform(session, org_id, [MetricFactDailyPlatform.day.in_(chunk)],
-                                [MetricFactDaily.day.in_(chunk)])
+        _refresh_daily_platform(
+            session,
+            org_id,
+            [MetricFactDailyPlatform.day.in_(chunk)],
+            [MetricFactDaily.day.in_(chunk)],
+        )
 
 
-def refresh_campaign_totals(session: Session, org_id: int,
-                            campaign_ids: Iterable[int] | None = None) -> None:
+def refresh_campaign_totals(
+    session: Session, org_id: int, campaign_ids: Iterable[int] | None = None
+) -> None:
     """Recompute the lifetime sums of these campaigns (every campaign of the org when
     ``None``) from the daily rollup, which must already be up to date."""
     ids = None if campaign_ids is None else sorted(set(campaign_ids))
     scope = [] if ids is None else [CampaignTotals.campaign_id.in_(ids)]
-    session.execute(delete(CampaignTotals).where(CampaignTotals.org_id == org_id, *scope))
+    session.execute(
+        delete(CampaignTotals).where(CampaignTotals.org_id == org_id, *scope)
+    )
     daily_scope = [] if ids is None else [MetricFactDaily.campaign_id.in_(ids)]
     aggregated = (
-        select(MetricFactDaily.org_id, MetricFactDaily.campaign_id,
-               func.min(MetricFactDaily.day), func.max(MetricFactDaily.day),
-               *(func.sum(getattr(MetricFactDaily, name)) for name in SUMS))
+        select(
+            MetricFactDaily.org_id,
+            MetricFactDaily.campaign_id,
+            func.min(MetricFactDaily.day),
+            func.max(MetricFactDaily.day),
+            *(func.sum(getattr(MetricFactDaily, name)) for name in SUMS),
+        )
         .where(MetricFactDaily.org_id == org_id, *daily_scope)
         .group_by(MetricFactDaily.org_id, MetricFactDaily.campaign_id)
     )
-    session.execute(insert(CampaignTotals).from_select(
-        ["org_id", "campaign_id", "first_day", "last_day", *SUMS], aggregated))
+    session.execute(
+        insert(CampaignTotals).from_select(
+            ["org_id", "campaign_id", "first_day", "last_day", *SUMS], aggregated
+        )
+    )
 
 
-def _refresh_daily_platform(session: Session, org_id: int, rollup_days: list[ColumnElement],
-                            daily_days: list[ColumnElement]) -> None:
+def _refresh_daily_platform(
+    session: Session,
+    org_id: int,
+    rollup_days: list[ColumnElement],
+    daily_days: list[ColumnElement],
+) -> None:
     """Delete the org's daily-platform rows matching ``rollup_days`` and re-insert them
     from the daily rollup rows matching ``daily_days`` (the same days), by platform."""
-    session.execute(delete(MetricFactDailyPlatform).where(
-        MetricFactDailyPlatform.org_id == org_id, *rollup_days))
+    session.execute(
+        delete(MetricFactDailyPlatform).where(
+            MetricFactDailyPlatform.org_id == org_id, *rollup_days
+        )
+    )
     aggregated = (
-        select(MetricFactDaily.org_id, MetricFactDaily.day, MetricFactDaily.platform,
-               func.min(MetricFactDaily.week_start),
-               *(func.sum(getattr(MetricFactDaily, name)) for name in SUMS))
+        select(
+            MetricFactDaily.org_id,
+            MetricFactDaily.day,
+            MetricFactDaily.platform,
+            func.min(MetricFactDaily.week_start),
+            *(func.sum(getattr(MetricFactDaily, name)) for name in SUMS),
+        )
         .where(MetricFactDaily.org_id == org_id, *daily_days)
         .group_by(MetricFactDaily.org_id, MetricFactDaily.day, MetricFactDaily.platform)
     )
-    session.execute(insert(MetricFactDailyPlatform).from_select(DAILY_PLATFORM_COLUMNS,
-                                                                aggregated))
+    session.execute(
+        insert(MetricFactDailyPlatform).from_select(DAILY_PLATFORM_COLUMNS, aggregated)
+    )
 
 
-def _day_range(column: ColumnElement, date_from: dt.date | None,
-               date_to: dt.date | None) -> list[ColumnElement]:
+def _day_range(
+    column: ColumnElement, date_from: dt.date | None, date_to: dt.date | None
+) -> list[ColumnElement]:
     """Conditions keeping ``column`` within [date_from, date_to] (either end open)."""
     conditions = []
     if date_from is not None:
@@ -200,38 +268,67 @@ def _day_range(column: ColumnElement, date_from: dt.date | None,
     return conditions
 
 
-def _refresh_hourly_platform(session: Session, org_id: int, rollup_days: list[ColumnElement],
-                             fact_days: list[ColumnElement]) -> None:
+def _refresh_hourly_platform(
+    session: Session,
+    org_id: int,
+    rollup_days: list[ColumnElement],
+    fact_days: list[ColumnElement],
+) -> None:
     """Delete the org's rollup rows matching ``rollup_days`` and re-insert them from the
     hourly facts matching ``fact_days`` (the same days), summed by hour and platform."""
-    session.execute(delete(MetricFactHourlyPlatform).where(
-        MetricFactHourlyPlatform.org_id == org_id, *rollup_days))
+    session.execute(
+        delete(MetricFactHourlyPlatform).where(
+            MetricFactHourlyPlatform.org_id == org_id, *rollup_days
+        )
+    )
     aggregated = (
-        select(MetricFactHourly.org_id, MetricFactHourly.hour_utc, Campaign.platform,
-               MetricFactHourly.local_date,
-               *(func.sum(getattr(MetricFactHourly, name)) for name in SUMS))
+        select(
+            MetricFactHourly.org_id,
+            MetricFactHourly.hour_utc,
+            Campaign.platform,
+            MetricFactHourly.local_date,
+            *(func.sum(getattr(MetricFactHourly, name)) for name in SUMS),
+        )
         .join(Campaign, Campaign.id == MetricFactHourly.campaign_id)
         .where(MetricFactHourly.org_id == org_id, *fact_days)
-        .group_by(MetricFactHourly.org_id, MetricFactHourly.hour_utc, Campaign.platform,
-                  MetricFactHourly.local_date)
+        .group_by(
+            MetricFactHourly.org_id,
+            MetricFactHourly.hour_utc,
+            Campaign.platform,
+            MetricFactHourly.local_date,
+        )
     )
-    session.execute(insert(MetricFactHourlyPlatform).from_select(HOURLY_PLATFORM_COLUMNS,
-                                                                 aggregated))
+    session.execute(
+        insert(MetricFactHourlyPlatform).from_select(
+            HOURLY_PLATFORM_COLUMNS, aggregated
+        )
+    )
 
 
-def _daily_from_facts(session: Session, org_id: int,
-                      conditions: list[ColumnElement]) -> Select:
+def _daily_from_facts(
+    session: Session, org_id: int, conditions: list[ColumnElement]
+) -> Select:
     """The daily rollup rows of the org's hourly facts matching ``conditions``."""
     dialect = session.get_bind().dialect.name
     return (
-        select(MetricFactHourly.org_id, MetricFactHourly.campaign_id,
-               MetricFactHourly.local_date, MetricFactHourly.country, Campaign.platform,
-               week_start_of(MetricFactHourly.local_date, dialect),
-               *(func.sum(getattr(MetricFactHourly, name)) for name in SUMS))
+        select(
+            MetricFactHourly.org_id,
+            MetricFactHourly.campaign_id,
+            MetricFactHourly.local_date,
+            MetricFactHourly.country,
+            Campaign.platform,
+            week_start_of(MetricFactHourly.local_date, dialect),
+            *(func.sum(getattr(MetricFactHourly, name)) for name in SUMS),
+        )
         .join(Campaign, Campaign.id == MetricFactHourly.campaign_id)
         .where(MetricFactHourly.org_id == org_id, *conditions)
-        .group_by(MetricFactHourly.org_id, MetricFactHourly.campaign_id,
-                  MetricFactHourly.local_date, MetricFactHourly.country, Campaign.platform)
+        .group_by(
+            MetricFactHourly.org_id,
+            MetricFactHourly.campaign_id,
+            MetricFactHourly.local_date,
+            MetricFactHourly.country,
+            Campaign.platform,
+        )
     )
 
 
@@ -239,4 +336,4 @@ def _chunks(days: Iterable[dt.date]) -> Iterator[list[dt.date]]:
     """The distinct days, in order, a statement's worth at a time."""
     ordered = sorted(set(days))
     for start in range(0, len(ordered), DAYS_PER_STATEMENT):
-        yield ordered[start:start + DAYS_PER_STATEMENT]
+        yield ordered[start : start + DAYS_PER_STATEMENT]

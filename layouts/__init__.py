@@ -7,23 +7,52 @@ Modules named ``_x.py`` hold shared pieces; every other module is one page expos
 from __future__ import annotations
 
 import dash
+from dash import Dash
+
+from layouts import _shell, dashboard, dashboard_edit, dashboards, not_found
 
 
-def register_pages() -> None:
-    """Register every page (idempotent: Dash keys pages by module name)."""
-    from layouts import dashboard, dashboard_edit, dashboards, not_found
-
-    dash.register_page("layouts.dashboards", path="/dashboards", name="Dashboards",
-                       title="Dashboards · Pulse", layout=dashboards.layout)
+def register_pages(app: Dash) -> None:
+    """Register every page and the shell around them (idempotent: Dash keys pages by
+    module name)."""
+    dash.register_page(
+        "layouts.dashboards",
+        path="/dashboards",
+        name="Dashboards",
+        title="Dashboards · Pulse",
+        layout=dashboards.layout,
+    )
     # The home page is the dashboard list too.
-    dash.register_page("layouts.home", path="/", name="Home", title="Dashboards · Pulse",
-                       layout=dashboards.layout)
+    dash.register_page(
+        "layouts.home",
+        path="/",
+        name="Home",
+        title="Dashboards · Pulse",
+        layout=dashboards.layout,
+    )
     # Dash matches path templates with a greedy wildcard, in page order (then module
     # name), so the longer /edit template is ordered before the dashboard view.
-    dash.register_page("layouts.dashboard_edit", path_template="/dashboards/<dashboard_id>/edit",
-                       name="Edit dashboard", title="Edit dashboard · Pulse",
-                       layout=dashboard_edit.layout, order=0)
-    dash.register_page("layouts.dashboard", path_template="/dashboards/<dashboard_id>",
-                       name="Dashboard", title="Dashboard · Pulse", layout=dashboard.layout, order=1)
-    dash.register_page("layouts.not_found", path="/404", name="Not found",
-                       title="Not found · Pulse", layout=not_found.layout)
+    dash.register_page(
+        "layouts.dashboard_edit",
+        path_template="/dashboards/<dashboard_id>/edit",
+        name="Edit dashboard",
+        title="Edit dashboard · Pulse",
+        layout=dashboard_edit.layout,
+        order=0,
+    )
+    dash.register_page(
+        "layouts.dashboard",
+        path_template="/dashboards/<dashboard_id>",
+        name="Dashboard",
+        title="Dashboard · Pulse",
+        layout=dashboard.layout,
+        order=1,
+    )
+    dash.register_page(
+        "layouts.not_found",
+        path="/404",
+        name="Not found",
+        title="Not found · Pulse",
+        layout=not_found.layout,
+    )
+    app.layout = _shell.layout

@@ -12,25 +12,44 @@ def navbar() -> dbc.Navbar:
     user_items = []
     if current_user and current_user.is_authenticated:
         user_items = [
-            html.Span([html.Strong(current_user.org_name), f" · {current_user.email} ({current_user.role})"],
-                      className="navbar-text text-light small me-3", id="nav-user"),
-            html.A("Sign out", href="/logout", className="btn btn-sm btn-outline-light",
-                   id="nav-logout"),
+            html.Span(
+                [
+                    html.Strong(current_user.org_name),
+                    f" · {current_user.email} ({current_user.role})",
+                ],
+                className="navbar-text text-light small me-3",
+                id="nav-user",
+            ),
+            html.A(
+                "Sign out",
+                href="/logout",
+                className="btn btn-sm btn-outline-light",
+                id="nav-logout",
+            ),
         ]
     return dbc.Navbar(
         dbc.Container(
             [
-                html.A("Pulse", href="/dashboards", className="navbar-brand brand fw-bold"),
-                dbc.Nav([dbc.NavLink("Dashboards", href="/dashboards", active="partial")],
-                        navbar=True, className="me-auto"),
+                html.A(
+                    "Pulse", href="/dashboards", className="navbar-brand brand fw-bold"
+                ),
+                dbc.Nav(
+                    [dbc.NavLink("Dashboards", href="/dashboards", active="partial")],
+                    navbar=True,
+                    className="me-auto",
+                ),
                 html.Div(user_items, className="d-flex align-items-center"),
             ],
             fluid=True,
         ),
-        color="dark", dark=True, className="mb-3",
+        color="dark",
+        dark=True,
+        className="mb-3",
     )
 
 
 def layout() -> html.Div:
     """Called on every page load, so the bar shows the signed-in user."""
-    return html.Div([navbar(), dbc.Container(dash.page_container, fluid=True, className="pb-4")])
+    return html.Div(
+        [navbar(), dbc.Container(dash.page_container, fluid=True, className="pb-4")]
+    )

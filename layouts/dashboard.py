@@ -11,13 +11,13 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 from flask_login import current_user
 
-from datasources import audit
-from datasources import dashboards as dashboard_store
-from datasources.models import PLATFORMS
+from accounts import audit
+from core.reference import PLATFORMS
+from dashboards import store as dashboard_store
+from dashboards.schema import REFRESH_SECONDS
 from layouts import not_found
-from server.services import services
-from widgets.base import ROW_HEIGHT
-from widgets.template import REFRESH_SECONDS
+from server.runtime import runtime
+from widgets._base import ROW_HEIGHT
 
 DATE_RANGE_OPTIONS = [
     {"label": "Each widget's period", "value": "widget"},
@@ -34,16 +34,20 @@ def widget_frame(widget) -> html.Div:
         [
             html.Div(widget.title, className="widget-title"),
             html.Div(
-                html.Div(className="widget-placeholder placeholder-glow",
-                         children=html.Span(className="placeholder col-8")),
+                html.Div(
+                    className="widget-placeholder placeholder-glow",
+                    children=html.Span(className="placeholder col-8"),
+                ),
                 id={"type": "widget-body", "index": widget.id},
                 className=f"widget-body widget-{widget.widget_type}",
             ),
         ],
         className="widget-card",
         id={"type": "widget-frame", "index": widget.id},
-        style={"gridColumn": f"{widget.position_x + 1} / span {widget.width}",
-               "gridRow": f"{widget.position_y + 1} / span {widget.height}"},
+        style={
+            "gridColumn": f"{widget.position_x + 1} / span {widget.width}",
+            "gridRow": f"{widget.position_y + 1} / span {widget.height}",
+        },
     )
 
 
@@ -51,10 +55,17 @@ def country_chip() -> html.Span:
     """The active country filter (set by clicking a country on a map), with a button
     that clears it; hidden while no country is chosen."""
     return html.Span(
-        [html.Span(id="filter-country-text"),
-         html.Button(id="filter-country-clear", n_clicks=0, type="button",
-                     className="btn-close btn-close-white ms-2",
-                     title="Show all countries", **{"aria-label": "Clear the country filter"})],
+        [
+            html.Span(id="filter-country-text"),
+            html.Button(
+                id="filter-country-clear",
+                n_clicks=0,
+                type="button",
+                className="btn-close btn-close-white ms-2",
+                title="Show all countries",
+                **{"aria-label": "Clear the country filter"},
+            ),
+        ],
         id="filter-country-chip",
         className="badge rounded-pill text-bg-primary me-2 align-items-center",
         style={"display": "none"},
@@ -65,20 +76,46 @@ def filter_bar(dashboard) -> dbc.Row:
     default_platforms = (dashboard.default_filters or {}).get("platforms") or []
     return dbc.Row(
         [
-            dbc.Col(dcc.Dropdown(id="filter-date-range", options=DATE_RANGE_OPTIONS, value="widget",
-                                 clearable=False, searchable=False), xs=12, md=3),
-            dbc.Col(dcc.Dropdown(id="filter-platforms", multi=True, value=default_platforms,
-                                 placeholder="All platforms",
-                                 options=[{"label": v, "value": k} for k, v in PLATFORMS.items()]),
-                    xs=12, md=5),
             dbc.Col(
-                html.Div([
-                    dbc.Button("Refresh", id="dashboard-refresh-button", size="sm",
-                               color="secondary", outline=True, className="me-2"),
-                    country_chip(),
-                    html.Span(id="dashboard-updated", className="small text-muted"),
-                ], className="d-flex align-items-center h-100"),
-                xs=12, md=4,
+                dcc.Dropdown(
+                    id="filter-date-range",
+                    options=DATE_RANGE_OPTIONS,
+                    value="widget",
+                    clearable=False,
+                    searchable=False,
+                ),
+                xs=12,
+                md=3,
+            ),
+            dbc.Col(
+                dcc.Dropdown(
+                    id="filter-platforms",
+                    multi=True,
+                    value=default_platforms,
+                    placeholder="All platforms",
+                    options=[{"label": v, "value": k} for k, v in PLATFORMS.items()],
+                ),
+                xs=12,
+                md=5,
+            ),
+            dbc.Col(
+                html.Div(
+                    [
+                        dbc.Button(
+                            "Refresh",
+                            id="dashboard-refresh-button",
+                            size="sm",
+                            color="secondary",
+                            outline=True,
+                            className="me-2",
+                        ),
+                        country_chip(),
+                        html.Span(id="dashboard-updated", className="small text-muted"),
+                    ],
+                    className="d-flex align-items-center h-100",
+                ),
+                xs=12,
+                md=4,
             ),
         ],
         className="filter-bar g-2 mb-3",
@@ -90,38 +127,68 @@ def layout(dashboard_id: str | None = None, **_) -> html.Div:
         dashboard_pk = int(dashboard_id)
     except (TypeError, ValueError):
         return not_found.layout()
-    with services().db.session(current_user.org_id) as session:
+    with runtime().db.session(current_user.org_id) as session:
         dashboard = dashboard_store.get_dashboard(session, dashboard_pk)
         if dashboard is None:
             return not_found.layout()
-        widgets = dashboard_store.visible_widgets(session, dashboard.id, current_user.user_id)
-        audit.record(session, "view", "dashboard", dashboard.id, user_id=current_user.user_id)
+        widgets = dashboard_store.visible_widgets(
+            session, dashboard.id, current_user.user_id
+        )
+        audit.record(
+            session, "view", "dashboard", dashboard.id, user_id=current_user.user_id
+        )
     row_height = (dashboard.layout_config or {}).get("row_height", ROW_HEIGHT)
     refresh_ms = REFRESH_SECONDS.get(dashboard.refresh_interval, 900) * 1000
     actions = []
     if current_user.can_edit:
         actions = [
-            html.A("Edit", href=f"/dashboards/{dashboard.id}/edit", id="dashboard-edit-link",
-                   className="btn btn-outline-secondary btn-sm"),
-            dbc.Button("Delete", id="dashboard-delete-button", color="danger", outline=True,
-                       size="sm"),
-            dcc.ConfirmDialog(id="delete-confirm",
-                              message=f"Delete the dashboard “{dashboard.name}” and its widgets? "
-                                      "This cannot be undone."),
+            html.A(
+                "Edit",
+                href=f"/dashboards/{dashboard.id}/edit",
+                id="dashboard-edit-link",
+                className="btn btn-outline-secondary btn-sm",
+            ),
+            dbc.Button(
+                "Delete",
+                id="dashboard-delete-button",
+                color="danger",
+                outline=True,
+                size="sm",
+            ),
+            dcc.ConfirmDialog(
+                id="delete-confirm",
+                message=f"Delete the dashboard “{dashboard.name}” and its widgets? "
+                "This cannot be undone.",
+            ),
         ]
     return html.Div(
         [
-            html.Div([
-                html.Div([
-                    html.H1(dashboard.name, className="h3 mb-0", id="dashboard-title"),
-                    html.P(dashboard.description, className="text-muted small mb-2"),
-                ]),
-                html.Div(actions, className="dashboard-actions text-nowrap"),
-            ], className="d-flex justify-content-between align-items-start"),
+            html.Div(
+                [
+                    html.Div(
+                        [
+                            html.H1(
+                                dashboard.name,
+                                className="h3 mb-0",
+                                id="dashboard-title",
+                            ),
+                            html.P(
+                                dashboard.description, className="text-muted small mb-2"
+                            ),
+                        ]
+                    ),
+                    html.Div(actions, className="dashboard-actions text-nowrap"),
+                ],
+                className="d-flex justify-content-between align-items-start",
+            ),
             dcc.Location(id="dashboard-redirect", refresh=True),
             filter_bar(dashboard),
-            html.Div([widget_frame(w) for w in widgets], className="dashboard-grid",
-                     style={"--row-height": f"{row_height}px"}, id="dashboard-grid"),
+            html.Div(
+                [widget_frame(w) for w in widgets],
+                className="dashboard-grid",
+                style={"--row-height": f"{row_height}px"},
+                id="dashboard-grid",
+            ),
             dcc.Store(id="dashboard-id", data=dashboard.id),
             dcc.Store(id="filter-countries", data=[]),
             dcc.Interval(id="dashboard-interval", interval=refresh_ms, n_intervals=0),

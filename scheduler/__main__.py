@@ -17,12 +17,12 @@ import sys
 
 from sqlalchemy import select
 
-from datasources.models import JobRun, Org
+from core.models import JobRun, Org
+from core.settings import ConfigurationError, load_settings
 from scheduler.context import JobContext
 from scheduler.jobs import JOBS, job
+from scheduler.process import JOB_DEFAULTS, add_jobs
 from scheduler.runner import SingleInstanceLock, run_job
-from scheduler.service import JOB_DEFAULTS, add_jobs
-from server.settings import ConfigurationError, load_settings
 
 log = logging.getLogger("scheduler")
 
@@ -42,8 +42,10 @@ def serve(ctx: JobContext) -> int:
 
     lock = SingleInstanceLock(ctx)
     if not lock.acquire():
-        print("another scheduler is already running against this database; not starting",
-              file=sys.stderr)
+        print(
+            "another scheduler is already running against this database; not starting",
+            file=sys.stderr,
+        )
         return 3
     scheduler = BlockingScheduler(timezone="UTC", job_defaults=JOB_DEFAULTS)
     add_jobs(scheduler, ctx)
@@ -58,8 +60,11 @@ def serve(ctx: JobContext) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m scheduler", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m scheduler",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("list", help="list the jobs")
     run = commands.add_parser("run", help="run a job now")
@@ -69,7 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     history.add_argument("--org", required=True)
     history.add_argument("--limit", type=int, default=20)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     try:
         settings = load_settings()
     except ConfigurationError as exc:
@@ -77,22 +84,32 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "list":
         for definition in JOBS:
-            print(f"{definition.name:<24} {definition.trigger}  {definition.description}")
+            print(
+                f"{definition.name:<24} {definition.trigger}  {definition.description}"
+            )
         return 0
     ctx = JobContext.from_settings(settings)
     try:
         if args.command == "run":
-            runs = run_job(ctx, job(args.job), org_id=_org_id(ctx, args.org), trigger="manual")
+            runs = run_job(
+                ctx, job(args.job), org_id=_org_id(ctx, args.org), trigger="manual"
+            )
             for item in runs:
-                print(f"org {item.org_id}: {item.job} {item.status} {item.summary or ''}"
-                      f"{(' ' + item.error.splitlines()[0]) if item.error else ''}")
+                print(
+                    f"org {item.org_id}: {item.job} {item.status} {item.summary or ''}"
+                    f"{(' ' + item.error.splitlines()[0]) if item.error else ''}"
+                )
             return 0 if all(r.status != "failed" for r in runs) else 1
         if args.command == "history":
             org = _org_id(ctx, args.org)
             with ctx.db.session(org) as session:
-                for item in session.scalars(select(JobRun).order_by(JobRun.id.desc()).limit(args.limit)):
-                    print(f"{item.started_at:%Y-%m-%d %H:%M:%S} {item.job:<24} {item.status:<8} "
-                          f"{item.summary or item.error or ''}")
+                for item in session.scalars(
+                    select(JobRun).order_by(JobRun.id.desc()).limit(args.limit)
+                ):
+                    print(
+                        f"{item.started_at:%Y-%m-%d %H:%M:%S} {item.job:<24} {item.status:<8} "
+                        f"{item.summary or item.error or ''}"
+                    )
             return 0
         return serve(ctx)
     except (KeyError, LookupError) as exc:

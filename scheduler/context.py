@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from datasources.db import Database
-from datasources.service import DataService
-from server.cache import make_cache
-from server.settings import Settings
+from core.cache import make_cache
+from core.db import Database
+from core.settings import Settings
+from datasources.cache import QueryCache
 
 
 @dataclass(frozen=True)
@@ -15,14 +15,22 @@ class JobContext:
     settings: Settings
     db: Database  # the app role: every job runs inside one org's context
     admin_db: Database  # the owner: only to list the orgs
-    data: DataService
+    data: QueryCache
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "JobContext":
+    def from_settings(cls, settings: Settings) -> JobContext:
         db = Database(settings.database_url)
         admin_db = Database(settings.migration_database_url)
-        return cls(settings, db, admin_db, DataService(
-            db, make_cache(settings), query_timeout_seconds=settings.query_timeout_seconds))
+        return cls(
+            settings,
+            db,
+            admin_db,
+            QueryCache(
+                db,
+                make_cache(settings),
+                query_timeout_seconds=settings.query_timeout_seconds,
+            ),
+        )
 
     def dispose(self) -> None:
         self.db.dispose()

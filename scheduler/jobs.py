@@ -23,17 +23,23 @@ class JobDefinition:
 
 JOBS: list[JobDefinition] = [
     JobDefinition(
-        "analytics", "scheduler.tasks:analytics",
+        "analytics",
+        "scheduler.tasks:analytics",
         {"trigger": "cron", "hour": 2, "minute": 15},
-        description="forecasts, anomalies, trends and recommendations, daily (UTC 02:15)"),
+        description="forecasts, anomalies, trends and recommendations, daily (UTC 02:15)",
+    ),
     JobDefinition(
-        "analytics_after_ingest", "scheduler.tasks:queued_analytics",
+        "analytics_after_ingest",
+        "scheduler.tasks:queued_analytics",
         {"trigger": "interval", "minutes": 5},
-        description="re-run analytics for orgs whose data changed (the refresh queue)"),
+        description="re-run analytics for orgs whose data changed (the refresh queue)",
+    ),
     JobDefinition(
-        "automation_rules", "scheduler.tasks:automation_rules",
+        "automation_rules",
+        "scheduler.tasks:automation_rules",
         {"trigger": "interval", "minutes": 15},
-        description="evaluate automation rules and apply their actions"),
+        description="evaluate automation rules and apply their actions",
+    ),
 ]
 
 
@@ -41,4 +47,6 @@ def job(name: str) -> JobDefinition:
     for definition in JOBS:
         if definition.name == name:
             return definition
-    raise KeyError(f"unknown job {name!r}; expected one of {', '.join(j.name for j in JOBS)}")
+    raise KeyError(
+        f"unknown job {name!r}; expected one of {', '.join(j.name for j in JOBS)}"
+    )

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import select, text
 
-from datasources.models import JobRun, Org, utcnow
+from core.models import JobRun, Org, utcnow
 from scheduler.context import JobContext
 from scheduler.jobs import JobDefinition
 
@@ -32,28 +32,42 @@ def org_ids(ctx: JobContext) -> list[int]:
         return list(session.scalars(select(Org.id).order_by(Org.id)))
 
 
-def run_for_org(ctx: JobContext, job: JobDefinition, org_id: int, trigger: str = "schedule") -> JobRun:
+def run_for_org(
+    ctx: JobContext, job: JobDefinition, org_id: int, trigger: str = "schedule"
+) -> JobRun:
     """Run ``job`` for one org and return its finished ``job_runs`` row."""
     with ctx.db.session(org_id) as session:
-        run = JobRun(job=job.name, trigger=trigger, started_at=utcnow(), status="running")
+        run = JobRun(
+            job=job.name, trigger=trigger, started_at=utcnow(), status="running"
+        )
         session.add(run)
     try:
         summary: dict[str, Any] = resolve(job.func)(ctx, org_id) or {}
         # A task that did nothing says why with a "skipped" reason (counts are not reasons).
         status = "skipped" if isinstance(summary.get("skipped"), str) else "success"
         error = None
-    except Exception as exc:  # noqa: BLE001 - a failed run is logged, the next org still runs
+    except Exception as exc:
         log.exception("job %s failed for org %s", job.name, org_id)
         summary, status = {}, "failed"
         error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"[:4000]
     with ctx.db.session(org_id) as session:
         run = session.get(JobRun, run.id)
-        run.status, run.summary, run.error, run.finished_at = status, _jsonable(summary), error, utcnow()
+        run.status, run.summary, run.error, run.finished_at = (
+            status,
+            _jsonable(summary),
+            error,
+            utcnow(),
+        )
     return run
 
 
-def run_job(ctx: JobContext, job: JobDefinition, *, org_id: int | None = None,
-            trigger: str = "schedule") -> list[JobRun]:
+def run_job(
+    ctx: JobContext,
+    job: JobDefinition,
+    *,
+    org_id: int | None = None,
+    trigger: str = "schedule",
+) -> list[JobRun]:
     """Run ``job`` for ``org_id``, or for every org when it is ``None``."""
     targets = [org_id] if org_id is not None else org_ids(ctx)
     return [run_for_org(ctx, job, target, trigger) for target in targets]
@@ -87,8 +101,9 @@ class SingleInstanceLock:
     def acquire(self) -> bool:
         if self.ctx.admin_db.dialect == "postgresql":
             self._connection = self.ctx.admin_db.engine.connect()
-            got = self._connection.execute(text("SELECT pg_try_advisory_lock(:k)"),
-                                           {"k": SCHEDULER_LOCK_ID}).scalar()
+            got = self._connection.execute(
+                text("SELECT pg_try_advisory_lock(:k)"), {"k": SCHEDULER_LOCK_ID}
+            ).scalar()
             self._connection.commit()
             return bool(got)
         import fcntl

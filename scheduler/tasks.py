@@ -10,12 +10,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from datasources.models import AnalyticsRefresh
+from core.models import AnalyticsRefresh
 from scheduler.context import JobContext
 
 
 def analytics(ctx: JobContext, org_id: int) -> dict[str, Any]:
-    from datasources.analytics.runner import run_analytics
+    from analytics.runner import run_analytics
 
     summary = run_analytics(ctx.db, org_id)
     ctx.data.invalidate_org(org_id)
@@ -28,12 +28,15 @@ def queued_analytics(ctx: JobContext, org_id: int) -> dict[str, Any]:
         queued = session.scalars(select(AnalyticsRefresh)).one_or_none()
         if queued is None:
             return {"skipped": "nothing queued"}
-        days = {"first_day": queued.first_day.isoformat(), "last_day": queued.last_day.isoformat()}
+        days = {
+            "first_day": queued.first_day.isoformat(),
+            "last_day": queued.last_day.isoformat(),
+        }
     return {**analytics(ctx, org_id), **days}
 
 
 def automation_rules(ctx: JobContext, org_id: int) -> dict[str, Any]:
-    from datasources.automation import evaluate_rules
+    from automation.rules import evaluate_rules
 
     org = ctx.data.org_context(org_id)
     with ctx.db.session(org_id) as session:

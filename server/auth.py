@@ -14,13 +14,20 @@ from flask import Flask, jsonify, redirect, render_template_string, request, url
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from sqlalchemy import select
 
-from datasources import audit
-from datasources.accounts import authenticate
-from datasources.models import Org, User
-from server.services import services
+from accounts import audit
+from accounts.passwords import authenticate
+from core.models import Org, User
+from server.runtime import runtime
 
-PUBLIC_PREFIXES = ("/login", "/logout", "/healthz", "/assets/", "/_dash-component-suites/",
-                   "/_favicon.ico", "/api/")
+PUBLIC_PREFIXES = (
+    "/login",
+    "/logout",
+    "/healthz",
+    "/assets/",
+    "/_dash-component-suites/",
+    "/_favicon.ico",
+    "/api/",
+)
 
 
 @dataclass
@@ -46,14 +53,18 @@ def load_user(session_id: str) -> CurrentUser | None:
         org_id, user_id = (int(part) for part in session_id.split(":"))
     except (ValueError, AttributeError):
         return None
-    with services().db.session(org_id) as session:
+    with runtime().db.session(org_id) as session:
         row = session.execute(
-            select(User, Org.name).join(Org, Org.id == User.org_id).where(User.id == user_id)
+            select(User, Org.name)
+            .join(Org, Org.id == User.org_id)
+            .where(User.id == user_id)
         ).first()
     if row is None or not row[0].is_active:
         return None
     user, org_name = row
-    return CurrentUser(user.id, user.org_id, user.email, user.full_name, user.role, org_name)
+    return CurrentUser(
+        user.id, user.org_id, user.email, user.full_name, user.role, org_name
+    )
 
 
 LOGIN_PAGE = """<!doctype html>
@@ -87,7 +98,12 @@ def _safe_next(target: str | None) -> str:
     if not target:
         return "/"
     parsed = urlparse(target)
-    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
+    if (
+        parsed.scheme
+        or parsed.netloc
+        or not target.startswith("/")
+        or target.startswith("//")
+    ):
         return "/"
     return target
 
@@ -96,18 +112,20 @@ def login_view():
     if request.method == "GET":
         if current_user.is_authenticated:
             return redirect(_safe_next(request.args.get("next")))
-        return render_template_string(LOGIN_PAGE, error=None, email="",
-                                      next=_safe_next(request.args.get("next")))
+        return render_template_string(
+            LOGIN_PAGE, error=None, email="", next=_safe_next(request.args.get("next"))
+        )
     email = (request.form.get("email") or "").strip()
     password = request.form.get("password") or ""
     target = _safe_next(request.form.get("next"))
-    record = authenticate(services().db, email, password)
+    record = authenticate(runtime().db, email, password)
     if record is None:
-        return render_template_string(LOGIN_PAGE, error="Invalid email or password.", email=email,
-                                      next=target), 401
+        return render_template_string(
+            LOGIN_PAGE, error="Invalid email or password.", email=email, next=target
+        ), 401
     user = load_user(f"{record.org_id}:{record.user_id}")
     login_user(user)
-    with services().db.session(user.org_id) as session:
+    with runtime().db.session(user.org_id) as session:
         audit.record(session, "login", "user", user.user_id, user_id=user.user_id)
     return redirect(target)
 

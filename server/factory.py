@@ -1,34 +1,39 @@
-"""The app factory: ``create_app(settings) -> Dash``.
+"""The app factory: ``create_app(settings, mount_ui) -> Dash``.
 
-Builds the services (database, cache, data service) once, wires login, the JSON API,
-the health check, the pages and the callbacks. No I/O happens at import time.
+Builds the runtime (settings, database, cache, query cache) once, wires login, the JSON
+API and the health check, then lets ``mount_ui`` add the pages and callbacks (``app.py``
+passes them in, so the HTTP layer never imports the UI). No I/O happens at import time.
 """
 
 from __future__ import annotations
 
 import gc
 import logging
+from collections.abc import Callable
 
 from dash import Dash
 from flask import Flask
 
-from datasources.db import Database
-from datasources.service import DataService
+from core.cache import make_cache
+from core.db import Database
+from core.settings import PROJECT_ROOT, Settings, load_settings
+from datasources.cache import QueryCache
 from server import api, auth, health
-from server.cache import make_cache
-from server.services import EXTENSION_KEY, Services
-from server.settings import PROJECT_ROOT, Settings, load_settings
+from server.runtime import EXTENSION_KEY, Runtime
 
 
-def create_app(settings: Settings | None = None) -> Dash:
+def create_app(settings: Settings | None, mount_ui: Callable[[Dash], None]) -> Dash:
     """Create the Pulse Dash app (its Flask server is ``app.server``).
 
     Args:
-        settings: configuration; defaults to :func:`server.settings.load_settings`.
+        settings: configuration; ``None`` reads :func:`core.settings.load_settings`.
+        mount_ui: registers the pages and callbacks on the new app.
     """
     settings = settings or load_settings()
-    logging.basicConfig(level=logging.DEBUG if settings.debug else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if settings.debug else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     server = Flask("pulse", root_path=str(PROJECT_ROOT))
     server.config.update(
         SECRET_KEY=settings.secret_key,
@@ -41,8 +46,12 @@ def create_app(settings: Settings | None = None) -> Dash:
     )
     db = Database(settings.database_url)
     cache = make_cache(settings, server)
-    server.extensions[EXTENSION_KEY] = Services(settings, db, cache, DataService(
-        db, cache, query_timeout_seconds=settings.query_timeout_seconds))
+    server.extensions[EXTENSION_KEY] = Runtime(
+        settings,
+        db,
+        cache,
+        QueryCache(db, cache, query_timeout_seconds=settings.query_timeout_seconds),
+    )
 
     auth.init_app(server)
     health.init_app(server)
@@ -60,12 +69,7 @@ def create_app(settings: Settings | None = None) -> Dash:
         compress=True,
         serve_locally=True,
     )
-    from callbacks import register_callbacks
-    from layouts import _shell, register_pages
-
-    register_pages()
-    app.layout = _shell.layout
-    register_callbacks(app)
+    mount_ui(app)
     _register_component_bundles(app)
     # Everything loaded so far (modules, registries, templates) lives as long as the
     # process: move it out of the collector's way, so that full collections during
@@ -83,6 +87,6 @@ def _register_component_bundles(app: Dash) -> None:
     from another worker asked for, so every worker renders the tags once at start-up.
     """
     with app.server.test_request_context("/"):
-        app._setup_server()  # noqa: SLF001 - no public hook does this
-        app._generate_css_dist_html()  # noqa: SLF001
-        app._generate_scripts_html()  # noqa: SLF001
+        app._setup_server()
+        app._generate_css_dist_html()
+        app._generate_scripts_html()

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 from flask import Flask, jsonify
 
-from server import cache as cache_backend
-from server.services import services
+from core import cache as cache_backend
+from server.runtime import runtime
 
 
 def healthz():
     status, code = {}, 200
-    svc = services()
+    svc = runtime()
     checks = {"database": svc.db.ping, "cache": lambda: cache_backend.ping(svc.cache)}
     for name, check in checks.items():
         try:
             check()
             status[name] = {"status": "ok"}
         except Exception as exc:  # noqa: BLE001 - any failure is reported, not raised
-            status[name] = {"status": "error", "error": f"{type(exc).__name__}: {exc}"[:300]}
+            status[name] = {
+                "status": "error",
+                "error": f"{type(exc).__name__}: {exc}"[:300],
+            }
             code = 503
     status["database"]["backend"] = svc.db.dialect
     status["cache"]["backend"] = svc.settings.effective_cache_type

@@ -15,13 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from datasources import migrate
-from datasources.db import Database
-from server.settings import Settings
+from core import migrate
+from core.db import Database
+from core.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() == "true"
-POSTGRES_URL = os.environ.get("PULSE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+POSTGRES_URL = os.environ.get(
+    "PULSE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 REDIS_URL = os.environ.get("PULSE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 OUTPUT_DIR = ROOT / "test-output"
 # Small enough to seed in a few seconds, big enough for 30-day windows with a comparison.
@@ -41,12 +43,16 @@ def postgres_admin_url() -> str:
     from sqlalchemy.engine import make_url
 
     try:
-        libpq = make_url(POSTGRES_URL).set(drivername="postgresql").render_as_string(False)
+        libpq = (
+            make_url(POSTGRES_URL).set(drivername="postgresql").render_as_string(False)
+        )
         with psycopg.connect(libpq, connect_timeout=3) as connection:
             connection.execute("SELECT 1")
     except psycopg.Error as exc:
-        missing_service(f"PostgreSQL not reachable at {POSTGRES_URL} ({exc}); start it or set "
-                        "PULSE_TEST_POSTGRES_URL to a superuser URL")
+        missing_service(
+            f"PostgreSQL not reachable at {POSTGRES_URL} ({exc}); start it or set "
+            "PULSE_TEST_POSTGRES_URL to a superuser URL"
+        )
     return POSTGRES_URL
 
 
@@ -59,8 +65,10 @@ def redis_url() -> str:
         # org ids) must not be served.
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).flushdb()
     except redis.RedisError as exc:
-        missing_service(f"Redis not reachable at {REDIS_URL} ({exc}); start redis-server or set "
-                        "PULSE_TEST_REDIS_URL")
+        missing_service(
+            f"Redis not reachable at {REDIS_URL} ({exc}); start redis-server or set "
+            "PULSE_TEST_REDIS_URL"
+        )
     return REDIS_URL
 
 
@@ -74,7 +82,7 @@ class PostgresDatabase:
     """A throwaway PostgreSQL database with an owner URL and an RLS-bound app URL."""
 
     def __init__(self, admin_url: str) -> None:
-        from datasources.pgsetup import setup
+        from core.pgsetup import setup
 
         self.name = f"pulse_test_{uuid.uuid4().hex[:10]}"
         self.server_admin_url = admin_url
@@ -84,18 +92,24 @@ class PostgresDatabase:
         import psycopg
         from sqlalchemy.engine import make_url
 
-        libpq = make_url(self.server_admin_url).set(drivername="postgresql").render_as_string(False)
+        libpq = (
+            make_url(self.server_admin_url)
+            .set(drivername="postgresql")
+            .render_as_string(False)
+        )
         with psycopg.connect(libpq, autocommit=True) as connection:
             connection.execute(f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
 
 
 @pytest.fixture(scope="session")
 def seed_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0)
+    return dt.datetime.now(dt.UTC).replace(
+        tzinfo=None, minute=0, second=0, microsecond=0
+    )
 
 
 def seed_small_demo(url: str, now: dt.datetime) -> None:
-    from datasources.demo import seed_demo
+    from devdata.demo import seed_demo
 
     db = Database(url)
     try:
@@ -143,14 +157,19 @@ def admin_db(demo_db):
 
 
 def make_settings(database_url: str, **overrides) -> Settings:
-    return Settings(database_url=database_url, cache_type=overrides.pop("cache_type", "simple"),
-                    secret_key="test-secret", env="test", **overrides)
+    return Settings(
+        database_url=database_url,
+        cache_type=overrides.pop("cache_type", "simple"),
+        secret_key="test-secret",
+        env="test",
+        **overrides,
+    )
 
 
 @pytest.fixture
 def app_client(demo_db):
     """A Flask test client of the full app on the seeded demo."""
-    from server.factory import create_app
+    from app import create_app
 
     app = create_app(make_settings(demo_db["app"], admin_database_url=demo_db["admin"]))
     client = app.server.test_client()
@@ -162,4 +181,6 @@ def org_id(db: Database, slug: str) -> int:
     from sqlalchemy import text
 
     with db.engine.connect() as connection:
-        return connection.execute(text("SELECT id FROM orgs WHERE slug = :s"), {"s": slug}).scalar_one()
+        return connection.execute(
+            text("SELECT id FROM orgs WHERE slug = :s"), {"s": slug}
+        ).scalar_one()

@@ -16,17 +16,17 @@ import plotly.graph_objects as go
 from dash import dcc, html
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from datasources.metrics import METRICS
-from widgets import theme
-from widgets.base import RenderContext, WidgetBase
-from widgets.formatting import (
+from core.metrics import METRICS
+from widgets import _theme as theme
+from widgets._base import RenderContext, WidgetBase
+from widgets._formatting import (
     NO_DATA,
     NO_VALUE,
     distinct_short_labels,
     format_value,
     plotly_number_parts,
 )
-from widgets.registry import register
+from widgets._registry import register
 
 # Category labels longer than this are cut on the axis (the hover shows them whole),
 # so that one long campaign name cannot squeeze the bars into a sliver.
@@ -76,19 +76,35 @@ def bar_frame(data: dict) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
     if "items" in data:
         names = [str(item.get("name") or item.get("key")) for item in data["items"]]
-        categories = [f"{name} ({item.get('key')})" if names.count(name) > 1 else name
-                      for item, name in zip(data["items"], names, strict=True)]
+        categories = [
+            f"{name} ({item.get('key')})" if names.count(name) > 1 else name
+            for item, name in zip(data["items"], names, strict=True)
+        ]
         labels = distinct_short_labels(categories, MAX_LABEL_CHARS)
-        for item, category, label in zip(data["items"], categories, labels, strict=True):
-            rows.append({"category": category, "label": label,
-                         "series": data.get("label", "Value"), "key": item.get("key"),
-                         "value": item.get("value")})
+        for item, category, label in zip(
+            data["items"], categories, labels, strict=True
+        ):
+            rows.append(
+                {
+                    "category": category,
+                    "label": label,
+                    "series": data.get("label", "Value"),
+                    "key": item.get("key"),
+                    "value": item.get("value"),
+                }
+            )
     else:
         for series in data.get("series", []):
             for point in series["points"]:
-                rows.append({"category": point["date"], "label": point["date"],
-                             "series": series["name"], "key": series.get("key"),
-                             "value": point["value"]})
+                rows.append(
+                    {
+                        "category": point["date"],
+                        "label": point["date"],
+                        "series": series["name"],
+                        "key": series.get("key"),
+                        "value": point["value"],
+                    }
+                )
     frame = pd.DataFrame(rows, columns=FRAME_COLUMNS)
     frame["value"] = pd.to_numeric(frame["value"], errors="coerce")
     return frame
@@ -103,9 +119,17 @@ def is_additive(data: dict) -> bool:
     return metric is None or not metric.is_ratio
 
 
-def make_figure(df: pd.DataFrame, *, orientation: str = "vertical", fmt: str = "number",
-                currency: str = "USD", show_values: bool = True, stacked: bool = True,
-                dates: bool = False, template: str = theme.LIGHT) -> go.Figure:
+def make_figure(
+    df: pd.DataFrame,
+    *,
+    orientation: str = "vertical",
+    fmt: str = "number",
+    currency: str = "USD",
+    show_values: bool = True,
+    stacked: bool = True,
+    dates: bool = False,
+    template: str = theme.LIGHT,
+) -> go.Figure:
     """Bars of ``value`` per ``category``, one trace per ``series``.
 
     A single series colours each bar by its ``key`` when that is a platform (Meta blue,
@@ -126,8 +150,12 @@ def make_figure(df: pd.DataFrame, *, orientation: str = "vertical", fmt: str = "
     """
     horizontal = orientation == "horizontal"
     # Largest series first: at the bottom of a stack, and first in the hover.
-    series_names = list(df.groupby("series", sort=False)["value"].sum()
-                        .sort_values(ascending=False, kind="stable").index)
+    series_names = list(
+        df.groupby("series", sort=False)["value"]
+        .sum()
+        .sort_values(ascending=False, kind="stable")
+        .index
+    )
     several = len(series_names) > 1
     figure = go.Figure()
     longest_label = 0
@@ -135,8 +163,10 @@ def make_figure(df: pd.DataFrame, *, orientation: str = "vertical", fmt: str = "
         group = df[df["series"] == name]
         values = group["value"].tolist()
         exact = [format_value(v, fmt, currency) for v in values]
-        short = [format_value(v, fmt, currency, compact=True) if pd.notna(v) else ""
-                 for v in values]
+        short = [
+            format_value(v, fmt, currency, compact=True) if pd.notna(v) else ""
+            for v in values
+        ]
         longest_label = max([longest_label, *(len(text) for text in short)])
         if several:
             colors: str | list[str] = theme.series_color(group["key"].iloc[0], index)
@@ -144,23 +174,33 @@ def make_figure(df: pd.DataFrame, *, orientation: str = "vertical", fmt: str = "
             colors = [theme.series_color(str(key), 0) for key in group["key"]]
         categories = pd.to_datetime(group["category"]) if dates else group["category"]
         value_axis, category_axis = ("x", "y") if horizontal else ("y", "x")
-        figure.add_trace(go.Bar(
-            **{value_axis: group["value"], category_axis: categories},
-            orientation="h" if horizontal else "v",
-            name=str(name),
-            marker=dict(color=colors),
-            text=short if show_values else None,
-            textposition=("inside" if several and stacked else "outside") if show_values else None,
-            cliponaxis=False,
-            customdata=list(zip(group["category"], exact, group["key"].astype(str), strict=True)),
-            hovertemplate=(f"{name}: %{{customdata[1]}}<extra></extra>" if several
-                           else "<b>%{customdata[0]}</b><br>%{customdata[1]}<extra></extra>"),
-        ))
+        figure.add_trace(
+            go.Bar(
+                **{value_axis: group["value"], category_axis: categories},
+                orientation="h" if horizontal else "v",
+                name=str(name),
+                marker=dict(color=colors),
+                text=short if show_values else None,
+                textposition=("inside" if several and stacked else "outside")
+                if show_values
+                else None,
+                cliponaxis=False,
+                customdata=list(
+                    zip(group["category"], exact, group["key"].astype(str), strict=True)
+                ),
+                hovertemplate=(
+                    f"{name}: %{{customdata[1]}}<extra></extra>"
+                    if several
+                    else "<b>%{customdata[0]}</b><br>%{customdata[1]}<extra></extra>"
+                ),
+            )
+        )
     _mark_missing(figure, df, horizontal=horizontal, dates=dates, template=template)
     max_abs = float(df["value"].abs().max()) if df["value"].notna().any() else None
     prefix, tickformat, suffix = plotly_number_parts(fmt, currency, max_abs=max_abs)
-    value_axis_layout: dict[str, Any] = dict(tickformat=tickformat, tickprefix=prefix,
-                                             ticksuffix=suffix, rangemode="tozero")
+    value_axis_layout: dict[str, Any] = dict(
+        tickformat=tickformat, tickprefix=prefix, ticksuffix=suffix, rangemode="tozero"
+    )
     if show_values and not (several and stacked) and max_abs:
         # Outside labels need room past the longest bar, or the plot edge cuts them.
         value_axis_layout["range"] = [0, max_abs * (1 + LABEL_HEADROOM)]
@@ -173,9 +213,12 @@ def make_figure(df: pd.DataFrame, *, orientation: str = "vertical", fmt: str = "
     else:
         # Full names stay the categories (unique); the ticks show them shortened.
         ticks = df.drop_duplicates("category")
-        category_axis_layout = dict(type="category", tickmode="array",
-                                    tickvals=ticks["category"].tolist(),
-                                    ticktext=ticks["label"].tolist())
+        category_axis_layout = dict(
+            type="category",
+            tickmode="array",
+            tickvals=ticks["category"].tolist(),
+            ticktext=ticks["label"].tolist(),
+        )
     if horizontal and not dates:
         category_axis_layout["autorange"] = "reversed"  # rank 1 at the top
     if horizontal:
@@ -186,26 +229,37 @@ def make_figure(df: pd.DataFrame, *, orientation: str = "vertical", fmt: str = "
         template=template,
         barmode="stack" if several and stacked else "group",
         showlegend=several,
-        hovermode=("y unified" if horizontal else "x unified") if several else "closest",
+        hovermode=("y unified" if horizontal else "x unified")
+        if several
+        else "closest",
         uniformtext=dict(minsize=9, mode="hide"),
-        xaxis=xaxis, yaxis=yaxis,
+        xaxis=xaxis,
+        yaxis=yaxis,
     )
     return figure
 
 
-def _mark_missing(figure: go.Figure, df: pd.DataFrame, *, horizontal: bool, dates: bool,
-                  template: str) -> None:
+def _mark_missing(
+    figure: go.Figure, df: pd.DataFrame, *, horizontal: bool, dates: bool, template: str
+) -> None:
     """Write "—" at the base of each category whose value is missing, so an absent bar
     is not read as zero."""
-    totals = df.groupby("category", sort=False)["value"].apply(lambda v: v.notna().any())
+    totals = df.groupby("category", sort=False)["value"].apply(
+        lambda v: v.notna().any()
+    )
     for category, has_value in totals.items():
         if has_value:
             continue
         position = pd.Timestamp(category) if dates else category
         figure.add_annotation(
-            **({"y": position, "x": 0, "xanchor": "left"} if horizontal
-               else {"x": position, "y": 0, "yanchor": "bottom"}),
-            text=NO_VALUE, showarrow=False, font=dict(color=theme.muted_text(template)),
+            **(
+                {"y": position, "x": 0, "xanchor": "left"}
+                if horizontal
+                else {"x": position, "y": 0, "yanchor": "bottom"}
+            ),
+            text=NO_VALUE,
+            showarrow=False,
+            font=dict(color=theme.muted_text(template)),
         )
 
 
@@ -225,6 +279,10 @@ def build(spec: BarChartSpec, data: dict, ctx: RenderContext) -> dcc.Graph | htm
         dates="items" not in data,
         template=theme.template_name(ctx.theme),
     )
-    return dcc.Graph(figure=figure, config={"displayModeBar": False, "responsive": True},
-                     className="widget-graph", style={"height": "100%"},
-                     id={"type": "widget-graph", "index": ctx.widget_id})
+    return dcc.Graph(
+        figure=figure,
+        config={"displayModeBar": False, "responsive": True},
+        className="widget-graph",
+        style={"height": "100%"},
+        id={"type": "widget-graph", "index": ctx.widget_id},
+    )

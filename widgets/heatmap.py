@@ -15,10 +15,10 @@ import plotly.graph_objects as go
 from dash import dcc, html
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from widgets import theme
-from widgets.base import RenderContext, WidgetBase
-from widgets.formatting import NO_DATA, format_value, plotly_number_parts
-from widgets.registry import register
+from widgets import _theme as theme
+from widgets._base import RenderContext, WidgetBase
+from widgets._formatting import NO_DATA, format_value, plotly_number_parts
+from widgets._registry import register
 
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 HOURS = list(range(24))
@@ -41,8 +41,10 @@ class HeatmapSpec(WidgetBase):
     def _heatmap_view(self) -> HeatmapSpec:
         view = self.query_params.get("view", "heatmap")
         if self.data_source == "campaigns" and view != "heatmap":
-            raise ValueError(f"query_params.view: a heatmap shows the 'heatmap' view "
-                             f"(weekday × hour of day), not {view!r}")
+            raise ValueError(
+                f"query_params.view: a heatmap shows the 'heatmap' view "
+                f"(weekday × hour of day), not {view!r}"
+            )
         return self
 
 
@@ -59,9 +61,16 @@ def hour_range(hour: int) -> str:
     return f"{hour:02d}:00–{(hour + 1) % 24:02d}:00"
 
 
-def make_figure(df: pd.DataFrame, *, fmt: str = "number", currency: str = "USD",
-                timezone: str | None = None, show_scale: bool = True,
-                reverse_scale: bool = False, template: str = theme.LIGHT) -> go.Figure:
+def make_figure(
+    df: pd.DataFrame,
+    *,
+    fmt: str = "number",
+    currency: str = "USD",
+    timezone: str | None = None,
+    show_scale: bool = True,
+    reverse_scale: bool = False,
+    template: str = theme.LIGHT,
+) -> go.Figure:
     """A 7 × 24 grid of ``value``: weekdays top to bottom (Monday first), hours left to
     right.
 
@@ -75,36 +84,59 @@ def make_figure(df: pd.DataFrame, *, fmt: str = "number", currency: str = "USD",
         reverse_scale: darkest for the lowest value (for costs, where low is good).
         template: Plotly template name.
     """
-    grid = (df.pivot_table(index="weekday", columns="hour", values="value", aggfunc="first",
-                           dropna=False)
-            .reindex(index=range(7), columns=HOURS))
+    grid = df.pivot_table(
+        index="weekday", columns="hour", values="value", aggfunc="first", dropna=False
+    ).reindex(index=range(7), columns=HOURS)
     values = grid.to_numpy(dtype=float)
     z = [[None if np.isnan(v) else v for v in row] for row in values]
     labels = [[format_value(v, fmt, currency) for v in row] for row in z]
-    hover = [[f"{WEEKDAYS[day]} {hour_range(hour)}" for hour in HOURS] for day in range(7)]
+    hover = [
+        [f"{WEEKDAYS[day]} {hour_range(hour)}" for hour in HOURS] for day in range(7)
+    ]
     finite = values[~np.isnan(values)]
     prefix, tick_format, suffix = plotly_number_parts(
-        fmt, currency, max_abs=float(np.abs(finite).max()) if finite.size else None)
-    figure = go.Figure(go.Heatmap(
-        z=z, x=HOURS, y=WEEKDAYS,
-        colorscale=theme.sequential_scale(template),
-        reversescale=reverse_scale,
-        hoverongaps=False,
-        xgap=1, ygap=1,
-        customdata=np.dstack([hover, labels]),
-        hovertemplate="%{customdata[0]}<br><b>%{customdata[1]}</b><extra></extra>",
-        showscale=show_scale,
-        colorbar=dict(tickformat=tick_format, tickprefix=prefix, ticksuffix=suffix,
-                      thickness=10, outlinewidth=0, len=0.9),
-    ))
+        fmt, currency, max_abs=float(np.abs(finite).max()) if finite.size else None
+    )
+    figure = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=HOURS,
+            y=WEEKDAYS,
+            colorscale=theme.sequential_scale(template),
+            reversescale=reverse_scale,
+            hoverongaps=False,
+            xgap=1,
+            ygap=1,
+            customdata=np.dstack([hover, labels]),
+            hovertemplate="%{customdata[0]}<br><b>%{customdata[1]}</b><extra></extra>",
+            showscale=show_scale,
+            colorbar=dict(
+                tickformat=tick_format,
+                tickprefix=prefix,
+                ticksuffix=suffix,
+                thickness=10,
+                outlinewidth=0,
+                len=0.9,
+            ),
+        )
+    )
     figure.update_layout(
         template=template,
         hovermode="closest",
-        xaxis=dict(title=dict(text=f"Hour of day ({timezone})" if timezone else "Hour of day",
-                              font=dict(size=11, color=theme.muted_text(template))),
-                   tickmode="array", tickvals=HOURS[::3], ticktext=[f"{h:02d}" for h in HOURS[::3]],
-                   showgrid=False, zeroline=False),
-        yaxis=dict(autorange="reversed", showgrid=False, zeroline=False, type="category"),
+        xaxis=dict(
+            title=dict(
+                text=f"Hour of day ({timezone})" if timezone else "Hour of day",
+                font=dict(size=11, color=theme.muted_text(template)),
+            ),
+            tickmode="array",
+            tickvals=HOURS[::3],
+            ticktext=[f"{h:02d}" for h in HOURS[::3]],
+            showgrid=False,
+            zeroline=False,
+        ),
+        yaxis=dict(
+            autorange="reversed", showgrid=False, zeroline=False, type="category"
+        ),
         plot_bgcolor=theme.background_color(template),
     )
     return figure
@@ -127,6 +159,10 @@ def build(spec: HeatmapSpec, data: dict, ctx: RenderContext) -> dcc.Graph | html
         reverse_scale=spec.config.reverse_scale,
         template=theme.template_name(ctx.theme),
     )
-    return dcc.Graph(figure=figure, config={"displayModeBar": False, "responsive": True},
-                     className="widget-graph", style={"height": "100%"},
-                     id={"type": "widget-graph", "index": ctx.widget_id})
+    return dcc.Graph(
+        figure=figure,
+        config={"displayModeBar": False, "responsive": True},
+        className="widget-graph",
+        style={"height": "100%"},
+        id={"type": "widget-graph", "index": ctx.widget_id},
+    )

@@ -12,11 +12,11 @@ import plotly.graph_objects as go
 from dash import html
 from pydantic import BaseModel, ConfigDict, Field
 
-from widgets import theme
-from widgets.base import RenderContext, WidgetBase
-from widgets.formatting import NO_VALUE, format_change, format_value, is_missing
+from widgets import _theme as theme
+from widgets._base import RenderContext, WidgetBase
+from widgets._formatting import NO_VALUE, format_change, format_value, is_missing
+from widgets._registry import register
 from widgets.line_chart import split_partial
-from widgets.registry import register
 
 
 class KpiConfig(BaseModel):
@@ -25,8 +25,9 @@ class KpiConfig(BaseModel):
     format: Literal["currency", "percent", "number", "ratio"] | None = None
     show_sparkline: bool = True
     goal: float | None = Field(None, gt=0)
-    comparison_period: Literal["previous_period", "previous_7_days", "previous_30_days",
-                               "previous_90_days"] = "previous_period"
+    comparison_period: Literal[
+        "previous_period", "previous_7_days", "previous_30_days", "previous_90_days"
+    ] = "previous_period"
     higher_is_better: bool | None = None
     metric: str | None = None  # the seed puts the metric here; query_params.metric wins
 
@@ -36,8 +37,13 @@ class KpiCardSpec(WidgetBase):
     config: KpiConfig = Field(default_factory=KpiConfig)
 
 
-def make_sparkline(df: pd.DataFrame, *, color: str = theme.PALETTE[0],
-                   template: str = theme.LIGHT, partial_from: str | None = None) -> go.Figure:
+def make_sparkline(
+    df: pd.DataFrame,
+    *,
+    color: str = theme.PALETTE[0],
+    template: str = theme.LIGHT,
+    partial_from: str | None = None,
+) -> go.Figure:
     """A bare line of ``df['value']`` over ``df['date']`` for a card's background.
 
     Args:
@@ -49,25 +55,46 @@ def make_sparkline(df: pd.DataFrame, *, color: str = theme.PALETTE[0],
     df = df.assign(date=pd.to_datetime(df["date"]))
     final, so_far = split_partial(df, partial_from)
     figure = go.Figure(
-        go.Scatter(x=final["date"], y=final["value"], mode="lines",
-                   line=dict(color=color, width=2), fill="tozeroy",
-                   fillcolor="rgba(37, 99, 235, 0.08)", hoverinfo="skip", connectgaps=False)
+        go.Scatter(
+            x=final["date"],
+            y=final["value"],
+            mode="lines",
+            line=dict(color=color, width=2),
+            fill="tozeroy",
+            fillcolor="rgba(37, 99, 235, 0.08)",
+            hoverinfo="skip",
+            connectgaps=False,
+        )
     )
     if not so_far.empty:
-        figure.add_trace(go.Scatter(x=so_far["date"], y=so_far["value"], mode="lines",
-                                    line=dict(color=color, width=2, dash="dot"),
-                                    hoverinfo="skip", connectgaps=False))
-    figure.update_layout(template=template, margin=dict(l=0, r=0, t=0, b=0), height=48,
-                         showlegend=False, hovermode=False,
-                         xaxis=dict(visible=False), yaxis=dict(visible=False))
+        figure.add_trace(
+            go.Scatter(
+                x=so_far["date"],
+                y=so_far["value"],
+                mode="lines",
+                line=dict(color=color, width=2, dash="dot"),
+                hoverinfo="skip",
+                connectgaps=False,
+            )
+        )
+    figure.update_layout(
+        template=template,
+        margin=dict(l=0, r=0, t=0, b=0),
+        height=48,
+        showlegend=False,
+        hovermode=False,
+        xaxis=dict(visible=False),
+        yaxis=dict(visible=False),
+    )
     return figure
 
 
 SPARK_WIDTH, SPARK_HEIGHT = 100.0, 48.0
 
 
-def sparkline_svg(df: pd.DataFrame, *, color: str = theme.PALETTE[0],
-                  partial_from: str | None = None) -> str:
+def sparkline_svg(
+    df: pd.DataFrame, *, color: str = theme.PALETTE[0], partial_from: str | None = None
+) -> str:
     """The sparkline as a small standalone SVG: a line over a light area down to zero,
     gaps where a day has no value, and the day still filling dotted.
 
@@ -75,8 +102,10 @@ def sparkline_svg(df: pd.DataFrame, *, color: str = theme.PALETTE[0],
     instead of ten Plotly graphs. :func:`make_sparkline` draws the same as a figure for
     exports.
     """
-    df = df.assign(date=pd.to_datetime(df["date"]),
-                   value=pd.to_numeric(df["value"], errors="coerce"))
+    df = df.assign(
+        date=pd.to_datetime(df["date"]),
+        value=pd.to_numeric(df["value"], errors="coerce"),
+    )
     values = df["value"].tolist()
     known = [v for v in values if pd.notna(v)]
     if not known:
@@ -94,7 +123,9 @@ def sparkline_svg(df: pd.DataFrame, *, color: str = theme.PALETTE[0],
                 runs.append([])
                 continue
             x = df.index.get_loc(index) * step
-            runs[-1].append((round(x, 2), round(SPARK_HEIGHT * (1 - (value - low) / span), 2)))
+            runs[-1].append(
+                (round(x, 2), round(SPARK_HEIGHT * (1 - (value - low) / span), 2))
+            )
         return [run for run in runs if run]
 
     def path(run: list[tuple[float, float]]) -> str:
@@ -105,15 +136,23 @@ def sparkline_svg(df: pd.DataFrame, *, color: str = theme.PALETTE[0],
     for run in points(final):
         if len(run) > 1:
             area = f"{run[0][0]:g},{base:g} {path(run)} {run[-1][0]:g},{base:g}"
-            shapes.append(f'<polygon points="{area}" fill="{color}" fill-opacity="0.08"/>')
-        shapes.append(f'<polyline points="{path(run)}" fill="none" stroke="{color}" '
-                      'stroke-width="2" vector-effect="non-scaling-stroke"/>')
+            shapes.append(
+                f'<polygon points="{area}" fill="{color}" fill-opacity="0.08"/>'
+            )
+        shapes.append(
+            f'<polyline points="{path(run)}" fill="none" stroke="{color}" '
+            'stroke-width="2" vector-effect="non-scaling-stroke"/>'
+        )
     for run in points(so_far):
-        shapes.append(f'<polyline points="{path(run)}" fill="none" stroke="{color}" '
-                      'stroke-width="2" stroke-dasharray="2 3" '
-                      'vector-effect="non-scaling-stroke"/>')
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {SPARK_WIDTH:g} '
-            f'{SPARK_HEIGHT:g}" preserveAspectRatio="none">{"".join(shapes)}</svg>')
+        shapes.append(
+            f'<polyline points="{path(run)}" fill="none" stroke="{color}" '
+            'stroke-width="2" stroke-dasharray="2 3" '
+            'vector-effect="non-scaling-stroke"/>'
+        )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {SPARK_WIDTH:g} '
+        f'{SPARK_HEIGHT:g}" preserveAspectRatio="none">{"".join(shapes)}</svg>'
+    )
 
 
 def status_color(change_pct: float | None, higher_is_better: bool | None) -> str:
@@ -132,45 +171,76 @@ def build(spec: KpiCardSpec, data: dict, ctx: RenderContext) -> html.Div:
     """Render the KPI card body from a ``campaigns`` summary result."""
     fmt = spec.config.format or data.get("format", "number")
     currency = data.get("currency", ctx.currency)
-    higher_is_better = (spec.config.higher_is_better if spec.config.higher_is_better is not None
-                        else data.get("higher_is_better"))
+    higher_is_better = (
+        spec.config.higher_is_better
+        if spec.config.higher_is_better is not None
+        else data.get("higher_is_better")
+    )
     change = data.get("change_pct")
     colour = status_color(change, higher_is_better)
     arrow = {"up": "▲", "down": "▼"}.get(data.get("trend"), "■")
     previous_text = format_value(data.get("previous"), fmt, currency)
     children = [
-        html.Div(format_value(data.get("value"), fmt, currency), className="kpi-value",
-                 id={"type": "kpi-value", "index": ctx.widget_id}),
+        html.Div(
+            format_value(data.get("value"), fmt, currency),
+            className="kpi-value",
+            id={"type": "kpi-value", "index": ctx.widget_id},
+        ),
     ]
-    if "previous" in data:  # sources with no comparison period (e.g. a count of rules) omit it
-        children.append(html.Div(
-            [
-                html.Span(f"{arrow} {format_change(change)}", className=f"kpi-change text-{colour}"),
-                html.Span(f" vs {previous_text} previous period", className="kpi-previous text-muted"),
-            ],
-            className="kpi-comparison",
-        ))
+    if (
+        "previous" in data
+    ):  # sources with no comparison period (e.g. a count of rules) omit it
+        children.append(
+            html.Div(
+                [
+                    html.Span(
+                        f"{arrow} {format_change(change)}",
+                        className=f"kpi-change text-{colour}",
+                    ),
+                    html.Span(
+                        f" vs {previous_text} previous period",
+                        className="kpi-previous text-muted",
+                    ),
+                ],
+                className="kpi-comparison",
+            )
+        )
     if spec.config.goal:
         value = data.get("value")
-        share = 0.0 if is_missing(value) else max(0.0, min(value / spec.config.goal, 1.0))
+        share = (
+            0.0 if is_missing(value) else max(0.0, min(value / spec.config.goal, 1.0))
+        )
         goal_text = format_value(spec.config.goal, fmt, currency)
         children.append(
             html.Div(
                 [
-                    dbc.Progress(value=share * 100, color=colour if colour != "secondary" else "info",
-                                 className="kpi-goal-bar", style={"height": "6px"}),
-                    html.Small(f"{share:.0%} of goal {goal_text}" if not is_missing(value)
-                               else f"{NO_VALUE} of goal {goal_text}", className="text-muted"),
+                    dbc.Progress(
+                        value=share * 100,
+                        color=colour if colour != "secondary" else "info",
+                        className="kpi-goal-bar",
+                        style={"height": "6px"},
+                    ),
+                    html.Small(
+                        f"{share:.0%} of goal {goal_text}"
+                        if not is_missing(value)
+                        else f"{NO_VALUE} of goal {goal_text}",
+                        className="text-muted",
+                    ),
                 ],
                 className="kpi-goal",
             )
         )
     if spec.config.show_sparkline and data.get("series"):
-        svg = sparkline_svg(pd.DataFrame(data["series"]),
-                            partial_from=data.get("partial_bucket"))
+        svg = sparkline_svg(
+            pd.DataFrame(data["series"]), partial_from=data.get("partial_bucket")
+        )
         if svg:
-            children.append(html.Img(src="data:image/svg+xml;utf8," + quote(svg),
-                                     className="kpi-sparkline",
-                                     alt=f"{spec.title}: daily trend over the period",
-                                     style={"height": "48px", "width": "100%"}))
+            children.append(
+                html.Img(
+                    src="data:image/svg+xml;utf8," + quote(svg),
+                    className="kpi-sparkline",
+                    alt=f"{spec.title}: daily trend over the period",
+                    style={"height": "48px", "width": "100%"},
+                )
+            )
     return html.Div(children, className=f"kpi-card kpi-status-{colour}")

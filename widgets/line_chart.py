@@ -16,17 +16,21 @@ import plotly.graph_objects as go
 from dash import dcc
 from pydantic import BaseModel, ConfigDict, Field
 
-from widgets import theme
-from widgets.base import RenderContext, WidgetBase
-from widgets.formatting import currency_symbol, format_value, plotly_number_parts
-from widgets.registry import register
+from widgets import _theme as theme
+from widgets._base import RenderContext, WidgetBase
+from widgets._formatting import currency_symbol, format_value, plotly_number_parts
+from widgets._registry import register
 
 FORECAST_COLOR = "#7c3aed"
 BAND_FILL = "rgba(124, 58, 237, 0.16)"
 ANOMALY_COLOR = theme.BAD
 HOVER_FORMATS = {"percent": ".2%", "ratio": ".2f", "currency": ",.2f", "number": ",.0f"}
 # Series of outcomes (automation executions per day) in their status colours.
-STATUS_SERIES_COLORS = {"success": theme.GOOD, "failed": theme.BAD, "skipped": theme.NEUTRAL}
+STATUS_SERIES_COLORS = {
+    "success": theme.GOOD,
+    "failed": theme.BAD,
+    "skipped": theme.NEUTRAL,
+}
 
 
 class LineConfig(BaseModel):
@@ -49,7 +53,12 @@ class LineChartSpec(WidgetBase):
 def series_frame(data: dict) -> pd.DataFrame:
     """Flatten a ``timeseries`` result into columns ``series``, ``key``, ``date``, ``value``."""
     rows = [
-        {"series": s["name"], "key": s.get("key"), "date": p["date"], "value": p["value"]}
+        {
+            "series": s["name"],
+            "key": s.get("key"),
+            "date": p["date"],
+            "value": p["value"],
+        }
         for s in data.get("series", [])
         for p in s["points"]
     ]
@@ -60,7 +69,9 @@ def series_frame(data: dict) -> pd.DataFrame:
 
 
 def _points_frame(points: list[dict], columns: list[str]) -> pd.DataFrame:
-    frame = pd.DataFrame([{c: p.get(c) for c in columns} for p in points], columns=columns)
+    frame = pd.DataFrame(
+        [{c: p.get(c) for c in columns} for p in points], columns=columns
+    )
     frame["date"] = pd.to_datetime(frame["date"])
     for column in columns[1:]:
         frame[column] = pd.to_numeric(frame[column], errors="coerce")
@@ -70,35 +81,44 @@ def _points_frame(points: list[dict], columns: list[str]) -> pd.DataFrame:
 def forecast_frames(data: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A ``forecasts`` result as ``(history, forecast)``: columns ``date``, ``value``,
     and for the forecast also ``lower``/``upper`` (the 95% interval); NaN: no value."""
-    return (_points_frame(data.get("history", []), ["date", "value"]),
-            _points_frame(data.get("points", []), ["date", "value", "lower", "upper"]))
+    return (
+        _points_frame(data.get("history", []), ["date", "value"]),
+        _points_frame(data.get("points", []), ["date", "value", "lower", "upper"]),
+    )
 
 
 def anomaly_text(item: dict) -> str:
     """One anomaly for a hover: who, which metric, observed against expected, severity."""
     fmt = item.get("format", "number")
     who = item.get("name") or item.get("entity_key", "")
-    return (f"{who}: {item.get('label', item.get('metric'))} "
-            f"{format_value(item.get('observed'), fmt)} vs expected "
-            f"{format_value(item.get('expected'), fmt)} ({item.get('severity', '')})")
+    return (
+        f"{who}: {item.get('label', item.get('metric'))} "
+        f"{format_value(item.get('observed'), fmt)} vs expected "
+        f"{format_value(item.get('expected'), fmt)} ({item.get('severity', '')})"
+    )
 
 
 def anomaly_frame(items: list[dict], metric: str | None = None) -> pd.DataFrame:
     """Anomaly items (of ``metric`` when given) as columns ``date``, ``severity``,
     ``text`` (what the hover says); one row per day, its anomalies in the source's
     order (strongest first)."""
-    rows = [{"date": i["day"], "severity": i.get("severity", ""), "text": anomaly_text(i)}
-            for i in items if isinstance(i, dict) and i.get("day")
-            and (metric is None or i.get("metric") == metric)]
+    rows = [
+        {"date": i["day"], "severity": i.get("severity", ""), "text": anomaly_text(i)}
+        for i in items
+        if isinstance(i, dict)
+        and i.get("day")
+        and (metric is None or i.get("metric") == metric)
+    ]
     frame = pd.DataFrame(rows, columns=["date", "severity", "text"])
     frame["date"] = pd.to_datetime(frame["date"])
-    return (frame.groupby("date", as_index=False)
-            .agg(severity=("severity", "first"), text=("text", "<br>".join)))
+    return frame.groupby("date", as_index=False).agg(
+        severity=("severity", "first"), text=("text", "<br>".join)
+    )
 
 
 def translucent(color: str, opacity: float) -> str:
     """A ``#rrggbb`` colour as ``rgba()`` with ``opacity`` (area fills under a line)."""
-    red, green, blue = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    red, green, blue = (int(color[i : i + 2], 16) for i in (1, 3, 5))
     return f"rgba({red}, {green}, {blue}, {opacity})"
 
 
@@ -109,30 +129,43 @@ def _axis_and_hover(fmt: str, currency: str, values: pd.Series) -> tuple[dict, s
     """
     finite = values.dropna().abs()
     prefix, tickformat, suffix = plotly_number_parts(
-        fmt, currency, max_abs=float(finite.max()) if len(finite) else None)
+        fmt, currency, max_abs=float(finite.max()) if len(finite) else None
+    )
     hover_prefix = currency_symbol(currency) if fmt == "currency" else ""
     hover_suffix = "×" if fmt == "ratio" else ""
     hover = f"{hover_prefix}%{{y:{HOVER_FORMATS.get(fmt, ',.2f')}}}{hover_suffix}"
-    return dict(tickformat=tickformat, tickprefix=prefix, ticksuffix=suffix,
-                rangemode="tozero"), hover
+    return dict(
+        tickformat=tickformat, tickprefix=prefix, ticksuffix=suffix, rangemode="tozero"
+    ), hover
 
 
-def _add_anomalies(figure: go.Figure, line: pd.DataFrame, anomalies: pd.DataFrame | None) -> None:
+def _add_anomalies(
+    figure: go.Figure, line: pd.DataFrame, anomalies: pd.DataFrame | None
+) -> None:
     """Markers on ``line`` (columns ``date``, ``value``) at the anomalies' days."""
     if anomalies is None or anomalies.empty:
         return
     marked = anomalies.merge(line[["date", "value"]].dropna(), on="date", how="inner")
     if marked.empty:
         return
-    figure.add_trace(go.Scatter(
-        x=marked["date"], y=marked["value"], name="Anomalies", mode="markers",
-        marker=dict(color=ANOMALY_COLOR, size=11, symbol="circle-open", line=dict(width=2.5)),
-        customdata=marked[["text"]], hovertemplate="%{customdata[0]}<extra>Anomaly</extra>",
-    ))
+    figure.add_trace(
+        go.Scatter(
+            x=marked["date"],
+            y=marked["value"],
+            name="Anomalies",
+            mode="markers",
+            marker=dict(
+                color=ANOMALY_COLOR, size=11, symbol="circle-open", line=dict(width=2.5)
+            ),
+            customdata=marked[["text"]],
+            hovertemplate="%{customdata[0]}<extra>Anomaly</extra>",
+        )
+    )
 
 
-def split_partial(points: pd.DataFrame, partial_from: str | None) -> tuple[pd.DataFrame,
-                                                                          pd.DataFrame]:
+def split_partial(
+    points: pd.DataFrame, partial_from: str | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(final, so_far)``: the points before the partial bucket, and the last final point
     joined to the partial ones (empty when nothing is partial), so a dotted segment can
     continue the line without a break."""
@@ -145,10 +178,17 @@ def split_partial(points: pd.DataFrame, partial_from: str | None) -> tuple[pd.Da
     return final, pd.concat([final.tail(1), points[cut]])
 
 
-def make_figure(df: pd.DataFrame, *, fmt: str = "number", currency: str = "USD",
-                show_markers: bool = False, area: bool = False,
-                template: str = theme.LIGHT, anomalies: pd.DataFrame | None = None,
-                partial_from: str | None = None) -> go.Figure:
+def make_figure(
+    df: pd.DataFrame,
+    *,
+    fmt: str = "number",
+    currency: str = "USD",
+    show_markers: bool = False,
+    area: bool = False,
+    template: str = theme.LIGHT,
+    anomalies: pd.DataFrame | None = None,
+    partial_from: str | None = None,
+) -> go.Figure:
     """Lines of ``value`` over ``date``, one per ``series``.
 
     Args:
@@ -170,36 +210,60 @@ def make_figure(df: pd.DataFrame, *, fmt: str = "number", currency: str = "USD",
     for index, (name, group) in enumerate(df.groupby("series", sort=False)):
         key = group["key"].iloc[0] if "key" in group else None
         color = theme.PLATFORM_COLORS.get(key) or STATUS_SERIES_COLORS.get(
-            key, theme.PALETTE[index % len(theme.PALETTE)])
+            key, theme.PALETTE[index % len(theme.PALETTE)]
+        )
         final, so_far = split_partial(group, partial_from)
         fill = "tozeroy" if area and df["series"].nunique() == 1 else None
-        figure.add_trace(go.Scatter(
-            x=final["date"], y=final["value"], name=str(name), legendgroup=str(name),
-            mode="lines+markers" if show_markers else "lines",
-            line=dict(color=color, width=2.5), connectgaps=False,
-            fill=fill, fillcolor=translucent(color, 0.18),
-            hovertemplate=f"{hover}<extra>{name}</extra>",
-        ))
-        if not so_far.empty:
-            figure.add_trace(go.Scatter(
-                x=so_far["date"], y=so_far["value"], name=f"{name} (so far)",
-                legendgroup=str(name), showlegend=False,
+        figure.add_trace(
+            go.Scatter(
+                x=final["date"],
+                y=final["value"],
+                name=str(name),
+                legendgroup=str(name),
                 mode="lines+markers" if show_markers else "lines",
-                line=dict(color=color, width=2.5, dash="dot"), connectgaps=False,
-                fill=fill, fillcolor=translucent(color, 0.08),
-                hovertemplate=f"{hover} so far<extra>{name}</extra>",
-            ))
+                line=dict(color=color, width=2.5),
+                connectgaps=False,
+                fill=fill,
+                fillcolor=translucent(color, 0.18),
+                hovertemplate=f"{hover}<extra>{name}</extra>",
+            )
+        )
+        if not so_far.empty:
+            figure.add_trace(
+                go.Scatter(
+                    x=so_far["date"],
+                    y=so_far["value"],
+                    name=f"{name} (so far)",
+                    legendgroup=str(name),
+                    showlegend=False,
+                    mode="lines+markers" if show_markers else "lines",
+                    line=dict(color=color, width=2.5, dash="dot"),
+                    connectgaps=False,
+                    fill=fill,
+                    fillcolor=translucent(color, 0.08),
+                    hovertemplate=f"{hover} so far<extra>{name}</extra>",
+                )
+            )
         if index == 0:
             _add_anomalies(figure, group, anomalies)
-    several = df["series"].nunique() > 1 or (anomalies is not None and len(figure.data) > 1)
-    figure.update_layout(template=template, showlegend=several, yaxis=yaxis,
-                         xaxis=dict(type="date"))
+    several = df["series"].nunique() > 1 or (
+        anomalies is not None and len(figure.data) > 1
+    )
+    figure.update_layout(
+        template=template, showlegend=several, yaxis=yaxis, xaxis=dict(type="date")
+    )
     return figure
 
 
-def forecast_figure(history_df: pd.DataFrame, forecast_df: pd.DataFrame, *,
-                    fmt: str = "number", currency: str = "USD", template: str = theme.LIGHT,
-                    anomalies: pd.DataFrame | None = None) -> go.Figure:
+def forecast_figure(
+    history_df: pd.DataFrame,
+    forecast_df: pd.DataFrame,
+    *,
+    fmt: str = "number",
+    currency: str = "USD",
+    template: str = theme.LIGHT,
+    anomalies: pd.DataFrame | None = None,
+) -> go.Figure:
     """Actuals, the forecast (dashed) and its shaded 95% interval.
 
     Args:
@@ -210,36 +274,66 @@ def forecast_figure(history_df: pd.DataFrame, forecast_df: pd.DataFrame, *,
     """
     figure = go.Figure()
     yaxis, hover = _axis_and_hover(
-        fmt, currency, pd.concat([history_df["value"], forecast_df["upper"]]))
+        fmt, currency, pd.concat([history_df["value"], forecast_df["upper"]])
+    )
     actual_color = theme.PALETTE[0]
-    figure.add_trace(go.Scatter(
-        x=forecast_df["date"], y=forecast_df["upper"], name="95% interval (upper)",
-        mode="lines", line=dict(width=0, color=FORECAST_COLOR), showlegend=False,
-        legendgroup="interval", hovertemplate=f"{hover}<extra>upper 95%</extra>",
-    ))
-    figure.add_trace(go.Scatter(
-        x=forecast_df["date"], y=forecast_df["lower"], name="95% interval",
-        mode="lines", line=dict(width=0, color=FORECAST_COLOR), fill="tonexty",
-        fillcolor=BAND_FILL, legendgroup="interval",
-        hovertemplate=f"{hover}<extra>lower 95%</extra>",
-    ))
-    figure.add_trace(go.Scatter(
-        x=history_df["date"], y=history_df["value"], name="Actual", mode="lines",
-        line=dict(color=actual_color, width=2.5), connectgaps=False,
-        hovertemplate=f"{hover}<extra>Actual</extra>",
-    ))
+    figure.add_trace(
+        go.Scatter(
+            x=forecast_df["date"],
+            y=forecast_df["upper"],
+            name="95% interval (upper)",
+            mode="lines",
+            line=dict(width=0, color=FORECAST_COLOR),
+            showlegend=False,
+            legendgroup="interval",
+            hovertemplate=f"{hover}<extra>upper 95%</extra>",
+        )
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=forecast_df["date"],
+            y=forecast_df["lower"],
+            name="95% interval",
+            mode="lines",
+            line=dict(width=0, color=FORECAST_COLOR),
+            fill="tonexty",
+            fillcolor=BAND_FILL,
+            legendgroup="interval",
+            hovertemplate=f"{hover}<extra>lower 95%</extra>",
+        )
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=history_df["date"],
+            y=history_df["value"],
+            name="Actual",
+            mode="lines",
+            line=dict(color=actual_color, width=2.5),
+            connectgaps=False,
+            hovertemplate=f"{hover}<extra>Actual</extra>",
+        )
+    )
     # The forecast line starts at the last actual, so the two read as one story.
     last_actual = history_df.dropna(subset=["value"]).tail(1)[["date", "value"]]
     line = pd.concat([last_actual, forecast_df[["date", "value"]]], ignore_index=True)
-    figure.add_trace(go.Scatter(
-        x=line["date"], y=line["value"], name="Forecast", mode="lines",
-        line=dict(color=FORECAST_COLOR, width=2.5, dash="dash"),
-        hovertemplate=f"{hover}<extra>Forecast</extra>",
-    ))
+    figure.add_trace(
+        go.Scatter(
+            x=line["date"],
+            y=line["value"],
+            name="Forecast",
+            mode="lines",
+            line=dict(color=FORECAST_COLOR, width=2.5, dash="dash"),
+            hovertemplate=f"{hover}<extra>Forecast</extra>",
+        )
+    )
     _add_anomalies(figure, history_df, anomalies)
-    figure.update_layout(template=template, showlegend=True, yaxis=yaxis,
-                         xaxis=dict(type="date"),
-                         legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0))
+    figure.update_layout(
+        template=template,
+        showlegend=True,
+        yaxis=yaxis,
+        xaxis=dict(type="date"),
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0),
+    )
     return figure
 
 
@@ -256,16 +350,34 @@ def build(spec: LineChartSpec, data: dict, ctx: RenderContext) -> dcc.Graph:
     template = theme.DARK if ctx.theme == "dark" else theme.LIGHT
     anomalies = None
     if config.show_anomalies and isinstance(data.get("anomalies"), list):
-        anomalies = anomaly_frame(data["anomalies"], config.anomaly_metric or data.get("metric"))
+        anomalies = anomaly_frame(
+            data["anomalies"], config.anomaly_metric or data.get("metric")
+        )
     if is_forecast(data):
         history, forecast = forecast_frames(data)
-        figure = forecast_figure(history, forecast, fmt=fmt, currency=currency,
-                                 template=template, anomalies=anomalies)
+        figure = forecast_figure(
+            history,
+            forecast,
+            fmt=fmt,
+            currency=currency,
+            template=template,
+            anomalies=anomalies,
+        )
     else:
-        figure = make_figure(series_frame(data), fmt=fmt, currency=currency,
-                             show_markers=config.show_markers, area=config.area,
-                             template=template, anomalies=anomalies,
-                             partial_from=data.get("partial_bucket"))
-    return dcc.Graph(figure=figure, config={"displayModeBar": False, "responsive": True},
-                     className="widget-graph", style={"height": "100%"},
-                     id={"type": "widget-graph", "index": ctx.widget_id})
+        figure = make_figure(
+            series_frame(data),
+            fmt=fmt,
+            currency=currency,
+            show_markers=config.show_markers,
+            area=config.area,
+            template=template,
+            anomalies=anomalies,
+            partial_from=data.get("partial_bucket"),
+        )
+    return dcc.Graph(
+        figure=figure,
+        config={"displayModeBar": False, "responsive": True},
+        className="widget-graph",
+        style={"height": "100%"},
+        id={"type": "widget-graph", "index": ctx.widget_id},
+    )

@@ -23,10 +23,10 @@ from babel import Locale
 from dash import dcc, html
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from widgets import theme
-from widgets.base import RenderContext, WidgetBase
-from widgets.formatting import NO_DATA, format_value, plotly_number_parts
-from widgets.registry import register
+from widgets import _theme as theme
+from widgets._base import RenderContext, WidgetBase
+from widgets._formatting import NO_DATA, format_value, plotly_number_parts
+from widgets._registry import register
 
 # Where the app serves assets/topojson/ (Dash's assets route); plotly.js fetches
 # "<topojsonURL>world_110m.json" for a world map at resolution 110.
@@ -45,53 +45,264 @@ REGIONS: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
     "africa": ((-20, 55), (-36, 38)),
 }
 Region = Literal["world", "europe", "north america", "south america", "asia", "africa"]
-GRAPH_CONFIG = {"displayModeBar": False, "responsive": True, "topojsonURL": TOPOJSON_URL}
+GRAPH_CONFIG = {
+    "displayModeBar": False,
+    "responsive": True,
+    "topojsonURL": TOPOJSON_URL,
+}
 
 # ISO 3166-1 alpha-2 -> alpha-3 for all 249 officially assigned codes (from the CLDR
 # territory aliases shipped with Babel, current codes only).
 ISO2_TO_ISO3 = {
-    "AD": "AND", "AE": "ARE", "AF": "AFG", "AG": "ATG", "AI": "AIA", "AL": "ALB",
-    "AM": "ARM", "AO": "AGO", "AQ": "ATA", "AR": "ARG", "AS": "ASM", "AT": "AUT",
-    "AU": "AUS", "AW": "ABW", "AX": "ALA", "AZ": "AZE", "BA": "BIH", "BB": "BRB",
-    "BD": "BGD", "BE": "BEL", "BF": "BFA", "BG": "BGR", "BH": "BHR", "BI": "BDI",
-    "BJ": "BEN", "BL": "BLM", "BM": "BMU", "BN": "BRN", "BO": "BOL", "BQ": "BES",
-    "BR": "BRA", "BS": "BHS", "BT": "BTN", "BV": "BVT", "BW": "BWA", "BY": "BLR",
-    "BZ": "BLZ", "CA": "CAN", "CC": "CCK", "CD": "COD", "CF": "CAF", "CG": "COG",
-    "CH": "CHE", "CI": "CIV", "CK": "COK", "CL": "CHL", "CM": "CMR", "CN": "CHN",
-    "CO": "COL", "CR": "CRI", "CU": "CUB", "CV": "CPV", "CW": "CUW", "CX": "CXR",
-    "CY": "CYP", "CZ": "CZE", "DE": "DEU", "DJ": "DJI", "DK": "DNK", "DM": "DMA",
-    "DO": "DOM", "DZ": "DZA", "EC": "ECU", "EE": "EST", "EG": "EGY", "EH": "ESH",
-    "ER": "ERI", "ES": "ESP", "ET": "ETH", "FI": "FIN", "FJ": "FJI", "FK": "FLK",
-    "FM": "FSM", "FO": "FRO", "FR": "FRA", "GA": "GAB", "GB": "GBR", "GD": "GRD",
-    "GE": "GEO", "GF": "GUF", "GG": "GGY", "GH": "GHA", "GI": "GIB", "GL": "GRL",
-    "GM": "GMB", "GN": "GIN", "GP": "GLP", "GQ": "GNQ", "GR": "GRC", "GS": "SGS",
-    "GT": "GTM", "GU": "GUM", "GW": "GNB", "GY": "GUY", "HK": "HKG", "HM": "HMD",
-    "HN": "HND", "HR": "HRV", "HT": "HTI", "HU": "HUN", "ID": "IDN", "IE": "IRL",
-    "IL": "ISR", "IM": "IMN", "IN": "IND", "IO": "IOT", "IQ": "IRQ", "IR": "IRN",
-    "IS": "ISL", "IT": "ITA", "JE": "JEY", "JM": "JAM", "JO": "JOR", "JP": "JPN",
-    "KE": "KEN", "KG": "KGZ", "KH": "KHM", "KI": "KIR", "KM": "COM", "KN": "KNA",
-    "KP": "PRK", "KR": "KOR", "KW": "KWT", "KY": "CYM", "KZ": "KAZ", "LA": "LAO",
-    "LB": "LBN", "LC": "LCA", "LI": "LIE", "LK": "LKA", "LR": "LBR", "LS": "LSO",
-    "LT": "LTU", "LU": "LUX", "LV": "LVA", "LY": "LBY", "MA": "MAR", "MC": "MCO",
-    "MD": "MDA", "ME": "MNE", "MF": "MAF", "MG": "MDG", "MH": "MHL", "MK": "MKD",
-    "ML": "MLI", "MM": "MMR", "MN": "MNG", "MO": "MAC", "MP": "MNP", "MQ": "MTQ",
-    "MR": "MRT", "MS": "MSR", "MT": "MLT", "MU": "MUS", "MV": "MDV", "MW": "MWI",
-    "MX": "MEX", "MY": "MYS", "MZ": "MOZ", "NA": "NAM", "NC": "NCL", "NE": "NER",
-    "NF": "NFK", "NG": "NGA", "NI": "NIC", "NL": "NLD", "NO": "NOR", "NP": "NPL",
-    "NR": "NRU", "NU": "NIU", "NZ": "NZL", "OM": "OMN", "PA": "PAN", "PE": "PER",
-    "PF": "PYF", "PG": "PNG", "PH": "PHL", "PK": "PAK", "PL": "POL", "PM": "SPM",
-    "PN": "PCN", "PR": "PRI", "PS": "PSE", "PT": "PRT", "PW": "PLW", "PY": "PRY",
-    "QA": "QAT", "RE": "REU", "RO": "ROU", "RS": "SRB", "RU": "RUS", "RW": "RWA",
-    "SA": "SAU", "SB": "SLB", "SC": "SYC", "SD": "SDN", "SE": "SWE", "SG": "SGP",
-    "SH": "SHN", "SI": "SVN", "SJ": "SJM", "SK": "SVK", "SL": "SLE", "SM": "SMR",
-    "SN": "SEN", "SO": "SOM", "SR": "SUR", "SS": "SSD", "ST": "STP", "SV": "SLV",
-    "SX": "SXM", "SY": "SYR", "SZ": "SWZ", "TC": "TCA", "TD": "TCD", "TF": "ATF",
-    "TG": "TGO", "TH": "THA", "TJ": "TJK", "TK": "TKL", "TL": "TLS", "TM": "TKM",
-    "TN": "TUN", "TO": "TON", "TR": "TUR", "TT": "TTO", "TV": "TUV", "TW": "TWN",
-    "TZ": "TZA", "UA": "UKR", "UG": "UGA", "UM": "UMI", "US": "USA", "UY": "URY",
-    "UZ": "UZB", "VA": "VAT", "VC": "VCT", "VE": "VEN", "VG": "VGB", "VI": "VIR",
-    "VN": "VNM", "VU": "VUT", "WF": "WLF", "WS": "WSM", "YE": "YEM", "YT": "MYT",
-    "ZA": "ZAF", "ZM": "ZMB", "ZW": "ZWE",
+    "AD": "AND",
+    "AE": "ARE",
+    "AF": "AFG",
+    "AG": "ATG",
+    "AI": "AIA",
+    "AL": "ALB",
+    "AM": "ARM",
+    "AO": "AGO",
+    "AQ": "ATA",
+    "AR": "ARG",
+    "AS": "ASM",
+    "AT": "AUT",
+    "AU": "AUS",
+    "AW": "ABW",
+    "AX": "ALA",
+    "AZ": "AZE",
+    "BA": "BIH",
+    "BB": "BRB",
+    "BD": "BGD",
+    "BE": "BEL",
+    "BF": "BFA",
+    "BG": "BGR",
+    "BH": "BHR",
+    "BI": "BDI",
+    "BJ": "BEN",
+    "BL": "BLM",
+    "BM": "BMU",
+    "BN": "BRN",
+    "BO": "BOL",
+    "BQ": "BES",
+    "BR": "BRA",
+    "BS": "BHS",
+    "BT": "BTN",
+    "BV": "BVT",
+    "BW": "BWA",
+    "BY": "BLR",
+    "BZ": "BLZ",
+    "CA": "CAN",
+    "CC": "CCK",
+    "CD": "COD",
+    "CF": "CAF",
+    "CG": "COG",
+    "CH": "CHE",
+    "CI": "CIV",
+    "CK": "COK",
+    "CL": "CHL",
+    "CM": "CMR",
+    "CN": "CHN",
+    "CO": "COL",
+    "CR": "CRI",
+    "CU": "CUB",
+    "CV": "CPV",
+    "CW": "CUW",
+    "CX": "CXR",
+    "CY": "CYP",
+    "CZ": "CZE",
+    "DE": "DEU",
+    "DJ": "DJI",
+    "DK": "DNK",
+    "DM": "DMA",
+    "DO": "DOM",
+    "DZ": "DZA",
+    "EC": "ECU",
+    "EE": "EST",
+    "EG": "EGY",
+    "EH": "ESH",
+    "ER": "ERI",
+    "ES": "ESP",
+    "ET": "ETH",
+    "FI": "FIN",
+    "FJ": "FJI",
+    "FK": "FLK",
+    "FM": "FSM",
+    "FO": "FRO",
+    "FR": "FRA",
+    "GA": "GAB",
+    "GB": "GBR",
+    "GD": "GRD",
+    "GE": "GEO",
+    "GF": "GUF",
+    "GG": "GGY",
+    "GH": "GHA",
+    "GI": "GIB",
+    "GL": "GRL",
+    "GM": "GMB",
+    "GN": "GIN",
+    "GP": "GLP",
+    "GQ": "GNQ",
+    "GR": "GRC",
+    "GS": "SGS",
+    "GT": "GTM",
+    "GU": "GUM",
+    "GW": "GNB",
+    "GY": "GUY",
+    "HK": "HKG",
+    "HM": "HMD",
+    "HN": "HND",
+    "HR": "HRV",
+    "HT": "HTI",
+    "HU": "HUN",
+    "ID": "IDN",
+    "IE": "IRL",
+    "IL": "ISR",
+    "IM": "IMN",
+    "IN": "IND",
+    "IO": "IOT",
+    "IQ": "IRQ",
+    "IR": "IRN",
+    "IS": "ISL",
+    "IT": "ITA",
+    "JE": "JEY",
+    "JM": "JAM",
+    "JO": "JOR",
+    "JP": "JPN",
+    "KE": "KEN",
+    "KG": "KGZ",
+    "KH": "KHM",
+    "KI": "KIR",
+    "KM": "COM",
+    "KN": "KNA",
+    "KP": "PRK",
+    "KR": "KOR",
+    "KW": "KWT",
+    "KY": "CYM",
+    "KZ": "KAZ",
+    "LA": "LAO",
+    "LB": "LBN",
+    "LC": "LCA",
+    "LI": "LIE",
+    "LK": "LKA",
+    "LR": "LBR",
+    "LS": "LSO",
+    "LT": "LTU",
+    "LU": "LUX",
+    "LV": "LVA",
+    "LY": "LBY",
+    "MA": "MAR",
+    "MC": "MCO",
+    "MD": "MDA",
+    "ME": "MNE",
+    "MF": "MAF",
+    "MG": "MDG",
+    "MH": "MHL",
+    "MK": "MKD",
+    "ML": "MLI",
+    "MM": "MMR",
+    "MN": "MNG",
+    "MO": "MAC",
+    "MP": "MNP",
+    "MQ": "MTQ",
+    "MR": "MRT",
+    "MS": "MSR",
+    "MT": "MLT",
+    "MU": "MUS",
+    "MV": "MDV",
+    "MW": "MWI",
+    "MX": "MEX",
+    "MY": "MYS",
+    "MZ": "MOZ",
+    "NA": "NAM",
+    "NC": "NCL",
+    "NE": "NER",
+    "NF": "NFK",
+    "NG": "NGA",
+    "NI": "NIC",
+    "NL": "NLD",
+    "NO": "NOR",
+    "NP": "NPL",
+    "NR": "NRU",
+    "NU": "NIU",
+    "NZ": "NZL",
+    "OM": "OMN",
+    "PA": "PAN",
+    "PE": "PER",
+    "PF": "PYF",
+    "PG": "PNG",
+    "PH": "PHL",
+    "PK": "PAK",
+    "PL": "POL",
+    "PM": "SPM",
+    "PN": "PCN",
+    "PR": "PRI",
+    "PS": "PSE",
+    "PT": "PRT",
+    "PW": "PLW",
+    "PY": "PRY",
+    "QA": "QAT",
+    "RE": "REU",
+    "RO": "ROU",
+    "RS": "SRB",
+    "RU": "RUS",
+    "RW": "RWA",
+    "SA": "SAU",
+    "SB": "SLB",
+    "SC": "SYC",
+    "SD": "SDN",
+    "SE": "SWE",
+    "SG": "SGP",
+    "SH": "SHN",
+    "SI": "SVN",
+    "SJ": "SJM",
+    "SK": "SVK",
+    "SL": "SLE",
+    "SM": "SMR",
+    "SN": "SEN",
+    "SO": "SOM",
+    "SR": "SUR",
+    "SS": "SSD",
+    "ST": "STP",
+    "SV": "SLV",
+    "SX": "SXM",
+    "SY": "SYR",
+    "SZ": "SWZ",
+    "TC": "TCA",
+    "TD": "TCD",
+    "TF": "ATF",
+    "TG": "TGO",
+    "TH": "THA",
+    "TJ": "TJK",
+    "TK": "TKL",
+    "TL": "TLS",
+    "TM": "TKM",
+    "TN": "TUN",
+    "TO": "TON",
+    "TR": "TUR",
+    "TT": "TTO",
+    "TV": "TUV",
+    "TW": "TWN",
+    "TZ": "TZA",
+    "UA": "UKR",
+    "UG": "UGA",
+    "UM": "UMI",
+    "US": "USA",
+    "UY": "URY",
+    "UZ": "UZB",
+    "VA": "VAT",
+    "VC": "VCT",
+    "VE": "VEN",
+    "VG": "VGB",
+    "VI": "VIR",
+    "VN": "VNM",
+    "VU": "VUT",
+    "WF": "WLF",
+    "WS": "WSM",
+    "YE": "YEM",
+    "YT": "MYT",
+    "ZA": "ZAF",
+    "ZM": "ZMB",
+    "ZW": "ZWE",
 }
 ISO3_TO_ISO2 = {iso3: iso2 for iso2, iso3 in ISO2_TO_ISO3.items()}
 
@@ -117,8 +328,10 @@ class MapChartSpec(WidgetBase):
         view = self.query_params.get("view", "breakdown")
         group_by = self.query_params.get("group_by", "country")
         if view != "breakdown" or group_by != "country":
-            raise ValueError(f"query_params: a map shows a 'breakdown' grouped by 'country', "
-                             f"not view {view!r} grouped by {group_by!r}")
+            raise ValueError(
+                f"query_params: a map shows a 'breakdown' grouped by 'country', "
+                f"not view {view!r} grouped by {group_by!r}"
+            )
         return self
 
 
@@ -154,16 +367,29 @@ def country_frame(data: dict) -> pd.DataFrame:
     for item in data.get("items", []):
         iso3 = to_iso3(item.get("key"))
         if iso3 is not None:
-            rows.append({"iso3": iso3, "iso2": ISO3_TO_ISO2[iso3], "name": country_name(iso3),
-                         "value": item.get("value")})
+            rows.append(
+                {
+                    "iso3": iso3,
+                    "iso2": ISO3_TO_ISO2[iso3],
+                    "name": country_name(iso3),
+                    "value": item.get("value"),
+                }
+            )
     frame = pd.DataFrame(rows, columns=["iso3", "iso2", "name", "value"])
     frame["value"] = pd.to_numeric(frame["value"], errors="coerce")
     return frame
 
 
-def make_figure(df: pd.DataFrame, *, fmt: str = "number", currency: str = "USD",
-                region: str = "world", show_scale: bool = True, reverse_scale: bool = False,
-                template: str = theme.LIGHT) -> go.Figure:
+def make_figure(
+    df: pd.DataFrame,
+    *,
+    fmt: str = "number",
+    currency: str = "USD",
+    region: str = "world",
+    show_scale: bool = True,
+    reverse_scale: bool = False,
+    template: str = theme.LIGHT,
+) -> go.Figure:
     """A world choropleth of ``value`` by country.
 
     Countries without a value are not coloured (they keep the land colour), never
@@ -184,33 +410,61 @@ def make_figure(df: pd.DataFrame, *, fmt: str = "number", currency: str = "USD",
     prefix, tick_format, suffix = plotly_number_parts(fmt, currency, max_abs=max_abs)
     dark = template == theme.DARK
     longitudes, latitudes = REGIONS[region]
-    figure = go.Figure(go.Choropleth(
-        locations=shown["iso3"], z=shown["value"], locationmode="ISO-3",
-        colorscale=theme.sequential_scale(template), reversescale=reverse_scale,
-        marker=dict(line=dict(color=theme.background_color(template), width=0.5)),
-        customdata=list(zip(shown["iso2"], shown["name"],
-                            [format_value(v, fmt, currency) for v in shown["value"]],
-                            strict=True)),
-        hovertemplate="<b>%{customdata[1]}</b><br>%{customdata[2]}<extra></extra>",
-        showscale=show_scale,
-        colorbar=dict(tickformat=tick_format, tickprefix=prefix, ticksuffix=suffix,
-                      thickness=10, outlinewidth=0, len=0.8),
-    ))
-    figure.update_geos(
-        scope="world", resolution=110, projection_type="natural earth",
-        showframe=False, showcoastlines=False, showocean=False, showlakes=False,
-        showland=True, landcolor="#1f2937" if dark else "#f3f4f6",
-        showcountries=True, countrycolor="#374151" if dark else "#d1d5db", countrywidth=0.5,
-        bgcolor="rgba(0,0,0,0)",
-        lonaxis_range=list(longitudes), lataxis_range=list(latitudes),
+    figure = go.Figure(
+        go.Choropleth(
+            locations=shown["iso3"],
+            z=shown["value"],
+            locationmode="ISO-3",
+            colorscale=theme.sequential_scale(template),
+            reversescale=reverse_scale,
+            marker=dict(line=dict(color=theme.background_color(template), width=0.5)),
+            customdata=list(
+                zip(
+                    shown["iso2"],
+                    shown["name"],
+                    [format_value(v, fmt, currency) for v in shown["value"]],
+                    strict=True,
+                )
+            ),
+            hovertemplate="<b>%{customdata[1]}</b><br>%{customdata[2]}<extra></extra>",
+            showscale=show_scale,
+            colorbar=dict(
+                tickformat=tick_format,
+                tickprefix=prefix,
+                ticksuffix=suffix,
+                thickness=10,
+                outlinewidth=0,
+                len=0.8,
+            ),
+        )
     )
-    figure.update_layout(template=template, hovermode="closest",
-                         margin=dict(l=0, r=0, t=0, b=0))
+    figure.update_geos(
+        scope="world",
+        resolution=110,
+        projection_type="natural earth",
+        showframe=False,
+        showcoastlines=False,
+        showocean=False,
+        showlakes=False,
+        showland=True,
+        landcolor="#1f2937" if dark else "#f3f4f6",
+        showcountries=True,
+        countrycolor="#374151" if dark else "#d1d5db",
+        countrywidth=0.5,
+        bgcolor="rgba(0,0,0,0)",
+        lonaxis_range=list(longitudes),
+        lataxis_range=list(latitudes),
+    )
+    figure.update_layout(
+        template=template, hovermode="closest", margin=dict(l=0, r=0, t=0, b=0)
+    )
     return figure
 
 
-@register(MapChartSpec, default_params={"view": "breakdown", "group_by": "country",
-                                        "limit": 500})
+@register(
+    MapChartSpec,
+    default_params={"view": "breakdown", "group_by": "country", "limit": 500},
+)
 def build(spec: MapChartSpec, data: dict, ctx: RenderContext) -> dcc.Graph | html.Div:
     """Render a country ``breakdown`` as a world map; clicks expose the country."""
     frame = country_frame(data)
@@ -225,6 +479,10 @@ def build(spec: MapChartSpec, data: dict, ctx: RenderContext) -> dcc.Graph | htm
         reverse_scale=spec.config.reverse_scale,
         template=theme.template_name(ctx.theme),
     )
-    return dcc.Graph(figure=figure, config=GRAPH_CONFIG,
-                     className="widget-graph", style={"height": "100%"},
-                     id={"type": "widget-graph", "index": ctx.widget_id})
+    return dcc.Graph(
+        figure=figure,
+        config=GRAPH_CONFIG,
+        className="widget-graph",
+        style={"height": "100%"},
+        id={"type": "widget-graph", "index": ctx.widget_id},
+    )

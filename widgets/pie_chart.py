@@ -15,11 +15,11 @@ import plotly.graph_objects as go
 from dash import dcc, html
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from datasources.metrics import METRIC_ALIASES, METRICS
-from widgets import theme
-from widgets.base import RenderContext, WidgetBase
-from widgets.formatting import NO_DATA, distinct_short_labels, format_value
-from widgets.registry import register
+from core.metrics import METRIC_ALIASES, METRICS
+from widgets import _theme as theme
+from widgets._base import RenderContext, WidgetBase
+from widgets._formatting import NO_DATA, distinct_short_labels, format_value
+from widgets._registry import register
 
 OTHER = "Other"
 # Legend entries are cut to this many characters; the hover shows the whole name.
@@ -47,21 +47,31 @@ class PieChartSpec(WidgetBase):
             return self
         view = self.query_params.get("view", "breakdown")
         if view != "breakdown":
-            raise ValueError(f"query_params.view: a pie chart shows a 'breakdown' "
-                             f"(shares per platform, campaign or country), not {view!r}")
+            raise ValueError(
+                f"query_params.view: a pie chart shows a 'breakdown' "
+                f"(shares per platform, campaign or country), not {view!r}"
+            )
         name = str(self.query_params.get("metric", "revenue"))
         metric = METRICS.get(METRIC_ALIASES.get(name, name))
         if metric is not None and metric.is_ratio:
             additive = ", ".join(m.name for m in METRICS.values() if not m.is_ratio)
-            raise ValueError(f"query_params.metric: {name!r} is a ratio, and ratios do not "
-                             f"add up to a whole; a pie chart needs one of {additive}")
+            raise ValueError(
+                f"query_params.metric: {name!r} is a ratio, and ratios do not "
+                f"add up to a whole; a pie chart needs one of {additive}"
+            )
         return self
 
 
 def pie_frame(data: dict) -> pd.DataFrame:
     """A ``breakdown`` result as columns ``name``, ``key``, ``value`` (NaN: no value)."""
-    rows = [{"name": str(item.get("name") or item.get("key")), "key": item.get("key"),
-             "value": item.get("value")} for item in data.get("items", [])]
+    rows = [
+        {
+            "name": str(item.get("name") or item.get("key")),
+            "key": item.get("key"),
+            "value": item.get("value"),
+        }
+        for item in data.get("items", [])
+    ]
     frame = pd.DataFrame(rows, columns=["name", "key", "value"])
     frame["value"] = pd.to_numeric(frame["value"], errors="coerce")
     return frame
@@ -77,15 +87,23 @@ def fold_small_slices(df: pd.DataFrame, max_slices: int) -> pd.DataFrame:
     if len(shares) <= max_slices:
         return shares.reset_index(drop=True)
     kept = shares.iloc[: max_slices - 1]
-    rest = shares.iloc[max_slices - 1:]
-    other = pd.DataFrame([{"name": f"{OTHER} ({len(rest)})", "key": OTHER,
-                           "value": rest["value"].sum()}])
+    rest = shares.iloc[max_slices - 1 :]
+    other = pd.DataFrame(
+        [{"name": f"{OTHER} ({len(rest)})", "key": OTHER, "value": rest["value"].sum()}]
+    )
     return pd.concat([kept, other], ignore_index=True)
 
 
-def make_figure(df: pd.DataFrame, *, hole: float = 0.55, max_slices: int = 6,
-                fmt: str = "number", currency: str = "USD", show_total: bool = True,
-                template: str = theme.LIGHT) -> go.Figure:
+def make_figure(
+    df: pd.DataFrame,
+    *,
+    hole: float = 0.55,
+    max_slices: int = 6,
+    fmt: str = "number",
+    currency: str = "USD",
+    show_total: bool = True,
+    template: str = theme.LIGHT,
+) -> go.Figure:
     """Slices of ``value`` per ``name``, largest first, with percentages.
 
     Args:
@@ -99,34 +117,58 @@ def make_figure(df: pd.DataFrame, *, hole: float = 0.55, max_slices: int = 6,
         template: Plotly template name.
     """
     slices = fold_small_slices(df, max_slices)
-    colors = [theme.OTHER_COLOR if key == OTHER else theme.series_color(str(key), index)
-              for index, key in enumerate(slices["key"])]
-    figure = go.Figure(go.Pie(
-        # Distinct even when shortened: Plotly merges slices with equal labels.
-        labels=distinct_short_labels(slices["name"].tolist(), MAX_LEGEND_CHARS),
-        values=slices["value"],
-        hole=hole,
-        sort=False,  # already largest first, with "Other" last
-        direction="clockwise",
-        marker=dict(colors=colors, line=dict(color=theme.background_color(template), width=2)),
-        texttemplate="%{percent:.1%}",
-        textposition="inside",
-        insidetextorientation="horizontal",
-        customdata=list(zip(slices["name"], [format_value(v, fmt, currency)
-                                             for v in slices["value"]], strict=True)),
-        hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]} · %{percent}<extra></extra>",
-    ))
+    colors = [
+        theme.OTHER_COLOR if key == OTHER else theme.series_color(str(key), index)
+        for index, key in enumerate(slices["key"])
+    ]
+    figure = go.Figure(
+        go.Pie(
+            # Distinct even when shortened: Plotly merges slices with equal labels.
+            labels=distinct_short_labels(slices["name"].tolist(), MAX_LEGEND_CHARS),
+            values=slices["value"],
+            hole=hole,
+            sort=False,  # already largest first, with "Other" last
+            direction="clockwise",
+            marker=dict(
+                colors=colors,
+                line=dict(color=theme.background_color(template), width=2),
+            ),
+            texttemplate="%{percent:.1%}",
+            textposition="inside",
+            insidetextorientation="horizontal",
+            customdata=list(
+                zip(
+                    slices["name"],
+                    [format_value(v, fmt, currency) for v in slices["value"]],
+                    strict=True,
+                )
+            ),
+            hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]} · %{percent}<extra></extra>",
+        )
+    )
     if hole >= 0.3 and show_total and not slices.empty:
         figure.add_annotation(
             text=f"<b>{format_value(slices['value'].sum(), fmt, currency, compact=True)}</b>"
-                 f"<br><span style='font-size:11px'>Total</span>",
-            showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper", font=dict(size=18),
+            f"<br><span style='font-size:11px'>Total</span>",
+            showarrow=False,
+            x=0.5,
+            y=0.5,
+            xref="paper",
+            yref="paper",
+            font=dict(size=18),
         )
     figure.update_layout(
         template=template,
         showlegend=True,
-        legend=dict(orientation="v", yanchor="middle", y=0.5, xanchor="left", x=1.02,
-                    itemclick="toggle", itemdoubleclick="toggleothers"),
+        legend=dict(
+            orientation="v",
+            yanchor="middle",
+            y=0.5,
+            xanchor="left",
+            x=1.02,
+            itemclick="toggle",
+            itemdoubleclick="toggleothers",
+        ),
         uniformtext=dict(minsize=10, mode="hide"),
         hovermode="closest",
         margin=dict(l=8, r=8, t=8, b=8),
@@ -153,6 +195,10 @@ def build(spec: PieChartSpec, data: dict, ctx: RenderContext) -> dcc.Graph | htm
         show_total=spec.config.show_total,
         template=theme.template_name(ctx.theme),
     )
-    return dcc.Graph(figure=figure, config={"displayModeBar": False, "responsive": True},
-                     className="widget-graph", style={"height": "100%"},
-                     id={"type": "widget-graph", "index": ctx.widget_id})
+    return dcc.Graph(
+        figure=figure,
+        config={"displayModeBar": False, "responsive": True},
+        className="widget-graph",
+        style={"height": "100%"},
+        id={"type": "widget-graph", "index": ctx.widget_id},
+    )

@@ -9,10 +9,10 @@ import dash_bootstrap_components as dbc
 from dash import html
 from pydantic import BaseModel, ConfigDict, Field
 
-from widgets import theme
-from widgets.base import RenderContext, WidgetBase
-from widgets.formatting import NO_VALUE, is_missing
-from widgets.registry import register
+from widgets import _theme as theme
+from widgets._base import RenderContext, WidgetBase
+from widgets._formatting import NO_VALUE, is_missing
+from widgets._registry import register
 
 HEALTH_LABELS = {"healthy": "Healthy", "degraded": "Degraded", "down": "Down"}
 # Rate-limit usage from which the bar turns amber, then red (the source calls ≥ 90 % hot).
@@ -31,7 +31,7 @@ class StatusCardsSpec(WidgetBase):
 
 
 def relative_time(minutes: float | None) -> str:
-    """"just now", "12 min ago", "3 h ago", "2 d ago"; never synced is "never"."""
+    """ "just now", "12 min ago", "3 h ago", "2 d ago"; never synced is "never"."""
     if is_missing(minutes):
         return "never"
     if minutes < 1:
@@ -49,30 +49,56 @@ def token_text(level: str | None, days: float | None) -> str:
         return "Token does not expire"
     if days <= 0:
         hours = -days * 24
-        return f"Token expired {hours:.0f} h ago" if hours < 48 else \
-            f"Token expired {-days:.0f} days ago"
+        return (
+            f"Token expired {hours:.0f} h ago"
+            if hours < 48
+            else f"Token expired {-days:.0f} days ago"
+        )
     left = f"{days * 24:.0f} h" if days < 2 else f"{days:.0f} days"
-    return f"Token expires in {left}" if level in ("warning", "critical") else f"Token valid {left}"
+    return (
+        f"Token expires in {left}"
+        if level in ("warning", "critical")
+        else f"Token valid {left}"
+    )
 
 
 def usage_color(usage: float | None) -> str:
     if is_missing(usage):
         return "secondary"
-    return "danger" if usage >= USAGE_DANGER else "warning" if usage >= USAGE_WARNING else "success"
+    return (
+        "danger"
+        if usage >= USAGE_DANGER
+        else "warning"
+        if usage >= USAGE_WARNING
+        else "success"
+    )
 
 
 def _usage_bar(usage: float | None) -> html.Div:
     label = NO_VALUE if is_missing(usage) else f"{usage:.0%}"
-    return html.Div([
-        html.Div([html.Span("Rate limit", className="status-label"),
-                  html.Span(label, className="status-value")], className="status-row"),
-        dbc.Progress(value=0 if is_missing(usage) else min(usage, 1.0) * 100,
-                     color=usage_color(usage), className="status-usage-bar",
-                     style={"height": "6px"}),
-    ], className="status-usage")
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.Span("Rate limit", className="status-label"),
+                    html.Span(label, className="status-value"),
+                ],
+                className="status-row",
+            ),
+            dbc.Progress(
+                value=0 if is_missing(usage) else min(usage, 1.0) * 100,
+                color=usage_color(usage),
+                className="status-usage-bar",
+                style={"height": "6px"},
+            ),
+        ],
+        className="status-usage",
+    )
 
 
-def connection_card(item: dict, *, age_minutes: float = 0.0, show_reasons: bool = True) -> html.Div:
+def connection_card(
+    item: dict, *, age_minutes: float = 0.0, show_reasons: bool = True
+) -> html.Div:
     """One connection's card.
 
     Args:
@@ -90,30 +116,60 @@ def connection_card(item: dict, *, age_minutes: float = 0.0, show_reasons: bool 
     level = item.get("token_warning") or "ok"
     errors = item.get("errors_24h")
     children = [
-        html.Div([
-            html.Div([html.Div(item.get("platform_name") or item.get("platform"),
-                               className="status-platform"),
-                      html.Div(item.get("account_name") or "", className="status-account")],
-                     className="status-names"),
-            html.Span(HEALTH_LABELS.get(health, health.title()),
-                      className=f"badge status-health health-{health}"),
-        ], className="status-card-head"),
-        html.Div(sync_text, className="status-sync" + (
-            " text-danger" if item.get("last_sync_status") == "failed" else "")),
-        html.Div(token_text(level, item.get("days_to_expiry")),
-                 className=f"status-token token-{level}"),
+        html.Div(
+            [
+                html.Div(
+                    [
+                        html.Div(
+                            item.get("platform_name") or item.get("platform"),
+                            className="status-platform",
+                        ),
+                        html.Div(
+                            item.get("account_name") or "", className="status-account"
+                        ),
+                    ],
+                    className="status-names",
+                ),
+                html.Span(
+                    HEALTH_LABELS.get(health, health.title()),
+                    className=f"badge status-health health-{health}",
+                ),
+            ],
+            className="status-card-head",
+        ),
+        html.Div(
+            sync_text,
+            className="status-sync"
+            + (" text-danger" if item.get("last_sync_status") == "failed" else ""),
+        ),
+        html.Div(
+            token_text(level, item.get("days_to_expiry")),
+            className=f"status-token token-{level}",
+        ),
         _usage_bar(item.get("rate_limit_usage")),
-        html.Div([html.Span("Errors (24 h)", className="status-label"),
-                  html.Span(NO_VALUE if errors is None else f"{errors:,}",
-                            className="status-value" + (" text-danger" if errors else ""))],
-                 className="status-row status-errors"),
+        html.Div(
+            [
+                html.Span("Errors (24 h)", className="status-label"),
+                html.Span(
+                    NO_VALUE if errors is None else f"{errors:,}",
+                    className="status-value" + (" text-danger" if errors else ""),
+                ),
+            ],
+            className="status-row status-errors",
+        ),
     ]
     reasons = item.get("health_reasons") or []
     if show_reasons and reasons:
-        children.append(html.Ul([html.Li(r) for r in reasons], className="status-reasons"))
+        children.append(
+            html.Ul([html.Li(r) for r in reasons], className="status-reasons")
+        )
     color = theme.PLATFORM_COLORS.get(item.get("platform") or "", theme.NEUTRAL)
-    return html.Div(children, className=f"status-card health-{health}",
-                    style={"borderLeftColor": color}, title="; ".join(reasons) or None)
+    return html.Div(
+        children,
+        className=f"status-card health-{health}",
+        style={"borderLeftColor": color},
+        title="; ".join(reasons) or None,
+    )
 
 
 @register(StatusCardsSpec)
@@ -124,10 +180,24 @@ def build(spec: StatusCardsSpec, data: dict, ctx: RenderContext) -> html.Div:
         return html.Div("No platform is connected.", className="widget-empty")
     age = float(data.get("age_seconds") or 0.0) / 60
     counts = data.get("counts") or {}
-    summary = " · ".join(f"{counts[h]} {HEALTH_LABELS[h].lower()}" for h in HEALTH_LABELS
-                         if counts.get(h))
-    return html.Div([
-        html.Div(summary, className="status-summary") if summary else None,
-        html.Div([connection_card(i, age_minutes=age, show_reasons=spec.config.show_reasons)
-                  for i in items], className="status-cards-grid"),
-    ], className="pulse-status-cards", id={"type": "widget-status-cards", "index": ctx.widget_id})
+    summary = " · ".join(
+        f"{counts[h]} {HEALTH_LABELS[h].lower()}"
+        for h in HEALTH_LABELS
+        if counts.get(h)
+    )
+    return html.Div(
+        [
+            html.Div(summary, className="status-summary") if summary else None,
+            html.Div(
+                [
+                    connection_card(
+                        i, age_minutes=age, show_reasons=spec.config.show_reasons
+                    )
+                    for i in items
+                ],
+                className="status-cards-grid",
+            ),
+        ],
+        className="pulse-status-cards",
+        id={"type": "widget-status-cards", "index": ctx.widget_id},
+    )

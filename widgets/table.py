@@ -3,7 +3,7 @@ and, for editors, inline campaign actions (pause/resume, daily budget).
 
 The grid receives each column's raw value, so sorting and number filters work on
 numbers, plus the text the org's formats give it (``<field>__display``), which the
-cell shows: tables use the same :func:`widgets.formatting.format_value` as cards and
+cell shows: tables use the same :func:`widgets._formatting.format_value` as cards and
 reports, and "no value" is an em dash, never 0.
 
 Any result with a list of row dicts can be shown (``config.rows`` names the list,
@@ -24,14 +24,15 @@ import pandas as pd
 from dash import dcc, html
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from datasources.metrics import METRICS
-from datasources.models import PLATFORMS
-from widgets.base import RenderContext, WidgetBase
-from widgets.formatting import NO_VALUE, currency_symbol, format_value, is_missing
-from widgets.registry import register
+from core.metrics import METRICS
+from core.reference import PLATFORMS
+from widgets._base import RenderContext, WidgetBase
+from widgets._formatting import NO_VALUE, currency_symbol, format_value, is_missing
+from widgets._registry import register
 
-ColumnFormat = Literal["text", "currency", "percent", "number", "ratio", "date", "datetime",
-                       "platform"]
+ColumnFormat = Literal[
+    "text", "currency", "percent", "number", "ratio", "date", "datetime", "platform"
+]
 NUMERIC_FORMATS = ("currency", "percent", "number", "ratio")
 Action = Literal["pause_resume", "budget"]
 # Statuses an editor may switch between; a completed campaign stays completed.
@@ -39,17 +40,33 @@ CAMPAIGN_STATUSES = ("active", "paused")
 # Field names end up in JavaScript expressions (value formatters): identifiers only.
 FIELD_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 # Columns whose values are states: their cells get a ``status-<value>`` class for colour.
-STATE_FIELDS = ("status", "severity", "health", "pacing_state", "last_sync_status",
-                "token_warning")
+STATE_FIELDS = (
+    "status",
+    "severity",
+    "health",
+    "pacing_state",
+    "last_sync_status",
+    "token_warning",
+)
 # Free-text columns that get the room the numbers do not need.
-WIDE_FIELDS = ("name", "campaign_name", "rule_name", "summary", "message", "error", "title")
+WIDE_FIELDS = (
+    "name",
+    "campaign_name",
+    "rule_name",
+    "summary",
+    "message",
+    "error",
+    "title",
+)
 # Extra per-column fields of a grid row: the display text and the state's CSS class.
 DISPLAY_SUFFIX = "__display"
 STATE_SUFFIX = "__state"
 # Alpine in the kiosk's dark palette (widgets/theme.py): the Theming API takes parameters.
-DARK_GRID_THEME = ("themeAlpine.withParams({backgroundColor: '#111827', "
-                   "foregroundColor: '#e5e7eb', headerBackgroundColor: '#1f2937', "
-                   "borderColor: '#374151', oddRowBackgroundColor: '#0f172a'})")
+DARK_GRID_THEME = (
+    "themeAlpine.withParams({backgroundColor: '#111827', "
+    "foregroundColor: '#e5e7eb', headerBackgroundColor: '#1f2937', "
+    "borderColor: '#374151', oddRowBackgroundColor: '#0f172a'})"
+)
 
 
 class TableColumn(BaseModel):
@@ -75,20 +92,26 @@ class TableConfig(BaseModel):
     page_size: int = Field(10, ge=1, le=200)
     sort_by: str | None = None
     sort_order: Literal["asc", "desc"] = "desc"
-    export: list[Literal["csv", "xlsx"]] = Field(default_factory=lambda: ["csv", "xlsx"])
+    export: list[Literal["csv", "xlsx"]] = Field(
+        default_factory=lambda: ["csv", "xlsx"]
+    )
     actions: list[Action] = Field(default_factory=list)
     # The row field holding the campaign id the inline actions change.
     id_field: str = Field("key", pattern=FIELD_PATTERN)
 
     @model_validator(mode="after")
-    def _consistent(self) -> "TableConfig":
+    def _consistent(self) -> TableConfig:
         fields = [c.field for c in self.columns]
         duplicates = sorted({f for f in fields if fields.count(f) > 1})
         if duplicates:
-            raise ValueError(f"columns: field(s) {', '.join(duplicates)} appear more than once")
+            raise ValueError(
+                f"columns: field(s) {', '.join(duplicates)} appear more than once"
+            )
         if self.sort_by and self.columns and self.sort_by not in fields:
-            raise ValueError(f"sort_by: {self.sort_by!r} is not one of the columns "
-                             f"({', '.join(fields)})")
+            raise ValueError(
+                f"sort_by: {self.sort_by!r} is not one of the columns "
+                f"({', '.join(fields)})"
+            )
         return self
 
 
@@ -97,49 +120,98 @@ class TableSpec(WidgetBase):
     config: TableConfig = Field(default_factory=TableConfig)
 
     @model_validator(mode="after")
-    def _actions_need_campaigns(self) -> "TableSpec":
+    def _actions_need_campaigns(self) -> TableSpec:
         if self.config.actions and self.data_source != "campaigns":
-            raise ValueError("config.actions: inline pause/resume and budget actions change "
-                             f"campaigns; data source {self.data_source!r} has none")
+            raise ValueError(
+                "config.actions: inline pause/resume and budget actions change "
+                f"campaigns; data source {self.data_source!r} has none"
+            )
         return self
 
 
 # ------------------------------------------------------------------------ columns
 def _columns(*specs: tuple) -> list[TableColumn]:
-    return [TableColumn(field=s[0], header=s[1], format=s[2] if len(s) > 2 else "text")
-            for s in specs]
+    return [
+        TableColumn(field=s[0], header=s[1], format=s[2] if len(s) > 2 else "text")
+        for s in specs
+    ]
 
 
 # Default columns by a field that identifies the rows' shape (first match wins).
 SHAPES: list[tuple[str, list[TableColumn]]] = [
-    ("executed_at_local", _columns(
-        ("executed_at_local", "Time", "datetime"), ("rule_name", "Rule"),
-        ("campaign_name", "Campaign"), ("action", "Action"), ("status", "Status"),
-        ("summary", "What happened"))),
-    ("occurred_at_local", _columns(
-        ("occurred_at_local", "Time", "datetime"), ("platform_name", "Platform"),
-        ("account_name", "Account"), ("severity", "Severity"), ("error_code", "Code"),
-        ("message", "Message"))),
-    ("started_at_local", _columns(
-        ("started_at_local", "Started", "datetime"), ("platform_name", "Platform"),
-        ("account_name", "Account"), ("status", "Status"),
-        ("records_synced", "Records", "number"), ("duration_seconds", "Seconds", "number"),
-        ("error", "Error"))),
-    ("pacing_state", _columns(
-        ("name", "Campaign"), ("platform", "Platform", "platform"), ("status", "Status"),
-        ("budget", "Budget", "currency"), ("spend_to_date", "Spend to date", "currency"),
-        ("expected_spend", "Expected spend", "currency"), ("pacing", "Pacing", "percent"),
-        ("pacing_state", "Pacing state"))),
-    ("success_rate", _columns(
-        ("name", "Rule"), ("status", "Status"), ("summary", "Condition → action"),
-        ("executions", "Runs", "number"), ("success_rate", "Success rate", "percent"),
-        ("last_run_at_local", "Last run", "datetime"))),
-    ("revenue", _columns(
-        ("name", "Name"), ("platform", "Platform", "platform"), ("status", "Status"),
-        ("spend", "Spend", "currency"), ("revenue", "Revenue", "currency"),
-        ("roas", "ROAS", "ratio"), ("conversions", "Conversions", "number"),
-        ("cpa", "CPA", "currency"), ("clicks", "Clicks", "number"),
-        ("impressions", "Impressions", "number"))),
+    (
+        "executed_at_local",
+        _columns(
+            ("executed_at_local", "Time", "datetime"),
+            ("rule_name", "Rule"),
+            ("campaign_name", "Campaign"),
+            ("action", "Action"),
+            ("status", "Status"),
+            ("summary", "What happened"),
+        ),
+    ),
+    (
+        "occurred_at_local",
+        _columns(
+            ("occurred_at_local", "Time", "datetime"),
+            ("platform_name", "Platform"),
+            ("account_name", "Account"),
+            ("severity", "Severity"),
+            ("error_code", "Code"),
+            ("message", "Message"),
+        ),
+    ),
+    (
+        "started_at_local",
+        _columns(
+            ("started_at_local", "Started", "datetime"),
+            ("platform_name", "Platform"),
+            ("account_name", "Account"),
+            ("status", "Status"),
+            ("records_synced", "Records", "number"),
+            ("duration_seconds", "Seconds", "number"),
+            ("error", "Error"),
+        ),
+    ),
+    (
+        "pacing_state",
+        _columns(
+            ("name", "Campaign"),
+            ("platform", "Platform", "platform"),
+            ("status", "Status"),
+            ("budget", "Budget", "currency"),
+            ("spend_to_date", "Spend to date", "currency"),
+            ("expected_spend", "Expected spend", "currency"),
+            ("pacing", "Pacing", "percent"),
+            ("pacing_state", "Pacing state"),
+        ),
+    ),
+    (
+        "success_rate",
+        _columns(
+            ("name", "Rule"),
+            ("status", "Status"),
+            ("summary", "Condition → action"),
+            ("executions", "Runs", "number"),
+            ("success_rate", "Success rate", "percent"),
+            ("last_run_at_local", "Last run", "datetime"),
+        ),
+    ),
+    (
+        "revenue",
+        _columns(
+            ("name", "Name"),
+            ("platform", "Platform", "platform"),
+            ("status", "Status"),
+            ("spend", "Spend", "currency"),
+            ("revenue", "Revenue", "currency"),
+            ("roas", "ROAS", "ratio"),
+            ("conversions", "Conversions", "number"),
+            ("cpa", "CPA", "currency"),
+            ("clicks", "Clicks", "number"),
+            ("impressions", "Impressions", "number"),
+        ),
+    ),
 ]
 
 
@@ -150,9 +222,11 @@ def default_columns(rows: list[dict]) -> list[TableColumn]:
     for marker, columns in SHAPES:
         if marker in first:
             return [c for c in columns if available(c.field, first)]
-    return [TableColumn(field=key, format="number" if _is_number(value) else "text")
-            for key, value in first.items()
-            if re.match(FIELD_PATTERN, key) and not isinstance(value, (dict, list))]
+    return [
+        TableColumn(field=key, format="number" if _is_number(value) else "text")
+        for key, value in first.items()
+        if re.match(FIELD_PATTERN, key) and not isinstance(value, (dict, list))
+    ]
 
 
 def table_columns(config: TableConfig, rows: list[dict]) -> list[TableColumn]:
@@ -161,11 +235,19 @@ def table_columns(config: TableConfig, rows: list[dict]) -> list[TableColumn]:
     columns = list(config.columns) or default_columns(rows)
     fields = {c.field for c in columns}
     present = set().union(*(r.keys() for r in rows)) if rows else set()
-    wanted = [("pause_resume", TableColumn(field="status", header="Status")),
-              ("budget", TableColumn(field="daily_budget", header="Daily budget",
-                                     format="currency"))]
+    wanted = [
+        ("pause_resume", TableColumn(field="status", header="Status")),
+        (
+            "budget",
+            TableColumn(field="daily_budget", header="Daily budget", format="currency"),
+        ),
+    ]
     for action, column in wanted:
-        if action in config.actions and column.field not in fields and column.field in present:
+        if (
+            action in config.actions
+            and column.field not in fields
+            and column.field in present
+        ):
             columns.append(column)
     return columns
 
@@ -178,8 +260,12 @@ def _is_number(value: Any) -> bool:
 def available(field: str, row: dict) -> bool:
     """Whether ``row`` carries ``field`` or the sums to compute it (a ratio metric)."""
     metric = METRICS.get(field)
-    return field in row or (metric is not None and metric.is_ratio
-                            and metric.numerator in row and metric.denominator in row)
+    return field in row or (
+        metric is not None
+        and metric.is_ratio
+        and metric.numerator in row
+        and metric.denominator in row
+    )
 
 
 def cell_value(row: dict, field: str) -> Any:
@@ -213,7 +299,8 @@ def format_cell(value: Any, fmt: str, currency: str = "USD") -> str:
         moment = _parse_time(value)
         if moment is not None:
             return f"{moment:%b} {moment.day}, {moment:%Y}" + (
-                f" {moment:%H:%M}" if fmt == "datetime" else "")
+                f" {moment:%H:%M}" if fmt == "datetime" else ""
+            )
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if _is_number(value):
@@ -229,16 +316,23 @@ def result_rows(data: dict, config: TableConfig) -> list[dict] | None:
     return [r for r in rows if isinstance(r, dict)]
 
 
-def table_rows(rows: list[dict], columns: list[TableColumn], *, currency: str = "USD",
-               id_field: str = "key") -> list[dict]:
+def table_rows(
+    rows: list[dict],
+    columns: list[TableColumn],
+    *,
+    currency: str = "USD",
+    id_field: str = "key",
+) -> list[dict]:
     """Grid rows: raw value and display text per column, and a stable row id.
 
     Only the columns' fields (and the campaign id for actions) are sent to the browser.
     """
     out = []
     for index, row in enumerate(rows):
-        record: dict[str, Any] = {"_row_id": str(row.get(id_field, f"row-{index}")),
-                                  "_campaign_id": row.get(id_field)}
+        record: dict[str, Any] = {
+            "_row_id": str(row.get(id_field, f"row-{index}")),
+            "_campaign_id": row.get(id_field),
+        }
         for column in columns:
             value = cell_value(row, column.field)
             record[column.field] = value
@@ -256,26 +350,34 @@ def state_class(value: Any) -> str:
     """The CSS class colouring a state cell: ``status-on-track`` for "on track"."""
     if value is None or value == "":
         return ""
-    return "cell-state status-" + re.sub(r"[^a-z0-9]+", "-", str(value).lower()).strip("-")
+    return "cell-state status-" + re.sub(r"[^a-z0-9]+", "-", str(value).lower()).strip(
+        "-"
+    )
 
 
 def display_function(field: str) -> str:
     """The cell formatter (a dash-ag-grid function string): the server's display text
     while the value is the one it formatted; a value the grid holds on its own (an edit
     on its way to the server, an option of the status picker) shows as it is."""
-    return (f"params.data && params.value === params.data.{field} ? "
-            f"params.data.{field}{DISPLAY_SUFFIX} : (params.value == null ? '{NO_VALUE}' : "
-            f"params.value)")
+    return (
+        f"params.data && params.value === params.data.{field} ? "
+        f"params.data.{field}{DISPLAY_SUFFIX} : (params.value == null ? '{NO_VALUE}' : "
+        f"params.value)"
+    )
 
 
-def column_defs(columns: list[TableColumn], config: TableConfig, *, can_edit: bool) -> list[dict]:
+def column_defs(
+    columns: list[TableColumn], config: TableConfig, *, can_edit: bool
+) -> list[dict]:
     """ag-grid column definitions: formatted display, number or text filters, the
     configured sort, and the editable action cells for editors."""
     defs = []
     for column in columns:
         numeric = column.format in NUMERIC_FORMATS
         definition: dict[str, Any] = {
-            "field": column.field, "headerName": column.title, "colId": column.field,
+            "field": column.field,
+            "headerName": column.title,
+            "colId": column.field,
             "valueFormatter": {"function": display_function(column.field)},
             "filter": "agNumberColumnFilter" if numeric else "agTextColumnFilter",
         }
@@ -293,9 +395,11 @@ def column_defs(columns: list[TableColumn], config: TableConfig, *, can_edit: bo
             definition["sort"] = config.sort_order
         if can_edit and column.field == "status" and "pause_resume" in config.actions:
             definition |= {
-                "editable": {"function": "params.data._campaign_id != null && "
-                                         "(params.data.status === 'active' || "
-                                         "params.data.status === 'paused')"},
+                "editable": {
+                    "function": "params.data._campaign_id != null && "
+                    "(params.data.status === 'active' || "
+                    "params.data.status === 'paused')"
+                },
                 "cellEditor": "agSelectCellEditor",
                 "cellEditorParams": {"values": list(CAMPAIGN_STATUSES)},
                 "headerTooltip": "Click a status to pause or resume the campaign",
@@ -324,8 +428,11 @@ def export_filename(title: str, day: dt.date, extension: str) -> str:
 def export_frame(rows: list[dict], columns: list[TableColumn]) -> pd.DataFrame:
     """The rows as a frame with the columns' headers: numbers stay numbers (no value is
     an empty cell, never 0), dates and times become real dates."""
-    frame = pd.DataFrame([[cell_value(row, c.field) for c in columns] for row in rows],
-                         columns=[c.title for c in columns], dtype=object)
+    frame = pd.DataFrame(
+        [[cell_value(row, c.field) for c in columns] for row in rows],
+        columns=[c.title for c in columns],
+        dtype=object,
+    )
     for column in columns:
         values = frame[column.title]
         if column.format in NUMERIC_FORMATS:
@@ -339,12 +446,23 @@ def export_frame(rows: list[dict], columns: list[TableColumn]) -> pd.DataFrame:
 def excel_number_format(fmt: str, currency: str) -> str | None:
     """The Excel number format of a column format (``None``: leave Excel's default)."""
     symbol = currency_symbol(currency).replace('"', "")
-    return {"currency": f'"{symbol}"#,##0.00', "percent": "0.00%", "ratio": '0.00"×"',
-            "number": "#,##0.##", "date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm"}.get(fmt)
+    return {
+        "currency": f'"{symbol}"#,##0.00',
+        "percent": "0.00%",
+        "ratio": '0.00"×"',
+        "number": "#,##0.##",
+        "date": "yyyy-mm-dd",
+        "datetime": "yyyy-mm-dd hh:mm",
+    }.get(fmt)
 
 
-def xlsx_bytes(frame: pd.DataFrame, columns: list[TableColumn], *, currency: str = "USD",
-               sheet: str = "Data") -> bytes:
+def xlsx_bytes(
+    frame: pd.DataFrame,
+    columns: list[TableColumn],
+    *,
+    currency: str = "USD",
+    sheet: str = "Data",
+) -> bytes:
     """An Excel workbook of ``frame`` with number formats, a frozen header and widths."""
     from openpyxl.utils import get_column_letter
 
@@ -360,20 +478,32 @@ def xlsx_bytes(frame: pd.DataFrame, columns: list[TableColumn], *, currency: str
             if number_format:
                 for cell in worksheet[letter][1:]:
                     cell.number_format = number_format
-            worksheet.column_dimensions[letter].width = max(12, min(60, len(column.title) + 4))
+            worksheet.column_dimensions[letter].width = max(
+                12, min(60, len(column.title) + 4)
+            )
     return buffer.getvalue()
 
 
 # ------------------------------------------------------------------------- render
 def table_id(part: str, widget_id: Any) -> dict:
     """Component ids of a table widget (``part``: grid, csv, xlsx, download, message)."""
-    return {"type": "widget-table" if part == "grid" else f"widget-table-{part}",
-            "index": widget_id}
+    return {
+        "type": "widget-table" if part == "grid" else f"widget-table-{part}",
+        "index": widget_id,
+    }
 
 
-def make_grid(rows: list[dict], columns: list[TableColumn], config: TableConfig, *,
-              widget_id: Any, title: str = "table", currency: str = "USD",
-              can_edit: bool = False, theme: str = "light") -> dag.AgGrid:
+def make_grid(
+    rows: list[dict],
+    columns: list[TableColumn],
+    config: TableConfig,
+    *,
+    widget_id: Any,
+    title: str = "table",
+    currency: str = "USD",
+    can_edit: bool = False,
+    theme: str = "light",
+) -> dag.AgGrid:
     """The ag-grid of a table widget (read-only unless ``can_edit`` and actions)."""
     grid_theme = {"function": DARK_GRID_THEME} if theme == "dark" else "themeAlpine"
     return dag.AgGrid(
@@ -381,16 +511,24 @@ def make_grid(rows: list[dict], columns: list[TableColumn], config: TableConfig,
         rowData=table_rows(rows, columns, currency=currency, id_field=config.id_field),
         columnDefs=column_defs(columns, config, can_edit=can_edit),
         # Columns share the width (free text gets twice the share, see WIDE_FIELDS).
-        defaultColDef={"sortable": True, "filter": True, "resizable": True, "minWidth": 100,
-                       "flex": 1},
+        defaultColDef={
+            "sortable": True,
+            "filter": True,
+            "resizable": True,
+            "minWidth": 100,
+            "flex": 1,
+        },
         getRowId="params.data._row_id",
         dashGridOptions={
             # The Theming API styles the grid from dash-ag-grid's own bundle (no CSS
             # file, no CDN); the class below is only a hook for our CSS.
             "theme": grid_theme,
-            "pagination": True, "paginationPageSize": config.page_size,
-            "paginationPageSizeSelector": False, "animateRows": False,
-            "singleClickEdit": True, "stopEditingWhenCellsLoseFocus": True,
+            "pagination": True,
+            "paginationPageSize": config.page_size,
+            "paginationPageSizeSelector": False,
+            "animateRows": False,
+            "singleClickEdit": True,
+            "stopEditingWhenCellsLoseFocus": True,
             "tooltipShowDelay": 300,
         },
         # The export button's callback sets the file name again with the org's date.
@@ -399,7 +537,8 @@ def make_grid(rows: list[dict], columns: list[TableColumn], config: TableConfig,
         style={"height": "100%", "width": "100%"},
         # A refresh rebuilds the grid with new rows: keep the user's sort, column sizes
         # and filters for the browser session instead of resetting them every tick.
-        persistence=True, persistence_type="session",
+        persistence=True,
+        persistence_type="session",
         persisted_props=["columnState", "filterModel"],
     )
 
@@ -408,19 +547,49 @@ def toolbar(config: TableConfig, *, widget_id: Any, editable: bool) -> html.Div:
     """Export buttons, the hint for editors and the place action outcomes appear."""
     buttons = []
     if "csv" in config.export:
-        buttons.append(dbc.Button("CSV", id=table_id("csv", widget_id), size="sm",
-                                  color="secondary", outline=True, className="table-export",
-                                  title="Download the rows as CSV"))
+        buttons.append(
+            dbc.Button(
+                "CSV",
+                id=table_id("csv", widget_id),
+                size="sm",
+                color="secondary",
+                outline=True,
+                className="table-export",
+                title="Download the rows as CSV",
+            )
+        )
     if "xlsx" in config.export:
-        buttons.append(dbc.Button("Excel", id=table_id("xlsx", widget_id), size="sm",
-                                  color="secondary", outline=True, className="table-export",
-                                  title="Download the rows as an Excel workbook"))
-    hint = html.Span("Click a status or daily budget to change it.",
-                     className="table-hint") if editable else None
+        buttons.append(
+            dbc.Button(
+                "Excel",
+                id=table_id("xlsx", widget_id),
+                size="sm",
+                color="secondary",
+                outline=True,
+                className="table-export",
+                title="Download the rows as an Excel workbook",
+            )
+        )
+    hint = (
+        html.Span(
+            "Click a status or daily budget to change it.", className="table-hint"
+        )
+        if editable
+        else None
+    )
     return html.Div(
-        [html.Div([hint, html.Div(id=table_id("message", widget_id), className="table-message")],
-                  className="table-toolbar-left"),
-         html.Div(buttons, className="table-export-buttons")],
+        [
+            html.Div(
+                [
+                    hint,
+                    html.Div(
+                        id=table_id("message", widget_id), className="table-message"
+                    ),
+                ],
+                className="table-toolbar-left",
+            ),
+            html.Div(buttons, className="table-export-buttons"),
+        ],
         className="table-toolbar",
     )
 
@@ -431,21 +600,35 @@ def build(spec: TableSpec, data: dict, ctx: RenderContext) -> html.Div:
     config = spec.config
     rows = result_rows(data, config)
     if rows is None:
-        return html.Div(f"This data source has no “{config.rows}” rows to show in a table.",
-                        className="widget-empty")
+        return html.Div(
+            f"This data source has no “{config.rows}” rows to show in a table.",
+            className="widget-empty",
+        )
     if not rows:
         return html.Div("No rows for this period.", className="widget-empty")
     columns = table_columns(config, rows)
     currency = data.get("currency", ctx.currency)
     editable = ctx.can_edit and bool(config.actions)
     # Dark is the kiosk wall: nobody clicks there, so no export buttons.
-    shown_config = config.model_copy(update={"export": []}) if ctx.theme == "dark" else config
+    shown_config = (
+        config.model_copy(update={"export": []}) if ctx.theme == "dark" else config
+    )
     return html.Div(
         [
             toolbar(shown_config, widget_id=ctx.widget_id, editable=editable),
-            html.Div(make_grid(rows, columns, config, widget_id=ctx.widget_id, title=spec.title,
-                               currency=currency, can_edit=editable, theme=ctx.theme),
-                     className="table-grid"),
+            html.Div(
+                make_grid(
+                    rows,
+                    columns,
+                    config,
+                    widget_id=ctx.widget_id,
+                    title=spec.title,
+                    currency=currency,
+                    can_edit=editable,
+                    theme=ctx.theme,
+                ),
+                className="table-grid",
+            ),
             dcc.Download(id=table_id("download", ctx.widget_id)),
         ],
         className="pulse-table",

@@ -10,15 +10,21 @@ from typing import Any, Literal
 from dash import html
 from pydantic import BaseModel, ConfigDict, Field
 
-from widgets.base import RenderContext, WidgetBase
-from widgets.formatting import NO_VALUE
-from widgets.registry import register
+from widgets._base import RenderContext, WidgetBase
+from widgets._formatting import NO_VALUE
+from widgets._registry import register
 
 Kind = Literal["auto", "executions", "syncs"]
-STATUS_LABELS = {"success": "Success", "failed": "Failed", "skipped": "Skipped",
-                 "running": "Running"}
-EMPTY_MESSAGES = {"executions": "No automation rule ran in this period.",
-                  "syncs": "No sync ran in this period."}
+STATUS_LABELS = {
+    "success": "Success",
+    "failed": "Failed",
+    "skipped": "Skipped",
+    "running": "Running",
+}
+EMPTY_MESSAGES = {
+    "executions": "No automation rule ran in this period.",
+    "syncs": "No sync ran in this period.",
+}
 
 
 class TimelineConfig(BaseModel):
@@ -67,21 +73,31 @@ def timeline_events(data: dict, kind: Kind = "auto", limit: int = 20) -> list[di
     events = []
     if detect_kind(items, kind) == "syncs":
         for item in items:
-            events.append({
-                "id": item.get("id"), "time": item.get("started_at_local"),
-                "status": item.get("status") or "unknown",
-                "title": f"{item.get('platform_name') or item.get('platform')} sync",
-                "detail": _sync_detail(item), "meta": item.get("account_name")})
+            events.append(
+                {
+                    "id": item.get("id"),
+                    "time": item.get("started_at_local"),
+                    "status": item.get("status") or "unknown",
+                    "title": f"{item.get('platform_name') or item.get('platform')} sync",
+                    "detail": _sync_detail(item),
+                    "meta": item.get("account_name"),
+                }
+            )
     else:
         for item in items:
             # The summary already names the campaign: the meta line says what kind of action.
             action = str(item.get("action") or "").replace("_", " ").capitalize()
             meta = " · ".join(p for p in (action, item.get("platform_name")) if p)
-            events.append({
-                "id": item.get("id"), "time": item.get("executed_at_local"),
-                "status": item.get("status") or "unknown",
-                "title": item.get("rule_name") or "Automation rule",
-                "detail": item.get("summary") or "", "meta": meta})
+            events.append(
+                {
+                    "id": item.get("id"),
+                    "time": item.get("executed_at_local"),
+                    "status": item.get("status") or "unknown",
+                    "title": item.get("rule_name") or "Automation rule",
+                    "detail": item.get("summary") or "",
+                    "meta": meta,
+                }
+            )
     events.sort(key=lambda e: e["time"] or "", reverse=True)
     return events[:limit]
 
@@ -94,7 +110,7 @@ def _moment(value: Any) -> dt.datetime | None:
 
 
 def day_heading(day: dt.date | None) -> str:
-    """"Wed, Nov 25" (no year: timelines show recent days)."""
+    """ "Wed, Nov 25" (no year: timelines show recent days)."""
     return "Unknown day" if day is None else f"{day:%a}, {day:%b} {day.day}"
 
 
@@ -102,21 +118,31 @@ def _event_item(event: dict, show_details: bool) -> html.Li:
     moment = _moment(event["time"])
     status = event["status"]
     body = [
-        html.Div([
-            html.Span(event["title"], className="timeline-title"),
-            html.Span(STATUS_LABELS.get(status, status.title()),
-                      className=f"timeline-status badge status-{status}"),
-        ], className="timeline-head"),
+        html.Div(
+            [
+                html.Span(event["title"], className="timeline-title"),
+                html.Span(
+                    STATUS_LABELS.get(status, status.title()),
+                    className=f"timeline-status badge status-{status}",
+                ),
+            ],
+            className="timeline-head",
+        ),
     ]
     if show_details and event["detail"]:
         body.append(html.Div(event["detail"], className="timeline-detail"))
     if show_details and event["meta"]:
         body.append(html.Div(event["meta"], className="timeline-meta"))
     return html.Li(
-        [html.Time(f"{moment:%H:%M}" if moment else NO_VALUE, className="timeline-time",
-                   dateTime=event["time"] or ""),
-         html.Span(className=f"timeline-dot status-{status}"),
-         html.Div(body, className="timeline-body")],
+        [
+            html.Time(
+                f"{moment:%H:%M}" if moment else NO_VALUE,
+                className="timeline-time",
+                dateTime=event["time"] or "",
+            ),
+            html.Span(className=f"timeline-dot status-{status}"),
+            html.Div(body, className="timeline-body"),
+        ],
         className=f"timeline-event timeline-{status}",
     )
 
@@ -128,16 +154,27 @@ def build(spec: TimelineSpec, data: dict, ctx: RenderContext) -> html.Div:
     kind = detect_kind(items, spec.config.kind)
     events = timeline_events(data, spec.config.kind, spec.config.limit)
     if not events:
-        return html.Div(EMPTY_MESSAGES.get(kind, "Nothing happened in this period."),
-                        className="widget-empty")
+        return html.Div(
+            EMPTY_MESSAGES.get(kind, "Nothing happened in this period."),
+            className="widget-empty",
+        )
     sections = []
-    by_day = groupby(events, key=lambda e: (m.date() if (m := _moment(e["time"])) else None))
+    by_day = groupby(
+        events, key=lambda e: m.date() if (m := _moment(e["time"])) else None
+    )
     for day, group in by_day:
-        sections.append(html.Li([
-            html.Div(day_heading(day), className="timeline-day"),
-            html.Ul([_event_item(e, spec.config.show_details) for e in group],
-                    className="timeline-events"),
-        ], className="timeline-day-group"))
+        sections.append(
+            html.Li(
+                [
+                    html.Div(day_heading(day), className="timeline-day"),
+                    html.Ul(
+                        [_event_item(e, spec.config.show_details) for e in group],
+                        className="timeline-events",
+                    ),
+                ],
+                className="timeline-day-group",
+            )
+        )
     total = data.get("total")
     shown = len(events)
     footer = []
@@ -146,7 +183,11 @@ def build(spec: TimelineSpec, data: dict, ctx: RenderContext) -> html.Div:
     timezone = data.get("timezone")
     if timezone:
         footer.append(html.Div(f"Times in {timezone}", className="timeline-zone"))
-    return html.Div([html.Ul(sections, className="timeline-list"),
-                     html.Div(footer, className="timeline-footer")],
-                    className=f"pulse-timeline timeline-kind-{kind}",
-                    id={"type": "widget-timeline", "index": ctx.widget_id})
+    return html.Div(
+        [
+            html.Ul(sections, className="timeline-list"),
+            html.Div(footer, className="timeline-footer"),
+        ],
+        className=f"pulse-timeline timeline-kind-{kind}",
+        id={"type": "widget-timeline", "index": ctx.widget_id},
+    )

@@ -1,7 +1,7 @@
 """Data sources over the stored analytics: ``forecasts``, ``anomalies``, ``trends`` and
 ``recommendations``.
 
-They read what :func:`datasources.analytics.runner.run_analytics` stored (a forecast
+They read what :func:`analytics.runner.run_analytics` stored (a forecast
 is computed on demand when none is stored for the request, e.g. for one platform).
 Lists are filtered, counted and ordered in SQL. Parameters accept the seed's spellings
 too (``days`` and ``forecast_type: "linear_regression"`` for forecasts, a single
@@ -13,40 +13,58 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    field_validator,
+    model_validator,
+)
 from sqlalchemy import case, desc, func, select
 from sqlalchemy.orm import Session, aliased
 
-from datasources.analytics import last_complete_day, parse_entity
-from datasources.analytics.anomalies import SEVERITIES
-from datasources.analytics.forecast import HISTORY_DAYS, forecast_metric
-from datasources.analytics.recommendations import PRIORITIES, recommendation_dict
-from datasources.analytics.trends import TREND_TYPES
-from datasources.metrics import METRICS, resolve_metric
-from datasources.models import PLATFORMS, Anomaly, Campaign, Forecast, Recommendation, TrendAnalysis
-from datasources.registry import Filters, OrgContext, QueryParams, register
-from datasources.windows import DateWindow, org_today, period_days
+from analytics.anomalies import SEVERITIES
+from analytics.forecast import HISTORY_DAYS, forecast_metric
+from analytics.recommendations import PRIORITIES, recommendation_dict
+from analytics.series import last_complete_day, parse_entity
+from analytics.trends import TREND_TYPES
+from core.filters import Filters, OrgContext
+from core.metrics import METRICS, resolve_metric
+from core.models import Anomaly, Campaign, Forecast, Recommendation, TrendAnalysis
+from core.reference import PLATFORMS
+from core.windows import DateWindow, org_today, period_days
+from datasources.registry import QueryParams, register
 
 Severity = Literal["low", "medium", "high", "critical"]
 Priority = Literal["low", "medium", "high"]
-METHOD_ALIASES = {"linear": "linear", "linear_regression": "linear", "regression": "linear",
-                  "seasonal": "seasonal", "seasonal_linear": "seasonal",
-                  "holt_winters": "seasonal", "weekly": "seasonal"}
+METHOD_ALIASES = {
+    "linear": "linear",
+    "linear_regression": "linear",
+    "regression": "linear",
+    "seasonal": "seasonal",
+    "seasonal_linear": "seasonal",
+    "holt_winters": "seasonal",
+    "weekly": "seasonal",
+}
 
 
 def _as_list(value: Any) -> Any:
     """A single string stands for a list of one (the seed writes ``"severity": "critical"``);
     commas separate several (``"high,critical"``)."""
-    return [part for part in value.split(",") if part] if isinstance(value, str) else value
+    return (
+        [part for part in value.split(",") if part] if isinstance(value, str) else value
+    )
 
 
 def _list_or_keyword(keywords: tuple[str, ...]) -> Any:
     """Before-validator: a keyword such as ``"all"`` (alone, or a list of just it) stays a
     string; anything else becomes a list."""
+
     def validate(value: Any) -> Any:
         if isinstance(value, list) and len(value) == 1 and value[0] in keywords:
             return value[0]
         return value if value in keywords else _as_list(value)
+
     return BeforeValidator(validate)
 
 
@@ -55,8 +73,10 @@ def _known_metric(value: str | None) -> str | None:
         return None
     metric = resolve_metric(value)
     if metric.denominator == "budget":
-        raise ValueError(f"{value!r} has no daily analytics; use one of "
-                         f"{', '.join(m for m in METRICS if m != 'budget_utilization')}")
+        raise ValueError(
+            f"{value!r} has no daily analytics; use one of "
+            f"{', '.join(m for m in METRICS if m != 'budget_utilization')}"
+        )
     return metric.name
 
 
@@ -103,7 +123,9 @@ class ForecastParams(QueryParams):
         if "forecast_type" in data:
             kind = data.pop("forecast_type")
             if kind not in METHOD_ALIASES:
-                raise ValueError(f"forecast_type {kind!r} is not one of {', '.join(METHOD_ALIASES)}")
+                raise ValueError(
+                    f"forecast_type {kind!r} is not one of {', '.join(METHOD_ALIASES)}"
+                )
             data.setdefault("method", METHOD_ALIASES[kind])
         if data.get("entity_type") in ("org", "campaign", "platform", None):
             data.pop("entity_type", None)
@@ -123,55 +145,96 @@ class ForecastParams(QueryParams):
 
 def _stored_forecast(session: Session, params: ForecastParams) -> Forecast | None:
     return session.scalars(
-        select(Forecast).where(Forecast.entity_type == "org", Forecast.metric == params.metric,
-                               Forecast.forecast_type == params.method,
-                               Forecast.horizon_days >= params.horizon_days)
-        .order_by(desc(Forecast.generated_at)).limit(1)).one_or_none()
+        select(Forecast)
+        .where(
+            Forecast.entity_type == "org",
+            Forecast.metric == params.metric,
+            Forecast.forecast_type == params.method,
+            Forecast.horizon_days >= params.horizon_days,
+        )
+        .order_by(desc(Forecast.generated_at))
+        .limit(1)
+    ).one_or_none()
 
 
 @register("forecasts", ForecastParams, period="daily")
-def forecasts_source(session: Session, org: OrgContext, params: ForecastParams,
-                     filters: Filters) -> dict:
+def forecasts_source(
+    session: Session, org: OrgContext, params: ForecastParams, filters: Filters
+) -> dict:
     """A metric's daily history and forecast with its 95% interval and backtest accuracy."""
     metric = resolve_metric(params.metric)
     stored = None
-    if (params.entity is None and not filters.platforms and not filters.campaign_ids
-            and params.history_days == HISTORY_DAYS):
+    if (
+        params.entity is None
+        and not filters.platforms
+        and not filters.campaign_ids
+        and params.history_days == HISTORY_DAYS
+    ):
         stored = _stored_forecast(session, params)
     if stored is not None:
-        result = {"as_of": stored.params.get("as_of"), "history": stored.params.get("history", []),
-                  "points": stored.points[: params.horizon_days],
-                  "accuracy_smape": stored.accuracy_mape, "note": None,
-                  "generated_at": _stamp(stored.generated_at), "source": "stored"}
+        result = {
+            "as_of": stored.params.get("as_of"),
+            "history": stored.params.get("history", []),
+            "points": stored.points[: params.horizon_days],
+            "accuracy_smape": stored.accuracy_mape,
+            "note": None,
+            "generated_at": _stamp(stored.generated_at),
+            "source": "stored",
+        }
     else:
-        computed = forecast_metric(session, org, params.metric, params.horizon_days, params.method,
-                                   entity=params.entity, filters=filters,
-                                   history_days=params.history_days)
-        result = {**{k: computed[k] for k in ("as_of", "history", "points", "accuracy_smape",
-                                              "note")},
-                  "generated_at": dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(),
-                  "source": "computed"}
+        computed = forecast_metric(
+            session,
+            org,
+            params.metric,
+            params.horizon_days,
+            params.method,
+            entity=params.entity,
+            filters=filters,
+            history_days=params.history_days,
+        )
+        result = {
+            **{
+                k: computed[k]
+                for k in ("as_of", "history", "points", "accuracy_smape", "note")
+            },
+            "generated_at": dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(),
+            "source": "computed",
+        }
     history = result["history"]
     if filters.date_from and filters.date_to:
-        history = [p for p in history
-                   if filters.date_from.isoformat() <= p["date"] <= filters.date_to.isoformat()]
+        history = [
+            p
+            for p in history
+            if filters.date_from.isoformat() <= p["date"] <= filters.date_to.isoformat()
+        ]
     smape = result["accuracy_smape"]
     values = [p["value"] for p in result["points"] if p["value"] is not None]
     return {
-        "view": "forecast", "metric": metric.name, "label": metric.label, "format": metric.format,
-        "currency": org.currency, "method": params.method, "entity": params.entity or "org",
-        "horizon_days": params.horizon_days, "interval": 0.95, "as_of": result["as_of"],
-        "history": history, "points": result["points"],
+        "view": "forecast",
+        "metric": metric.name,
+        "label": metric.label,
+        "format": metric.format,
+        "currency": org.currency,
+        "method": params.method,
+        "entity": params.entity or "org",
+        "horizon_days": params.horizon_days,
+        "interval": 0.95,
+        "as_of": result["as_of"],
+        "history": history,
+        "points": result["points"],
         "forecast_total": sum(values) if values and not metric.is_ratio else None,
         "accuracy_smape": smape,
         "accuracy_pct": None if smape is None else max(0.0, 100.0 - smape),
         # A forecast's single value is its backtest accuracy (a fraction, 0.87 = 87 %):
         # what a "Forecast Accuracy" gauge or KPI shows, with config format "percent".
         "value": None if smape is None else max(0.0, 1.0 - smape / 100.0),
-        "generated_at": result["generated_at"], "source": result["source"],
+        "generated_at": result["generated_at"],
+        "source": result["source"],
         "note": result["note"],
-        "series": [{"name": "Actual", "key": "actual", "points": history},
-                   {"name": "Forecast", "key": "forecast", "points": result["points"]}],
+        "series": [
+            {"name": "Actual", "key": "actual", "points": history},
+            {"name": "Forecast", "key": "forecast", "points": result["points"]},
+        ],
     }
 
 
@@ -180,8 +243,10 @@ class AnomalyParams(QueryParams):
     """``query_params`` of ``anomalies``: ``status`` defaults to the open ones (new and
     acknowledged); ``severity`` lists exact severities, ``min_severity`` a lower bound."""
 
-    status: Annotated[list[Literal["new", "acknowledged", "resolved"]] | Literal["open", "all"],
-                      _list_or_keyword(("open", "all"))] = "open"
+    status: Annotated[
+        list[Literal["new", "acknowledged", "resolved"]] | Literal["open", "all"],
+        _list_or_keyword(("open", "all")),
+    ] = "open"
     severity: SeverityList = Field(default_factory=list)
     min_severity: Severity | None = None
     metric: MetricName = None
@@ -197,17 +262,24 @@ class AnomalyParams(QueryParams):
     def severities(self) -> list[str]:
         chosen = list(self.severity) or list(SEVERITIES)
         if self.min_severity:
-            chosen = [s for s in chosen if SEVERITIES.index(s) >= SEVERITIES.index(self.min_severity)]
+            chosen = [
+                s
+                for s in chosen
+                if SEVERITIES.index(s) >= SEVERITIES.index(self.min_severity)
+            ]
         return chosen
 
 
 @register("anomalies", AnomalyParams, period="daily")
-def anomalies_source(session: Session, org: OrgContext, params: AnomalyParams,
-                     filters: Filters) -> dict:
+def anomalies_source(
+    session: Session, org: OrgContext, params: AnomalyParams, filters: Filters
+) -> dict:
     """Detected anomalies with campaign names, newest and strongest first."""
     window = _window(org, params.period, filters)
-    conditions = [Anomaly.day.between(window.start, window.end),
-                  Anomaly.severity.in_(params.severities())]
+    conditions = [
+        Anomaly.day.between(window.start, window.end),
+        Anomaly.severity.in_(params.severities()),
+    ]
     if params.statuses() is not None:
         conditions.append(Anomaly.status.in_(params.statuses()))
     if params.metric:
@@ -219,38 +291,65 @@ def anomalies_source(session: Session, org: OrgContext, params: AnomalyParams,
     if filters.campaign_ids:
         conditions.append(Anomaly.campaign_id.in_(filters.campaign_ids))
     counts = dict.fromkeys(SEVERITIES, 0)
-    for severity, count in session.execute(select(Anomaly.severity, func.count())
-                                           .where(*conditions).group_by(Anomaly.severity)):
+    for severity, count in session.execute(
+        select(Anomaly.severity, func.count())
+        .where(*conditions)
+        .group_by(Anomaly.severity)
+    ):
         counts[severity] = count
     rank = case({s: i for i, s in enumerate(SEVERITIES)}, value=Anomaly.severity)
     rows = session.execute(
-        select(Anomaly, Campaign.name).outerjoin(Campaign, Campaign.id == Anomaly.campaign_id)
+        select(Anomaly, Campaign.name)
+        .outerjoin(Campaign, Campaign.id == Anomaly.campaign_id)
         .where(*conditions)
-        .order_by(desc(Anomaly.day), desc(rank), desc(func.abs(Anomaly.score)), Anomaly.id)
-        .limit(params.limit)).all()
+        .order_by(
+            desc(Anomaly.day), desc(rank), desc(func.abs(Anomaly.score)), Anomaly.id
+        )
+        .limit(params.limit)
+    ).all()
     items = []
     for anomaly, campaign_name in rows:
         metric = METRICS[anomaly.metric]
         platform_name = PLATFORMS.get(anomaly.platform or "", anomaly.platform)
-        items.append({
-            "id": anomaly.id, "entity_key": anomaly.entity_key,
-            "entity_type": anomaly.entity_key.partition(":")[0],
-            "name": campaign_name or platform_name, "campaign_id": anomaly.campaign_id,
-            "campaign_name": campaign_name, "platform": anomaly.platform,
-            "platform_name": platform_name, "metric": anomaly.metric, "label": metric.label,
-            "format": metric.format, "day": anomaly.day.isoformat(),
-            "observed": anomaly.observed, "expected": anomaly.expected,
-            "deviation_pct": ((anomaly.observed - anomaly.expected) / abs(anomaly.expected) * 100
-                              if anomaly.expected else None),
-            "score": anomaly.score, "severity": anomaly.severity, "status": anomaly.status,
-            "detected_at": _stamp(anomaly.detected_at),
-            "acknowledged_at": _stamp(anomaly.acknowledged_at),
-            "resolved_at": _stamp(anomaly.resolved_at)})
+        items.append(
+            {
+                "id": anomaly.id,
+                "entity_key": anomaly.entity_key,
+                "entity_type": anomaly.entity_key.partition(":")[0],
+                "name": campaign_name or platform_name,
+                "campaign_id": anomaly.campaign_id,
+                "campaign_name": campaign_name,
+                "platform": anomaly.platform,
+                "platform_name": platform_name,
+                "metric": anomaly.metric,
+                "label": metric.label,
+                "format": metric.format,
+                "day": anomaly.day.isoformat(),
+                "observed": anomaly.observed,
+                "expected": anomaly.expected,
+                "deviation_pct": (
+                    (anomaly.observed - anomaly.expected) / abs(anomaly.expected) * 100
+                    if anomaly.expected
+                    else None
+                ),
+                "score": anomaly.score,
+                "severity": anomaly.severity,
+                "status": anomaly.status,
+                "detected_at": _stamp(anomaly.detected_at),
+                "acknowledged_at": _stamp(anomaly.acknowledged_at),
+                "resolved_at": _stamp(anomaly.resolved_at),
+            }
+        )
     total = sum(counts.values())
-    return {"view": "list", "currency": org.currency, "total": total, "value": total,
-            "counts": counts, "window": {"start": window.start.isoformat(),
-                                         "end": window.end.isoformat()},
-            "items": items}
+    return {
+        "view": "list",
+        "currency": org.currency,
+        "total": total,
+        "value": total,
+        "counts": counts,
+        "window": {"start": window.start.isoformat(), "end": window.end.isoformat()},
+        "items": items,
+    }
 
 
 # ------------------------------------------------------------------------------ trends
@@ -259,15 +358,18 @@ class TrendParams(QueryParams):
 
     metric: MetricName = None
     entity_type: Literal["org", "platform"] | None = None
-    trend_type: Annotated[list[Literal["increasing", "decreasing", "stable", "volatile"]],
-                          BeforeValidator(_as_list)] = Field(default_factory=list)
+    trend_type: Annotated[
+        list[Literal["increasing", "decreasing", "stable", "volatile"]],
+        BeforeValidator(_as_list),
+    ] = Field(default_factory=list)
     window_days: int | None = Field(None, ge=7, le=365)
     limit: int = Field(100, ge=1, le=500)
 
 
 @register("trends", TrendParams, period="daily")
-def trends_source(session: Session, org: OrgContext, params: TrendParams,
-                  filters: Filters) -> dict:
+def trends_source(
+    session: Session, org: OrgContext, params: TrendParams, filters: Filters
+) -> dict:
     """Trend of each metric for the org and per platform: slope and classification."""
     conditions = []
     if params.metric:
@@ -280,56 +382,94 @@ def trends_source(session: Session, org: OrgContext, params: TrendParams,
         conditions.append(TrendAnalysis.window_days == params.window_days)
     if filters.platforms:
         # The org-wide rows are not the filtered platforms' total: leave them out.
-        conditions += [TrendAnalysis.entity_type == "platform",
-                       TrendAnalysis.entity_id.in_(filters.platforms)]
+        conditions += [
+            TrendAnalysis.entity_type == "platform",
+            TrendAnalysis.entity_id.in_(filters.platforms),
+        ]
     rows = session.scalars(
-        select(TrendAnalysis).where(*conditions)
-        .order_by(TrendAnalysis.entity_type != "org", TrendAnalysis.entity_id,
-                  TrendAnalysis.metric, TrendAnalysis.window_days)
-        .limit(params.limit)).all()
+        select(TrendAnalysis)
+        .where(*conditions)
+        .order_by(
+            TrendAnalysis.entity_type != "org",
+            TrendAnalysis.entity_id,
+            TrendAnalysis.metric,
+            TrendAnalysis.window_days,
+        )
+        .limit(params.limit)
+    ).all()
     items = []
     for row in rows:
         metric = METRICS[row.metric]
-        items.append({
-            "id": row.id, "entity_type": row.entity_type, "entity_id": row.entity_id,
-            "name": "All platforms" if row.entity_type == "org"
-            else PLATFORMS.get(row.entity_id or "", row.entity_id),
-            "metric": row.metric, "label": metric.label, "format": metric.format,
-            "trend_type": row.trend_type,
-            "direction": "up" if row.slope > 0 else "down" if row.slope < 0 else "neutral",
-            "slope_pct_per_day": row.slope,
-            "change_pct": row.slope * (row.window_days - 1),
-            "window_days": row.window_days, "window_start": row.window_start.isoformat(),
-            "window_end": row.window_end.isoformat(), "computed_at": _stamp(row.computed_at)})
+        items.append(
+            {
+                "id": row.id,
+                "entity_type": row.entity_type,
+                "entity_id": row.entity_id,
+                "name": "All platforms"
+                if row.entity_type == "org"
+                else PLATFORMS.get(row.entity_id or "", row.entity_id),
+                "metric": row.metric,
+                "label": metric.label,
+                "format": metric.format,
+                "trend_type": row.trend_type,
+                "direction": "up"
+                if row.slope > 0
+                else "down"
+                if row.slope < 0
+                else "neutral",
+                "slope_pct_per_day": row.slope,
+                "change_pct": row.slope * (row.window_days - 1),
+                "window_days": row.window_days,
+                "window_start": row.window_start.isoformat(),
+                "window_end": row.window_end.isoformat(),
+                "computed_at": _stamp(row.computed_at),
+            }
+        )
     counts = dict.fromkeys(TREND_TYPES, 0)
     for item in items:
         counts[item["trend_type"]] += 1
-    return {"view": "list", "total": len(items), "counts": counts, "items": items,
-            "as_of": max((i["window_end"] for i in items), default=None)}
+    return {
+        "view": "list",
+        "total": len(items),
+        "counts": counts,
+        "items": items,
+        "as_of": max((i["window_end"] for i in items), default=None),
+    }
 
 
 # --------------------------------------------------------------------- recommendations
 class RecommendationParams(QueryParams):
     """``query_params`` of ``recommendations``: ``status`` defaults to ``pending``."""
 
-    status: Annotated[list[Literal["pending", "applied", "dismissed"]] | Literal["all"],
-                      _list_or_keyword(("all",))] = Field(default_factory=lambda: ["pending"])
-    priority: Annotated[list[Priority], BeforeValidator(_as_list)] = Field(default_factory=list)
+    status: Annotated[
+        list[Literal["pending", "applied", "dismissed"]] | Literal["all"],
+        _list_or_keyword(("all",)),
+    ] = Field(default_factory=lambda: ["pending"])
+    priority: Annotated[list[Priority], BeforeValidator(_as_list)] = Field(
+        default_factory=list
+    )
     min_priority: Priority | None = None
-    rec_type: Annotated[list[Literal["pause", "budget_shift", "scale_budget"]],
-                        BeforeValidator(_as_list)] = Field(default_factory=list)
+    rec_type: Annotated[
+        list[Literal["pause", "budget_shift", "scale_budget"]],
+        BeforeValidator(_as_list),
+    ] = Field(default_factory=list)
     limit: int = Field(50, ge=1, le=500)
 
     def priorities(self) -> list[str]:
         chosen = list(self.priority) or list(PRIORITIES)
         if self.min_priority:
-            chosen = [p for p in chosen if PRIORITIES.index(p) >= PRIORITIES.index(self.min_priority)]
+            chosen = [
+                p
+                for p in chosen
+                if PRIORITIES.index(p) >= PRIORITIES.index(self.min_priority)
+            ]
         return chosen
 
 
 @register("recommendations", RecommendationParams, period="daily")
-def recommendations_source(session: Session, org: OrgContext, params: RecommendationParams,
-                           filters: Filters) -> dict:
+def recommendations_source(
+    session: Session, org: OrgContext, params: RecommendationParams, filters: Filters
+) -> dict:
     """Recommended campaign changes, highest priority and impact first."""
     conditions = [Recommendation.priority.in_(params.priorities())]
     if params.status != "all":
@@ -342,29 +482,56 @@ def recommendations_source(session: Session, org: OrgContext, params: Recommenda
         conditions.append(Recommendation.campaign_id.in_(filters.campaign_ids))
     counts = dict.fromkeys(PRIORITIES, 0)
     for priority, count in session.execute(
-            select(Recommendation.priority, func.count())
-            .outerjoin(Campaign, Campaign.id == Recommendation.campaign_id)
-            .where(*conditions).group_by(Recommendation.priority)):
+        select(Recommendation.priority, func.count())
+        .outerjoin(Campaign, Campaign.id == Recommendation.campaign_id)
+        .where(*conditions)
+        .group_by(Recommendation.priority)
+    ):
         counts[priority] = count
     rank = case({p: i for i, p in enumerate(PRIORITIES)}, value=Recommendation.priority)
     rows = session.execute(
         select(Recommendation, Campaign.name, Campaign.platform)
         .outerjoin(Campaign, Campaign.id == Recommendation.campaign_id)
         .where(*conditions)
-        .order_by(Recommendation.status != "pending", desc(rank),
-                  desc(func.coalesce(Recommendation.expected_impact, 0)), desc(Recommendation.id))
-        .limit(params.limit)).all()
+        .order_by(
+            Recommendation.status != "pending",
+            desc(rank),
+            desc(func.coalesce(Recommendation.expected_impact, 0)),
+            desc(Recommendation.id),
+        )
+        .limit(params.limit)
+    ).all()
     target_ids = {r.payload.get("to_campaign_id") for r, *_ in rows} - {None}
     target = aliased(Campaign)
-    names = dict(session.execute(select(target.id, target.name)
-                                 .where(target.id.in_(target_ids))).all()) if target_ids else {}
+    names = (
+        dict(
+            session.execute(
+                select(target.id, target.name).where(target.id.in_(target_ids))
+            ).all()
+        )
+        if target_ids
+        else {}
+    )
     items = []
     for rec, campaign_name, platform in rows:
         to_id = rec.payload.get("to_campaign_id")
-        items.append({**recommendation_dict(rec), "campaign_name": campaign_name,
-                      "platform": platform, "platform_name": PLATFORMS.get(platform or "", platform),
-                      "to_campaign_id": to_id, "to_campaign_name": names.get(to_id)})
+        items.append(
+            {
+                **recommendation_dict(rec),
+                "campaign_name": campaign_name,
+                "platform": platform,
+                "platform_name": PLATFORMS.get(platform or "", platform),
+                "to_campaign_id": to_id,
+                "to_campaign_name": names.get(to_id),
+            }
+        )
     total = sum(counts.values())
-    return {"view": "list", "currency": org.currency, "total": total, "value": total,
-            "counts": counts, "as_of": _stamp(last_complete_day(session, org.timezone)),
-            "items": items}
+    return {
+        "view": "list",
+        "currency": org.currency,
+        "total": total,
+        "value": total,
+        "counts": counts,
+        "as_of": _stamp(last_complete_day(session, org.timezone)),
+        "items": items,
+    }

@@ -20,12 +20,14 @@ from sqlalchemy import Select, case, func, literal, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from datasources.automation import RuleError, parse_rule
-from datasources.conditions import leaves
-from datasources.models import PLATFORMS, AutomationExecution, AutomationRule, Campaign
-from datasources.registry import Filters, OrgContext, QueryParams, register
+from automation.conditions import leaves
+from automation.rules import RuleError, parse_rule
+from core.filters import Filters, OrgContext
+from core.models import AutomationExecution, AutomationRule, Campaign
+from core.reference import PLATFORMS
+from core.windows import DateWindow, org_today, period_days, zone
+from datasources.registry import QueryParams, register
 from datasources.sources.campaigns import change_percent, trend_direction
-from datasources.windows import DateWindow, org_today, period_days, zone
 
 HOURS_PATTERN = re.compile(r"^(\d{1,3})h$")
 STATUSES = ("success", "failed", "skipped")
@@ -46,8 +48,9 @@ def validate_span(value: str) -> str:
 
 def utc_bounds(window: DateWindow, timezone: str) -> tuple[dt.datetime, dt.datetime]:
     """Naive-UTC ``[start, end)`` of the org-local days of ``window``."""
-    return day_start_utc(window.start, timezone), day_start_utc(window.end + dt.timedelta(days=1),
-                                                                 timezone)
+    return day_start_utc(window.start, timezone), day_start_utc(
+        window.end + dt.timedelta(days=1), timezone
+    )
 
 
 def day_start_utc(day: dt.date, timezone: str) -> dt.datetime:
@@ -72,10 +75,14 @@ class Span:
         return span_of_hours(self.start - length, self.start, timezone)
 
     def as_dict(self, timezone: str) -> dict[str, str]:
-        return {"start": iso_utc(self.start), "end": iso_utc(self.end),
-                "start_local": iso_local(self.start, timezone),
-                "end_local": iso_local(self.end, timezone),
-                "first_day": self.days.start.isoformat(), "last_day": self.days.end.isoformat()}
+        return {
+            "start": iso_utc(self.start),
+            "end": iso_utc(self.end),
+            "start_local": iso_local(self.start, timezone),
+            "end_local": iso_local(self.end, timezone),
+            "first_day": self.days.start.isoformat(),
+            "last_day": self.days.end.isoformat(),
+        }
 
 
 def span_of_days(window: DateWindow, timezone: str) -> Span:
@@ -86,23 +93,35 @@ def span_of_days(window: DateWindow, timezone: str) -> Span:
 def span_of_hours(start: dt.datetime, end: dt.datetime, timezone: str) -> Span:
     tz = zone(timezone)
     first = start.replace(tzinfo=dt.UTC).astimezone(tz).date()
-    last = (end - dt.timedelta(microseconds=1)).replace(tzinfo=dt.UTC).astimezone(tz).date()
+    last = (
+        (end - dt.timedelta(microseconds=1))
+        .replace(tzinfo=dt.UTC)
+        .astimezone(tz)
+        .date()
+    )
     return Span(start, end, DateWindow(first, last))
 
 
-def resolve_span(org: OrgContext, period: str, filters: Filters,
-                 now: dt.datetime | None = None) -> Span:
+def resolve_span(
+    org: OrgContext, period: str, filters: Filters, now: dt.datetime | None = None
+) -> Span:
     """The dashboard's date range if set; else the widget's period: ``'24h'`` is the
     last 24 hours up to and including the running one, ``'30d'`` the last 30 org-local
     days ending today."""
     if filters.date_from and filters.date_to:
-        return span_of_days(DateWindow(filters.date_from, filters.date_to), org.timezone)
+        return span_of_days(
+            DateWindow(filters.date_from, filters.date_to), org.timezone
+        )
     now = now or dt.datetime.now(dt.UTC)
     match = HOURS_PATTERN.match(period)
     if match:
-        hour = now.astimezone(dt.UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0)
+        hour = now.astimezone(dt.UTC).replace(
+            tzinfo=None, minute=0, second=0, microsecond=0
+        )
         end = hour + dt.timedelta(hours=1)
-        return span_of_hours(end - dt.timedelta(hours=int(match.group(1))), end, org.timezone)
+        return span_of_hours(
+            end - dt.timedelta(hours=int(match.group(1))), end, org.timezone
+        )
     window = DateWindow.last_days(period_days(period), org_today(org.timezone, now))
     return span_of_days(window, org.timezone)
 
@@ -121,15 +140,22 @@ def iso_local(moment: dt.datetime | None, timezone: str) -> str | None:
     return None if moment is None else to_local(moment, timezone).isoformat()
 
 
-def local_day_bucket(column: ColumnElement, days: DateWindow, timezone: str) -> ColumnElement:
+def local_day_bucket(
+    column: ColumnElement, days: DateWindow, timezone: str
+) -> ColumnElement:
     """SQL: the org-local day (ISO string) of a naive-UTC ``column`` within ``days``.
 
     A CASE over the UTC start of each following day (first match wins), so it is exact
     across DST changes on every engine; the caller restricts ``column`` to the span.
     """
     return case(
-        *[(column < day_start_utc(day + dt.timedelta(days=1), timezone), literal(day.isoformat()))
-          for day in days.dates()],
+        *[
+            (
+                column < day_start_utc(day + dt.timedelta(days=1), timezone),
+                literal(day.isoformat()),
+            )
+            for day in days.dates()
+        ],
         else_=literal(None),
     )
 
@@ -167,7 +193,9 @@ def _execution_scope(statement: Select, filters: Filters) -> Select:
     if filters.platforms:
         statement = statement.where(Campaign.platform.in_(filters.platforms))
     if filters.campaign_ids:
-        statement = statement.where(AutomationExecution.campaign_id.in_(filters.campaign_ids))
+        statement = statement.where(
+            AutomationExecution.campaign_id.in_(filters.campaign_ids)
+        )
     return statement
 
 
@@ -194,27 +222,39 @@ def describe_rule(rule: AutomationRule) -> str:
 
 
 @register("automation_rules", AutomationRulesParams, period="hourly")
-def automation_rules_source(session: Session, org: OrgContext, params: AutomationRulesParams,
-                            filters: Filters) -> dict:
+def automation_rules_source(
+    session: Session, org: OrgContext, params: AutomationRulesParams, filters: Filters
+) -> dict:
     """Automation rules with their last run and execution success in the window."""
     span = resolve_span(org, params.period, filters)
     statement = select(AutomationRule).order_by(AutomationRule.name, AutomationRule.id)
     if params.rule_type:
         statement = statement.where(AutomationRule.rule_type == params.rule_type)
-    rules = [r for r in session.scalars(statement)
-             if _rule_matches_platforms(r.scope, filters.platforms)]
+    rules = [
+        r
+        for r in session.scalars(statement)
+        if _rule_matches_platforms(r.scope, filters.platforms)
+    ]
 
     counts_statement = (
-        select(AutomationExecution.rule_id, AutomationExecution.status,
-               func.count().label("n"), func.max(AutomationExecution.executed_at).label("last"))
+        select(
+            AutomationExecution.rule_id,
+            AutomationExecution.status,
+            func.count().label("n"),
+            func.max(AutomationExecution.executed_at).label("last"),
+        )
         .outerjoin(Campaign, Campaign.id == AutomationExecution.campaign_id)
-        .where(AutomationExecution.executed_at >= span.start,
-               AutomationExecution.executed_at < span.end)
+        .where(
+            AutomationExecution.executed_at >= span.start,
+            AutomationExecution.executed_at < span.end,
+        )
         .group_by(AutomationExecution.rule_id, AutomationExecution.status)
     )
     stats: dict[int, dict[str, Any]] = {}
     for row in session.execute(_execution_scope(counts_statement, filters)).all():
-        entry = stats.setdefault(row.rule_id, {**dict.fromkeys(STATUSES, 0), "last": None})
+        entry = stats.setdefault(
+            row.rule_id, {**dict.fromkeys(STATUSES, 0), "last": None}
+        )
         entry[row.status] = entry.get(row.status, 0) + row.n
         entry["last"] = max(filter(None, (entry["last"], row.last)), default=None)
 
@@ -227,24 +267,40 @@ def automation_rules_source(session: Session, org: OrgContext, params: Automatio
         entry = stats.get(rule.id, {**dict.fromkeys(STATUSES, 0), "last": None})
         rate = success_rate(entry["success"], entry["failed"])
         action = rule.action.get("type") if isinstance(rule.action, dict) else None
-        items.append({
-            "key": rule.id, "id": rule.id, "name": rule.name, "rule_type": rule.rule_type,
-            "status": rule.status, "summary": describe_rule(rule), "action_type": action,
-            "condition": rule.condition, "action": rule.action, "scope": rule.scope,
-            "last_run_at": iso_utc(rule.last_run_at),
-            "last_run_at_local": iso_local(rule.last_run_at, org.timezone),
-            "last_execution_at": iso_utc(entry["last"]),
-            "executions": sum(entry[s] for s in STATUSES),
-            **{s: entry[s] for s in STATUSES},
-            "success_rate": rate, "value": rate,
-        })
+        items.append(
+            {
+                "key": rule.id,
+                "id": rule.id,
+                "name": rule.name,
+                "rule_type": rule.rule_type,
+                "status": rule.status,
+                "summary": describe_rule(rule),
+                "action_type": action,
+                "condition": rule.condition,
+                "action": rule.action,
+                "scope": rule.scope,
+                "last_run_at": iso_utc(rule.last_run_at),
+                "last_run_at_local": iso_local(rule.last_run_at, org.timezone),
+                "last_execution_at": iso_utc(entry["last"]),
+                "executions": sum(entry[s] for s in STATUSES),
+                **{s: entry[s] for s in STATUSES},
+                "success_rate": rate,
+                "value": rate,
+            }
+        )
     totals = {s: sum(i[s] for i in items) for s in STATUSES}
     return {
-        "value": len(items), "format": "number", "items_format": "percent",
-        "status_filter": params.status, "counts": counts,
-        "executions": sum(totals.values()), **totals,
+        "value": len(items),
+        "format": "number",
+        "items_format": "percent",
+        "status_filter": params.status,
+        "counts": counts,
+        "executions": sum(totals.values()),
+        **totals,
         "success_rate": success_rate(totals["success"], totals["failed"]),
-        "timezone": org.timezone, "window": span.as_dict(org.timezone), "items": items,
+        "timezone": org.timezone,
+        "window": span.as_dict(org.timezone),
+        "items": items,
     }
 
 
@@ -265,10 +321,16 @@ class AutomationExecutionsParams(QueryParams):
         return validate_span(value)
 
 
-def _executions_where(statement: Select, params: AutomationExecutionsParams,
-                      filters: Filters, start: dt.datetime, end: dt.datetime) -> Select:
-    statement = statement.where(AutomationExecution.executed_at >= start,
-                                AutomationExecution.executed_at < end)
+def _executions_where(
+    statement: Select,
+    params: AutomationExecutionsParams,
+    filters: Filters,
+    start: dt.datetime,
+    end: dt.datetime,
+) -> Select:
+    statement = statement.where(
+        AutomationExecution.executed_at >= start, AutomationExecution.executed_at < end
+    )
     if params.rule_id is not None:
         statement = statement.where(AutomationExecution.rule_id == params.rule_id)
     if params.status:
@@ -282,135 +344,251 @@ def _money(value: Any) -> str:
     return f"{float(value):,.2f}" if isinstance(value, (int, float)) else "?"
 
 
-def describe_execution(action: str, status: str, campaign: str | None, details: dict,
-                       error: str | None) -> str:
+def describe_execution(
+    action: str, status: str, campaign: str | None, details: dict, error: str | None
+) -> str:
     """One line for a timeline: what the rule did to which campaign, or why not."""
     target = campaign or "(deleted campaign)"
     if status == "failed":
-        return f"Failed to {action.replace('_', ' ')} {target}: {error or 'unknown error'}"
+        return (
+            f"Failed to {action.replace('_', ' ')} {target}: {error or 'unknown error'}"
+        )
     if status == "skipped":
         return f"Skipped {action.replace('_', ' ')} on {target}: {details.get('reason', 'no reason given')}"
     if action == "pause":
         return f"Paused {target}"
     if action == "budget_adjust":
-        return (f"Budget of {target} {_money(details.get('old_budget'))} → "
-                f"{_money(details.get('new_budget'))} ({float(details.get('percent', 0)):+g}%)")
+        return (
+            f"Budget of {target} {_money(details.get('old_budget'))} → "
+            f"{_money(details.get('new_budget'))} ({float(details.get('percent', 0)):+g}%)"
+        )
     recipients = details.get("recipients") or details.get("channels") or []
     # Delivery (email, Slack, webhook) comes with the alerting channels; until then the
     # line must not claim that anything was sent.
-    return (f"Notification for {', '.join(map(str, recipients)) or 'the team'} about {target} "
-            "recorded (not sent: delivery channels are not connected yet)")
+    return (
+        f"Notification for {', '.join(map(str, recipients)) or 'the team'} about {target} "
+        "recorded (not sent: delivery channels are not connected yet)"
+    )
 
 
-def _timeline(session: Session, org: OrgContext, params: AutomationExecutionsParams,
-              filters: Filters, span: Span) -> dict:
+def _timeline(
+    session: Session,
+    org: OrgContext,
+    params: AutomationExecutionsParams,
+    filters: Filters,
+    span: Span,
+) -> dict:
     statement = (
-        select(AutomationExecution, AutomationRule.name.label("rule_name"),
-               Campaign.name.label("campaign_name"), Campaign.platform)
+        select(
+            AutomationExecution,
+            AutomationRule.name.label("rule_name"),
+            Campaign.name.label("campaign_name"),
+            Campaign.platform,
+        )
         .join(AutomationRule, AutomationRule.id == AutomationExecution.rule_id)
         .outerjoin(Campaign, Campaign.id == AutomationExecution.campaign_id)
         .order_by(AutomationExecution.executed_at.desc(), AutomationExecution.id.desc())
         .limit(params.limit)
     )
-    rows = session.execute(_executions_where(statement, params, filters, span.start, span.end)).all()
-    total_statement = (select(func.count()).select_from(AutomationExecution)
-                       .outerjoin(Campaign, Campaign.id == AutomationExecution.campaign_id))
-    total = session.scalar(_executions_where(total_statement, params, filters, span.start, span.end))
+    rows = session.execute(
+        _executions_where(statement, params, filters, span.start, span.end)
+    ).all()
+    total_statement = (
+        select(func.count())
+        .select_from(AutomationExecution)
+        .outerjoin(Campaign, Campaign.id == AutomationExecution.campaign_id)
+    )
+    total = session.scalar(
+        _executions_where(total_statement, params, filters, span.start, span.end)
+    )
     items = []
     for execution, rule_name, campaign_name, platform in rows:
         local = to_local(execution.executed_at, org.timezone)
         details = execution.details or {}
-        items.append({
-            "id": execution.id, "executed_at": iso_utc(execution.executed_at),
-            "executed_at_local": local.isoformat(), "date": local.date().isoformat(),
-            "rule_id": execution.rule_id, "rule_name": rule_name,
-            "campaign_id": execution.campaign_id, "campaign_name": campaign_name,
-            "platform": platform, "platform_name": PLATFORMS.get(platform) if platform else None,
-            "action": execution.action_taken, "status": execution.status,
-            "details": details, "error": execution.error,
-            "summary": describe_execution(execution.action_taken, execution.status,
-                                          campaign_name, details, execution.error),
-        })
-    return {"view": "timeline", "timezone": org.timezone, "window": span.as_dict(org.timezone),
-            "total": total or 0, "value": total or 0, "format": "number", "items": items}
+        items.append(
+            {
+                "id": execution.id,
+                "executed_at": iso_utc(execution.executed_at),
+                "executed_at_local": local.isoformat(),
+                "date": local.date().isoformat(),
+                "rule_id": execution.rule_id,
+                "rule_name": rule_name,
+                "campaign_id": execution.campaign_id,
+                "campaign_name": campaign_name,
+                "platform": platform,
+                "platform_name": PLATFORMS.get(platform) if platform else None,
+                "action": execution.action_taken,
+                "status": execution.status,
+                "details": details,
+                "error": execution.error,
+                "summary": describe_execution(
+                    execution.action_taken,
+                    execution.status,
+                    campaign_name,
+                    details,
+                    execution.error,
+                ),
+            }
+        )
+    return {
+        "view": "timeline",
+        "timezone": org.timezone,
+        "window": span.as_dict(org.timezone),
+        "total": total or 0,
+        "value": total or 0,
+        "format": "number",
+        "items": items,
+    }
 
 
-def _summary(session: Session, org: OrgContext, params: AutomationExecutionsParams,
-             filters: Filters, span: Span) -> dict:
+def _summary(
+    session: Session,
+    org: OrgContext,
+    params: AutomationExecutionsParams,
+    filters: Filters,
+    span: Span,
+) -> dict:
     previous = span.previous(org.timezone)
-    bucket = case((AutomationExecution.executed_at >= span.start, literal("current")),
-                  else_=literal("previous")).label("bucket")
+    bucket = case(
+        (AutomationExecution.executed_at >= span.start, literal("current")),
+        else_=literal("previous"),
+    ).label("bucket")
     statement = (
-        select(bucket, AutomationExecution.action_taken, AutomationExecution.status,
-               func.count().label("n"))
+        select(
+            bucket,
+            AutomationExecution.action_taken,
+            AutomationExecution.status,
+            func.count().label("n"),
+        )
         .outerjoin(Campaign, Campaign.id == AutomationExecution.campaign_id)
         .group_by(bucket, AutomationExecution.action_taken, AutomationExecution.status)
     )
-    rows = session.execute(_executions_where(statement, params, filters, previous.start, span.end)).all()
+    rows = session.execute(
+        _executions_where(statement, params, filters, previous.start, span.end)
+    ).all()
     by_status = {b: dict.fromkeys(STATUSES, 0) for b in ("current", "previous")}
-    by_action: dict[str, dict[str, int]] = {a: {"total": 0, **dict.fromkeys(STATUSES, 0)} for a in ACTIONS}
+    by_action: dict[str, dict[str, int]] = {
+        a: {"total": 0, **dict.fromkeys(STATUSES, 0)} for a in ACTIONS
+    }
     for row in rows:
-        by_status[row.bucket][row.status] = by_status[row.bucket].get(row.status, 0) + row.n
+        by_status[row.bucket][row.status] = (
+            by_status[row.bucket].get(row.status, 0) + row.n
+        )
         if row.bucket == "current":
-            entry = by_action.setdefault(row.action_taken, {"total": 0, **dict.fromkeys(STATUSES, 0)})
+            entry = by_action.setdefault(
+                row.action_taken, {"total": 0, **dict.fromkeys(STATUSES, 0)}
+            )
             entry[row.status] = entry.get(row.status, 0) + row.n
             entry["total"] += row.n
 
     rule_statement = (
-        select(AutomationExecution.rule_id, AutomationRule.name, AutomationExecution.status,
-               func.count().label("n"))
+        select(
+            AutomationExecution.rule_id,
+            AutomationRule.name,
+            AutomationExecution.status,
+            func.count().label("n"),
+        )
         .join(AutomationRule, AutomationRule.id == AutomationExecution.rule_id)
         .outerjoin(Campaign, Campaign.id == AutomationExecution.campaign_id)
-        .group_by(AutomationExecution.rule_id, AutomationRule.name, AutomationExecution.status)
+        .group_by(
+            AutomationExecution.rule_id, AutomationRule.name, AutomationExecution.status
+        )
     )
     per_rule: dict[int, dict[str, Any]] = {}
-    for row in session.execute(_executions_where(rule_statement, params, filters, span.start, span.end)):
-        entry = per_rule.setdefault(row.rule_id, {"key": row.rule_id, "name": row.name, "total": 0,
-                                                  **dict.fromkeys(STATUSES, 0)})
+    for row in session.execute(
+        _executions_where(rule_statement, params, filters, span.start, span.end)
+    ):
+        entry = per_rule.setdefault(
+            row.rule_id,
+            {
+                "key": row.rule_id,
+                "name": row.name,
+                "total": 0,
+                **dict.fromkeys(STATUSES, 0),
+            },
+        )
         entry[row.status] = entry.get(row.status, 0) + row.n
         entry["total"] += row.n
-    by_rule = [{**e, "value": success_rate(e["success"], e["failed"])} for e in per_rule.values()]
+    by_rule = [
+        {**e, "value": success_rate(e["success"], e["failed"])}
+        for e in per_rule.values()
+    ]
     by_rule.sort(key=lambda e: (-e["total"], e["name"]))
 
     current = by_status["current"]
     rate = success_rate(current["success"], current["failed"])
-    before = success_rate(by_status["previous"]["success"], by_status["previous"]["failed"])
+    before = success_rate(
+        by_status["previous"]["success"], by_status["previous"]["failed"]
+    )
     change = change_percent(rate, before)
     return {
-        "view": "summary", "label": "Execution success rate", "format": "percent",
-        "higher_is_better": True, "value": rate, "previous": before, "change_pct": change,
-        "trend": trend_direction(change), "success_rate": rate,
-        "total": sum(current.values()), "previous_total": sum(by_status["previous"].values()),
-        "by_status": current, "by_action": by_action, "by_rule": by_rule,
-        "timezone": org.timezone, "window": span.as_dict(org.timezone),
+        "view": "summary",
+        "label": "Execution success rate",
+        "format": "percent",
+        "higher_is_better": True,
+        "value": rate,
+        "previous": before,
+        "change_pct": change,
+        "trend": trend_direction(change),
+        "success_rate": rate,
+        "total": sum(current.values()),
+        "previous_total": sum(by_status["previous"].values()),
+        "by_status": current,
+        "by_action": by_action,
+        "by_rule": by_rule,
+        "timezone": org.timezone,
+        "window": span.as_dict(org.timezone),
         "previous_window": previous.as_dict(org.timezone),
     }
 
 
-def _daily(session: Session, org: OrgContext, params: AutomationExecutionsParams,
-           filters: Filters, span: Span) -> dict:
-    day = local_day_bucket(AutomationExecution.executed_at, span.days, org.timezone).label("day")
+def _daily(
+    session: Session,
+    org: OrgContext,
+    params: AutomationExecutionsParams,
+    filters: Filters,
+    span: Span,
+) -> dict:
+    day = local_day_bucket(
+        AutomationExecution.executed_at, span.days, org.timezone
+    ).label("day")
     statement = (
         select(day, AutomationExecution.status, func.count().label("n"))
         .outerjoin(Campaign, Campaign.id == AutomationExecution.campaign_id)
         .group_by(day, AutomationExecution.status)
     )
     counts: dict[tuple[str, str], int] = {}
-    for row in session.execute(_executions_where(statement, params, filters, span.start, span.end)):
+    for row in session.execute(
+        _executions_where(statement, params, filters, span.start, span.end)
+    ):
         if row.day is not None:
             key = (as_date(row.day).isoformat(), row.status)
             counts[key] = counts.get(key, 0) + row.n
     days = []
     for date in span.days.dates():
-        entry = {"date": date.isoformat(), **{s: counts.get((date.isoformat(), s), 0) for s in STATUSES}}
+        entry = {
+            "date": date.isoformat(),
+            **{s: counts.get((date.isoformat(), s), 0) for s in STATUSES},
+        }
         entry["total"] = sum(entry[s] for s in STATUSES)
         days.append(entry)
-    series = [{"name": status.title(), "key": status,
-               "points": [{"date": d["date"], "value": d[status]} for d in days]}
-              for status in STATUSES]
-    return {"view": "daily", "format": "number", "timezone": org.timezone,
-            "window": span.as_dict(org.timezone), "total": sum(d["total"] for d in days),
-            "days": days, "series": series}
+    series = [
+        {
+            "name": status.title(),
+            "key": status,
+            "points": [{"date": d["date"], "value": d[status]} for d in days],
+        }
+        for status in STATUSES
+    ]
+    return {
+        "view": "daily",
+        "format": "number",
+        "timezone": org.timezone,
+        "window": span.as_dict(org.timezone),
+        "total": sum(d["total"] for d in days),
+        "days": days,
+        "series": series,
+    }
 
 
 def executions_period(params: AutomationExecutionsParams) -> str:
@@ -419,8 +597,12 @@ def executions_period(params: AutomationExecutionsParams) -> str:
 
 
 @register("automation_executions", AutomationExecutionsParams, period=executions_period)
-def automation_executions_source(session: Session, org: OrgContext,
-                                 params: AutomationExecutionsParams, filters: Filters) -> dict:
+def automation_executions_source(
+    session: Session,
+    org: OrgContext,
+    params: AutomationExecutionsParams,
+    filters: Filters,
+) -> dict:
     """Automation executions: recent timeline, status/action summary, or per day."""
     span = resolve_span(org, params.period, filters)
     views = {"timeline": _timeline, "summary": _summary, "daily": _daily}

@@ -15,9 +15,9 @@ from pydantic import Field, field_validator
 from sqlalchemy import Select, case, desc, func, literal, select
 from sqlalchemy.orm import Session
 
-from datasources.metrics import BASE_COLUMNS, Metric, resolve_metric, sql_value
-from datasources.models import (
-    PLATFORMS,
+from core.filters import Filters, OrgContext
+from core.metrics import BASE_COLUMNS, Metric, resolve_metric, sql_value
+from core.models import (
     Campaign,
     CampaignTotals,
     MetricFactDaily,
@@ -25,15 +25,18 @@ from datasources.models import (
     MetricFactHourly,
     MetricFactHourlyPlatform,
 )
-from datasources.registry import Filters, OrgContext, QueryParams, register
-from datasources.windows import DateWindow, org_today, period_days, zone
+from core.reference import PLATFORMS
+from core.windows import DateWindow, org_today, period_days, zone
+from datasources.registry import QueryParams, register
 
 
 class CampaignParams(QueryParams):
     """``query_params`` of the ``campaigns`` data source."""
 
     metric: str = "revenue"
-    view: Literal["summary", "timeseries", "breakdown", "heatmap", "pacing", "realtime"] = "summary"
+    view: Literal[
+        "summary", "timeseries", "breakdown", "heatmap", "pacing", "realtime"
+    ] = "summary"
     period: str = "30d"
     granularity: Literal["hour", "day", "week"] = "day"
     group_by: Literal["platform", "campaign", "country"] = "platform"
@@ -54,12 +57,18 @@ class CampaignParams(QueryParams):
         return value
 
 
-def resolve_window(org: OrgContext, params: CampaignParams, filters: Filters,
-                   now: dt.datetime | None = None) -> DateWindow:
+def resolve_window(
+    org: OrgContext,
+    params: CampaignParams,
+    filters: Filters,
+    now: dt.datetime | None = None,
+) -> DateWindow:
     """The dashboard's date range if set, else the widget's period ending today."""
     if filters.date_from and filters.date_to:
         return DateWindow(filters.date_from, filters.date_to)
-    return DateWindow.last_days(period_days(params.period), org_today(org.timezone, now))
+    return DateWindow.last_days(
+        period_days(params.period), org_today(org.timezone, now)
+    )
 
 
 def _day_table(filters: Filters, group_by: str | None = None):
@@ -99,8 +108,9 @@ def _as_sums(row) -> dict[str, float]:
     return {name: (getattr(row, name) or 0) for name in BASE_COLUMNS}
 
 
-def period_totals(session: Session, windows: dict[str, DateWindow],
-                  filters: Filters) -> dict[str, dict[str, float]]:
+def period_totals(
+    session: Session, windows: dict[str, DateWindow], filters: Filters
+) -> dict[str, dict[str, float]]:
     """Sums of the base columns per named window, in one SQL query.
 
     Args:
@@ -110,7 +120,10 @@ def period_totals(session: Session, windows: dict[str, DateWindow],
     """
     table = _day_table(filters)
     bucket = case(
-        *[(table.day.between(w.start, w.end), literal(name)) for name, w in windows.items()],
+        *[
+            (table.day.between(w.start, w.end), literal(name))
+            for name, w in windows.items()
+        ],
         else_=literal(None),
     ).label("bucket")
     start = min(w.start for w in windows.values())
@@ -128,8 +141,14 @@ def period_totals(session: Session, windows: dict[str, DateWindow],
     return totals
 
 
-def daily_sums(session: Session, window: DateWindow, filters: Filters,
-               split_by: str | None = None, *, weekly: bool = False) -> dict[tuple, dict[str, float]]:
+def daily_sums(
+    session: Session,
+    window: DateWindow,
+    filters: Filters,
+    split_by: str | None = None,
+    *,
+    weekly: bool = False,
+) -> dict[tuple, dict[str, float]]:
     """Base-column sums per org-local day, or per week when ``weekly`` (keyed by the
     Monday), and per ``split_by`` value, in ``window``."""
     table = _day_table(filters)
@@ -144,19 +163,30 @@ def daily_sums(session: Session, window: DateWindow, filters: Filters,
     )
     result = {}
     for row in session.execute(_scope(statement, table, filters)).all():
-        bucket_day = row.bucket if isinstance(row.bucket, dt.date) else dt.date.fromisoformat(row.bucket)
+        bucket_day = (
+            row.bucket
+            if isinstance(row.bucket, dt.date)
+            else dt.date.fromisoformat(row.bucket)
+        )
         result[(bucket_day, row.platform if split_by else None)] = _as_sums(row)
     return result
 
 
-def prorated_budgets(session: Session, window: DateWindow, filters: Filters) -> dict[dt.date, float]:
+def prorated_budgets(
+    session: Session, window: DateWindow, filters: Filters
+) -> dict[dt.date, float]:
     """Each day's share of the campaigns' lifetime budgets (budget / flight days).
 
     Campaigns without an end date count their daily budget instead. Only days inside
     both the window and a campaign's flight carry budget.
     """
-    statement = select(Campaign.id, Campaign.budget, Campaign.daily_budget,
-                       Campaign.start_date, Campaign.end_date)
+    statement = select(
+        Campaign.id,
+        Campaign.budget,
+        Campaign.daily_budget,
+        Campaign.start_date,
+        Campaign.end_date,
+    )
     if filters.platforms:
         statement = statement.where(Campaign.platform.in_(filters.platforms))
     if filters.campaign_ids:
@@ -189,7 +219,9 @@ def prorated_budgets(session: Session, window: DateWindow, filters: Filters) -> 
     return per_day
 
 
-def metric_value(metric: Metric, sums: dict[str, float], budget: float | None = None) -> float | None:
+def metric_value(
+    metric: Metric, sums: dict[str, float], budget: float | None = None
+) -> float | None:
     """The metric's value from sums; ``None`` when its denominator is zero."""
     if metric.denominator == "budget":
         return metric.value({**sums, "budget": budget})
@@ -213,19 +245,33 @@ def trend_direction(change: float | None, tolerance: float = 0.5) -> str:
     return "neutral"
 
 
-def _summary(session: Session, org: OrgContext, params: CampaignParams, filters: Filters,
-             metric: Metric) -> dict:
+def _summary(
+    session: Session,
+    org: OrgContext,
+    params: CampaignParams,
+    filters: Filters,
+    metric: Metric,
+) -> dict:
     window = resolve_window(org, params, filters)
     previous = window.previous()
     # One grouped query over both windows: the sparkline's days and both totals.
     by_day = daily_sums(session, DateWindow(previous.start, window.end), filters)
     totals = {
-        name: {column: sum(sums[column] for (day, _), sums in by_day.items()
-                           if w.start <= day <= w.end) for column in BASE_COLUMNS}
+        name: {
+            column: sum(
+                sums[column]
+                for (day, _), sums in by_day.items()
+                if w.start <= day <= w.end
+            )
+            for column in BASE_COLUMNS
+        }
         for name, w in (("current", window), ("previous", previous))
     }
-    budgets = prorated_budgets(session, DateWindow(previous.start, window.end), filters) \
-        if metric.denominator == "budget" else {}
+    budgets = (
+        prorated_budgets(session, DateWindow(previous.start, window.end), filters)
+        if metric.denominator == "budget"
+        else {}
+    )
 
     def window_budget(w: DateWindow) -> float:
         return sum(budgets.get(d, 0.0) for d in w.dates())
@@ -236,8 +282,12 @@ def _summary(session: Session, org: OrgContext, params: CampaignParams, filters:
     series = []
     for day in window.dates():
         sums = by_day.get((day, None), dict.fromkeys(BASE_COLUMNS, 0))
-        series.append({"date": day.isoformat(),
-                       "value": metric_value(metric, sums, budgets.get(day))})
+        series.append(
+            {
+                "date": day.isoformat(),
+                "value": metric_value(metric, sums, budgets.get(day)),
+            }
+        )
     return {
         "view": "summary",
         "metric": metric.name,
@@ -250,7 +300,10 @@ def _summary(session: Session, org: OrgContext, params: CampaignParams, filters:
         "change_pct": change,
         "trend": trend_direction(change),
         "window": {"start": window.start.isoformat(), "end": window.end.isoformat()},
-        "previous_window": {"start": previous.start.isoformat(), "end": previous.end.isoformat()},
+        "previous_window": {
+            "start": previous.start.isoformat(),
+            "end": previous.end.isoformat(),
+        },
         "series": series,
         "partial_bucket": partial_bucket(org, window, "day"),
     }
@@ -260,8 +313,13 @@ def _week_start(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
-def _timeseries(session: Session, org: OrgContext, params: CampaignParams, filters: Filters,
-                metric: Metric) -> dict:
+def _timeseries(
+    session: Session,
+    org: OrgContext,
+    params: CampaignParams,
+    filters: Filters,
+    metric: Metric,
+) -> dict:
     window = resolve_window(org, params, filters)
     if params.granularity == "hour":
         points = _hourly_points(session, org, window, filters, metric)
@@ -276,12 +334,18 @@ def _timeseries(session: Session, org: OrgContext, params: CampaignParams, filte
         for day, amount in prorated_budgets(session, window, filters).items():
             budgets[_week_start(day) if weekly else day] += amount
     buckets = sorted({_week_start(d) if weekly else d for d in window.dates()})
-    names = sorted({key[1] for key in by_bucket if key[1]}) if params.split_by else [None]
+    names = (
+        sorted({key[1] for key in by_bucket if key[1]}) if params.split_by else [None]
+    )
     zeros = dict.fromkeys(BASE_COLUMNS, 0)
     result = {
         name or "all": [
-            {"date": bucket.isoformat(),
-             "value": metric_value(metric, by_bucket.get((bucket, name), zeros), budgets.get(bucket))}
+            {
+                "date": bucket.isoformat(),
+                "value": metric_value(
+                    metric, by_bucket.get((bucket, name), zeros), budgets.get(bucket)
+                ),
+            }
             for bucket in buckets
         ]
         for name in names
@@ -289,10 +353,18 @@ def _timeseries(session: Session, org: OrgContext, params: CampaignParams, filte
     return _series_result(org, metric, params, window, result)
 
 
-def _hourly_points(session: Session, org: OrgContext, window: DateWindow, filters: Filters,
-                   metric: Metric) -> list[dict]:
+def _hourly_points(
+    session: Session,
+    org: OrgContext,
+    window: DateWindow,
+    filters: Filters,
+    metric: Metric,
+) -> list[dict]:
     statement = (
-        select(MetricFactHourly.hour_utc, sql_value(metric, MetricFactHourly).label("value"))
+        select(
+            MetricFactHourly.hour_utc,
+            sql_value(metric, MetricFactHourly).label("value"),
+        )
         .join(Campaign, Campaign.id == MetricFactHourly.campaign_id)
         .where(MetricFactHourly.local_date.between(window.start, window.end))
         .group_by(MetricFactHourly.hour_utc)
@@ -301,8 +373,13 @@ def _hourly_points(session: Session, org: OrgContext, window: DateWindow, filter
     rows = session.execute(_scope(statement, MetricFactHourly, filters)).all()
     tz = zone(org.timezone)
     return [
-        {"date": row.hour_utc.replace(tzinfo=dt.UTC).astimezone(tz).replace(tzinfo=None).isoformat(),
-         "value": None if row.value is None else float(row.value)}
+        {
+            "date": row.hour_utc.replace(tzinfo=dt.UTC)
+            .astimezone(tz)
+            .replace(tzinfo=None)
+            .isoformat(),
+            "value": None if row.value is None else float(row.value),
+        }
         for row in rows
     ]
 
@@ -316,8 +393,13 @@ def partial_bucket(org: OrgContext, window: DateWindow, granularity: str) -> str
     return (_week_start(today) if granularity == "week" else today).isoformat()
 
 
-def _series_result(org: OrgContext, metric: Metric, params: CampaignParams, window: DateWindow,
-                   series: dict[str, list[dict]]) -> dict:
+def _series_result(
+    org: OrgContext,
+    metric: Metric,
+    params: CampaignParams,
+    window: DateWindow,
+    series: dict[str, list[dict]],
+) -> dict:
     return {
         "partial_bucket": partial_bucket(org, window, params.granularity),
         "view": "timeseries",
@@ -327,13 +409,24 @@ def _series_result(org: OrgContext, metric: Metric, params: CampaignParams, wind
         "currency": org.currency,
         "granularity": params.granularity,
         "window": {"start": window.start.isoformat(), "end": window.end.isoformat()},
-        "series": [{"name": PLATFORMS.get(name, "Total" if name == "all" else name),
-                    "key": name, "points": points} for name, points in series.items()],
+        "series": [
+            {
+                "name": PLATFORMS.get(name, "Total" if name == "all" else name),
+                "key": name,
+                "points": points,
+            }
+            for name, points in series.items()
+        ],
     }
 
 
-def _breakdown(session: Session, org: OrgContext, params: CampaignParams, filters: Filters,
-               metric: Metric) -> dict:
+def _breakdown(
+    session: Session,
+    org: OrgContext,
+    params: CampaignParams,
+    filters: Filters,
+    metric: Metric,
+) -> dict:
     window = resolve_window(org, params, filters)
     table = _day_table(filters, params.group_by)
     if params.group_by == "campaign":
@@ -359,10 +452,13 @@ def _breakdown(session: Session, org: OrgContext, params: CampaignParams, filter
         # budget: a campaign table edits them inline). Grouping by their text columns as
         # well would double the cost of the query.
         sums = statement.subquery()
-        statement = (select(sums, Campaign.name.label("name"), Campaign.platform.label("platform"),
-                            Campaign.status.label("status"),
-                            Campaign.daily_budget.label("daily_budget"))
-                     .join(Campaign, Campaign.id == sums.c.key))
+        statement = select(
+            sums,
+            Campaign.name.label("name"),
+            Campaign.platform.label("platform"),
+            Campaign.status.label("status"),
+            Campaign.daily_budget.label("daily_budget"),
+        ).join(Campaign, Campaign.id == sums.c.key)
         if ranked:
             ordering = desc(sums.c.value) if params.order == "desc" else sums.c.value
             statement = statement.order_by(sums.c.value.is_(None), ordering)
@@ -371,10 +467,24 @@ def _breakdown(session: Session, org: OrgContext, params: CampaignParams, filter
     for row in rows:
         sums = _as_sums(row)
         name = getattr(row, "name", None) or PLATFORMS.get(row.key, row.key)
-        extra = ({"platform": row.platform, "status": row.status, "daily_budget": row.daily_budget}
-                 if params.group_by == "campaign" else {})
-        items.append({"key": row.key, "name": name, "value": metric_value(metric, sums), **extra,
-                      **sums})
+        extra = (
+            {
+                "platform": row.platform,
+                "status": row.status,
+                "daily_budget": row.daily_budget,
+            }
+            if params.group_by == "campaign"
+            else {}
+        )
+        items.append(
+            {
+                "key": row.key,
+                "name": name,
+                "value": metric_value(metric, sums),
+                **extra,
+                **sums,
+            }
+        )
     return {
         "view": "breakdown",
         "metric": metric.name,
@@ -390,8 +500,9 @@ def _breakdown(session: Session, org: OrgContext, params: CampaignParams, filter
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
 
-def _local_hour_sums(session: Session, org: OrgContext, window: DateWindow,
-                     filters: Filters) -> list[tuple[dt.datetime, dict[str, float]]]:
+def _local_hour_sums(
+    session: Session, org: OrgContext, window: DateWindow, filters: Filters
+) -> list[tuple[dt.datetime, dict[str, float]]]:
     """Base sums per UTC hour in the window, with each hour as org-local time.
 
     Without campaign or country filters the sums come from the hourly-platform rollup
@@ -406,59 +517,107 @@ def _local_hour_sums(session: Session, org: OrgContext, window: DateWindow,
         .group_by(table.hour_utc)
     )
     if filters.platforms and table is MetricFactHourly:
-        statement = statement.join(Campaign, Campaign.id == MetricFactHourly.campaign_id)
+        statement = statement.join(
+            Campaign, Campaign.id == MetricFactHourly.campaign_id
+        )
     tz = zone(org.timezone)
-    return [(row.hour_utc.replace(tzinfo=dt.UTC).astimezone(tz), _as_sums(row))
-            for row in session.execute(_scope(statement, table, filters)).all()]
+    return [
+        (row.hour_utc.replace(tzinfo=dt.UTC).astimezone(tz), _as_sums(row))
+        for row in session.execute(_scope(statement, table, filters)).all()
+    ]
 
 
-def _heatmap(session: Session, org: OrgContext, params: CampaignParams, filters: Filters,
-             metric: Metric) -> dict:
+def _heatmap(
+    session: Session,
+    org: OrgContext,
+    params: CampaignParams,
+    filters: Filters,
+    metric: Metric,
+) -> dict:
     """The metric by org-local weekday × hour of day over the window."""
     window = resolve_window(org, params, filters)
     cells: dict[tuple[int, int], dict[str, float]] = {}
     for local, sums in _local_hour_sums(session, org, window, filters):
-        cell = cells.setdefault((local.weekday(), local.hour), dict.fromkeys(BASE_COLUMNS, 0))
+        cell = cells.setdefault(
+            (local.weekday(), local.hour), dict.fromkeys(BASE_COLUMNS, 0)
+        )
         for column, value in sums.items():
             cell[column] += value
     zeros = dict.fromkeys(BASE_COLUMNS, 0)
     return {
-        "view": "heatmap", "metric": metric.name, "label": metric.label, "format": metric.format,
-        "currency": org.currency, "timezone": org.timezone, "weekdays": WEEKDAYS,
+        "view": "heatmap",
+        "metric": metric.name,
+        "label": metric.label,
+        "format": metric.format,
+        "currency": org.currency,
+        "timezone": org.timezone,
+        "weekdays": WEEKDAYS,
         "window": {"start": window.start.isoformat(), "end": window.end.isoformat()},
-        "cells": [{"weekday": wd, "hour": hour, "value": metric_value(metric, cells.get((wd, hour), zeros))}
-                  for wd in range(7) for hour in range(24)],
+        "cells": [
+            {
+                "weekday": wd,
+                "hour": hour,
+                "value": metric_value(metric, cells.get((wd, hour), zeros)),
+            }
+            for wd in range(7)
+            for hour in range(24)
+        ],
     }
 
 
-def _realtime(session: Session, org: OrgContext, params: CampaignParams, filters: Filters,
-              metric: Metric) -> dict:
+def _realtime(
+    session: Session,
+    org: OrgContext,
+    params: CampaignParams,
+    filters: Filters,
+    metric: Metric,
+) -> dict:
     """Today so far (org-local) against the same hours of yesterday, hour by hour."""
     today = org_today(org.timezone)
     yesterday = today - dt.timedelta(days=1)
     rows = _local_hour_sums(session, org, DateWindow(yesterday, today), filters)
     latest = max((local for local, _ in rows if local.date() == today), default=None)
-    totals = {today: dict.fromkeys(BASE_COLUMNS, 0), yesterday: dict.fromkeys(BASE_COLUMNS, 0)}
+    totals = {
+        today: dict.fromkeys(BASE_COLUMNS, 0),
+        yesterday: dict.fromkeys(BASE_COLUMNS, 0),
+    }
     hourly = []
     for local, sums in sorted(rows, key=lambda item: item[0]):
         if local.date() == today or (latest and local.hour <= latest.hour):
             for column, value in sums.items():
                 totals[local.date()][column] += value
         if local.date() == today:
-            hourly.append({"date": local.replace(tzinfo=None).isoformat(),
-                           "value": metric_value(metric, sums)})
-    current, previous = metric_value(metric, totals[today]), metric_value(metric, totals[yesterday])
+            hourly.append(
+                {
+                    "date": local.replace(tzinfo=None).isoformat(),
+                    "value": metric_value(metric, sums),
+                }
+            )
+    current, previous = (
+        metric_value(metric, totals[today]),
+        metric_value(metric, totals[yesterday]),
+    )
     change = change_percent(current, previous)
     return {
-        "view": "realtime", "metric": metric.name, "label": metric.label, "format": metric.format,
-        "higher_is_better": metric.higher_is_better, "currency": org.currency,
-        "value": current, "previous": previous, "change_pct": change,
-        "trend": trend_direction(change), "through_hour": latest.hour if latest else None,
-        "window": {"start": today.isoformat(), "end": today.isoformat()}, "series": hourly,
+        "view": "realtime",
+        "metric": metric.name,
+        "label": metric.label,
+        "format": metric.format,
+        "higher_is_better": metric.higher_is_better,
+        "currency": org.currency,
+        "value": current,
+        "previous": previous,
+        "change_pct": change,
+        "trend": trend_direction(change),
+        "through_hour": latest.hour if latest else None,
+        "window": {"start": today.isoformat(), "end": today.isoformat()},
+        "series": hourly,
     }
 
 
-def _spend_since_start(session: Session, campaigns: list, today: dt.date) -> dict[int, float]:
+def _spend_since_start(
+    session: Session, campaigns: list, today: dt.date
+) -> dict[int, float]:
     """Each campaign's spend from its start date through ``today``.
 
     One row per campaign from the lifetime totals; only a campaign that delivered
@@ -468,8 +627,13 @@ def _spend_since_start(session: Session, campaigns: list, today: dt.date) -> dic
     # All the org's totals (one row per campaign) rather than an IN list of hundreds of
     # ids, which costs more to build and send than the rows it saves.
     totals = session.execute(
-        select(CampaignTotals.campaign_id, CampaignTotals.spend, CampaignTotals.first_day,
-               CampaignTotals.last_day)).all()
+        select(
+            CampaignTotals.campaign_id,
+            CampaignTotals.spend,
+            CampaignTotals.first_day,
+            CampaignTotals.last_day,
+        )
+    ).all()
     spend, partial = {}, []
     for row in totals:
         if row.campaign_id not in by_id:
@@ -480,17 +644,29 @@ def _spend_since_start(session: Session, campaigns: list, today: dt.date) -> dic
             partial.append(row.campaign_id)
     if partial:
         rows = session.execute(
-            select(MetricFactDaily.campaign_id, func.sum(MetricFactDaily.spend).label("spend"))
+            select(
+                MetricFactDaily.campaign_id,
+                func.sum(MetricFactDaily.spend).label("spend"),
+            )
             .join(Campaign, Campaign.id == MetricFactDaily.campaign_id)
-            .where(MetricFactDaily.day >= Campaign.start_date, MetricFactDaily.day <= today,
-                   MetricFactDaily.campaign_id.in_(partial))
-            .group_by(MetricFactDaily.campaign_id)).all()
+            .where(
+                MetricFactDaily.day >= Campaign.start_date,
+                MetricFactDaily.day <= today,
+                MetricFactDaily.campaign_id.in_(partial),
+            )
+            .group_by(MetricFactDaily.campaign_id)
+        ).all()
         spend.update({row.campaign_id: float(row.spend or 0) for row in rows})
     return spend
 
 
-def _pacing(session: Session, org: OrgContext, params: CampaignParams, filters: Filters,
-            metric: Metric) -> dict:
+def _pacing(
+    session: Session,
+    org: OrgContext,
+    params: CampaignParams,
+    filters: Filters,
+    metric: Metric,
+) -> dict:
     """Spend to date against budget × elapsed share of each campaign's flight.
 
     Pacing 1.0 is on track; a campaign without an end date paces against its daily
@@ -498,16 +674,25 @@ def _pacing(session: Session, org: OrgContext, params: CampaignParams, filters: 
     """
     today = org_today(org.timezone)
     # Plain rows, not ORM objects: hundreds of campaigns need no identity map.
-    statement = select(Campaign.id, Campaign.name, Campaign.platform, Campaign.status,
-                       Campaign.budget, Campaign.daily_budget, Campaign.start_date,
-                       Campaign.end_date).where(Campaign.start_date <= today,
-                                                Campaign.status.in_(("active", "paused")))
+    statement = select(
+        Campaign.id,
+        Campaign.name,
+        Campaign.platform,
+        Campaign.status,
+        Campaign.budget,
+        Campaign.daily_budget,
+        Campaign.start_date,
+        Campaign.end_date,
+    ).where(Campaign.start_date <= today, Campaign.status.in_(("active", "paused")))
     if filters.platforms:
         statement = statement.where(Campaign.platform.in_(filters.platforms))
     if filters.campaign_ids:
         statement = statement.where(Campaign.id.in_(filters.campaign_ids))
-    campaigns = [c for c in session.execute(statement).all()
-                 if c.end_date is None or c.end_date >= today]
+    campaigns = [
+        c
+        for c in session.execute(statement).all()
+        if c.end_date is None or c.end_date >= today
+    ]
     spend = _spend_since_start(session, campaigns, today)
     items = []
     for campaign in campaigns:
@@ -522,19 +707,43 @@ def _pacing(session: Session, org: OrgContext, params: CampaignParams, filters: 
             budget = expected
         spent = spend.get(campaign.id, 0.0)
         pacing = spent / expected if expected else None
-        state = ("no budget" if pacing is None else "over" if pacing > 1.1
-                 else "under" if pacing < 0.9 else "on track")
-        items.append({"key": campaign.id, "name": campaign.name, "platform": campaign.platform,
-                      "status": campaign.status, "budget": budget, "spend_to_date": spent,
-                      "expected_spend": expected, "pacing": pacing, "pacing_state": state,
-                      "days_elapsed": elapsed, "flight_days": flight,
-                      "budget_utilization": spent / budget if budget else None})
+        state = (
+            "no budget"
+            if pacing is None
+            else "over"
+            if pacing > 1.1
+            else "under"
+            if pacing < 0.9
+            else "on track"
+        )
+        items.append(
+            {
+                "key": campaign.id,
+                "name": campaign.name,
+                "platform": campaign.platform,
+                "status": campaign.status,
+                "budget": budget,
+                "spend_to_date": spent,
+                "expected_spend": expected,
+                "pacing": pacing,
+                "pacing_state": state,
+                "days_elapsed": elapsed,
+                "flight_days": flight,
+                "budget_utilization": spent / budget if budget else None,
+            }
+        )
     items.sort(key=lambda i: (i["pacing"] is None, -(i["pacing"] or 0)))
     total_expected = sum(i["expected_spend"] for i in items)
     return {
-        "view": "pacing", "metric": "pacing", "label": "Budget pacing", "format": "percent",
-        "currency": org.currency, "as_of": today.isoformat(),
-        "overall": (sum(i["spend_to_date"] for i in items) / total_expected) if total_expected else None,
+        "view": "pacing",
+        "metric": "pacing",
+        "label": "Budget pacing",
+        "format": "percent",
+        "currency": org.currency,
+        "as_of": today.isoformat(),
+        "overall": (sum(i["spend_to_date"] for i in items) / total_expected)
+        if total_expected
+        else None,
         "items": items[: params.limit] if params.limit else items,
     }
 
@@ -547,13 +756,18 @@ def aggregation_period(params: CampaignParams) -> str:
 
 
 @register("campaigns", CampaignParams, period=aggregation_period)
-def campaigns_source(session: Session, org: OrgContext, params: CampaignParams,
-                     filters: Filters) -> dict:
+def campaigns_source(
+    session: Session, org: OrgContext, params: CampaignParams, filters: Filters
+) -> dict:
     """Campaign metrics: summary with comparison, time series, or breakdown."""
     metric = resolve_metric(params.metric)
     if params.view == "summary":
         return _summary(session, org, params, filters, metric)
-    views = {"timeseries": _timeseries, "breakdown": _breakdown, "heatmap": _heatmap,
-             "pacing": _pacing, "realtime": _realtime}
+    views = {
+        "timeseries": _timeseries,
+        "breakdown": _breakdown,
+        "heatmap": _heatmap,
+        "pacing": _pacing,
+        "realtime": _realtime,
+    }
     return views[params.view](session, org, params, filters, metric)
-

@@ -14,8 +14,8 @@ from flask import Blueprint, g, jsonify, request
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
-from datasources.apikeys import KEY_CACHE_SECONDS, hash_key, key_cache_key, org_for_key
-from server.services import services
+from accounts.apikeys import KEY_CACHE_SECONDS, hash_key, key_cache_key, org_for_key
+from server.runtime import runtime
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -29,7 +29,9 @@ class Principal:
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, error: str, details: list[str] | None = None) -> None:
+    def __init__(
+        self, status: int, error: str, details: list[str] | None = None
+    ) -> None:
         super().__init__(error)
         self.status, self.error, self.details = status, error, details or []
 
@@ -51,10 +53,12 @@ def _principal() -> Principal | None:
 def _org_of_key(key: str) -> tuple[int, int]:
     """The key's ``(org id, key id)``, remembered briefly in the shared cache (revoking
     deletes it there)."""
-    svc = services()
+    svc = runtime()
     cache_key = key_cache_key(hash_key(key))
     identity = svc.cache.get(cache_key)
-    if not isinstance(identity, (list, tuple)):  # absent, or an org id cached by an older release
+    if not isinstance(
+        identity, (list, tuple)
+    ):  # absent, or an org id cached by an older release
         identity = org_for_key(svc.db, key)
         if identity is None:
             raise ApiError(401, "invalid or revoked API key")
@@ -65,7 +69,11 @@ def _org_of_key(key: str) -> tuple[int, int]:
 def require_role(*roles: str) -> None:
     """Refuse the request (403) unless the caller has one of ``roles``."""
     if g.principal.role not in roles:
-        raise ApiError(403, "forbidden", [f"needs role {' or '.join(roles)}; you are {g.principal.role}"])
+        raise ApiError(
+            403,
+            "forbidden",
+            [f"needs role {' or '.join(roles)}; you are {g.principal.role}"],
+        )
 
 
 def authenticated(view):
@@ -73,8 +81,11 @@ def authenticated(view):
     def wrapper(*args, **kwargs):
         principal = _principal()
         if principal is None:
-            raise ApiError(401, "authentication required",
-                           ["send the session cookie or 'Authorization: Bearer <org API key>'"])
+            raise ApiError(
+                401,
+                "authentication required",
+                ["send the session cookie or 'Authorization: Bearer <org API key>'"],
+            )
         g.principal = principal
         return view(*args, **kwargs)
 

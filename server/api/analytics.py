@@ -11,16 +11,22 @@ from collections.abc import Callable
 
 from flask import g, jsonify
 
-from datasources.analytics.anomalies import (AnomalyNotFound, AnomalyStatusRefused,
-                                             set_anomaly_status)
-from datasources.analytics.recommendations import (RecommendationNotFound,
-                                                   RecommendationNotPending,
-                                                   apply_recommendation, dismiss_recommendation)
-from datasources.analytics.runner import run_analytics
-from datasources.audit import record
-from datasources.campaign_changes import CampaignChangeRefused, CampaignNotFound
+from accounts.audit import record
+from analytics.anomalies import (
+    AnomalyNotFound,
+    AnomalyStatusRefused,
+    set_anomaly_status,
+)
+from analytics.recommendations import (
+    RecommendationNotFound,
+    RecommendationNotPending,
+    apply_recommendation,
+    dismiss_recommendation,
+)
+from analytics.runner import run_analytics
+from commands.campaigns import CampaignChangeRefused, CampaignNotFound
 from server.api._core import ApiError, authenticated, blueprint, require_role
-from server.services import services
+from server.runtime import runtime
 
 EDITORS = ("admin", "editor")
 
@@ -28,13 +34,17 @@ EDITORS = ("admin", "editor")
 def _change(action: Callable[..., dict], object_id: int) -> dict:
     """Run ``action(session, id, user_id)`` in the caller's org, mapping refusals to 4xx,
     then invalidate the org's cache."""
-    svc = services()
+    svc = runtime()
     try:
         with svc.db.session(g.principal.org_id) as session:
             result = action(session, object_id, g.principal.user_id)
     except (RecommendationNotFound, AnomalyNotFound, CampaignNotFound) as exc:
         raise ApiError(404, "not found", [str(exc)]) from None
-    except (RecommendationNotPending, AnomalyStatusRefused, CampaignChangeRefused) as exc:
+    except (
+        RecommendationNotPending,
+        AnomalyStatusRefused,
+        CampaignChangeRefused,
+    ) as exc:
         raise ApiError(409, str(exc)) from None
     svc.data.invalidate_org(g.principal.org_id)
     return result
@@ -58,16 +68,23 @@ def dismiss_recommendation_route(rec_id: int):
 @authenticated
 def acknowledge_anomaly(anomaly_id: int):
     require_role(*EDITORS)
-    return jsonify(_change(
-        lambda s, i, u: set_anomaly_status(s, i, "acknowledged", user_id=u), anomaly_id))
+    return jsonify(
+        _change(
+            lambda s, i, u: set_anomaly_status(s, i, "acknowledged", user_id=u),
+            anomaly_id,
+        )
+    )
 
 
 @blueprint.post("/anomalies/<int:anomaly_id>/resolve")
 @authenticated
 def resolve_anomaly(anomaly_id: int):
     require_role(*EDITORS)
-    return jsonify(_change(
-        lambda s, i, u: set_anomaly_status(s, i, "resolved", user_id=u), anomaly_id))
+    return jsonify(
+        _change(
+            lambda s, i, u: set_anomaly_status(s, i, "resolved", user_id=u), anomaly_id
+        )
+    )
 
 
 @blueprint.post("/analytics/run")
@@ -75,10 +92,17 @@ def resolve_anomaly(anomaly_id: int):
 def run_org_analytics():
     """Recompute forecasts, anomalies, trends and recommendations now."""
     require_role(*EDITORS)
-    svc = services()
+    svc = runtime()
     org_id = g.principal.org_id
     summary = run_analytics(svc.db, org_id)
     with svc.db.session(org_id) as session:
-        record(session, "run", "analytics", None, user_id=g.principal.user_id, details=summary)
+        record(
+            session,
+            "run",
+            "analytics",
+            None,
+            user_id=g.principal.user_id,
+            details=summary,
+        )
     svc.data.invalidate_org(org_id)
     return jsonify(summary)

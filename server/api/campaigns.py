@@ -6,24 +6,38 @@ from flask import g, jsonify, request
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from datasources.campaign_changes import (CampaignChange, CampaignChangeRefused, CampaignNotFound,
-                                          update_campaign)
-from datasources.models import Campaign
+from commands.campaigns import (
+    CampaignChange,
+    CampaignChangeRefused,
+    CampaignNotFound,
+    update_campaign,
+)
+from core.errors import validation_messages
+from core.models import Campaign
 from server.api._core import ApiError, authenticated, blueprint, require_role
-from server.services import services
+from server.runtime import runtime
 
 
 @blueprint.get("/campaigns")
 @authenticated
 def list_campaigns():
-    with services().db.session(g.principal.org_id) as session:
+    with runtime().db.session(g.principal.org_id) as session:
         rows = session.scalars(select(Campaign).order_by(Campaign.name)).all()
-        return jsonify(campaigns=[
-            {"id": c.id, "name": c.name, "platform": c.platform, "status": c.status,
-             "budget": c.budget, "daily_budget": c.daily_budget,
-             "start_date": c.start_date.isoformat(),
-             "end_date": c.end_date.isoformat() if c.end_date else None}
-            for c in rows])
+        return jsonify(
+            campaigns=[
+                {
+                    "id": c.id,
+                    "name": c.name,
+                    "platform": c.platform,
+                    "status": c.status,
+                    "budget": c.budget,
+                    "daily_budget": c.daily_budget,
+                    "start_date": c.start_date.isoformat(),
+                    "end_date": c.end_date.isoformat() if c.end_date else None,
+                }
+                for c in rows
+            ]
+        )
 
 
 @blueprint.patch("/campaigns/<int:campaign_id>")
@@ -32,17 +46,20 @@ def change_campaign(campaign_id: int):
     require_role("admin", "editor", "api")
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise ApiError(400, "the body must be a JSON object", ['e.g. {"status": "paused"}'])
+        raise ApiError(
+            400, "the body must be a JSON object", ['e.g. {"status": "paused"}']
+        )
     try:
         change = CampaignChange.model_validate(body)
     except ValidationError as exc:
-        details = [f"{'.'.join(str(p) for p in e['loc']) or 'body'}: "
-                   f"{e['msg'].removeprefix('Value error, ')}" for e in exc.errors()]
+        details = validation_messages(exc)
         raise ApiError(422, details[0], details) from None
-    svc = services()
+    svc = runtime()
     try:
         with svc.db.session(g.principal.org_id) as session:
-            result = update_campaign(session, campaign_id, change, user_id=g.principal.user_id)
+            result = update_campaign(
+                session, campaign_id, change, user_id=g.principal.user_id
+            )
     except CampaignNotFound as exc:
         raise ApiError(404, "campaign not found", [str(exc)]) from None
     except CampaignChangeRefused as exc:

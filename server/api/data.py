@@ -12,10 +12,10 @@ import typing
 
 from flask import g, jsonify, request
 
+from core.filters import QueryError, parse_filters
 from datasources import registry
-from datasources.registry import DataSourceError, parse_filters
 from server.api._core import ApiError, authenticated, blueprint
-from server.services import services
+from server.runtime import runtime
 
 FILTER_FIELDS = ("date_from", "date_to", "platforms", "campaign_ids", "countries")
 
@@ -25,8 +25,12 @@ def _is_list(model, name: str) -> bool:
     if field is None:
         return False
     annotation = field.annotation
-    candidates = typing.get_args(annotation) if typing.get_origin(annotation) is typing.Union \
-        or type(annotation).__name__ == "UnionType" else (annotation,)
+    candidates = (
+        typing.get_args(annotation)
+        if typing.get_origin(annotation) is typing.Union
+        or type(annotation).__name__ == "UnionType"
+        else (annotation,)
+    )
     return any(typing.get_origin(c) is list for c in candidates)
 
 
@@ -45,11 +49,17 @@ def split_query(model, args) -> dict:
 @blueprint.get("/data")
 @authenticated
 def list_sources():
-    return jsonify(sources=[
-        {"name": s.name, "description": s.description, "url": f"/api/v1/data/{s.name}",
-         "query_params": s.params_model.model_json_schema()}
-        for s in registry.all_sources()
-    ])
+    return jsonify(
+        sources=[
+            {
+                "name": s.name,
+                "description": s.description,
+                "url": f"/api/v1/data/{s.name}",
+                "query_params": s.params_model.model_json_schema(),
+            }
+            for s in registry.all_sources()
+        ]
+    )
 
 
 @blueprint.get("/data/<source_name>")
@@ -57,15 +67,22 @@ def list_sources():
 def query_source(source_name: str):
     try:
         source = registry.get(source_name)
-        filter_args = {k: v for k, v in split_query(registry.Filters, request.args).items()
-                       if k in FILTER_FIELDS}
-        param_args = {k: v for k, v in split_query(source.params_model, request.args).items()
-                      if k not in FILTER_FIELDS and k != "fresh"}
+        filter_args = {
+            k: v
+            for k, v in split_query(registry.Filters, request.args).items()
+            if k in FILTER_FIELDS
+        }
+        param_args = {
+            k: v
+            for k, v in split_query(source.params_model, request.args).items()
+            if k not in FILTER_FIELDS and k != "fresh"
+        }
         filters = parse_filters(filter_args)
         fresh = request.args.get("fresh", "").lower() in ("1", "true", "yes")
-        result = services().data.query(g.principal.org_id, source_name, param_args, filters,
-                                       fresh=fresh)
-    except DataSourceError as exc:
+        result = runtime().data.query(
+            g.principal.org_id, source_name, param_args, filters, fresh=fresh
+        )
+    except QueryError as exc:
         status = 404 if str(exc).startswith("unknown data_source") else 422
         raise ApiError(status, str(exc), exc.details) from None
     return jsonify(result)

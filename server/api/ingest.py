@@ -22,7 +22,7 @@ from flask import g, jsonify, request
 
 from datasources.ingest import FORMATS, IngestRejected, ingest
 from server.api._core import ApiError, authenticated, blueprint, require_role
-from server.services import services
+from server.runtime import runtime
 
 MAX_BODY_BYTES = 32 * 1024 * 1024
 CSV_TYPES = ("text/csv", "application/csv", "text/plain")
@@ -31,9 +31,16 @@ CSV_TYPES = ("text/csv", "application/csv", "text/plain")
 def _body() -> bytes:
     """The request body, refusing (413) anything over :data:`MAX_BODY_BYTES` before
     reading it all."""
-    too_big = ApiError(413, "request body too large",
-                       [(f"send at most {MAX_BODY_BYTES // (1024 * 1024)} MiB per request; "
-                         "split bigger files into several batches")])
+    too_big = ApiError(
+        413,
+        "request body too large",
+        [
+            (
+                f"send at most {MAX_BODY_BYTES // (1024 * 1024)} MiB per request; "
+                "split bigger files into several batches"
+            )
+        ],
+    )
     if (request.content_length or 0) > MAX_BODY_BYTES:
         raise too_big
     data = request.stream.read(MAX_BODY_BYTES + 1)
@@ -50,22 +57,35 @@ def _payload(body: bytes):
         except (ValueError, UnicodeDecodeError) as exc:
             raise ApiError(400, "the body is not valid JSON", [str(exc)]) from None
         if not isinstance(document, dict) or not isinstance(document.get("rows"), list):
-            raise ApiError(400, 'the body must be a JSON object {"rows": [...]}',
-                           [('e.g. {"rows": [{"campaign": "Brand Search US", "hour": '
-                             '"2024-09-01T13:00:00Z", "country": "US", "spend": 12.5, '
-                             '"impressions": 1000, "clicks": 40}]}')])
+            raise ApiError(
+                400,
+                'the body must be a JSON object {"rows": [...]}',
+                [
+                    (
+                        'e.g. {"rows": [{"campaign": "Brand Search US", "hour": '
+                        '"2024-09-01T13:00:00Z", "country": "US", "spend": 12.5, '
+                        '"impressions": 1000, "clicks": 40}]}'
+                    )
+                ],
+            )
         return document["rows"]
     if request.mimetype in CSV_TYPES:
         return body
-    raise ApiError(415, "unsupported content type",
-                   [f"send application/json or text/csv, not {request.mimetype or 'nothing'}"])
+    raise ApiError(
+        415,
+        "unsupported content type",
+        [f"send application/json or text/csv, not {request.mimetype or 'nothing'}"],
+    )
 
 
 def _option(name: str, allowed: tuple[str, ...], default: str) -> str:
     value = request.args.get(name, default)
     if value not in allowed:
-        raise ApiError(422, f"{name}: must be one of {', '.join(allowed)}", [
-            f"{name}: got {value!r}; expected one of {', '.join(allowed)}"])
+        raise ApiError(
+            422,
+            f"{name}: must be one of {', '.join(allowed)}",
+            [f"{name}: got {value!r}; expected one of {', '.join(allowed)}"],
+        )
     return value
 
 
@@ -76,16 +96,28 @@ def ingest_facts():
     fmt = _option("format", FORMATS, "native")
     unknown = _option("unknown_campaigns", ("refuse", "create"), "refuse")
     payload = _payload(_body())
-    svc = services()
+    svc = runtime()
     principal = g.principal
     try:
-        result = ingest(svc.db, principal.org_id, payload, fmt=fmt, source="api",
-                        on_unknown_campaign=unknown, default_country=request.args.get("country"),
-                        user_id=principal.user_id, api_key_id=principal.api_key_id)
+        result = ingest(
+            svc.db,
+            principal.org_id,
+            payload,
+            fmt=fmt,
+            source="api",
+            on_unknown_campaign=unknown,
+            default_country=request.args.get("country"),
+            user_id=principal.user_id,
+            api_key_id=principal.api_key_id,
+        )
     except IngestRejected as exc:
-        return jsonify(error=str(exc), details=[str(e) for e in exc.errors],
-                       row_errors=exc.report(), error_count=exc.error_count,
-                       batch_id=exc.batch_id), 422
+        return jsonify(
+            error=str(exc),
+            details=[str(e) for e in exc.errors],
+            row_errors=exc.report(),
+            error_count=exc.error_count,
+            batch_id=exc.batch_id,
+        ), 422
     if result["rows_written"] or result["campaigns_created"]:
         svc.data.invalidate_org(principal.org_id)
     return jsonify(result), 201 if result["rows_written"] else 200

@@ -13,116 +13,298 @@ from server.api._core import blueprint
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 FILTER_PARAMETERS = [
-    {"name": "date_from", "in": "query", "schema": {"type": "string", "format": "date"},
-     "description": "first org-local day of the dashboard date range"},
-    {"name": "date_to", "in": "query", "schema": {"type": "string", "format": "date"},
-     "description": "last org-local day of the dashboard date range"},
-    {"name": "platforms", "in": "query", "style": "form", "explode": False,
-     "schema": {"type": "array", "items": {"type": "string"}}},
-    {"name": "campaign_ids", "in": "query", "style": "form", "explode": False,
-     "schema": {"type": "array", "items": {"type": "integer"}}},
-    {"name": "countries", "in": "query", "style": "form", "explode": False,
-     "schema": {"type": "array", "items": {"type": "string"}},
-     "description": "ISO 3166 alpha-3 codes, e.g. USA,DEU"},
-    {"name": "fresh", "in": "query", "schema": {"type": "boolean"},
-     "description": "recompute instead of serving the cached value"},
+    {
+        "name": "date_from",
+        "in": "query",
+        "schema": {"type": "string", "format": "date"},
+        "description": "first org-local day of the dashboard date range",
+    },
+    {
+        "name": "date_to",
+        "in": "query",
+        "schema": {"type": "string", "format": "date"},
+        "description": "last org-local day of the dashboard date range",
+    },
+    {
+        "name": "platforms",
+        "in": "query",
+        "style": "form",
+        "explode": False,
+        "schema": {"type": "array", "items": {"type": "string"}},
+    },
+    {
+        "name": "campaign_ids",
+        "in": "query",
+        "style": "form",
+        "explode": False,
+        "schema": {"type": "array", "items": {"type": "integer"}},
+    },
+    {
+        "name": "countries",
+        "in": "query",
+        "style": "form",
+        "explode": False,
+        "schema": {"type": "array", "items": {"type": "string"}},
+        "description": "ISO 3166 alpha-3 codes, e.g. USA,DEU",
+    },
+    {
+        "name": "fresh",
+        "in": "query",
+        "schema": {"type": "boolean"},
+        "description": "recompute instead of serving the cached value",
+    },
 ]
 
 
 def _responses(ok: str) -> dict:
-    return {"200": {"description": ok, "content": {"application/json": {"schema": {"type": "object"}}}},
-            "401": {"description": "not authenticated", "content": {"application/json": {"schema": ERROR}}},
-            "404": {"description": "not found", "content": {"application/json": {"schema": ERROR}}},
-            "422": {"description": "invalid parameters",
-                    "content": {"application/json": {"schema": ERROR}}}}
+    return {
+        "200": {
+            "description": ok,
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        },
+        "401": {
+            "description": "not authenticated",
+            "content": {"application/json": {"schema": ERROR}},
+        },
+        "404": {
+            "description": "not found",
+            "content": {"application/json": {"schema": ERROR}},
+        },
+        "422": {
+            "description": "invalid parameters",
+            "content": {"application/json": {"schema": ERROR}},
+        },
+    }
 
 
 def _source_path(source: registry.DataSource) -> dict:
     schema = source.params_model.model_json_schema()
     parameters = [
-        {"name": name, "in": "query", "required": name in schema.get("required", []),
-         "schema": {k: v for k, v in prop.items() if k != "title"},
-         **({"description": prop["description"]} if "description" in prop else {})}
+        {
+            "name": name,
+            "in": "query",
+            "required": name in schema.get("required", []),
+            "schema": {k: v for k, v in prop.items() if k != "title"},
+            **({"description": prop["description"]} if "description" in prop else {}),
+        }
         for name, prop in schema.get("properties", {}).items()
     ]
-    return {"get": {"summary": source.description or source.name, "tags": ["data"],
-                    "operationId": f"data_{source.name}",
-                    "parameters": parameters + FILTER_PARAMETERS,
-                    "responses": _responses(f"the {source.name} result")}}
+    return {
+        "get": {
+            "summary": source.description or source.name,
+            "tags": ["data"],
+            "operationId": f"data_{source.name}",
+            "parameters": parameters + FILTER_PARAMETERS,
+            "responses": _responses(f"the {source.name} result"),
+        }
+    }
 
 
 # method, path, operation id, summary, tag, JSON body described (None: no body)
 OPERATIONS = [
-    ("get", "/api/v1/templates", "list_templates", "Global and org templates with usage counts",
-     "dashboards", None),
-    ("get", "/api/v1/dashboards", "list_dashboards", "The org's dashboards", "dashboards", None),
-    ("post", "/api/v1/dashboards", "create_dashboard",
-     "Create a dashboard: {template_id, name} clones a template; a template document is stored "
-     "as written", "dashboards", "a template reference or a template document"),
-    ("get", "/api/v1/dashboards/{id}", "get_dashboard", "One dashboard with its visible widgets",
-     "dashboards", None),
-    ("put", "/api/v1/dashboards/{id}", "replace_dashboard",
-     "Replace a dashboard with a template document", "dashboards", "a template document"),
-    ("delete", "/api/v1/dashboards/{id}", "delete_dashboard", "Delete a dashboard", "dashboards",
-     None),
-    ("get", "/api/v1/dashboards/{id}/data", "dashboard_data",
-     "Every widget's current data under the given filters", "dashboards", None),
-    ("get", "/api/v1/data", "list_data_sources", "The data sources and their parameters", "data",
-     None),
-    ("get", "/api/v1/campaigns", "list_campaigns", "The org's campaigns", "campaigns", None),
-    ("patch", "/api/v1/campaigns/{id}", "change_campaign",
-     "Pause, resume or change a campaign's budgets (audited)", "campaigns",
-     '{"status": "paused"} or {"daily_budget": 250}'),
-    ("post", "/api/v1/ingest", "ingest",
-     "Ingest hourly facts as JSON {rows: [...]} or text/csv; query: format=native|google_ads|"
-     "meta_ads, unknown_campaigns=refuse|create, country", "ingest", "rows or CSV"),
-    ("post", "/api/v1/recommendations/{id}/apply", "apply_recommendation",
-     "Apply a pending recommendation to its campaign", "analytics", None),
-    ("post", "/api/v1/recommendations/{id}/dismiss", "dismiss_recommendation",
-     "Dismiss a pending recommendation", "analytics", None),
-    ("post", "/api/v1/anomalies/{id}/acknowledge", "acknowledge_anomaly", "Acknowledge an anomaly",
-     "analytics", None),
-    ("post", "/api/v1/anomalies/{id}/resolve", "resolve_anomaly", "Resolve an anomaly",
-     "analytics", None),
-    ("post", "/api/v1/analytics/run", "run_analytics",
-     "Recompute forecasts, anomalies, trends and recommendations now", "analytics", None),
+    (
+        "get",
+        "/api/v1/templates",
+        "list_templates",
+        "Global and org templates with usage counts",
+        "dashboards",
+        None,
+    ),
+    (
+        "get",
+        "/api/v1/dashboards",
+        "list_dashboards",
+        "The org's dashboards",
+        "dashboards",
+        None,
+    ),
+    (
+        "post",
+        "/api/v1/dashboards",
+        "create_dashboard",
+        "Create a dashboard: {template_id, name} clones a template; a template document is stored "
+        "as written",
+        "dashboards",
+        "a template reference or a template document",
+    ),
+    (
+        "get",
+        "/api/v1/dashboards/{id}",
+        "get_dashboard",
+        "One dashboard with its visible widgets",
+        "dashboards",
+        None,
+    ),
+    (
+        "put",
+        "/api/v1/dashboards/{id}",
+        "replace_dashboard",
+        "Replace a dashboard with a template document",
+        "dashboards",
+        "a template document",
+    ),
+    (
+        "delete",
+        "/api/v1/dashboards/{id}",
+        "delete_dashboard",
+        "Delete a dashboard",
+        "dashboards",
+        None,
+    ),
+    (
+        "get",
+        "/api/v1/dashboards/{id}/data",
+        "dashboard_data",
+        "Every widget's current data under the given filters",
+        "dashboards",
+        None,
+    ),
+    (
+        "get",
+        "/api/v1/data",
+        "list_data_sources",
+        "The data sources and their parameters",
+        "data",
+        None,
+    ),
+    (
+        "get",
+        "/api/v1/campaigns",
+        "list_campaigns",
+        "The org's campaigns",
+        "campaigns",
+        None,
+    ),
+    (
+        "patch",
+        "/api/v1/campaigns/{id}",
+        "change_campaign",
+        "Pause, resume or change a campaign's budgets (audited)",
+        "campaigns",
+        '{"status": "paused"} or {"daily_budget": 250}',
+    ),
+    (
+        "post",
+        "/api/v1/ingest",
+        "ingest",
+        "Ingest hourly facts as JSON {rows: [...]} or text/csv; query: format=native|google_ads|"
+        "meta_ads, unknown_campaigns=refuse|create, country",
+        "ingest",
+        "rows or CSV",
+    ),
+    (
+        "post",
+        "/api/v1/recommendations/{id}/apply",
+        "apply_recommendation",
+        "Apply a pending recommendation to its campaign",
+        "analytics",
+        None,
+    ),
+    (
+        "post",
+        "/api/v1/recommendations/{id}/dismiss",
+        "dismiss_recommendation",
+        "Dismiss a pending recommendation",
+        "analytics",
+        None,
+    ),
+    (
+        "post",
+        "/api/v1/anomalies/{id}/acknowledge",
+        "acknowledge_anomaly",
+        "Acknowledge an anomaly",
+        "analytics",
+        None,
+    ),
+    (
+        "post",
+        "/api/v1/anomalies/{id}/resolve",
+        "resolve_anomaly",
+        "Resolve an anomaly",
+        "analytics",
+        None,
+    ),
+    (
+        "post",
+        "/api/v1/analytics/run",
+        "run_analytics",
+        "Recompute forecasts, anomalies, trends and recommendations now",
+        "analytics",
+        None,
+    ),
 ]
 
 
-def _operation(operation_id: str, summary: str, tag: str, path: str, body: str | None) -> dict:
-    operation = {"summary": summary, "tags": [tag], "operationId": operation_id,
-                 "responses": _responses(summary[0].lower() + summary[1:])}
+def _operation(
+    operation_id: str, summary: str, tag: str, path: str, body: str | None
+) -> dict:
+    operation = {
+        "summary": summary,
+        "tags": [tag],
+        "operationId": operation_id,
+        "responses": _responses(summary[0].lower() + summary[1:]),
+    }
     if "{id}" in path:
-        operation["parameters"] = [{"name": "id", "in": "path", "required": True,
-                                    "schema": {"type": "integer"}}]
+        operation["parameters"] = [
+            {
+                "name": "id",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "integer"},
+            }
+        ]
     if body:
-        operation["requestBody"] = {"description": body, "content": {
-            "application/json": {"schema": {"type": "object"}},
-            **({"text/csv": {"schema": {"type": "string"}}} if tag == "ingest" else {})}}
+        operation["requestBody"] = {
+            "description": body,
+            "content": {
+                "application/json": {"schema": {"type": "object"}},
+                **(
+                    {"text/csv": {"schema": {"type": "string"}}}
+                    if tag == "ingest"
+                    else {}
+                ),
+            },
+        }
     return operation
 
 
 def build_openapi() -> dict:
     paths: dict[str, dict] = {}
     for method, path, operation_id, summary, tag, body in OPERATIONS:
-        paths.setdefault(path, {})[method] = _operation(operation_id, summary, tag, path, body)
+        paths.setdefault(path, {})[method] = _operation(
+            operation_id, summary, tag, path, body
+        )
     for source in registry.all_sources():
         paths[f"/api/v1/data/{source.name}"] = _source_path(source)
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Pulse API", "version": "1.0.0",
-                 "description": "Marketing analytics data of the caller's org."},
+        "info": {
+            "title": "Pulse API",
+            "version": "1.0.0",
+            "description": "Marketing analytics data of the caller's org.",
+        },
         "servers": [{"url": "/"}],
         "security": [{"apiKey": []}, {"session": []}],
         "paths": paths,
         "components": {
             "securitySchemes": {
-                "apiKey": {"type": "http", "scheme": "bearer",
-                           "description": "an org API key: `python -m datasources.apikeys create`"},
+                "apiKey": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "an org API key: `python -m accounts.apikeys create`",
+                },
                 "session": {"type": "apiKey", "in": "cookie", "name": "session"},
             },
-            "schemas": {"Error": {"type": "object", "required": ["error", "details"], "properties": {
-                "error": {"type": "string"}, "details": {"type": "array", "items": {"type": "string"}}}}},
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error", "details"],
+                    "properties": {
+                        "error": {"type": "string"},
+                        "details": {"type": "array", "items": {"type": "string"}},
+                    },
+                }
+            },
         },
     }
 

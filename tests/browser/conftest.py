@@ -28,19 +28,38 @@ def free_port() -> int:
 class PulseServer:
     """``python app.py`` (embedded) or gunicorn (scaled) on a free loopback port."""
 
-    def __init__(self, env: dict[str, str], *, gunicorn: bool = False, log: Path) -> None:
+    def __init__(
+        self, env: dict[str, str], *, gunicorn: bool = False, log: Path
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, **env, "PULSE_PORT": str(self.port), "PULSE_HOST": "127.0.0.1",
-               "PULSE_SECRET_KEY": "browser-test-secret", "PULSE_SCHEDULER": "off"}
+        env = {
+            **os.environ,
+            **env,
+            "PULSE_PORT": str(self.port),
+            "PULSE_HOST": "127.0.0.1",
+            "PULSE_SECRET_KEY": "browser-test-secret",
+            "PULSE_SCHEDULER": "off",
+        }
         if gunicorn:
-            command = [sys.executable, "-m", "gunicorn", "-w", "2", "--threads", "4",
-                       "-b", f"127.0.0.1:{self.port}", "app:server"]
+            command = [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-w",
+                "2",
+                "--threads",
+                "4",
+                "-b",
+                f"127.0.0.1:{self.port}",
+                "app:server",
+            ]
         else:
             command = [sys.executable, "app.py"]
         self.log = log
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("w"),
-                                        stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -64,15 +83,25 @@ class PulseServer:
 @pytest.fixture(scope="session")
 def browser():
     if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-        missing_service("headless Chromium is needed: apt-get install chromium chromium-driver")
+        missing_service(
+            "headless Chromium is needed: apt-get install chromium chromium-driver"
+        )
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--disable-background-networking", "--disable-component-update",
-                     "--no-first-run", "--disable-sync", "--window-size=1400,1100"):
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--disable-sync",
+        "--window-size=1400,1100",
+    ):
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)

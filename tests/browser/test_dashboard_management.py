@@ -10,8 +10,8 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 
-from datasources.db import Database
-from datasources.models import DashboardTemplate
+from core.db import Database
+from core.models import DashboardTemplate
 from tests.browser.conftest import PulseServer, console_errors
 from tests.browser.test_executive_dashboard import sign_in
 from tests.conftest import seed_small_demo, sqlite_url
@@ -33,14 +33,20 @@ def dashboards_of(db: Database, slug: str) -> list[tuple[int, str]]:
 
     org = org_id(db, slug)
     with db.unscoped_session() as session:
-        return list(session.execute(
-            select(DashboardTemplate.id, DashboardTemplate.name)
-            .where(DashboardTemplate.org_id == org).order_by(DashboardTemplate.id)).all())
+        return list(
+            session.execute(
+                select(DashboardTemplate.id, DashboardTemplate.name)
+                .where(DashboardTemplate.org_id == org)
+                .order_by(DashboardTemplate.id)
+            ).all()
+        )
 
 
 def waiter(browser, seconds: int = 30) -> WebDriverWait:
     """Dash re-renders callback outputs: an element found a moment ago may be replaced."""
-    return WebDriverWait(browser, seconds, ignored_exceptions=(StaleElementReferenceException,))
+    return WebDriverWait(
+        browser, seconds, ignored_exceptions=(StaleElementReferenceException,)
+    )
 
 
 def set_editor_text(browser, text: str) -> None:
@@ -52,7 +58,9 @@ def set_editor_text(browser, text: str) -> None:
         "const el = arguments[0];"
         "const setter = Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value').set;"
         "setter.call(el, arguments[1]); el.dispatchEvent(new Event('input', {bubbles: true}));",
-        editor, text)
+        editor,
+        text,
+    )
 
 
 def test_bwm001_editor_creates_a_dashboard_from_a_template(browser, server):
@@ -61,19 +69,26 @@ def test_bwm001_editor_creates_a_dashboard_from_a_template(browser, server):
     sign_in(browser, pulse.url, "editor@acme.example")
     browser.find_element(By.CSS_SELECTOR, "#template-list button").click()
     waiter(browser).until(lambda d: "/dashboards/" in d.current_url)
-    title = waiter(browser).until(EC.visibility_of_element_located((By.ID, "dashboard-title")))
+    title = waiter(browser).until(
+        EC.visibility_of_element_located((By.ID, "dashboard-title"))
+    )
     after = dashboards_of(db, "acme")
     assert len(after) == len(before) + 1
     new_id, new_name = after[-1]
     assert browser.current_url.endswith(f"/dashboards/{new_id}")
     assert title.text == new_name
     waiter(browser, 45).until(
-        lambda d: d.find_elements(By.CSS_SELECTOR, ".kpi-value")
-        and not d.find_elements(By.CSS_SELECTOR, ".widget-placeholder"))
+        lambda d: (
+            d.find_elements(By.CSS_SELECTOR, ".kpi-value")
+            and not d.find_elements(By.CSS_SELECTOR, ".widget-placeholder")
+        )
+    )
     assert console_errors(browser) == []
 
 
-def test_bwm002_json_editor_refuses_a_bad_document_and_saves_a_good_one(browser, server, output_dir):
+def test_bwm002_json_editor_refuses_a_bad_document_and_saves_a_good_one(
+    browser, server, output_dir
+):
     pulse, db = server
     dashboard_id, name = dashboards_of(db, "acme")[0]
     sign_in(browser, pulse.url, "editor@acme.example")
@@ -135,7 +150,9 @@ def test_bwm004_viewer_has_no_edit_controls(browser, server):
     assert browser.find_elements(By.ID, "dashboard-edit-link") == []
     assert browser.find_elements(By.ID, "dashboard-delete-button") == []
     browser.get(f"{pulse.url}/dashboards/{dashboard_id}/edit")
-    message = waiter(browser).until(EC.visibility_of_element_located((By.ID, "not-found")))
+    message = waiter(browser).until(
+        EC.visibility_of_element_located((By.ID, "not-found"))
+    )
     assert "Viewers" in message.text
     assert browser.find_elements(By.ID, "edit-widgets") == []
     assert console_errors(browser) == []

@@ -14,8 +14,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 
-from datasources.db import Database
-from datasources.models import Campaign, DashboardTemplate, DashboardWidget
+from core.db import Database
+from core.models import Campaign, DashboardTemplate, DashboardWidget
 from tests.browser.conftest import PulseServer, console_errors
 from tests.browser.test_executive_dashboard import sign_in
 from tests.conftest import org_id, seed_small_demo, sqlite_url
@@ -23,7 +23,9 @@ from tests.conftest import org_id, seed_small_demo, sqlite_url
 SLUGS = ["executive", "performance", "automation", "platform_health", "forecasting"]
 DEFAULT_WINDOW = (1400, 1100)
 GRID_GAP_PX = 12
-PAGE_CHROME_PX = 420  # navigation, title, filter bar and margins above and below the grid
+PAGE_CHROME_PX = (
+    420  # navigation, title, filter bar and margins above and below the grid
+)
 
 # What each widget card shows once drawn, read in one pass through the DOM.
 WIDGET_STATE_JS = """
@@ -83,21 +85,30 @@ def tall_window(browser):
 
 def waiter(browser, seconds: int = 60) -> WebDriverWait:
     """Dash re-renders callback outputs: an element found a moment ago may be replaced."""
-    return WebDriverWait(browser, seconds, ignored_exceptions=(StaleElementReferenceException,))
+    return WebDriverWait(
+        browser, seconds, ignored_exceptions=(StaleElementReferenceException,)
+    )
 
 
 def dashboard_of(db: Database, slug: str, org: str = "acme") -> tuple[int, int]:
     """``(dashboard id, grid rows)`` of the org's dashboard made from template ``slug``."""
     with db.unscoped_session() as session:
-        dashboard_id = session.scalars(select(DashboardTemplate.id).where(
-            DashboardTemplate.org_id == org_id(db, org), DashboardTemplate.slug == slug)).one()
-        widgets = session.scalars(select(DashboardWidget).where(
-            DashboardWidget.dashboard_id == dashboard_id)).all()
+        dashboard_id = session.scalars(
+            select(DashboardTemplate.id).where(
+                DashboardTemplate.org_id == org_id(db, org),
+                DashboardTemplate.slug == slug,
+            )
+        ).one()
+        widgets = session.scalars(
+            select(DashboardWidget).where(DashboardWidget.dashboard_id == dashboard_id)
+        ).all()
         rows = max(w.position_y + w.height for w in widgets)
     return dashboard_id, rows
 
 
-def open_dashboard(browser, pulse: PulseServer, db: Database, slug: str, tall_window) -> list[dict]:
+def open_dashboard(
+    browser, pulse: PulseServer, db: Database, slug: str, tall_window
+) -> list[dict]:
     """Open the dashboard as an editor, tall enough to show it whole; wait until every
     widget has drawn (or the wait ends) and return the widgets' states."""
     dashboard_id, rows = dashboard_of(db, slug)
@@ -105,8 +116,12 @@ def open_dashboard(browser, pulse: PulseServer, db: Database, slug: str, tall_wi
     sign_in(browser, pulse.url, "editor@acme.example")
     browser.get(f"{pulse.url}/dashboards/{dashboard_id}")
     try:
-        waiter(browser).until(lambda d: (
-            states := d.execute_script(WIDGET_STATE_JS)) and all(drawn(s) for s in states))
+        waiter(browser).until(
+            lambda d: (
+                (states := d.execute_script(WIDGET_STATE_JS))
+                and all(drawn(s) for s in states)
+            )
+        )
     except Exception:  # noqa: BLE001 - the assertion below says which widget is missing
         pass
     time.sleep(0.5)  # let Plotly finish its transitions before the screenshot
@@ -115,13 +130,19 @@ def open_dashboard(browser, pulse: PulseServer, db: Database, slug: str, tall_wi
 
 @pytest.mark.parametrize("slug", SLUGS)
 def test_bwt001_every_widget_of_each_built_in_dashboard_shows_its_data(
-        browser, server, output_dir, tall_window, slug):
+    browser, server, output_dir, tall_window, slug
+):
     pulse, db = server
     states = open_dashboard(browser, pulse, db, slug, tall_window)
     browser.save_screenshot(str(output_dir / f"template-{slug}.png"))
     with db.unscoped_session() as session:
-        expected = len(session.scalars(select(DashboardWidget.id).where(
-            DashboardWidget.dashboard_id == dashboard_of(db, slug)[0])).all())
+        expected = len(
+            session.scalars(
+                select(DashboardWidget.id).where(
+                    DashboardWidget.dashboard_id == dashboard_of(db, slug)[0]
+                )
+            ).all()
+        )
     assert len(states) == expected
     missing = [s for s in states if not drawn(s)]
     assert missing == [], f"widgets without data on {slug}: {missing}"
@@ -130,56 +151,87 @@ def test_bwt001_every_widget_of_each_built_in_dashboard_shows_its_data(
 
 def grid_cell(browser, title: str, row_index: int, column: str):
     card = browser.find_element(
-        By.XPATH, f"//div[contains(@class,'widget-card')][div[@class='widget-title' and "
-                  f"text()='{title}']]")
+        By.XPATH,
+        f"//div[contains(@class,'widget-card')][div[@class='widget-title' and "
+        f"text()='{title}']]",
+    )
     return card.find_element(
-        By.CSS_SELECTOR, f".ag-center-cols-container .ag-row[row-index='{row_index}'] "
-                         f".ag-cell[col-id='{column}']")
+        By.CSS_SELECTOR,
+        f".ag-center-cols-container .ag-row[row-index='{row_index}'] "
+        f".ag-cell[col-id='{column}']",
+    )
 
 
 def campaign_status(db: Database, name: str) -> str:
     with db.unscoped_session() as session:
-        return session.scalars(select(Campaign.status).where(
-            Campaign.org_id == org_id(db, "acme"), Campaign.name == name)).one()
+        return session.scalars(
+            select(Campaign.status).where(
+                Campaign.org_id == org_id(db, "acme"), Campaign.name == name
+            )
+        ).one()
 
 
 def test_bwt002_pausing_a_campaign_in_the_performance_table_pauses_it(
-        browser, server, tall_window):
+    browser, server, tall_window
+):
     pulse, db = server
     open_dashboard(browser, pulse, db, "performance", tall_window)
     title = "Campaign Performance"
-    row = next(i for i in range(10)
-               if grid_cell(browser, title, i, "status").text.strip().lower() == "active")
+    row = next(
+        i
+        for i in range(10)
+        if grid_cell(browser, title, i, "status").text.strip().lower() == "active"
+    )
     name = grid_cell(browser, title, row, "name").text.strip()
     assert campaign_status(db, name) == "active"
     grid_cell(browser, title, row, "status").click()  # opens the select editor
-    waiter(browser, 10).until(lambda _: grid_cell(browser, title, row, "status")
-                              .find_element(By.CSS_SELECTOR, ".ag-picker-field-wrapper")).click()
-    option = waiter(browser, 10).until(lambda d: next(
-        (e for e in d.find_elements(By.CSS_SELECTOR, ".ag-list-item, [role='option']")
-         if e.text.strip().lower() == "paused" and e.is_displayed()), None))
+    waiter(browser, 10).until(
+        lambda _: grid_cell(browser, title, row, "status").find_element(
+            By.CSS_SELECTOR, ".ag-picker-field-wrapper"
+        )
+    ).click()
+    option = waiter(browser, 10).until(
+        lambda d: next(
+            (
+                e
+                for e in d.find_elements(
+                    By.CSS_SELECTOR, ".ag-list-item, [role='option']"
+                )
+                if e.text.strip().lower() == "paused" and e.is_displayed()
+            ),
+            None,
+        )
+    )
     option.click()
     waiter(browser, 20).until(lambda _: campaign_status(db, name) == "paused")
     waiter(browser, 20).until(
-        lambda d: grid_cell(d, title, row, "status").text.strip().lower() == "paused")
+        lambda d: grid_cell(d, title, row, "status").text.strip().lower() == "paused"
+    )
     assert console_errors(browser) == []
 
 
-def test_bwt003_csv_export_downloads_the_table(browser, server, output_dir, tall_window):
+def test_bwt003_csv_export_downloads_the_table(
+    browser, server, output_dir, tall_window
+):
     pulse, db = server
     downloads = output_dir / "downloads-templates"
     downloads.mkdir(exist_ok=True)
     for old in downloads.glob("*"):
         old.unlink()
-    browser.execute_cdp_cmd("Page.setDownloadBehavior",
-                            {"behavior": "allow", "downloadPath": str(downloads)})
+    browser.execute_cdp_cmd(
+        "Page.setDownloadBehavior",
+        {"behavior": "allow", "downloadPath": str(downloads)},
+    )
     open_dashboard(browser, pulse, db, "executive", tall_window)
     card = browser.find_element(
-        By.XPATH, "//div[contains(@class,'widget-card')][div[@class='widget-title' and "
-                  "text()='Top Performing Campaigns']]")
+        By.XPATH,
+        "//div[contains(@class,'widget-card')][div[@class='widget-title' and "
+        "text()='Top Performing Campaigns']]",
+    )
     card.find_element(By.XPATH, ".//button[normalize-space()='CSV']").click()
-    files = waiter(browser, 20).until(lambda _: [p for p in downloads.glob("*.csv")
-                                                 if p.stat().st_size > 0])
+    files = waiter(browser, 20).until(
+        lambda _: [p for p in downloads.glob("*.csv") if p.stat().st_size > 0]
+    )
     text = Path(files[0]).read_text(encoding="utf-8-sig")
     assert "Campaign" in text.splitlines()[0]
     assert len(text.strip().splitlines()) >= 2  # header and at least one campaign
@@ -187,30 +239,48 @@ def test_bwt003_csv_export_downloads_the_table(browser, server, output_dir, tall
 
 
 def test_bwt004_clicking_a_country_on_the_map_filters_the_dashboard(
-        browser, server, output_dir, tall_window):
+    browser, server, output_dir, tall_window
+):
     pulse, db = server
     open_dashboard(browser, pulse, db, "performance", tall_window)
     chip = browser.find_element(By.ID, "filter-country-chip")
     assert not chip.is_displayed()
     card = browser.find_element(
-        By.XPATH, "//div[contains(@class,'widget-card')][div[@class='widget-title' and "
-                  "text()='Geographic Performance']]")
+        By.XPATH,
+        "//div[contains(@class,'widget-card')][div[@class='widget-title' and "
+        "text()='Geographic Performance']]",
+    )
     # The country with the largest shape on screen is the easiest to hit.
-    country = max(card.find_elements(By.CSS_SELECTOR, "path.choroplethlocation"),
-                  key=lambda p: p.size["width"] * p.size["height"])
+    country = max(
+        card.find_elements(By.CSS_SELECTOR, "path.choroplethlocation"),
+        key=lambda p: p.size["width"] * p.size["height"],
+    )
     ActionChains(browser).move_to_element(country).click().perform()
-    waiter(browser, 20).until(lambda d: d.find_element(By.ID, "filter-country-chip").is_displayed())
+    waiter(browser, 20).until(
+        lambda d: d.find_element(By.ID, "filter-country-chip").is_displayed()
+    )
     label = browser.find_element(By.ID, "filter-country-text").text
     assert label.startswith("Country: ")
     # Every widget refilters: the map now shows only the chosen country.
-    map_card = ("//div[contains(@class,'widget-card')][div[@class='widget-title' and "
-                "text()='Geographic Performance']]")
-    waiter(browser, 30).until(lambda d: len(d.find_element(By.XPATH, map_card).find_elements(
-        By.CSS_SELECTOR, "path.choroplethlocation")) == 1)
+    map_card = (
+        "//div[contains(@class,'widget-card')][div[@class='widget-title' and "
+        "text()='Geographic Performance']]"
+    )
+    waiter(browser, 30).until(
+        lambda d: (
+            len(
+                d.find_element(By.XPATH, map_card).find_elements(
+                    By.CSS_SELECTOR, "path.choroplethlocation"
+                )
+            )
+            == 1
+        )
+    )
     browser.save_screenshot(str(output_dir / "template-performance-country.png"))
     browser.find_element(By.ID, "filter-country-clear").click()
     waiter(browser, 20).until(
-        lambda d: not d.find_element(By.ID, "filter-country-chip").is_displayed())
+        lambda d: not d.find_element(By.ID, "filter-country-chip").is_displayed()
+    )
     assert console_errors(browser) == []
 
 
@@ -218,19 +288,23 @@ def test_bwt005_a_map_click_names_a_known_country_or_nothing():
     from callbacks.dashboard import clicked_country
 
     assert clicked_country({"points": [{"location": "DEU", "z": 10}]}) == "DEU"
-    assert clicked_country({"points": [{"location": "deu"}]}) is None  # stored codes are upper
+    assert (
+        clicked_country({"points": [{"location": "deu"}]}) is None
+    )  # stored codes are upper
     assert clicked_country({"points": [{"location": "XYZ"}]}) is None
-    assert clicked_country({"points": [{"x": "Google", "y": 3}]}) is None  # a bar, not a map
+    assert (
+        clicked_country({"points": [{"x": "Google", "y": 3}]}) is None
+    )  # a bar, not a map
     assert clicked_country(None) is None
 
 
 def test_bwt006_the_country_filter_restricts_campaign_figures_to_that_country(server):
     from sqlalchemy import func
 
+    from core.filters import Filters
+    from core.models import MetricFactDaily
+    from core.windows import DateWindow, org_today
     from datasources import registry
-    from datasources.models import MetricFactDaily
-    from datasources.registry import Filters
-    from datasources.windows import DateWindow, org_today
     from tests.figures import org_context
 
     _, db = server
@@ -240,31 +314,48 @@ def test_bwt006_the_country_filter_restricts_campaign_figures_to_that_country(se
     window = DateWindow.last_days(30, org_today(org.timezone))
     with db.session(org.id) as session:
         result = source.run(session, org, params, Filters(countries=["USA"]))
-        expected = session.scalar(select(func.sum(MetricFactDaily.spend)).where(
-            MetricFactDaily.country == "USA",
-            MetricFactDaily.day.between(window.start, window.end)))
+        expected = session.scalar(
+            select(func.sum(MetricFactDaily.spend)).where(
+                MetricFactDaily.country == "USA",
+                MetricFactDaily.day.between(window.start, window.end),
+            )
+        )
         everywhere = source.run(session, org, params, Filters())
     assert result["value"] == pytest.approx(expected)
     assert result["value"] < everywhere["value"]  # acme also sells in Canada
 
 
 def test_bwt007_clicking_a_platform_bar_drills_down_to_that_platform(
-        browser, server, tall_window):
+    browser, server, tall_window
+):
     pulse, db = server
     open_dashboard(browser, pulse, db, "executive", tall_window)
-    card = ("//div[contains(@class,'widget-card')][div[@class='widget-title' and "
-            "text()='Platform Performance Comparison']]")
-    bars = browser.find_element(By.XPATH, card).find_elements(By.CSS_SELECTOR, "g.point path")
+    card = (
+        "//div[contains(@class,'widget-card')][div[@class='widget-title' and "
+        "text()='Platform Performance Comparison']]"
+    )
+    bars = browser.find_element(By.XPATH, card).find_elements(
+        By.CSS_SELECTOR, "g.point path"
+    )
     assert len(bars) >= 2
     ActionChains(browser).move_to_element(bars[0]).click().perform()
     # The platform filter now holds that one platform, and the chart redraws with one bar.
     names = {"Google", "Meta", "TikTok", "LinkedIn", "Snapchat"}
-    waiter(browser, 20).until(lambda d: "All platforms" not in d.find_element(
-        By.ID, "filter-platforms").text)
+    waiter(browser, 20).until(
+        lambda d: "All platforms" not in d.find_element(By.ID, "filter-platforms").text
+    )
     shown = browser.find_element(By.ID, "filter-platforms").text
     assert sum(name in shown for name in names) == 1, shown
-    waiter(browser, 30).until(lambda d: len(d.find_element(By.XPATH, card).find_elements(
-        By.CSS_SELECTOR, "g.point path")) == 1)
+    waiter(browser, 30).until(
+        lambda d: (
+            len(
+                d.find_element(By.XPATH, card).find_elements(
+                    By.CSS_SELECTOR, "g.point path"
+                )
+            )
+            == 1
+        )
+    )
     assert console_errors(browser) == []
 
 
@@ -279,15 +370,23 @@ return Array.from(document.querySelectorAll('#dashboard-grid .widget-card')).map
 """
 
 
-def test_bwt008_a_phone_stacks_the_widgets_in_one_readable_column(browser, server, output_dir):
+def test_bwt008_a_phone_stacks_the_widgets_in_one_readable_column(
+    browser, server, output_dir
+):
     pulse, db = server
     dashboard_id, _ = dashboard_of(db, "executive")
-    browser.set_window_size(390, 7000)  # a phone's width; tall enough to draw every widget
+    browser.set_window_size(
+        390, 7000
+    )  # a phone's width; tall enough to draw every widget
     try:
         sign_in(browser, pulse.url, "viewer@acme.example")
         browser.get(f"{pulse.url}/dashboards/{dashboard_id}")
-        waiter(browser).until(lambda d: (
-            states := d.execute_script(WIDGET_STATE_JS)) and all(drawn(s) for s in states))
+        waiter(browser).until(
+            lambda d: (
+                (states := d.execute_script(WIDGET_STATE_JS))
+                and all(drawn(s) for s in states)
+            )
+        )
         time.sleep(0.5)
         browser.save_screenshot(str(output_dir / "template-executive-phone.png"))
         boxes = sorted(browser.execute_script(CARD_BOXES_JS), key=lambda b: b["top"])
@@ -296,9 +395,13 @@ def test_bwt008_a_phone_stacks_the_widgets_in_one_readable_column(browser, serve
         # One column: every card spans the grid's width, one below the other.
         assert [b["title"] for b in boxes if abs(b["width"] - grid_width) > 2] == []
         assert len({round(b["left"]) for b in boxes}) == 1
-        assert all(below["top"] >= above["bottom"] for above, below in zip(boxes, boxes[1:]))
+        assert all(
+            below["top"] >= above["bottom"] for above, below in zip(boxes, boxes[1:])
+        )
         # Tables keep room for their rows instead of collapsing to a header.
-        assert all(b["tableHeight"] >= 300 for b in boxes if b["tableHeight"] is not None)
+        assert all(
+            b["tableHeight"] >= 300 for b in boxes if b["tableHeight"] is not None
+        )
         assert console_errors(browser) == []
     finally:
         browser.set_window_size(*DEFAULT_WINDOW)
@@ -306,8 +409,10 @@ def test_bwt008_a_phone_stacks_the_widgets_in_one_readable_column(browser, serve
 
 def header_sort(browser, title: str, column: str) -> str | None:
     card = browser.find_element(
-        By.XPATH, f"//div[contains(@class,'widget-card')][div[@class='widget-title' and "
-                  f"text()='{title}']]")
+        By.XPATH,
+        f"//div[contains(@class,'widget-card')][div[@class='widget-title' and "
+        f"text()='{title}']]",
+    )
     header = card.find_element(By.CSS_SELECTOR, f".ag-header-cell[col-id='{column}']")
     return header.get_attribute("aria-sort")
 
@@ -318,18 +423,27 @@ def test_bwt009_a_refresh_keeps_the_users_sort_of_a_table(browser, server, tall_
     title = "Campaign Performance"
     assert header_sort(browser, title, "spend") in (None, "none")
     card = browser.find_element(
-        By.XPATH, f"//div[contains(@class,'widget-card')][div[@class='widget-title' and "
-                  f"text()='{title}']]")
-    card.find_element(By.CSS_SELECTOR, ".ag-header-cell[col-id='spend'] .ag-header-cell-label").click()
+        By.XPATH,
+        f"//div[contains(@class,'widget-card')][div[@class='widget-title' and "
+        f"text()='{title}']]",
+    )
+    card.find_element(
+        By.CSS_SELECTOR, ".ag-header-cell[col-id='spend'] .ag-header-cell-label"
+    ).click()
     waiter(browser, 10).until(lambda d: header_sort(d, title, "spend") == "ascending")
     first = grid_cell(browser, title, 0, "name").text
     # Refresh: every widget asks for fresh data and is rebuilt with it.
     before = browser.find_element(By.ID, "dashboard-updated").text
     time.sleep(1.1)  # the label has a one-second resolution
     browser.find_element(By.ID, "dashboard-refresh-button").click()
-    waiter(browser, 20).until(lambda d: d.find_element(By.ID, "dashboard-updated").text != before)
-    waiter(browser, 30).until(lambda d: not d.find_elements(
-        By.CSS_SELECTOR, ".widget-placeholder, ._dash-loading"))
+    waiter(browser, 20).until(
+        lambda d: d.find_element(By.ID, "dashboard-updated").text != before
+    )
+    waiter(browser, 30).until(
+        lambda d: (
+            not d.find_elements(By.CSS_SELECTOR, ".widget-placeholder, ._dash-loading")
+        )
+    )
     time.sleep(1.5)  # let the rebuilt grid settle
     assert header_sort(browser, title, "spend") == "ascending"
     assert grid_cell(browser, title, 0, "name").text == first

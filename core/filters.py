@@ -1,0 +1,116 @@
+"""What every query is asked in: the org it runs for and the dashboard's filters.
+
+:class:`Filters` are validated here once (known platforms and countries, a date range
+in the org's days); :class:`QueryError` names the field a request got wrong, for the
+data sources, the dashboards and the API alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from core.errors import validation_messages
+from core.reference import COUNTRIES, DATE_RANGE_PRESETS, PLATFORMS
+from core.windows import DateWindow, org_today
+
+
+class QueryError(ValueError):
+    """A data-source request was invalid; the message names the source and field."""
+
+    def __init__(self, message: str, details: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.details = details or [message]
+
+
+@dataclass(frozen=True)
+class OrgContext:
+    """What a query needs to know about the org it runs for."""
+
+    id: int
+    slug: str
+    name: str
+    timezone: str
+    currency: str
+
+
+class Filters(BaseModel):
+    """The dashboard's global filters, applied to every widget.
+
+    ``date_from``/``date_to`` are org-local days; when absent each widget uses its own
+    ``period``. Campaign ids are only ever matched inside the caller's org.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    platforms: list[str] = Field(default_factory=list)
+    campaign_ids: list[int] = Field(default_factory=list)
+    # ISO 3166 alpha-3, upper case, as the facts store them (a click on the map).
+    countries: list[str] = Field(default_factory=list)
+
+    @field_validator("countries")
+    @classmethod
+    def _known_countries(cls, value: list[str]) -> list[str]:
+        known = set(COUNTRIES.values())
+        unknown = [c for c in value if c not in known]
+        if unknown:
+            raise ValueError(
+                f"unknown country code(s) {unknown}; expected ISO 3166 alpha-3 "
+                f"codes in upper case such as 'USA' or 'DEU'"
+            )
+        return sorted(set(value))
+
+    @field_validator("platforms")
+    @classmethod
+    def _known_platforms(cls, value: list[str]) -> list[str]:
+        unknown = [p for p in value if p not in PLATFORMS]
+        if unknown:
+            raise ValueError(
+                f"unknown platform(s) {unknown}; expected some of {list(PLATFORMS)}"
+            )
+        return sorted(set(value))
+
+    def cache_key(self) -> str:
+        return self.model_dump_json()
+
+
+def parse_filters(raw: dict[str, Any] | None) -> Filters:
+    """Validate filters from a request, naming the bad field."""
+    try:
+        filters = Filters.model_validate(raw or {})
+    except ValidationError as exc:
+        details = validation_messages(exc, field_prefix="filters.")
+        raise QueryError(details[0], details) from None
+    if filters.date_from and filters.date_to and filters.date_to < filters.date_from:
+        raise QueryError("filters.date_to: the date range ends before it starts")
+    if (filters.date_from is None) != (filters.date_to is None):
+        raise QueryError("filters: give both date_from and date_to, or neither")
+    return filters
+
+
+def filters_for_preset(
+    preset: str | None,
+    platforms: list[str] | None,
+    timezone: str,
+    countries: list[str] | None = None,
+) -> Filters:
+    """Filters from the dashboard bar: a date-range preset in the org's days, platforms
+    and the countries picked on a map.
+
+    ``None`` or ``"widget"`` leaves each widget on its own period.
+    """
+    raw: dict[str, Any] = {"platforms": platforms or [], "countries": countries or []}
+    if preset and preset != "widget":
+        if preset not in DATE_RANGE_PRESETS:
+            raise QueryError(
+                f"filters.date_range: unknown preset {preset!r}; expected one "
+                f"of {', '.join(DATE_RANGE_PRESETS)}"
+            )
+        window = DateWindow.last_days(DATE_RANGE_PRESETS[preset], org_today(timezone))
+        raw |= {"date_from": window.start, "date_to": window.end}
+    return parse_filters(raw)

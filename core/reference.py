@@ -1,0 +1,76 @@
+"""Reference data every layer shares: platforms, roles, countries, date-range presets.
+
+Pure values computed once at import from the standard library and Babel's CLDR data;
+nothing here touches a database.
+"""
+
+from __future__ import annotations
+
+from babel import Locale
+from babel.core import get_global
+
+PLATFORMS: dict[str, str] = {
+    "meta": "Meta",
+    "google": "Google",
+    "tiktok": "TikTok",
+    "linkedin": "LinkedIn",
+    "snapchat": "Snapchat",
+}
+ROLES = ("admin", "editor", "viewer")
+
+# The dashboard bar's date-range presets: name -> number of org-local days ending today.
+DATE_RANGE_PRESETS = {
+    "today": 1,
+    "last_7_days": 7,
+    "last_14_days": 14,
+    "last_30_days": 30,
+    "last_90_days": 90,
+    "last_365_days": 365,
+}
+
+
+# Countries: upper-case alpha-2, alpha-3 and English names -> ISO 3166 alpha-3.
+_HISTORICAL_ALPHA3 = frozenset({"BUR", "ZAR", "DDR", "FXX", "TMP", "YMD"})
+_COUNTRY_ALIASES = {
+    "UNITED STATES OF AMERICA": "USA",
+    "UK": "GBR",
+    "GREAT BRITAIN": "GBR",
+    "TURKEY": "TUR",
+    "CZECH REPUBLIC": "CZE",
+    "RUSSIA": "RUS",
+    "VIETNAM": "VNM",
+    "SOUTH KOREA": "KOR",
+    "KOREA, REPUBLIC OF": "KOR",
+    "UNKNOWN": "ZZZ",
+    "ZZ": "ZZZ",
+    "ZZZ": "ZZZ",
+}
+
+
+def _is_real_territory(alpha2: str) -> bool:
+    """ISO 3166 countries, not CLDR's private-use or grouping codes (XK: Kosovo)."""
+    if alpha2 in ("AA", "ZZ", "EU", "EZ", "UN", "QO"):
+        return False
+    return not (alpha2.startswith("Q") or (alpha2.startswith("X") and alpha2 != "XK"))
+
+
+def _country_table() -> dict[str, str]:
+    """Upper-case alpha-2, alpha-3 and English names -> ISO alpha-3, from Babel's CLDR."""
+    names = Locale("en").territories
+    table: dict[str, str] = {}
+    for alpha3, targets in get_global("territory_aliases").items():
+        if len(alpha3) != 3 or not alpha3.isalpha() or len(targets) != 1:
+            continue
+        alpha2 = targets[0]
+        if (
+            alpha3 in _HISTORICAL_ALPHA3
+            or alpha2 not in names
+            or not _is_real_territory(alpha2)
+        ):
+            continue
+        table[alpha2] = table[alpha3] = alpha3
+        table[names[alpha2].upper()] = alpha3
+    return table | _COUNTRY_ALIASES
+
+
+COUNTRIES = _country_table()

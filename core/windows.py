@@ -1,0 +1,85 @@
+"""Date windows in an org's own calendar.
+
+A window is a closed range of org-local days. "Last 30 days" ends today (org-local,
+partial day included) and its comparison period is the 30 days just before it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from core.reference import DATE_RANGE_PRESETS
+
+PERIOD_PATTERN = re.compile(r"^(\d{1,4})d$")
+
+
+class InvalidTimezone(ValueError):
+    """An IANA time-zone name that does not exist."""
+
+
+def zone(name: str) -> ZoneInfo:
+    """Return the ZoneInfo for ``name`` or raise :class:`InvalidTimezone` naming it."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InvalidTimezone(
+            f"unknown time zone {name!r}; use an IANA name such as 'Europe/Berlin'"
+        ) from exc
+
+
+def org_today(timezone: str, now: dt.datetime | None = None) -> dt.date:
+    """The current calendar day in the org's time zone."""
+    now = now or dt.datetime.now(dt.UTC)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=dt.UTC)
+    return now.astimezone(zone(timezone)).date()
+
+
+def local_date_of(hour_utc: dt.datetime, timezone: str) -> dt.date:
+    """The org-local day a naive-UTC timestamp falls on."""
+    return hour_utc.replace(tzinfo=dt.UTC).astimezone(zone(timezone)).date()
+
+
+@dataclass(frozen=True)
+class DateWindow:
+    """A closed range of org-local days, ``start`` to ``end`` inclusive."""
+
+    start: dt.date
+    end: dt.date
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise ValueError(
+                f"date range ends ({self.end}) before it starts ({self.start})"
+            )
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> DateWindow:
+        """The window of equal length just before this one."""
+        end = self.start - dt.timedelta(days=1)
+        return DateWindow(end - dt.timedelta(days=self.days - 1), end)
+
+    def dates(self) -> list[dt.date]:
+        return [self.start + dt.timedelta(days=i) for i in range(self.days)]
+
+    @classmethod
+    def last_days(cls, days: int, today: dt.date) -> DateWindow:
+        return cls(today - dt.timedelta(days=days - 1), today)
+
+
+def period_days(period: str) -> int:
+    """Days in a period like ``'30d'`` or a preset like ``'last_30_days'``."""
+    if period in DATE_RANGE_PRESETS:
+        return DATE_RANGE_PRESETS[period]
+    match = PERIOD_PATTERN.match(period)
+    if not match or int(match.group(1)) < 1:
+        raise ValueError(
+            f"period {period!r} is not like '30d' or one of {sorted(DATE_RANGE_PRESETS)}"
+        )
+    return int(match.group(1))

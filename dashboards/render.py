@@ -1,0 +1,115 @@
+"""Turn a stored widget into a component: validate, fetch through the cache, build.
+
+A widget that fails anywhere (bad spec, a data-source error, a crash in its builder)
+becomes an error card with the reason; the rest of the dashboard is unaffected.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from core.db import is_timeout
+from core.filters import Filters, QueryError
+from core.models import DashboardWidget
+from dashboards.schema import TemplateError, parse_widget, widget_query_params
+from datasources.cache import QueryCache
+from widgets import _registry as registry
+from widgets._base import RenderContext, WidgetBase
+from widgets._card import error_card, stale_badge
+
+log = logging.getLogger(__name__)
+
+
+def spec_from_row(row: DashboardWidget) -> WidgetBase:
+    """Validate a stored widget row as a widget spec (raises ``TemplateError``)."""
+    return parse_widget(
+        {
+            "id": row.id,
+            "type": row.widget_type,
+            "title": row.title,
+            "data_source": row.data_source,
+            "query_params": row.query_params or {},
+            "config": row.config or {},
+            "position_x": row.position_x,
+            "position_y": row.position_y,
+            "width": row.width,
+            "height": row.height,
+            "is_shared": row.is_shared,
+        }
+    )
+
+
+def _anomalies_for(
+    spec: WidgetBase,
+    result: dict,
+    data: QueryCache,
+    org_id: int,
+    filters: Filters,
+    fresh: bool,
+) -> list[dict]:
+    """The anomalies to mark on a line chart: the chart's metric (or ``anomaly_metric``)
+    over the days it shows, through the same cache as every query."""
+    metric = spec.config.anomaly_metric or result.get("metric")
+    window = result.get("window") or {}
+    period = (
+        f"{(date.fromisoformat(window['end']) - date.fromisoformat(window['start'])).days + 1}d"
+        if window.get("start") and window.get("end")
+        else "90d"
+    )
+    listed = data.query(
+        org_id,
+        "anomalies",
+        {"metric": metric, "status": "all", "period": period, "limit": 200},
+        filters,
+        fresh=fresh,
+    )
+    return listed.get("items", [])
+
+
+def render_widget(
+    row: DashboardWidget,
+    *,
+    data: QueryCache,
+    org_id: int,
+    filters: Filters,
+    theme: str = "light",
+    fresh: bool = False,
+    can_edit: bool = False,
+) -> object:
+    """Render one widget for ``org_id`` under the dashboard's ``filters``; ``can_edit``
+    offers the caller's role the widget's actions (read-only when false)."""
+    try:
+        spec = spec_from_row(row)
+        widget_type = registry.get(spec.type)
+        params = widget_query_params(spec.type, spec.data_source, spec.query_params)
+        result = data.query(org_id, spec.data_source, params, filters, fresh=fresh)
+        if getattr(spec.config, "show_anomalies", False):
+            result = {
+                **result,
+                "anomalies": _anomalies_for(spec, result, data, org_id, filters, fresh),
+            }
+        ctx = RenderContext(
+            widget_id=row.id,
+            currency=result.get("currency", "USD"),
+            theme=theme,
+            can_edit=can_edit,
+        )
+        component = widget_type.build(spec, result, ctx)
+        if result.get("stale"):
+            # A refresh is under way (or failing): say how old what is shown is.
+            return stale_badge(component, result.get("age_seconds", 0))
+        return component
+    except TemplateError as exc:
+        return error_card("; ".join(exc.details))
+    except QueryError as exc:
+        return error_card(str(exc))
+    except Exception as exc:
+        if is_timeout(exc):
+            log.warning("widget %s (%s) timed out", row.id, row.title)
+            return error_card(
+                f"its query took longer than {data.query_timeout_seconds:g} s and "
+                "was stopped; narrow the date range or filters."
+            )
+        log.exception("widget %s (%s) failed", row.id, row.title)
+        return error_card(f"its data could not be loaded ({type(exc).__name__}).")

@@ -1,0 +1,270 @@
+"""Reading org dashboards and the widgets a user may see (org-scoped sessions only)."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from core.models import DashboardTemplate, DashboardWidget
+
+
+def list_dashboards(session: Session) -> list[tuple[DashboardTemplate, int]]:
+    """The org's dashboards (not templates) with their widget counts, by name."""
+    counts = (
+        select(DashboardWidget.dashboard_id, func.count().label("n"))
+        .group_by(DashboardWidget.dashboard_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(DashboardTemplate, func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.dashboard_id == DashboardTemplate.id)
+        .where(
+            DashboardTemplate.is_template.is_(False),
+            DashboardTemplate.org_id.is_not(None),
+        )
+        .order_by(DashboardTemplate.name)
+    ).all()
+    return [(dashboard, count) for dashboard, count in rows]
+
+
+def get_dashboard(session: Session, dashboard_id: int) -> DashboardTemplate | None:
+    """One of the session org's dashboards, or ``None`` (also for other orgs' ids)."""
+    return session.scalars(
+        select(DashboardTemplate).where(
+            DashboardTemplate.id == dashboard_id,
+            DashboardTemplate.is_template.is_(False),
+            DashboardTemplate.org_id.is_not(None),
+        )
+    ).one_or_none()
+
+
+def _visible_to(user_id: int | None):
+    if user_id is None:
+        return DashboardWidget.is_shared.is_(True)
+    return or_(DashboardWidget.is_shared.is_(True), DashboardWidget.owner_id == user_id)
+
+
+def visible_widgets(
+    session: Session, dashboard_id: int, user_id: int | None
+) -> list[DashboardWidget]:
+    """The dashboard's widgets shared with the org or owned by ``user_id``, in grid order."""
+    return list(
+        session.scalars(
+            select(DashboardWidget)
+            .where(DashboardWidget.dashboard_id == dashboard_id, _visible_to(user_id))
+            .order_by(
+                DashboardWidget.position_y,
+                DashboardWidget.position_x,
+                DashboardWidget.id,
+            )
+        )
+    )
+
+
+def get_visible_widget(
+    session: Session, dashboard_id: int, widget_id: int, user_id: int | None
+) -> DashboardWidget | None:
+    """A widget by id, only if it is on that dashboard and visible to the user."""
+    return session.scalars(
+        select(DashboardWidget).where(
+            DashboardWidget.id == widget_id,
+            DashboardWidget.dashboard_id == dashboard_id,
+            _visible_to(user_id),
+        )
+    ).one_or_none()
+
+
+# ----------------------------------------------------------------------- management
+class DashboardNotFound(LookupError):
+    pass
+
+
+class EditForbidden(PermissionError):
+    pass
+
+
+EDITOR_ROLES = ("admin", "editor", "api")
+
+
+def require_editor(role: str) -> None:
+    if role not in EDITOR_ROLES:
+        raise EditForbidden(f"needs role admin or editor; you are {role}")
+
+
+def list_templates(session: Session) -> list[tuple[DashboardTemplate, int]]:
+    """Global templates and the org's own templates, with how many of the org's
+    dashboards were created from each."""
+    usage = (
+        select(
+            DashboardTemplate.source_template_id.label("template_id"),
+            func.count().label("n"),
+        )
+        .where(
+            DashboardTemplate.is_template.is_(False),
+            DashboardTemplate.org_id.is_not(None),
+        )
+        .group_by(DashboardTemplate.source_template_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(DashboardTemplate, func.coalesce(usage.c.n, 0))
+        .outerjoin(usage, usage.c.template_id == DashboardTemplate.id)
+        .where(DashboardTemplate.is_template.is_(True))
+        .order_by(DashboardTemplate.org_id.is_not(None), DashboardTemplate.name)
+    ).all()
+    return [(template, count) for template, count in rows]
+
+
+def get_template(session: Session, template_id: int) -> DashboardTemplate | None:
+    return session.scalars(
+        select(DashboardTemplate).where(
+            DashboardTemplate.id == template_id, DashboardTemplate.is_template.is_(True)
+        )
+    ).one_or_none()
+
+
+def widget_document(widget: DashboardWidget) -> dict:
+    """A stored widget as template JSON (the shape the editor and the API use)."""
+    return {
+        "id": widget.id,
+        "type": widget.widget_type,
+        "title": widget.title,
+        "data_source": widget.data_source,
+        "query_params": widget.query_params or {},
+        "config": widget.config or {},
+        "position_x": widget.position_x,
+        "position_y": widget.position_y,
+        "width": widget.width,
+        "height": widget.height,
+        "is_shared": widget.is_shared,
+    }
+
+
+def dashboard_document(
+    session: Session, dashboard: DashboardTemplate, user_id: int | None
+) -> dict:
+    """The dashboard as versioned template JSON, with the widgets the user may see."""
+    return {
+        "schema_version": dashboard.schema_version,
+        "name": dashboard.name,
+        "description": dashboard.description,
+        "category": dashboard.category,
+        "layout_config": dashboard.layout_config,
+        "default_filters": dashboard.default_filters,
+        "refresh_interval": dashboard.refresh_interval,
+        "widgets": [
+            widget_document(w) for w in visible_widgets(session, dashboard.id, user_id)
+        ],
+    }
+
+
+def create_dashboard(
+    session: Session,
+    spec,
+    *,
+    org_id: int,
+    user_id: int | None,
+    source_template_id: int | None = None,
+) -> DashboardTemplate:
+    """Create an org dashboard from a validated ``TemplateSpec``."""
+    dashboard = DashboardTemplate(
+        org_id=org_id,
+        is_template=False,
+        source_template_id=source_template_id,
+        created_by=user_id,
+        widgets=[],
+    )
+    session.add(dashboard)
+    _apply_spec(dashboard, spec)
+    session.flush()
+    _replace_widgets(session, dashboard, spec, user_id)
+    return dashboard
+
+
+def update_dashboard(
+    session: Session, dashboard: DashboardTemplate, spec, *, user_id: int | None
+) -> DashboardTemplate:
+    """Replace the dashboard's settings and the widgets the user can see.
+
+    Other users' private widgets are neither shown to the editor nor touched.
+    """
+    _apply_spec(dashboard, spec)
+    _replace_widgets(session, dashboard, spec, user_id)
+    return dashboard
+
+
+def _apply_spec(dashboard: DashboardTemplate, spec) -> None:
+    dashboard.name = spec.name
+    dashboard.description = spec.description
+    dashboard.category = spec.category
+    dashboard.schema_version = spec.schema_version
+    dashboard.layout_config = spec.layout_config.model_dump()
+    dashboard.default_filters = spec.default_filters.model_dump()
+    dashboard.refresh_interval = spec.refresh_interval
+
+
+def _replace_widgets(
+    session: Session, dashboard: DashboardTemplate, spec, user_id: int | None
+) -> None:
+    existing = {w.id: w for w in visible_widgets(session, dashboard.id, user_id)}
+    kept: set[int] = set()
+    written: list[DashboardWidget] = []
+    for widget in spec.widgets:
+        row = existing.get(widget.id) if isinstance(widget.id, int) else None
+        if row is None:
+            row = DashboardWidget(
+                org_id=dashboard.org_id, dashboard_id=dashboard.id, owner_id=user_id
+            )
+            session.add(row)
+        else:
+            kept.add(row.id)
+        row.widget_type, row.title, row.data_source = (
+            widget.type,
+            widget.title,
+            widget.data_source,
+        )
+        row.query_params = widget.query_params
+        row.config = widget.config.model_dump(exclude_none=True)
+        row.position_x, row.position_y = widget.position_x, widget.position_y
+        row.width, row.height, row.is_shared = (
+            widget.width,
+            widget.height,
+            widget.is_shared,
+        )
+        written.append(row)
+    for widget_id, row in existing.items():
+        if widget_id not in kept:
+            session.delete(row)
+    session.flush()
+    mine = {row.id for row in written} | set(existing)
+    hidden = [
+        w
+        for w in session.scalars(
+            select(DashboardWidget).where(DashboardWidget.dashboard_id == dashboard.id)
+        )
+        if w.id not in mine
+    ]
+    _check_hidden_overlaps(spec, hidden)
+
+
+def _check_hidden_overlaps(spec, hidden: list[DashboardWidget]) -> None:
+    """Private widgets of others keep their places; a new layout may not cover them."""
+    from dashboards.schema import TemplateError
+
+    taken = {
+        (x, y): w.title
+        for w in hidden
+        for x in range(w.position_x, w.position_x + w.width)
+        for y in range(w.position_y, w.position_y + w.height)
+    }
+    problems = [
+        f'widget {index + 1} "{widget.title}": overlaps a private widget of another user'
+        for index, widget in enumerate(spec.widgets)
+        if widget.cells() & taken.keys()
+    ]
+    if problems:
+        raise TemplateError(problems)
+
+
+def delete_dashboard(session: Session, dashboard: DashboardTemplate) -> None:
+    session.delete(dashboard)

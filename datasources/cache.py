@@ -1,0 +1,236 @@
+"""The data service: validated, org-scoped, cached data-source queries.
+
+Callbacks, the JSON API and report jobs all ask for data here.
+
+Cache keys are made of the org, the org's cache version, the source, its validated
+params and the filters, so one org can never be served another's entry, several
+workers share one cache (Redis when configured), and bumping an org's version
+(``invalidate_org``, on ingest or a campaign change) makes exactly that org's entries
+unreachable: a value from before an invalidation is never served after it.
+
+Stale-while-revalidate: an entry is *fresh* for its source's TTL (per aggregation
+period) and then kept as *stale* for a grace period. A stale entry is served at once,
+marked ``stale`` with its age, while one background recomputation (a lock in the shared
+cache makes it one across workers) replaces it. A failed recomputation keeps the last
+value, still marked stale, and logs why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from typing import Any
+
+from flask_caching import Cache
+from sqlalchemy import select
+
+from core.db import Database
+from core.filters import Filters, OrgContext, QueryError
+from core.models import Org
+from datasources import registry
+
+log = logging.getLogger(__name__)
+
+# How long a stale value may still be served while it is being recomputed.
+STALE_GRACE_SECONDS = 24 * 3600
+REFRESH_LOCK_SECONDS = 60
+# Part of every cache key: bump it when a data source's result changes shape, so that
+# entries written by the previous release are never served (stale or not) after an upgrade.
+RESULT_FORMAT = 2
+
+
+class UnknownOrg(LookupError):
+    pass
+
+
+class QueryCache:
+    """Run data sources for an org through the metrics cache.
+
+    Args:
+        db: the app's database.
+        cache: a Flask-Caching ``Cache`` (Simple, FileSystem or Redis backend).
+        background_workers: threads for stale-while-revalidate refreshes.
+        query_timeout_seconds: a data-source query running longer is cut off (the
+            widget shows an error card saying so).
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        cache: Cache,
+        *,
+        background_workers: int = 2,
+        query_timeout_seconds: float = 10.0,
+    ) -> None:
+        self.db = db
+        self.query_timeout_seconds = query_timeout_seconds
+        self.cache = cache
+        self._executor = ThreadPoolExecutor(
+            max_workers=background_workers, thread_name_prefix="pulse-refresh"
+        )
+        self._pending: set[Future] = set()
+
+    # ----------------------------------------------------------------- org context
+    def org_context(self, org_id: int) -> OrgContext:
+        key = f"org:{int(org_id)}"
+        cached = self.cache.get(key)
+        if cached:
+            return OrgContext(**cached)
+        with self.db.session(org_id) as session:
+            org = session.scalars(select(Org).where(Org.id == org_id)).one_or_none()
+            if org is None:
+                raise UnknownOrg(org_id)
+            context = OrgContext(org.id, org.slug, org.name, org.timezone, org.currency)
+        self.cache.set(key, context.__dict__, timeout=300)
+        return context
+
+    # ------------------------------------------------------------------ versioning
+    def _org_version(self, org_id: int) -> int:
+        return int(self.cache.get(f"orgver:{int(org_id)}") or 0)
+
+    def invalidate_org(self, org_id: int) -> None:
+        """Make every cached result of this org unreachable (and only this org's)."""
+        key = f"orgver:{int(org_id)}"
+        # A timestamp-based version never goes backwards, even if the key was evicted.
+        version = max(self._org_version(org_id) + 1, time.time_ns())
+        self.cache.set(key, version, timeout=0)
+        self.cache.delete(f"org:{int(org_id)}")
+
+    def cache_key(
+        self, org_id: int, source: str, params: dict[str, Any], filters: Filters
+    ) -> str:
+        digest = hashlib.sha256(
+            json.dumps(
+                [RESULT_FORMAT, source, params, filters.cache_key()],
+                sort_keys=True,
+                default=str,
+            ).encode()
+        ).hexdigest()[:32]
+        return f"data:{int(org_id)}:v{self._org_version(org_id)}:{source}:{digest}"
+
+    # ---------------------------------------------------------------------- query
+    def query(
+        self,
+        org_id: int,
+        source_name: str,
+        raw_params: dict[str, Any] | None,
+        filters: Filters | None = None,
+        *,
+        fresh: bool = False,
+    ) -> dict:
+        """Validate, then answer one data-source request for ``org_id``.
+
+        Args:
+            org_id: the caller's org (from its credentials, never from the request).
+            source_name: a registered data source.
+            raw_params: its ``query_params``.
+            filters: the dashboard's global filters.
+            fresh: recompute now even if a cached value exists (a manual refresh).
+
+        Returns:
+            The source's result plus ``computed_at`` (epoch seconds), ``stale`` and
+            ``age_seconds``.
+
+        Raises:
+            QueryError: unknown source or invalid params, naming the field.
+        """
+        source = registry.get(source_name)
+        params = source.parse_params(raw_params)
+        filters = filters or Filters()
+        key = self.cache_key(
+            org_id, source_name, params.model_dump(mode="json"), filters
+        )
+        entry = None if fresh else self.cache.get(key)
+        now = time.time()
+        if entry is not None:
+            stale = now >= entry["fresh_until"]
+            if stale:
+                self._refresh_in_background(key, org_id, source, params, filters)
+            return self._answer(entry, now, stale)
+        entry = self._compute(key, org_id, source, params, filters)
+        return self._answer(entry, time.time(), False)
+
+    @staticmethod
+    def _answer(entry: dict, now: float, stale: bool) -> dict:
+        result = dict(entry["result"])
+        result["stale"] = stale
+        result["age_seconds"] = max(0.0, now - result["computed_at"])
+        return result
+
+    def _compute(
+        self,
+        key: str,
+        org_id: int,
+        source: registry.DataSource,
+        params,
+        filters: Filters,
+    ) -> dict:
+        org = self.org_context(org_id)
+        with (
+            self.db.session(org_id) as session,
+            self.db.time_limit(session, self.query_timeout_seconds),
+        ):
+            result = source.run(session, org, params, filters)
+            ttl, period = source.ttl_for(params)
+            result["computed_at"] = time.time()
+            result["aggregation_period"] = period
+            if (
+                source.name == "campaigns"
+                and result.get("view") == "summary"
+                and filters == Filters()
+            ):
+                from datasources.metrics_cache import store_kpi
+
+                store_kpi(session, params, result, ttl)
+        entry = {"result": result, "fresh_until": result["computed_at"] + ttl}
+        self.cache.set(key, entry, timeout=ttl + STALE_GRACE_SECONDS)
+        return entry
+
+    def _refresh_in_background(
+        self, key: str, org_id: int, source, params, filters
+    ) -> None:
+        # One refresh per key across every worker sharing the cache.
+        if not self.cache.add(f"lock:{key}", 1, timeout=REFRESH_LOCK_SECONDS):
+            return
+
+        def refresh() -> None:
+            try:
+                self._compute(key, org_id, source, params, filters)
+            except Exception:
+                log.exception(
+                    "background refresh of %s for org %s failed; serving the last "
+                    "value as stale",
+                    source.name,
+                    org_id,
+                )
+            finally:
+                self.cache.delete(f"lock:{key}")
+
+        future = self._executor.submit(refresh)
+        self._pending.add(future)
+        future.add_done_callback(self._pending.discard)
+
+    def wait_for_refreshes(self, timeout: float = 10.0) -> None:
+        """Block until the background refreshes started so far have finished."""
+        wait(list(self._pending), timeout=timeout)
+
+
+def invalidate_shared_cache(db: Database, org_id: int) -> str:
+    """From a command-line tool: bump the org's cache version in the configured cache
+    when the app's processes share one (file system or Redis), so running servers stop
+    serving figures computed before the change. Returns what was done, for the log."""
+    from core.cache import make_cache
+    from core.settings import load_settings
+
+    settings = load_settings()
+    kind = settings.effective_cache_type
+    if kind == "simple":
+        return "no shared cache to invalidate"
+    QueryCache(db, make_cache(settings)).invalidate_org(org_id)
+    return f"{kind} cache invalidated"
+
+
+__all__ = ["QueryCache", "QueryError", "UnknownOrg", "invalidate_shared_cache"]

@@ -1,0 +1,27 @@
+"""The app's services, built once by the factory and reached through ``runtime()``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+from flask_caching import Cache
+
+from core.db import Database
+from core.settings import Settings
+from datasources.cache import QueryCache
+
+EXTENSION_KEY = "pulse"
+
+
+@dataclass(frozen=True)
+class Runtime:
+    settings: Settings
+    db: Database
+    cache: Cache
+    data: QueryCache
+
+
+def runtime() -> Runtime:
+    """The services of the Flask app handling the current request."""
+    return current_app.extensions[EXTENSION_KEY]

@@ -1,0 +1,668 @@
+"""Widget actions on a real app and database: inline campaign changes, exports and the
+list-card buttons, with the caller's role, org and widget re-checked every time.
+
+The tests change campaigns, so they run on their own seeded SQLite database.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+import json
+
+import pytest
+from openpyxl import load_workbook
+from plotly.utils import PlotlyJSONEncoder
+from sqlalchemy import func, select
+
+from app import create_app
+from callbacks.actions import (
+    NOT_VISIBLE,
+    change_campaign_action,
+    export_csv_params,
+    export_xlsx,
+    list_item_action,
+    render_list,
+)
+from core.db import Database
+from core.filters import Filters
+from core.models import (
+    Anomaly,
+    AuditLog,
+    Campaign,
+    DashboardWidget,
+    MetricFactDaily,
+    Recommendation,
+    User,
+)
+from dashboards.schema import parse_template
+from dashboards.store import create_dashboard
+from server.auth import CurrentUser
+from tests.conftest import make_settings, org_id, seed_small_demo, sqlite_url
+from widgets.list_cards import action_button_id, list_id
+from widgets.table import table_id
+
+DASHBOARD = {
+    "name": "Widget actions",
+    "widgets": [
+        {
+            "type": "table",
+            "title": "Campaign pacing",
+            "data_source": "campaigns",
+            "query_params": {"view": "pacing", "limit": 50},
+            "config": {"actions": ["pause_resume", "budget"]},
+            "position_x": 0,
+            "position_y": 0,
+            "width": 12,
+            "height": 6,
+        },
+        {
+            "type": "table",
+            "title": "Top Campaigns",
+            "data_source": "campaigns",
+            "query_params": {
+                "view": "breakdown",
+                "group_by": "campaign",
+                "limit": 50,
+                "period": "30d",
+            },
+            "config": {
+                "columns": [
+                    {"field": "name", "header": "Campaign"},
+                    {"field": "spend", "format": "currency"},
+                    {"field": "revenue", "format": "currency"},
+                    {"field": "roas", "header": "ROAS", "format": "ratio"},
+                ]
+            },
+            "position_x": 0,
+            "position_y": 6,
+            "width": 12,
+            "height": 6,
+        },
+        {
+            "type": "list_cards",
+            "title": "Recommendations",
+            "data_source": "recommendations",
+            "query_params": {"status": "all"},
+            "position_x": 0,
+            "position_y": 12,
+            "width": 6,
+            "height": 6,
+        },
+        {
+            "type": "list_cards",
+            "title": "Anomalies",
+            "data_source": "anomalies",
+            "query_params": {"status": "all", "period": "90d"},
+            "position_x": 6,
+            "position_y": 12,
+            "width": 6,
+            "height": 6,
+        },
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """Own seeded database, the app on it, and a dashboard with the widgets under test."""
+    url = sqlite_url(tmp_path_factory.mktemp("widget-actions"))
+    seed_small_demo(
+        url,
+        dt.datetime.now(dt.UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0),
+    )
+    app = create_app(make_settings(url))
+    svc = app.server.extensions["pulse"]
+    db: Database = svc.db
+    acme, globex = org_id(db, "acme"), org_id(db, "globex")
+    with db.unscoped_session() as session:
+        users = {
+            u.email: CurrentUser(u.id, u.org_id, u.email, u.full_name, u.role, "")
+            for u in session.scalars(select(User))
+        }
+    with db.session(acme) as session:
+        dashboard = create_dashboard(
+            session,
+            parse_template(DASHBOARD),
+            org_id=acme,
+            user_id=users["admin@acme.example"].user_id,
+        )
+        widgets = {
+            w.title: w.id
+            for w in session.scalars(
+                select(DashboardWidget).where(
+                    DashboardWidget.dashboard_id == dashboard.id
+                )
+            )
+        }
+        dashboard_id = dashboard.id
+    yield {
+        "app": app,
+        "svc": svc,
+        "db": db,
+        "acme": acme,
+        "globex": globex,
+        "users": users,
+        "dashboard": dashboard_id,
+        "widgets": widgets,
+    }
+    db.dispose()
+
+
+def campaign(world, status="active", org="acme") -> Campaign:
+    with world["db"].session(world[org]) as session:
+        return session.scalars(
+            select(Campaign)
+            .where(Campaign.status == status)
+            .order_by(Campaign.id)
+            .limit(1)
+        ).one()
+
+
+def reload(world, model, pk, org="acme"):
+    with world["db"].session(world[org]) as session:
+        return session.get(model, pk)
+
+
+def audits(world, entity_type, entity_id, action=None) -> list[AuditLog]:
+    with world["db"].session(world["acme"]) as session:
+        statement = select(AuditLog).where(
+            AuditLog.entity_type == entity_type, AuditLog.entity_id == str(entity_id)
+        )
+        if action:
+            statement = statement.where(AuditLog.action == action)
+        return list(session.scalars(statement.order_by(AuditLog.id)))
+
+
+def pacing_status(world, campaign_id) -> str | None:
+    data = world["svc"].data.query(
+        world["acme"], "campaigns", {"view": "pacing", "limit": 50}
+    )
+    return next((i["status"] for i in data["items"] if i["key"] == campaign_id), None)
+
+
+def login(client, email):
+    assert (
+        client.post(
+            "/login", data={"email": email, "password": "pulse-demo"}
+        ).status_code
+        == 302
+    )
+
+
+def dash_id(component_id: dict) -> str:
+    return json.dumps(component_id, sort_keys=True, separators=(",", ":"))
+
+
+# ------------------------------------------------------------------ inline changes
+def test_editor_pauses_a_campaign_inline_and_the_change_is_audited(world):
+    target = campaign(world, "active")
+    table = world["widgets"]["Campaign pacing"]
+    editor = world["users"]["editor@acme.example"]
+    assert pacing_status(world, target.id) == "active"  # now cached
+    try:
+        outcome = change_campaign_action(
+            world["svc"],
+            editor,
+            world["dashboard"],
+            table,
+            "status",
+            target.id,
+            "paused",
+        )
+        assert outcome.ok and outcome.message == f"Paused “{target.name}”."
+        assert reload(world, Campaign, target.id).status == "paused"
+        entry = audits(world, "campaign", target.id, "update")[-1]
+        assert entry.user_id == editor.user_id
+        assert entry.details == {
+            "before": {"status": "active"},
+            "after": {"status": "paused"},
+        }
+        # The org's cache was invalidated: the table shows the new status at once.
+        assert pacing_status(world, target.id) == "paused"
+    finally:
+        change_campaign_action(
+            world["svc"],
+            editor,
+            world["dashboard"],
+            table,
+            "status",
+            target.id,
+            "active",
+        )
+    assert reload(world, Campaign, target.id).status == "active"
+
+
+def test_editor_sets_a_daily_budget_and_bad_values_are_refused(world):
+    target = campaign(world, "active")
+    table = world["widgets"]["Campaign pacing"]
+    editor = world["users"]["admin@acme.example"]
+    before = target.daily_budget
+    try:
+        refused = change_campaign_action(
+            world["svc"],
+            editor,
+            world["dashboard"],
+            table,
+            "daily_budget",
+            target.id,
+            -5,
+        )
+        assert not refused.ok and "daily budget of 0 or more" in refused.message
+        assert reload(world, Campaign, target.id).daily_budget == before
+        outcome = change_campaign_action(
+            world["svc"],
+            editor,
+            world["dashboard"],
+            table,
+            "daily_budget",
+            target.id,
+            "123.45",
+        )
+        assert outcome.ok and outcome.message.endswith("set to $123.45.")
+        assert reload(world, Campaign, target.id).daily_budget == pytest.approx(123.45)
+        assert audits(world, "campaign", target.id)[-1].details["after"] == {
+            "daily_budget": 123.45
+        }
+    finally:
+        change_campaign_action(
+            world["svc"],
+            editor,
+            world["dashboard"],
+            table,
+            "daily_budget",
+            target.id,
+            before or 0,
+        )
+
+
+def test_viewer_cannot_change_a_campaign(world):
+    target = campaign(world, "active")
+    viewer = world["users"]["viewer@acme.example"]
+    outcome = change_campaign_action(
+        world["svc"],
+        viewer,
+        world["dashboard"],
+        world["widgets"]["Campaign pacing"],
+        "status",
+        target.id,
+        "paused",
+    )
+    assert not outcome.ok and "Only editors and admins" in outcome.message
+    assert reload(world, Campaign, target.id).status == "active"
+
+
+def test_viewer_editing_a_cell_through_the_dash_endpoint_is_refused(world):
+    """A crafted cellValueChanged from a viewer changes nothing and says why."""
+    target = campaign(world, "active")
+    grid = table_id("grid", world["widgets"]["Campaign pacing"])
+    message = table_id("message", grid["index"])
+    client = world["app"].server.test_client()
+    login(client, "viewer@acme.example")
+    client.get("/")
+    # The shape dash-ag-grid sends (the new value under ``value``).
+    change = {
+        "rowIndex": 0,
+        "rowId": str(target.id),
+        "colId": "status",
+        "oldValue": "active",
+        "value": "paused",
+        "data": {
+            "_row_id": str(target.id),
+            "_campaign_id": target.id,
+            "status": "paused",
+        },
+    }
+    payload = {
+        "output": f"..{dash_id({'index': ['MATCH'], 'type': 'widget-table'})}.rowTransaction..."
+        f"{dash_id({'index': ['MATCH'], 'type': 'widget-table-message'})}.children..",
+        "outputs": [
+            {"id": grid, "property": "rowTransaction"},
+            {"id": message, "property": "children"},
+        ],
+        "inputs": [{"id": grid, "property": "cellValueChanged", "value": [change]}],
+        "state": [
+            {"id": "dashboard-id", "property": "data", "value": world["dashboard"]},
+            {"id": "filter-date-range", "property": "value", "value": "widget"},
+            {"id": "filter-platforms", "property": "value", "value": []},
+            {"id": grid, "property": "id", "value": grid},
+        ],
+        "changedPropIds": [f"{dash_id(grid)}.cellValueChanged"],
+    }
+    response = client.post("/_dash-update-component", json=payload)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200, body
+    assert "Only editors and admins can change campaigns." in body
+    # The browser's edited cell is put back from a fresh server row.
+    update = response.get_json()["response"][dash_id(grid)]["rowTransaction"]["update"]
+    assert update[0]["_campaign_id"] == target.id and update[0]["status"] == "active"
+    assert reload(world, Campaign, target.id).status == "active"
+
+
+def test_another_orgs_campaign_is_refused(world):
+    foreign = campaign(world, "active", org="globex")
+    outcome = change_campaign_action(
+        world["svc"],
+        world["users"]["admin@acme.example"],
+        world["dashboard"],
+        world["widgets"]["Campaign pacing"],
+        "status",
+        foreign.id,
+        "paused",
+    )
+    assert (
+        not outcome.ok
+        and outcome.message == "That campaign is not in your organisation."
+    )
+    assert reload(world, Campaign, foreign.id, org="globex").status == "active"
+
+
+def test_a_widget_not_on_that_dashboard_or_another_orgs_user_is_refused(world):
+    target = campaign(world, "active")
+    table = world["widgets"]["Campaign pacing"]
+    wrong_dashboard = change_campaign_action(
+        world["svc"],
+        world["users"]["admin@acme.example"],
+        world["dashboard"] + 999,
+        table,
+        "status",
+        target.id,
+        "paused",
+    )
+    assert wrong_dashboard.message == NOT_VISIBLE
+    outsider = change_campaign_action(
+        world["svc"],
+        world["users"]["admin@globex.example"],
+        world["dashboard"],
+        table,
+        "status",
+        target.id,
+        "paused",
+    )
+    assert outsider.message == NOT_VISIBLE
+    # A table without actions cannot be used to change campaigns either.
+    no_actions = change_campaign_action(
+        world["svc"],
+        world["users"]["admin@acme.example"],
+        world["dashboard"],
+        world["widgets"]["Top Campaigns"],
+        "status",
+        target.id,
+        "paused",
+    )
+    assert not no_actions.ok and "cannot be edited" in no_actions.message
+    assert reload(world, Campaign, target.id).status == "active"
+
+
+# ------------------------------------------------------------------------- exports
+def test_excel_export_holds_the_rows_queried_again_on_the_server(world):
+    viewer = world["users"]["viewer@acme.example"]
+    table = world["widgets"]["Top Campaigns"]
+    content, filename = export_xlsx(
+        world["svc"], viewer, world["dashboard"], table, Filters()
+    )
+    assert filename.startswith("Top-Campaigns_") and filename.endswith(".xlsx")
+    rows = list(load_workbook(io.BytesIO(content)).active.iter_rows(values_only=True))
+    assert rows[0] == ("Campaign", "Spend", "Revenue", "ROAS")
+    exported = {name: (spend, revenue, roas) for name, spend, revenue, roas in rows[1:]}
+    # Independently: 30 org-local days ending today, summed per campaign in SQL.
+    window = world["svc"].data.query(
+        world["acme"],
+        "campaigns",
+        {"view": "breakdown", "group_by": "campaign", "limit": 50, "period": "30d"},
+    )["window"]
+    with world["db"].session(world["acme"]) as session:
+        expected = session.execute(
+            select(
+                Campaign.name,
+                func.sum(MetricFactDaily.spend),
+                func.sum(MetricFactDaily.revenue),
+            )
+            .join(Campaign, Campaign.id == MetricFactDaily.campaign_id)
+            .where(
+                MetricFactDaily.day.between(
+                    dt.date.fromisoformat(window["start"]),
+                    dt.date.fromisoformat(window["end"]),
+                )
+            )
+            .group_by(Campaign.name)
+        ).all()
+    assert len(expected) >= 2 and set(exported) == {name for name, _, _ in expected}
+    for name, spend, revenue in expected:
+        got_spend, got_revenue, got_roas = exported[name]
+        assert got_spend == pytest.approx(spend) and got_revenue == pytest.approx(
+            revenue
+        )
+        assert got_roas == (pytest.approx(revenue / spend) if spend else None)
+    assert audits(world, "widget", table, "export")[-1].details["format"] == "xlsx"
+
+
+def test_excel_export_through_the_dash_endpoint_downloads_a_workbook(world):
+    table = world["widgets"]["Top Campaigns"]
+    button = table_id("xlsx", table)
+    client = world["app"].server.test_client()
+    login(client, "viewer@acme.example")
+    client.get("/")
+    output = next(k for k in world["app"].callback_map if "widget-table-download" in k)
+    payload = {
+        "output": output,
+        "outputs": [
+            {"id": table_id("download", table), "property": "data"},
+            {"id": table_id("message", table), "property": "children"},
+        ],
+        "inputs": [{"id": button, "property": "n_clicks", "value": 1}],
+        "state": [
+            {"id": "dashboard-id", "property": "data", "value": world["dashboard"]},
+            {"id": "filter-date-range", "property": "value", "value": "last_7_days"},
+            {"id": "filter-platforms", "property": "value", "value": []},
+            {"id": button, "property": "id", "value": button},
+        ],
+        "changedPropIds": [f"{dash_id(button)}.n_clicks"],
+    }
+    response = client.post("/_dash-update-component", json=payload)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    download = response.get_json()["response"][dash_id(table_id("download", table))][
+        "data"
+    ]
+    assert download["filename"].startswith("Top-Campaigns_") and download["base64"]
+    sheet = load_workbook(io.BytesIO(base64.b64decode(download["content"]))).active
+    assert sheet["A1"].value == "Campaign" and sheet.max_row >= 2
+
+
+def test_csv_export_is_configured_with_a_dated_file_name_and_audited(world):
+    table = world["widgets"]["Top Campaigns"]
+    viewer = world["users"]["viewer@acme.example"]
+    params = export_csv_params(world["svc"], viewer, world["dashboard"], table)
+    org = world["svc"].data.org_context(world["acme"])
+    from core.windows import org_today
+
+    assert params == {
+        "fileName": f"Top-Campaigns_{org_today(org.timezone).isoformat()}.csv"
+    }
+    assert audits(world, "widget", table, "export")[-1].details["format"] == "csv"
+    # Through Dash: the button makes the grid export with those parameters.
+    button = table_id("csv", table)
+    grid = table_id("grid", table)
+    client = world["app"].server.test_client()
+    login(client, "viewer@acme.example")
+    client.get("/")
+    output = next(k for k in world["app"].callback_map if "exportDataAsCsv" in k)
+    response = client.post(
+        "/_dash-update-component",
+        json={
+            "output": output,
+            "outputs": [
+                {"id": grid, "property": "exportDataAsCsv"},
+                {"id": grid, "property": "csvExportParams"},
+            ],
+            "inputs": [{"id": button, "property": "n_clicks", "value": 1}],
+            "state": [
+                {"id": "dashboard-id", "property": "data", "value": world["dashboard"]},
+                {"id": button, "property": "id", "value": button},
+            ],
+            "changedPropIds": [f"{dash_id(button)}.n_clicks"],
+        },
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    grid_props = response.get_json()["response"][dash_id(grid)]
+    assert grid_props == {"exportDataAsCsv": True, "csvExportParams": params}
+
+
+# ---------------------------------------------------------------------- list cards
+def add_recommendation(world, campaign_id: int, title: str) -> int:
+    with world["db"].session(world["acme"]) as session:
+        rec = Recommendation(
+            org_id=world["acme"],
+            campaign_id=campaign_id,
+            rec_type="pause",
+            title=title,
+            priority="high",
+            status="pending",
+            payload={"action": "pause", "campaign_id": campaign_id},
+            expected_impact=42.0,
+        )
+        session.add(rec)
+        session.flush()
+        return rec.id
+
+
+def test_applying_a_recommendation_pauses_the_campaign_once(world):
+    target = campaign(world, "active")
+    rec_id = add_recommendation(world, target.id, f"Pause {target.name}")
+    widget = world["widgets"]["Recommendations"]
+    editor = world["users"]["editor@acme.example"]
+    try:
+        outcome = list_item_action(
+            world["svc"], editor, world["dashboard"], widget, "apply", rec_id
+        )
+        assert outcome.ok
+        assert outcome.message == f"Applied: Pause {target.name} (1 campaign change)."
+        assert reload(world, Campaign, target.id).status == "paused"
+        assert reload(world, Recommendation, rec_id).status == "applied"
+        assert audits(world, "recommendation", rec_id, "apply")
+        again = list_item_action(
+            world["svc"], editor, world["dashboard"], widget, "dismiss", rec_id
+        )
+        assert not again.ok
+        assert (
+            again.message
+            == "This recommendation was already applied; nothing was changed."
+        )
+        # The re-rendered list shows it applied, without buttons.
+        cards = render_list(world["svc"], editor, world["dashboard"], widget, Filters())
+        text = json.dumps(cards, cls=PlotlyJSONEncoder, ensure_ascii=False)
+        assert f"Pause {target.name}" in text and "Applied" in text
+        assert json.dumps(action_button_id("apply", rec_id, widget)) not in text
+    finally:
+        change_campaign_action(
+            world["svc"],
+            editor,
+            world["dashboard"],
+            world["widgets"]["Campaign pacing"],
+            "status",
+            target.id,
+            "active",
+        )
+
+
+def test_viewers_and_other_orgs_cannot_apply_or_dismiss(world):
+    target = campaign(world, "active")
+    rec_id = add_recommendation(world, target.id, "Pause for the refusal test")
+    widget = world["widgets"]["Recommendations"]
+    viewer = list_item_action(
+        world["svc"],
+        world["users"]["viewer@acme.example"],
+        world["dashboard"],
+        widget,
+        "dismiss",
+        rec_id,
+    )
+    assert not viewer.ok and "Only editors and admins" in viewer.message
+    outsider = list_item_action(
+        world["svc"],
+        world["users"]["admin@globex.example"],
+        world["dashboard"],
+        widget,
+        "dismiss",
+        rec_id,
+    )
+    assert outsider.message == NOT_VISIBLE
+    wrong_kind = list_item_action(
+        world["svc"],
+        world["users"]["admin@acme.example"],
+        world["dashboard"],
+        widget,
+        "acknowledge",
+        rec_id,
+    )
+    assert (
+        not wrong_kind.ok and "not an action of recommendations" in wrong_kind.message
+    )
+    assert reload(world, Recommendation, rec_id).status == "pending"
+    dismissed = list_item_action(
+        world["svc"],
+        world["users"]["admin@acme.example"],
+        world["dashboard"],
+        widget,
+        "dismiss",
+        rec_id,
+    )
+    assert dismissed.ok and reload(world, Recommendation, rec_id).status == "dismissed"
+    assert reload(world, Campaign, target.id).status == "active"
+
+
+def test_acknowledging_an_anomaly_from_its_card_through_the_dash_endpoint(world):
+    target = campaign(world, "active")
+    with world["db"].session(world["acme"]) as session:
+        anomaly = Anomaly(
+            org_id=world["acme"],
+            entity_key=f"campaign:{target.id}",
+            campaign_id=target.id,
+            platform=target.platform,
+            metric="cpa",
+            day=dt.date.today() - dt.timedelta(days=2),
+            observed=90.0,
+            expected=30.0,
+            score=7.5,
+            severity="critical",
+            status="new",
+        )
+        session.add(anomaly)
+        session.flush()
+        anomaly_id = anomaly.id
+    widget = world["widgets"]["Anomalies"]
+    button = action_button_id("acknowledge", anomaly_id, widget)
+    client = world["app"].server.test_client()
+    login(client, "editor@acme.example")
+    client.get("/")
+    response = client.post(
+        "/_dash-update-component",
+        json={
+            "output": f"{dash_id(list_id(['MATCH']))}.children",
+            "outputs": {"id": list_id(widget), "property": "children"},
+            "inputs": [[{"id": button, "property": "n_clicks", "value": 1}]],
+            "state": [
+                {"id": "dashboard-id", "property": "data", "value": world["dashboard"]},
+                {"id": "filter-date-range", "property": "value", "value": "widget"},
+                {"id": "filter-platforms", "property": "value", "value": []},
+            ],
+            "changedPropIds": [f"{dash_id(button)}.n_clicks"],
+        },
+    )
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200, body
+    assert "Anomaly acknowledged." in body and "CPA 200.0% above expected" in body
+    stored = reload(world, Anomaly, anomaly_id)
+    assert stored.status == "acknowledged"
+    assert stored.acknowledged_by == world["users"]["editor@acme.example"].user_id
+    assert audits(world, "anomaly", anomaly_id, "acknowledge")
+    again = list_item_action(
+        world["svc"],
+        world["users"]["editor@acme.example"],
+        world["dashboard"],
+        widget,
+        "acknowledge",
+        anomaly_id,
+    )
+    assert not again.ok and "already acknowledged" in again.message

@@ -1,0 +1,195 @@
+"""Login, the JSON API, API keys and the health check, through the real Flask app."""
+
+from __future__ import annotations
+
+import pytest
+
+from accounts.apikeys import create_key, revoke_key
+from app import create_app
+from core.db import Database
+from tests.conftest import make_settings
+
+# Dash keys pattern-matching callbacks by the wildcard form of their output id.
+MATCH_OUTPUT = '{"index":["MATCH"],"type":"widget-body"}.children'
+
+
+def login(client, email="admin@acme.example", password="pulse-demo"):
+    return client.post("/login", data={"email": email, "password": password})
+
+
+def dashboards_of(client) -> list[dict]:
+    response = client.get("/api/v1/dashboards")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()["dashboards"]
+
+
+def test_login_with_the_demo_password_opens_the_dashboards(app_client):
+    response = login(app_client)
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    names = [d["name"] for d in dashboards_of(app_client)]
+    assert "Executive Overview" in names
+
+
+@pytest.mark.parametrize(
+    "email,password",
+    [
+        ("admin@acme.example", "wrong-password"),
+        ("nobody@acme.example", "pulse-demo"),
+        ("", ""),
+    ],
+)
+def test_wrong_credentials_are_refused(app_client, email, password):
+    response = login(app_client, email, password)
+    assert response.status_code == 401
+    assert "Invalid email or password" in response.get_data(as_text=True)
+    assert app_client.get("/api/v1/dashboards").status_code == 401
+
+
+def test_pages_and_callbacks_need_a_login(app_client):
+    page = app_client.get("/dashboards/1")
+    assert (
+        page.status_code == 302
+        and "/login?next=/dashboards/1" in page.headers["Location"]
+    )
+    callback = app_client.post("/_dash-update-component", json={})
+    assert callback.status_code == 401
+    api = app_client.get("/api/v1/dashboards")
+    assert (
+        api.status_code == 401 and api.get_json()["error"] == "authentication required"
+    )
+
+
+def test_open_redirects_are_ignored(app_client):
+    response = app_client.post(
+        "/login",
+        data={
+            "email": "admin@acme.example",
+            "password": "pulse-demo",
+            "next": "//evil.example/x",
+        },
+    )
+    assert response.headers["Location"] == "/"
+
+
+def test_another_orgs_dashboard_is_404_like_a_missing_one(app_client):
+    login(app_client, "admin@globex.example")
+    globex_id = dashboards_of(app_client)[0]["id"]
+    app_client.get("/logout")
+    login(app_client, "viewer@acme.example")
+    acme_id = executive_of(app_client)
+    own = app_client.get(f"/api/v1/dashboards/{acme_id}")
+    assert own.status_code == 200
+    assert {w["title"] for w in own.get_json()["widgets"]} >= {
+        "Total Revenue",
+        "ROAS Trend",
+    }
+    other = app_client.get(f"/api/v1/dashboards/{globex_id}")
+    missing = app_client.get("/api/v1/dashboards/999999")
+    assert other.status_code == missing.status_code == 404
+    assert (
+        other.get_json()["error"]
+        == missing.get_json()["error"]
+        == "dashboard not found"
+    )
+    unknown = app_client.get("/api/v1/nothing-here")
+    assert unknown.status_code == 404 and unknown.is_json
+
+
+def test_api_key_authenticates_for_its_org_until_revoked(app_client, demo_db):
+    admin = Database(demo_db["admin"])
+    row, key = create_key(admin, "globex", "test")
+    try:
+        headers = {"Authorization": f"Bearer {key}"}
+        response = app_client.get("/api/v1/dashboards", headers=headers)
+        assert response.status_code == 200
+        assert all(d["name"] for d in response.get_json()["dashboards"])
+        # Revoking through the shared cache (as the CLI does) takes effect at once, even
+        # though the worker remembered the key a moment ago.
+        shared_cache = app_client.application.extensions["pulse"].cache
+        assert revoke_key(admin, "globex", row.prefix, cache=shared_cache) == 1
+        refused = app_client.get("/api/v1/dashboards", headers=headers)
+        assert (
+            refused.status_code == 401
+            and refused.get_json()["error"] == "invalid or revoked API key"
+        )
+    finally:
+        admin.dispose()
+
+
+def executive_of(client) -> int:
+    return next(
+        d["id"] for d in dashboards_of(client) if d["name"] == "Executive Overview"
+    )
+
+
+def test_widget_callback_rechecks_the_widget_belongs_to_the_caller(app_client):
+    """A crafted callback naming another org's widget gets no data from it."""
+    login(app_client, "admin@globex.example")
+    globex = app_client.get(f"/api/v1/dashboards/{executive_of(app_client)}").get_json()
+    app_client.get("/logout")
+    login(app_client, "admin@acme.example")
+    acme_dashboard = executive_of(app_client)
+    stolen = globex["widgets"][0]["id"]
+    body_id = {"index": stolen, "type": "widget-body"}
+    payload = {
+        "output": MATCH_OUTPUT,
+        "outputs": {"id": body_id, "property": "children"},
+        "inputs": [
+            {"id": "dashboard-interval", "property": "n_intervals", "value": 0},
+            {"id": "filter-date-range", "property": "value", "value": "widget"},
+            {"id": "filter-platforms", "property": "value", "value": []},
+            {"id": "dashboard-refresh-button", "property": "n_clicks", "value": None},
+            {"id": "filter-countries", "property": "data", "value": []},
+        ],
+        "state": [
+            {"id": "dashboard-id", "property": "data", "value": globex["id"]},
+            {"id": body_id, "property": "id", "value": body_id},
+        ],
+        "changedPropIds": ["dashboard-interval.n_intervals"],
+    }
+    app_client.get("/")  # Dash builds its callback map on the first page request
+    response = app_client.post("/_dash-update-component", json=payload)
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200, text
+    assert "does not exist or is not shared with you" in text
+    assert "kpi-value" not in text
+    # The same request for the caller's own dashboard and widget renders data.
+    own = app_client.get(f"/api/v1/dashboards/{acme_dashboard}").get_json()["widgets"][
+        0
+    ]["id"]
+    own_id = {"index": own, "type": "widget-body"}
+    payload |= {
+        "outputs": {"id": own_id, "property": "children"},
+        "state": [
+            {"id": "dashboard-id", "property": "data", "value": acme_dashboard},
+            {"id": own_id, "property": "id", "value": own_id},
+        ],
+    }
+    assert "kpi-value" in app_client.post(
+        "/_dash-update-component", json=payload
+    ).get_data(as_text=True)
+
+
+def test_healthz_reports_database_and_cache(app_client):
+    response = app_client.get("/healthz")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert (
+        body["status"] == "ok"
+        and body["database"]["status"] == body["cache"]["status"] == "ok"
+    )
+
+
+def test_healthz_names_the_failing_part(demo_sqlite, tmp_path):
+    dead_cache = create_app(
+        make_settings(
+            demo_sqlite["app"], cache_type="redis", redis_url="redis://127.0.0.1:1/0"
+        )
+    )
+    response = dead_cache.server.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["failing"] == ["cache"]
+    dead_db = create_app(make_settings(f"sqlite:///{tmp_path}/missing/dir/pulse.db"))
+    response = dead_db.server.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["failing"] == ["database"]
