@@ -15,12 +15,14 @@ guards keep tenants apart:
 from __future__ import annotations
 
 import time
+from typing import Any, cast
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import create_engine, event, or_, text
+from sqlalchemy import Table, create_engine, event, or_, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker, with_loader_criteria
+from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.util import find_tables
 
 from core.models import Base, SharedTenantMixin, TenantMixin
@@ -28,7 +30,7 @@ from core.models import Base, SharedTenantMixin, TenantMixin
 ORG_KEY = "org_id"
 UNSCOPED_KEY = "unscoped"
 _TENANT_TABLE_NAMES = frozenset(
-    mapper.local_table.name
+    cast(Table, mapper.local_table).name
     for mapper in Base.registry.mappers
     if issubclass(mapper.class_, (TenantMixin, SharedTenantMixin))
 )
@@ -70,10 +72,13 @@ def _tenant_tables_in(state: ORMExecuteState) -> list[str]:
     tables = {
         t.name
         for t in find_tables(
-            state.statement, include_joins=True, include_aliases=True, include_crud=True
+            cast(ClauseElement, state.statement),
+            include_joins=True,
+            include_aliases=True,
+            include_crud=True,
         )
     }
-    tables |= {m.local_table.name for m in state.all_mappers}
+    tables |= {cast(Table, m.local_table).name for m in state.all_mappers}
     return sorted(tables & _TENANT_TABLE_NAMES)
 
 
@@ -116,7 +121,7 @@ def _check_flush(session: Session, _flush_context, _instances) -> None:
             continue
         if org_id is None:
             raise TenantContextMissing(
-                f"write to {obj.__tablename__} without an org context"
+                f"write to {type(obj).__name__} without an org context"
             )
         if obj.org_id is None and obj in session.new:
             obj.org_id = org_id
@@ -206,7 +211,7 @@ class Database:
             )
             yield
             return
-        raw = connection.connection.driver_connection
+        raw: Any = connection.connection.driver_connection
         deadline = time.monotonic() + seconds
         raw.set_progress_handler(lambda: time.monotonic() > deadline, 20_000)
         try:

@@ -36,7 +36,7 @@ class Metric:
     def value(self, sums: dict[str, float | None]) -> float | None:
         """Compute the metric from a row of sums (Python side, e.g. for weeks)."""
         top = sums.get(self.numerator)
-        if not self.is_ratio:
+        if self.denominator is None:
             return float(top) if top is not None else 0.0
         bottom = sums.get(self.denominator)
         if top is None or not bottom:
@@ -112,6 +112,6 @@ def sql_value(metric: Metric, columns) -> ColumnElement:
     if metric.denominator == "budget":
         return null()
     top = func.sum(getattr(columns, metric.numerator))
-    if not metric.is_ratio:
+    if metric.denominator is None:
         return func.coalesce(top, 0)
     return ratio(top, func.sum(getattr(columns, metric.denominator)))

@@ -10,7 +10,7 @@ column.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -24,6 +24,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Table,
     Text,
     UniqueConstraint,
     func,
@@ -617,7 +618,7 @@ class IngestBatch(Base, TenantMixin):
 def tenant_tables() -> list[str]:
     """Names of every table that carries ``org_id`` (RLS applies to each)."""
     return sorted(
-        mapper.local_table.name
+        cast(Table, mapper.local_table).name
         for mapper in Base.registry.mappers
         if issubclass(mapper.class_, (TenantMixin, SharedTenantMixin))
     )

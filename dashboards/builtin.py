@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from core.models import DashboardTemplate
 from dashboards.schema import parse_template
+from dashboards.store import create_dashboard
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -77,8 +78,6 @@ def create_dashboard_from_template(
     name: str | None = None,
 ) -> DashboardTemplate:
     """Clone a template into an org dashboard with one widget row per template widget."""
-    from dashboards.store import create_dashboard
-
     dashboard = create_dashboard(
         session,
         template_spec(template, name),

@@ -31,6 +31,7 @@ from core.db import Database
 from core.filters import Filters, OrgContext, QueryError
 from core.models import Org
 from datasources import registry
+from datasources.metrics_cache import store_kpi
 
 log = logging.getLogger(__name__)
 
@@ -182,8 +183,6 @@ class QueryCache:
                 and result.get("view") == "summary"
                 and filters == Filters()
             ):
-                from datasources.metrics_cache import store_kpi
-
                 store_kpi(session, params, result, ttl)
         entry = {"result": result, "fresh_until": result["computed_at"] + ttl}
         self.cache.set(key, entry, timeout=ttl + STALE_GRACE_SECONDS)

@@ -7,6 +7,8 @@ be cached in Redis, served by the API and turned into figures alike.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -121,17 +123,20 @@ def all_sources() -> list[DataSource]:
 _LOADED = False
 
 
+SOURCES_PACKAGE = "datasources.sources"
+
+
 def load_builtin_sources() -> None:
     """Import every module of ``datasources.sources`` so their ``@register`` calls run
-    (idempotent: Python imports each module once)."""
+    (idempotent: Python imports each module once).
+
+    The sources import this module for ``register``, so they are found by name on first
+    use (a plugin registry, like redash's query runners), not imported at its top.
+    """
     global _LOADED
     if _LOADED:
         return
-    import importlib
-    import pkgutil
-
-    import datasources.sources as package
-
+    package = importlib.import_module(SOURCES_PACKAGE)
     for module in pkgutil.iter_modules(package.__path__):
-        importlib.import_module(f"{package.__name__}.{module.name}")
+        importlib.import_module(f"{SOURCES_PACKAGE}.{module.name}")
     _LOADED = True

@@ -6,6 +6,8 @@ decorators fill it. Nothing else holds module-level state.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,6 +61,7 @@ def names() -> list[str]:
     return sorted(_REGISTRY)
 
 
+WIDGETS_PACKAGE = "widgets"
 _LOADED = False
 
 
@@ -68,13 +71,10 @@ def load_builtin_widgets() -> None:
     global _LOADED
     if _LOADED:
         return
-    import importlib
-    import pkgutil
-
-    import widgets as package
-
+    # The widget modules import this one for ``register``: they are found by name.
+    package = importlib.import_module(WIDGETS_PACKAGE)
     for module in pkgutil.iter_modules(package.__path__):
         # Every public module is one widget type; shared helpers are named ``_x.py``.
         if not module.name.startswith("_"):
-            importlib.import_module(f"{package.__name__}.{module.name}")
+            importlib.import_module(f"{WIDGETS_PACKAGE}.{module.name}")
     _LOADED = True
