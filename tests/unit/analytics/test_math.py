@@ -149,7 +149,8 @@ def test_a_spike_is_scored_as_a_high_severity_anomaly():
     y[50] = 1400
     scores = robust_scores(y, MetricRule(1.0))
     assert scores["expected"][50] == pytest.approx(1000, abs=40)
-    assert severity_for(scores["score"][50]) in ("high", "critical")
+    # A 400 spike on noise of sd 30 scores about 8 robust sds: high, not yet critical.
+    assert severity_for(scores["score"][50]) == "high"
     quiet = np.abs(scores["score"][28:50])
     assert np.all(quiet < 3.5)
 

@@ -33,5 +33,6 @@ def test_compact_numbers():
 
 def test_format_change():
     assert format_change(7.44) == "+7.4%"
-    assert format_change(-0.95) == "-0.9%" or format_change(-0.95) == "-1.0%"
+    assert format_change(-12.34) == "-12.3%"
+    assert format_change(0.0) == "+0.0%"
     assert format_change(None) == NO_VALUE

@@ -76,7 +76,8 @@ def test_forecast_shows_actuals_a_dashed_forecast_and_a_shaded_95_percent_band()
     names = [t.name for t in figure.data]
     assert names.index("95% interval (upper)") + 1 == names.index("95% interval")
     assert by_name["Forecast"].line.dash == "dash"
-    assert by_name["Actual"].line.dash in (None, "solid")
+    # Actuals keep plotly's default solid line; only the forecast is dashed.
+    assert by_name["Actual"].line.dash is None
     assert figure.layout.showlegend is True
 
 
