@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 
 from core.settings import Settings
@@ -39,8 +40,6 @@ def add_jobs(scheduler: BaseScheduler, ctx: JobContext) -> None:
 def start_in_background(settings: Settings):
     """Start the scheduler in a background thread of this process, unless another
     scheduler already holds the database's lock. Returns the scheduler or ``None``."""
-    from apscheduler.schedulers.background import BackgroundScheduler
-
     ctx = JobContext.from_settings(settings)
     lock = SingleInstanceLock(ctx)
     if not lock.acquire():

@@ -7,9 +7,11 @@ what ran, when, and why something did not happen.
 
 from __future__ import annotations
 
+import fcntl
 import importlib
 import logging
 import traceback
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, text
@@ -106,9 +108,6 @@ class SingleInstanceLock:
             ).scalar()
             self._connection.commit()
             return bool(got)
-        import fcntl
-        from pathlib import Path
-
         database = self.ctx.admin_db.engine.url.database or "pulse"
         self._file = open(Path(database).with_suffix(".scheduler.lock"), "w")  # noqa: SIM115
         try:

@@ -22,6 +22,7 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import dcc, html
+from openpyxl.utils import get_column_letter
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from core.metrics import METRICS
@@ -464,8 +465,6 @@ def xlsx_bytes(
     sheet: str = "Data",
 ) -> bytes:
     """An Excel workbook of ``frame`` with number formats, a frozen header and widths."""
-    from openpyxl.utils import get_column_letter
-
     sheet = re.sub(r"[\[\]:*?/\\]", "", sheet)[:31] or "Data"
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:

@@ -5,6 +5,7 @@ from sqlalchemy import pool
 
 from core.db import make_engine
 from core.models import Base
+from core.settings import load_settings
 
 config = context.config
 
@@ -13,8 +14,6 @@ def _url() -> str:
     url = config.attributes.get("url") or config.get_main_option("sqlalchemy.url")
     if url:
         return url
-    from core.settings import load_settings
-
     return load_settings().migration_database_url
 
 
