@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 
 import click
+from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import select
 
 from cli._context import PulseContext, fail, org_id_by_slug, pass_pulse
@@ -110,8 +111,6 @@ def serve(pulse: PulseContext) -> None:
     The one scheduler process, in the foreground until interrupted. Exit status 3 if
     another scheduler already runs against this database.
     """
-    from apscheduler.schedulers.blocking import BlockingScheduler
-
     ctx = JobContext.from_settings(pulse.settings)
     try:
         lock = SingleInstanceLock(ctx)
