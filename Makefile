@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+PULSE := $(VENV)/bin/pulse
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8050
@@ -17,7 +18,7 @@ install: $(STAMP)
 
 # Migrate the database and seed the demo data when it is empty.
 bootstrap: install
-	$(PY) -m devdata.bootstrap
+	$(PULSE) bootstrap
 
 run: bootstrap
 	PULSE_HOST=$(HOST) PULSE_PORT=$(PORT) $(PY) app.py

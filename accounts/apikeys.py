@@ -1,4 +1,4 @@
-"""Org API keys: ``python -m accounts.apikeys create|revoke|list --org <slug>``.
+"""Org API keys (``pulse apikeys create|list|revoke --org <slug>``).
 
 A key is shown once when created; only its SHA-256 hash is stored. Requests send it as
 ``Authorization: Bearer <key>``.
@@ -6,15 +6,17 @@ A key is shown once when created; only its SHA-256 hash is stored. Requests send
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import secrets
-import sys
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, text
 
 from core.db import Database
 from core.models import ApiKey, Org, utcnow
+
+if TYPE_CHECKING:
+    from flask_caching import Cache
 
 KEY_PREFIX = "pulse_"
 
@@ -45,10 +47,19 @@ def create_key(db: Database, org_slug: str, name: str = "") -> tuple[ApiKey, str
     return row, plain
 
 
-def revoke_key(db: Database, org_slug: str, prefix: str, cache=None) -> int:
-    """Revoke the org's active keys whose visible prefix is ``prefix``; returns how many.
+def revoke_key(
+    db: Database, org_slug: str, prefix: str, cache: Cache | None = None
+) -> int:
+    """Revoke the org's active keys whose visible prefix is ``prefix``.
 
-    ``cache``: the app's shared cache, to forget the revoked keys there at once.
+    Args:
+        db: the database (the schema owner's URL: keys are looked up across orgs).
+        org_slug: the org whose keys to revoke.
+        prefix: the key's first 12 characters, as :func:`list_keys` shows them.
+        cache: the app's shared cache, to forget the revoked keys there at once.
+
+    Returns:
+        How many keys were revoked.
     """
     with db.unscoped_session() as session:
         org = _org(session, org_slug)
@@ -100,58 +111,3 @@ def _org(session, slug: str) -> Org:
     if org is None:
         raise LookupError(f"no org with slug {slug!r}")
     return org
-
-
-def main(argv: list[str] | None = None) -> int:
-    from core.settings import ConfigurationError, load_settings
-
-    parser = argparse.ArgumentParser(
-        prog="python -m accounts.apikeys", description=__doc__
-    )
-    parser.add_argument(
-        "--database-url", help="defaults to PULSE_ADMIN_DATABASE_URL or DATABASE_URL"
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
-    create = commands.add_parser("create", help="create a key and print it once")
-    create.add_argument("--org", required=True, help="org slug, e.g. acme")
-    create.add_argument("--name", default="", help="what the key is for")
-    revoke = commands.add_parser("revoke", help="revoke a key by its prefix")
-    revoke.add_argument("--org", required=True)
-    revoke.add_argument("prefix", help="the key's first 12 characters, as `list` shows")
-    listing = commands.add_parser("list", help="list the org's keys (prefixes only)")
-    listing.add_argument("--org", required=True)
-    args = parser.parse_args(argv)
-    try:
-        db = Database(args.database_url or load_settings().migration_database_url)
-        if args.command == "create":
-            row, plain = create_key(db, args.org, args.name)
-            print(
-                f"created key {row.prefix}… for org {args.org}; it is shown only once:\n{plain}"
-            )
-        elif args.command == "revoke":
-            from core.cache import make_cache
-
-            count = revoke_key(
-                db, args.org, args.prefix, cache=make_cache(load_settings())
-            )
-            if not count:
-                print(
-                    f"no active key with prefix {args.prefix!r} in org {args.org}",
-                    file=sys.stderr,
-                )
-                return 1
-            print(f"revoked {count} key(s) with prefix {args.prefix}")
-        else:
-            for row in list_keys(db, args.org):
-                state = (
-                    f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
-                )
-                print(f"{row.prefix}  {state:<20} {row.name}")
-    except (LookupError, ConfigurationError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,5 +1,5 @@
 """Performance benchmarks of Pulse: large-org generator, data-source latency, ingest.
 
-Run them as modules from the repository root (``python -m bench.generate ...``); see
-``bench/README.md`` and ``BENCHMARKS.md``.
+Run them as ``pulse bench generate|queries|render|ingest|report`` (:mod:`cli.bench`);
+``BENCHMARKS.md`` holds the figures and the commands that produced them.
 """

@@ -1,4 +1,5 @@
-"""What the benchmarks share: the org lookup and a gunicorn server to measure."""
+"""What the benchmarks share: the database they measure, the org lookup and a gunicorn
+server to measure."""
 
 from __future__ import annotations
 
@@ -9,14 +10,38 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import requests
 from sqlalchemy import select
 
 from core.db import Database
+from core.models import Org
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class BenchTarget:
+    """The deployment a benchmark measures.
+
+    Attributes:
+        database_url: the app's URL (on PostgreSQL the RLS-bound app role).
+        admin_url: the schema owner's URL (API keys, row counts, set-up); defaults to
+            ``database_url``.
+        redis_url: the shared cache; ``None`` measures with an in-process cache.
+        org: the slug of the org made by ``pulse bench generate``.
+    """
+
+    database_url: str
+    admin_url: str | None = None
+    redis_url: str | None = None
+    org: str = "bench"
+
+    @property
+    def owner_url(self) -> str:
+        return self.admin_url or self.database_url
 
 
 def free_port() -> int:
@@ -26,13 +51,11 @@ def free_port() -> int:
 
 
 def org_id_of(admin: Database, slug: str) -> int:
-    from core.models import Org
-
     with admin.unscoped_session() as session:
         found = session.scalars(select(Org.id).where(Org.slug == slug)).one_or_none()
     if found is None:
         raise SystemExit(
-            f"no org {slug!r} in the database; run python -m bench.generate first"
+            f"no org {slug!r} in the database; run pulse bench generate first"
         )
     return found
 

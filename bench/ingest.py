@@ -1,4 +1,4 @@
-"""Ingest benchmark: ``python -m bench.ingest``.
+"""Ingest benchmark: ``pulse bench ingest``.
 
 1. **Throughput.** Builds a native CSV of ``--rows`` hourly rows for ``--campaigns`` new
    campaigns (created by the ingest) over the last days, and times
@@ -13,22 +13,21 @@
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import io
-import json
-import sys
 import time
 import uuid
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 import requests
 from sqlalchemy import select
 
-from bench.common import gunicorn, org_id_of
+from accounts.apikeys import create_key, revoke_key
+from bench.common import BenchTarget, gunicorn, org_id_of
 from core.db import Database
 from core.models import Campaign, Org
+from datasources.ingest import ingest
 
 
 def native_csv(
@@ -66,19 +65,19 @@ def native_csv(
     return out.getvalue(), written
 
 
-def throughput(args) -> dict:
-    from datasources.ingest import ingest
-
-    admin = Database(args.admin_url)
-    org = org_id_of(admin, args.org)
+def throughput(target: BenchTarget, rows: int, campaigns: int) -> dict[str, Any]:
+    """Time the ingest of a new native CSV of about ``rows`` rows for ``campaigns`` new
+    campaigns, then of the same file again (nothing changes)."""
+    admin = Database(target.owner_url)
+    org = org_id_of(admin, target.org)
     with admin.unscoped_session() as session:
         row = session.execute(
             select(Org.timezone, Org.currency).where(Org.id == org)
         ).one()
     admin.dispose()
-    db = Database(args.database_url)
-    text, rows = native_csv(
-        args.rows, args.campaigns, uuid.uuid4().hex[:6], row.timezone, row.currency
+    db = Database(target.database_url)
+    text, generated = native_csv(
+        rows, campaigns, uuid.uuid4().hex[:6], row.timezone, row.currency
     )
     started = time.perf_counter()
     result = ingest(
@@ -92,42 +91,42 @@ def throughput(args) -> dict:
     second = time.perf_counter() - started
     db.dispose()
     report = {
-        "rows": rows,
+        "rows": generated,
         "rows_written": result["rows_written"],
         "new_rows_seconds": first,
-        "new_rows_per_second": rows / first,
+        "new_rows_per_second": generated / first,
         "resend_rows_written": again["rows_written"],
         "resend_seconds": second,
-        "resend_rows_per_second": rows / second,
+        "resend_rows_per_second": generated / second,
     }
     print(
-        f"ingest of {rows:,} new rows ({args.campaigns} new campaigns): {first:.2f} s = "
-        f"{rows / first:,.0f} rows/s; the same file again: {second:.2f} s = "
-        f"{rows / second:,.0f} rows/s, {again['rows_written']} rows written"
+        f"ingest of {generated:,} new rows ({campaigns} new campaigns): {first:.2f} s "
+        f"= {generated / first:,.0f} rows/s; the same file again: {second:.2f} s = "
+        f"{generated / second:,.0f} rows/s, {again['rows_written']} rows written"
     )
     return report
 
 
-def commit_to_figure(args) -> dict:
-    from accounts.apikeys import create_key, revoke_key
-
-    admin = Database(args.admin_url)
-    org = org_id_of(admin, args.org)
+def commit_to_figure(target: BenchTarget, repeat: int) -> dict[str, Any]:
+    """Time ``repeat`` API ingests of one hour each until the KPI read through the API
+    shows the new figure (gunicorn, 2 workers, the target's Redis cache)."""
+    admin = Database(target.owner_url)
+    org = org_id_of(admin, target.org)
     with admin.unscoped_session() as session:
         campaign = session.scalars(
             select(Campaign).where(Campaign.org_id == org).order_by(Campaign.id)
         ).first()
         external, platform = campaign.external_id, campaign.platform
         currency = session.scalar(select(Org.currency).where(Org.id == org))
-    _, key = create_key(admin, args.org, name="bench-ingest")
+    _, key = create_key(admin, target.org, name="bench-ingest")
     http = requests.Session()
     http.headers["Authorization"] = f"Bearer {key}"
     params = {"metric": "revenue", "view": "summary", "period": "30d"}
     samples = []
     try:
-        with gunicorn(args.database_url, args.redis_url) as (base, _):
+        with gunicorn(target.database_url, target.redis_url) as (base, _):
             kpi = f"{base}/api/v1/data/campaigns"
-            for attempt in range(args.repeat):
+            for attempt in range(repeat):
                 before = http.get(kpi, params=params, timeout=30).json()["value"]
                 hour = dt.datetime.now(dt.UTC).replace(
                     minute=0, second=0, microsecond=0
@@ -166,7 +165,7 @@ def commit_to_figure(args) -> dict:
                     }
                 )
     finally:
-        revoke_key(admin, args.org, key[:12])
+        revoke_key(admin, target.org, key[:12])
         admin.dispose()
     to_figure = [s["to_figure_ms"] for s in samples]
     report = {
@@ -177,35 +176,7 @@ def commit_to_figure(args) -> dict:
     }
     print(
         f"from POST /api/v1/ingest to the new KPI figure through the API: p50 "
-        f"{report['p50_ms']:.0f} ms, p95 {report['p95_ms']:.0f} ms ({len(samples)} runs; the "
-        f"POST itself p50 {report['post_p50_ms']:.0f} ms)"
+        f"{report['p50_ms']:.0f} ms, p95 {report['p95_ms']:.0f} ms ({len(samples)} "
+        f"runs; the POST itself p50 {report['post_p50_ms']:.0f} ms)"
     )
     return report
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.ingest",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--database-url", required=True, help="the app role's URL")
-    parser.add_argument("--admin-url", required=True, help="the schema owner's URL")
-    parser.add_argument("--redis-url", help="enables the commit-to-figure measurement")
-    parser.add_argument("--org", default="bench")
-    parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--campaigns", type=int, default=50)
-    parser.add_argument("--repeat", type=int, default=10)
-    parser.add_argument("--json", type=Path)
-    args = parser.parse_args(argv)
-    report = {"throughput": throughput(args)}
-    if args.redis_url:
-        report["commit_to_figure"] = commit_to_figure(args)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=2))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,7 +1,7 @@
-"""Dashboard render benchmark in real headless Chromium: ``python -m bench.render``.
+"""Dashboard render benchmark in real headless Chromium: ``pulse bench render``.
 
 Serves Pulse with gunicorn (2 workers, Redis cache) on the database made by
-``python -m bench.generate``, signs in as a bench user, and times the Executive dashboard
+``pulse bench generate``, signs in as a bench user, and times the Executive dashboard
 from navigation start until it is *fully rendered*: no widget placeholder left, every
 chart has drawn its data, every KPI shows its number, no Dash loading state. *Cold* runs
 empty the Redis cache first (every widget query runs in the database); *warm* runs are
@@ -10,26 +10,25 @@ answered from it. Also reports the gunicorn processes' memory after the runs.
 
 from __future__ import annotations
 
-import argparse
-import json
 import subprocess
-import sys
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 import redis
 from sqlalchemy import select
 
 from accounts.passwords import hash_password
-from bench.common import gunicorn
+from bench.common import BenchTarget, gunicorn
 from core.db import Database
 from core.models import DashboardTemplate, Org, User
+from dashboards.builtin import create_dashboard_from_template, sync_builtin_templates
 
 EMAIL, PASSWORD = "analyst@bench.example", "bench-password"
 
 FULLY_RENDERED = """
 const bodies = document.querySelectorAll('.widget-body');
-if (!bodies.length || document.querySelector('.widget-placeholder, ._dash-loading')) return null;
+if (!bodies.length
+    || document.querySelector('.widget-placeholder, ._dash-loading')) return null;
 // Every graph container holds a drawn Plotly plot (dcc.Graph mounts its plot div only
 // once plotly.js has loaded, so an empty container means "not yet", not "no graph").
 for (const graph of document.querySelectorAll('.widget-body .dash-graph')) {
@@ -40,7 +39,8 @@ for (const table of document.querySelectorAll('.widget-body.widget-table')) {
   if (!table.querySelector('.ag-center-cols-container .ag-row')) return null;
 }
 for (const kpi of document.querySelectorAll('.widget-body.widget-kpi_card')) {
-  if (!kpi.querySelector('.kpi-value') || !kpi.querySelector('.kpi-value').textContent.trim()) return null;
+  const value = kpi.querySelector('.kpi-value');
+  if (!value || !value.textContent.trim()) return null;
 }
 return performance.now();
 """
@@ -48,11 +48,6 @@ return performance.now();
 
 def prepare(admin: Database, slug: str, template_slug: str) -> int:
     """A bench user and a dashboard from the template in the bench org; its id."""
-    from dashboards.builtin import (
-        create_dashboard_from_template,
-        sync_builtin_templates,
-    )
-
     with admin.unscoped_session() as session:
         org = session.scalars(select(Org).where(Org.slug == slug)).one()
         user = session.scalars(select(User).where(User.email == EMAIL)).one_or_none()
@@ -114,30 +109,32 @@ def rss_mb(pid: int) -> float:
     return sum(int(x) for x in out.split()) / 1024
 
 
-def main(argv: list[str] | None = None) -> int:
+def measure_render(
+    target: BenchTarget, template: str = "executive", repeat: int = 7
+) -> dict[str, Any]:
+    """Time the template's dashboard fully rendering, cold and warm, ``repeat`` times
+    each; also the gunicorn processes' memory afterwards.
+
+    Args:
+        target: the database and the Redis cache (required: cold runs flush it).
+        template: the slug of the built-in template to render.
+        repeat: runs of each kind.
+
+    Returns:
+        ``{"dashboard", "widgets", "gunicorn_rss_mb", "cold": {...}, "warm": {...}}``
+        with ``p50``, ``p95``, ``n`` and ``samples_ms`` per kind.
+    """
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.render",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--database-url", required=True, help="the app role's URL")
-    parser.add_argument("--admin-url", required=True, help="the schema owner's URL")
-    parser.add_argument("--redis-url", required=True)
-    parser.add_argument("--org", default="bench")
-    parser.add_argument("--template", default="executive")
-    parser.add_argument("--repeat", type=int, default=7)
-    parser.add_argument("--json", type=Path)
-    args = parser.parse_args(argv)
-
-    admin = Database(args.admin_url)
-    dashboard_id = prepare(admin, args.org, args.template)
+    if target.redis_url is None:
+        raise ValueError("the render benchmark needs a Redis cache (redis_url)")
+    admin = Database(target.owner_url)
+    dashboard_id = prepare(admin, target.org, template)
     admin.dispose()
-    cache = redis.Redis.from_url(args.redis_url)
+    cache = redis.Redis.from_url(target.redis_url)
     timings: dict[str, list[float]] = {"cold": [], "warm": []}
-    with gunicorn(args.database_url, args.redis_url) as (base, server):
+    with gunicorn(target.database_url, target.redis_url) as (base, server):
         driver = browser()
         try:
             driver.get(f"{base}/login")
@@ -148,14 +145,13 @@ def main(argv: list[str] | None = None) -> int:
                 lambda d: d.find_elements(By.ID, "dashboard-list")
             )
             url = f"{base}/dashboards/{dashboard_id}"
-            for _ in range(
-                2
-            ):  # both workers: imports, pools, plotly.js in the browser cache
+            # Both workers: imports, pools, plotly.js in the browser cache.
+            for _ in range(2):
                 driver.get(url)
                 WebDriverWait(driver, 60).until(
                     lambda d: d.execute_script(FULLY_RENDERED)
                 )
-            for _ in range(args.repeat):
+            for _ in range(repeat):
                 for kind in ("cold", "warm"):
                     if kind == "cold":
                         cache.flushdb()
@@ -169,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             driver.quit()
     report = {
-        "dashboard": args.template,
+        "dashboard": template,
         "widgets": widgets,
         "gunicorn_rss_mb": round(memory, 1),
     }
@@ -180,20 +176,4 @@ def main(argv: list[str] | None = None) -> int:
             "n": len(values),
             "samples_ms": [round(v) for v in values],
         }
-    print(
-        f"{args.template} dashboard, {widgets} widgets, fully rendered from navigation start:"
-    )
-    for kind in ("cold", "warm"):
-        print(
-            f"  {kind}: p50 {report[kind]['p50']:.0f} ms, p95 {report[kind]['p95']:.0f} ms "
-            f"({report[kind]['n']} runs)"
-        )
-    print(f"  gunicorn master + 2 workers: {memory:.0f} MB resident")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=2))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return report

@@ -1,15 +1,13 @@
-"""Markdown tables from the benchmark results: ``python -m bench.report``.
+"""Markdown tables from the benchmark results: ``pulse bench report``.
 
-Reads the JSON files that ``bench.queries``, ``bench.render`` and ``bench.ingest`` write
-(``--json``) and prints the tables that BENCHMARKS.md quotes, so the numbers there are
-copied from measurements, never typed by hand.
+Reads the JSON files that ``pulse bench queries``, ``pulse bench render`` and ``pulse
+bench ingest`` write (``--json``) and makes the tables that BENCHMARKS.md quotes, so the
+numbers there are copied from measurements, never typed by hand.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from pathlib import Path
 
 RESULTS = Path(__file__).parent / "results"
@@ -51,21 +49,20 @@ def summary(result: dict, part: str) -> str:
     warm = sorted(row["warm"]["p95"] for row in rows)
     median = cold[len(cold) // 2]
     return (
-        f"{len(rows)} queries on {result['hourly_rows']:,} hourly rows ({part}): cold p95 "
-        f"median {median:.1f} ms, worst {cold[-1]:.1f} ms; {sum(c <= 40 for c in cold)} of "
-        f"{len(cold)} within 40 ms; warm p95 worst {warm[-1]:.2f} ms, "
+        f"{len(rows)} queries on {result['hourly_rows']:,} hourly rows ({part}): "
+        f"cold p95 median {median:.1f} ms, worst {cold[-1]:.1f} ms; "
+        f"{sum(c <= 40 for c in cold)} of {len(cold)} within 40 ms; "
+        f"warm p95 worst {warm[-1]:.2f} ms, "
         f"{sum(w <= 3 for w in warm)} of {len(warm)} within 3 ms"
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.report", description=__doc__)
-    parser.add_argument("--results", type=Path, default=RESULTS)
-    args = parser.parse_args(argv)
+def report_markdown(results: Path = RESULTS) -> str:
+    """The markdown of every result file found in ``results``."""
     out: list[str] = []
-    large = load(args.results / "queries-pg-5m.json")
-    small = load(args.results / "queries-pg-0.5m.json")
-    sqlite = load(args.results / "queries-sqlite-5m.json")
+    large = load(results / "queries-pg-5m.json")
+    small = load(results / "queries-pg-0.5m.json")
+    sqlite = load(results / "queries-sqlite-5m.json")
     if large:
         for part in ("http", "in_process"):
             if large.get(part):
@@ -86,24 +83,27 @@ def main(argv: list[str] | None = None) -> int:
             *widget_table(sqlite, None, "in_process"),
             "",
         ]
-    for path in sorted(args.results.glob("render-*.json")):
+    for path in sorted(results.glob("render-*.json")):
         render = load(path)
+        cold, warm = render["cold"], render["warm"]
         out += [
-            f"### Render ({path.stem}): {render['dashboard']}, {render['widgets']} widgets",
+            f"### Render ({path.stem}): {render['dashboard']}, "
+            f"{render['widgets']} widgets",
             "",
-            f"cold p50 {render['cold']['p50']:.0f} ms, p95 {render['cold']['p95']:.0f} ms; "
-            f"warm p50 {render['warm']['p50']:.0f} ms, p95 {render['warm']['p95']:.0f} ms "
-            f"({render['warm']['n']} runs each); gunicorn master + 2 workers "
+            f"cold p50 {cold['p50']:.0f} ms, p95 {cold['p95']:.0f} ms; "
+            f"warm p50 {warm['p50']:.0f} ms, p95 {warm['p95']:.0f} ms "
+            f"({warm['n']} runs each); gunicorn master + 2 workers "
             f"{render['gunicorn_rss_mb']:.0f} MB resident",
             "",
         ]
-    for path in sorted(args.results.glob("ingest-*.json")):
+    for path in sorted(results.glob("ingest-*.json")):
         ingest = load(path)
         t, c = ingest["throughput"], ingest.get("commit_to_figure")
         line = (
             f"{t['rows']:,} new rows in {t['new_rows_seconds']:.2f} s = "
             f"{t['new_rows_per_second']:,.0f} rows/s; the same rows again "
-            f"{t['resend_rows_per_second']:,.0f} rows/s ({t['resend_rows_written']} written)"
+            f"{t['resend_rows_per_second']:,.0f} rows/s "
+            f"({t['resend_rows_written']} written)"
         )
         if c:
             line += (
@@ -112,9 +112,4 @@ def main(argv: list[str] | None = None) -> int:
                 f"{c['post_p50_ms']:.0f} ms)"
             )
         out += [f"### Ingest ({path.stem})", "", line, ""]
-    print("\n".join(out))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return "\n".join(out)

@@ -32,6 +32,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
+from core.metrics import BASE_COLUMNS
+
 # Money is stored as double precision: sums over millions of rows stay exact to far
 # below a cent, and PostgreSQL aggregates float8 several times faster than numeric.
 Money = Float
@@ -317,6 +319,18 @@ class MetricFactHourly(Base, TenantMixin, MetricSums):
     hour_utc: Mapped[dt.datetime] = mapped_column(DateTime, primary_key=True)
     country: Mapped[str] = mapped_column(String(3), primary_key=True)
     local_date: Mapped[dt.date] = mapped_column(Date)
+
+
+# The columns of ``metric_facts_hourly`` in the order the bulk writers (ingest, the
+# demo seeder, the benchmark generator) COPY or insert them.
+FACT_COLUMNS = (
+    "org_id",
+    "campaign_id",
+    "hour_utc",
+    "country",
+    "local_date",
+    *BASE_COLUMNS,
+)
 
 
 class MetricFactDaily(Base, TenantMixin, MetricSums):

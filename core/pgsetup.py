@@ -1,16 +1,14 @@
-"""Prepare a PostgreSQL database for Pulse: ``python -m core.pgsetup``.
+"""Prepare a PostgreSQL database for Pulse (``pulse pgsetup``).
 
 Creates the database (owned by the admin role, which runs migrations), creates the app
 role that the web app connects as (LOGIN, NOSUPERUSER, NOBYPASSRLS, not the owner, so
-row-level security applies to it), runs the migrations and prints the two URLs.
+row-level security applies to it), runs the migrations and returns the two URLs.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
-import sys
 
 import psycopg
 from psycopg import sql
@@ -42,6 +40,9 @@ def setup(
     recreate: bool = False,
 ) -> tuple[str, str]:
     """Create database and app role, migrate, and return ``(admin_url, app_url)``.
+
+    Only the schema is migrated here; ``pulse pgsetup`` then installs the built-in
+    dashboard templates, as ``pulse migrate`` does.
 
     Args:
         admin_url: URL of a superuser (e.g. ``postgresql://postgres@127.0.0.1/postgres``).
@@ -90,38 +91,3 @@ def setup(
     os.environ["PULSE_DB_APP_ROLE"] = app_role
     migrate.upgrade(admin_db_url)
     return admin_db_url, app_url
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m core.pgsetup", description=__doc__)
-    parser.add_argument(
-        "--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres"
-    )
-    parser.add_argument("--database", default="pulse")
-    parser.add_argument(
-        "--app-role", default=os.environ.get("PULSE_DB_APP_ROLE", "pulse_app")
-    )
-    parser.add_argument(
-        "--app-password", default=os.environ.get("PULSE_DB_APP_PASSWORD")
-    )
-    parser.add_argument(
-        "--recreate", action="store_true", help="drop the database first"
-    )
-    args = parser.parse_args(argv)
-    try:
-        admin_url, app_url = setup(
-            args.admin_url,
-            args.database,
-            args.app_role,
-            args.app_password,
-            recreate=args.recreate,
-        )
-    except (ValueError, psycopg.Error) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(f"PULSE_ADMIN_DATABASE_URL={admin_url}\nDATABASE_URL={app_url}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,6 +1,6 @@
 """Building and starting the one APScheduler of a deployment.
 
-``python -m scheduler`` runs it in the foreground (the scaled setup: one scheduler
+``pulse scheduler serve`` runs it in the foreground (the scaled setup: one scheduler
 process beside the gunicorn workers). ``python app.py`` starts it in the background of
 the single embedded web process. Either way :class:`SingleInstanceLock` makes sure only
 one scheduler runs against a database, so web workers never run jobs.

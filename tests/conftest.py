@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from core import migrate
+from cli.db import install_builtin_templates, migrate_database
 from core.db import Database
 from core.settings import Settings
 
@@ -74,7 +74,7 @@ def redis_url() -> str:
 
 def sqlite_url(directory: Path) -> str:
     url = f"sqlite:///{directory / 'pulse.db'}"
-    migrate.upgrade(url)
+    migrate_database(url)
     return url
 
 
@@ -87,6 +87,7 @@ class PostgresDatabase:
         self.name = f"pulse_test_{uuid.uuid4().hex[:10]}"
         self.server_admin_url = admin_url
         self.admin_url, self.app_url = setup(admin_url, self.name, "pulse_test_app")
+        install_builtin_templates(self.admin_url)
 
     def drop(self) -> None:
         import psycopg

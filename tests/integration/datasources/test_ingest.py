@@ -14,12 +14,14 @@ import subprocess
 import sys
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import DateTime, bindparam, text
 
 from accounts.apikeys import create_key
+from cli.main import pulse
 from core.db import Database
 from core.windows import DateWindow, org_today
-from datasources.ingest import IngestRejected, ingest, load_file, main
+from datasources.ingest import IngestRejected, ingest, load_file
 from tests.conftest import (
     ROOT,
     PostgresDatabase,
@@ -549,27 +551,41 @@ def test_a_kpi_served_through_the_data_service_changes_right_after_an_ingest(
 
 # ------------------------------------------------------------------------------ CLI
 def test_cli_exit_codes_say_committed_rejected_or_unusable(
-    fresh, tmp_path, monkeypatch, capsys
+    fresh, tmp_path, monkeypatch
 ):
     monkeypatch.setenv("PULSE_CACHE_TYPE", "simple")
+    runner = CliRunner()
+
+    def pulse_ingest(*args: str):
+        return runner.invoke(pulse, ["ingest", *args])
+
     good = tmp_path / "good.csv"
     good.write_text(
         NATIVE_HEADER + "CLI Campaign,snapchat,2024-08-07T09:00:00Z,US,5,200,9,0,0\n"
     )
     base = ["--org", "acme", "--database-url", fresh["admin"]]
-    assert main([str(good), *base]) == 1  # unknown campaigns are refused by default
-    assert "unknown campaign 'CLI Campaign'" in capsys.readouterr().err
-    assert main([str(good), *base, "--create-campaigns"]) == 0
-    out = capsys.readouterr().out
+    refused = pulse_ingest(str(good), *base)
+    assert refused.exit_code == 1  # unknown campaigns are refused by default
+    assert "unknown campaign 'CLI Campaign'" in refused.stderr
+    created = pulse_ingest(str(good), *base, "--create-campaigns")
+    assert created.exit_code == 0, created.output
+    out = created.stdout
     assert "1 rows received, 1 written" in out and "1 campaign(s) created" in out
     bad = tmp_path / "bad.csv"
     bad.write_text(
         NATIVE_HEADER + "CLI Campaign,snapchat,2024-08-07T10:00:00Z,US,x,200,9,0,0\n"
     )
-    assert main([str(bad), *base]) == 1
-    assert "row 2: spend: not a number: 'x'" in capsys.readouterr().err
-    assert main([str(good), "--org", "nobody", "--database-url", fresh["admin"]]) == 2
-    assert main([str(tmp_path / "missing.csv"), *base]) == 2
+    rejected = pulse_ingest(str(bad), *base)
+    assert rejected.exit_code == 1
+    assert "row 2: spend: not a number: 'x'" in rejected.stderr
+    nobody = pulse_ingest(
+        str(good), "--org", "nobody", "--database-url", fresh["admin"]
+    )
+    assert nobody.exit_code == 2
+    assert "error: no org with slug 'nobody'" in nobody.stderr
+    missing = pulse_ingest(str(tmp_path / "missing.csv"), *base)
+    assert missing.exit_code == 2
+    assert "error: " in missing.stderr and "missing.csv" in missing.stderr
 
 
 def test_cli_runs_as_a_module_and_invalidates_a_shared_redis_cache(
@@ -579,9 +595,10 @@ def test_cli_runs_as_a_module_and_invalidates_a_shared_redis_cache(
 
     export = tmp_path / "meta.csv"
     export.write_text(
-        "Campaign name,Campaign ID,Day,Time of day (ad account time zone),Amount spent (USD),"
-        "Impressions,Link clicks,Results\n"
-        f"Redis Check {fresh['engine']},777,2024-08-08,09:00:00 - 09:59:59,3.5,120,4,1\n"
+        "Campaign name,Campaign ID,Day,Time of day (ad account time zone),"
+        "Amount spent (USD),Impressions,Link clicks,Results\n"
+        f"Redis Check {fresh['engine']},777,2024-08-08,09:00:00 - 09:59:59,"
+        "3.5,120,4,1\n"
     )
     env = os.environ | {"PULSE_CACHE_TYPE": "redis", "REDIS_URL": redis_url}
     cache = make_cache(
@@ -593,7 +610,8 @@ def test_cli_runs_as_a_module_and_invalidates_a_shared_redis_cache(
         [
             sys.executable,
             "-m",
-            "datasources.ingest",
+            "cli",
+            "ingest",
             str(export),
             "--org",
             "acme",

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select
 
+from cli.main import pulse
 from core.models import JobRun
-from scheduler.__main__ import main as scheduler_main
 from scheduler.context import JobContext
 from scheduler.jobs import JobDefinition
 from scheduler.runner import SingleInstanceLock, run_job
@@ -39,7 +40,9 @@ def runs_of(ctx, org: int, job_name: str) -> list[JobRun]:
 
 def test_each_org_run_is_logged_in_its_own_org(job_context):
     job = JobDefinition(
-        "test_ok", "tests.integration.scheduler.test_scheduler:ok_task", {"trigger": "interval"}
+        "test_ok",
+        "tests.integration.scheduler.test_scheduler:ok_task",
+        {"trigger": "interval"},
     )
     runs = run_job(job_context, job, trigger="manual")
     acme, globex = (
@@ -83,13 +86,18 @@ def test_only_one_scheduler_per_database(job_context):
     third.release()
 
 
-def test_cli_names_unknown_jobs_and_orgs(demo_db, monkeypatch, capsys):
+def test_cli_names_unknown_jobs_and_orgs(demo_db, monkeypatch):
     monkeypatch.setenv("PULSE_DATABASE_URL", demo_db["app"])
     monkeypatch.setenv("PULSE_ADMIN_DATABASE_URL", demo_db["admin"])
-    assert scheduler_main(["run", "nightly_magic"]) == 2
-    assert "unknown job 'nightly_magic'" in capsys.readouterr().err
-    assert scheduler_main(["run", "automation_rules", "--org", "initech"]) == 2
-    assert "no org with slug 'initech'" in capsys.readouterr().err
+    runner = CliRunner()
+    unknown_job = runner.invoke(pulse, ["scheduler", "run", "nightly_magic"])
+    assert unknown_job.exit_code == 2
+    assert "unknown job 'nightly_magic'" in unknown_job.stderr
+    unknown_org = runner.invoke(
+        pulse, ["scheduler", "run", "automation_rules", "--org", "initech"]
+    )
+    assert unknown_org.exit_code == 2
+    assert "no org with slug 'initech'" in unknown_org.stderr
 
 
 def test_embedded_scheduler_starts_once_with_every_job(demo_db):

@@ -12,7 +12,8 @@ from tests.conftest import ROOT
 
 
 @pytest.mark.parametrize(
-    "command", [["app.py"], ["-m", "core.migrate"], ["-m", "devdata.bootstrap"]]
+    "command",
+    [["app.py"], ["-m", "cli", "migrate"], ["-m", "cli", "bootstrap"]],
 )
 @pytest.mark.parametrize(
     "url,expected",

@@ -1,0 +1,82 @@
+"""What every ``pulse`` command shares: the settings (read at most once), the org
+lookup by slug, and how a command fails."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import NoReturn
+
+import click
+from sqlalchemy import select
+
+from core.db import Database
+from core.models import Org
+from core.settings import Settings, load_settings
+
+
+class PulseContext:
+    """The ``pulse`` run's shared state, handed to every command as ``ctx.obj``.
+
+    Args:
+        settings: settings to use instead of reading them (tests pass their own).
+    """
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self._settings = settings
+
+    @property
+    def settings(self) -> Settings:
+        """The settings, read from the environment the first time a command asks.
+
+        A command that never asks (``pulse pgsetup``, ``pulse bench report``, or one
+        given ``--database-url``) runs even when the environment's settings are bad.
+
+        Raises:
+            ConfigurationError: the ``pulse`` group reports it and exits with 2.
+        """
+        if self._settings is None:
+            self._settings = load_settings()
+        return self._settings
+
+    def admin_database_url(self, explicit: str | None = None) -> str:
+        """``--database-url`` when given, else the schema owner's URL
+        (``PULSE_ADMIN_DATABASE_URL``, or ``DATABASE_URL``)."""
+        return explicit or self.settings.migration_database_url
+
+    @contextmanager
+    def admin_database(self, explicit: str | None = None) -> Iterator[Database]:
+        """The schema owner's :class:`Database` (see :meth:`admin_database_url`),
+        disposed of when the command is done with it."""
+        database = Database(self.admin_database_url(explicit))
+        try:
+            yield database
+        finally:
+            database.dispose()
+
+
+pass_pulse = click.make_pass_decorator(PulseContext, ensure=True)
+
+# ``--database-url``: the commands that write as the schema owner accept it.
+database_url_option = click.option(
+    "--database-url", help="defaults to PULSE_ADMIN_DATABASE_URL or DATABASE_URL"
+)
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print ``message`` on stderr and end the command with exit status ``code``."""
+    click.echo(message, err=True)
+    raise click.exceptions.Exit(code)
+
+
+def org_id_by_slug(db: Database, slug: str) -> int:
+    """The id of the org called ``slug``.
+
+    Raises:
+        LookupError: no org has that slug.
+    """
+    with db.unscoped_session() as session:
+        org_id = session.scalar(select(Org.id).where(Org.slug == slug))
+    if org_id is None:
+        raise LookupError(f"no org with slug {slug!r}")
+    return org_id
