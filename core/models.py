@@ -319,6 +319,12 @@ class MetricFactHourly(Base, TenantMixin, MetricSums):
     local_date: Mapped[dt.date] = mapped_column(Date)
 
 
+# The columns of an hourly fact row in table order, for the bulk loaders that name them
+# (COPY on PostgreSQL, a positional INSERT on SQLite): the demo and benchmark generators
+# and the ingest.
+FACT_COLUMNS: tuple[str, ...] = tuple(MetricFactHourly.__table__.columns.keys())
+
+
 class MetricFactDaily(Base, TenantMixin, MetricSums):
     """Rollup of :class:`MetricFactHourly` by org-local day, campaign and country.
 
