@@ -35,6 +35,8 @@ BENCH_CO = dataclasses.replace(ACME, name="Bench Co", slug="bench", users=())
 EXECUTION_RATE_PER_CAMPAIGN = 0.1
 # The org's stream number; the bench org is the only one of its run.
 STREAM = 0
+# Ten years of hourly history at most.
+MAX_DAYS = 3650
 
 
 def days_for_rows(
@@ -44,16 +46,22 @@ def days_for_rows(
 
     Campaign flights scale with the history (a finished campaign ran for a share of
     it), so the plan is drawn for a guess, its rows counted and the guess corrected
-    until it holds; the plan drawn for the answer is the one the org gets.
+    until it holds; the plan drawn for the answer is the one the org gets. The
+    history is at most :data:`MAX_DAYS` long (a seasonal flight has a fixed length,
+    so a few such campaigns cannot fill any number of rows).
     """
-    days = max(1, round(rows / (campaigns * 24)))
+
+    def bounded(value: float) -> int:
+        return min(MAX_DAYS, max(1, round(value)))
+
+    days = bounded(rows / (campaigns * 24))
     tried: dict[int, int] = {}
     while days not in tried and len(tried) < 10:
         pyrng, rng = org_streams(seed, STREAM)
         window_start, today = history_window(now, days, spec.timezone)
         plans = plan_campaigns(spec, campaigns, today, window_start, pyrng, rng)
         tried[days] = planned_fact_rows(plans, window_start, today)
-        days = max(1, round(days * rows / max(tried[days], 1)))
+        days = bounded(days * rows / max(tried[days], 1))
     return min(tried, key=lambda d: abs(tried[d] - rows))
 
 

@@ -12,7 +12,12 @@ from tests.conftest import ROOT
 
 
 @pytest.mark.parametrize(
-    "command", [["app.py"], ["-m", "core.migrate"], ["-m", "devdata.bootstrap"]]
+    "command",
+    [
+        ["app.py"],
+        ["-m", "core.migrate"],
+        ["-c", "from cli.devdata import bootstrap; bootstrap()"],
+    ],
 )
 @pytest.mark.parametrize(
     "url,expected",
