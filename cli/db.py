@@ -7,26 +7,8 @@ import click
 import psycopg
 
 from cli._context import PulseContext, database_url_option, fail, pass_pulse
-from core import migrate, pgsetup
-from core.db import Database
-from dashboards.builtin import sync_builtin_templates
-
-
-def install_builtin_templates(url: str) -> None:
-    """Install or update the built-in global dashboard templates in the database."""
-    database = Database(url)
-    try:
-        with database.unscoped_session() as session:
-            sync_builtin_templates(session)
-    finally:
-        database.dispose()
-
-
-def migrate_database(url: str) -> None:
-    """Apply every migration to the database at ``url``, then install or update the
-    built-in templates: what ``pulse migrate`` does."""
-    migrate.upgrade(url)
-    install_builtin_templates(url)
+from commands.database import install_builtin_templates, migrate_database
+from core import pgsetup
 
 
 @click.command("migrate")

@@ -1,105 +1,177 @@
-"""``pulse seed``, ``pulse bootstrap`` and ``pulse bench generate``: synthetic data.
+"""The synthetic-data commands: ``seed``, ``bootstrap`` and (under ``bench``)
+``generate``.
 
-A placeholder that hands each command to today's entry points (``devdata.demo``,
-``devdata.bootstrap``, ``bench.generate``) until the one synthetic generator of
-``devdata`` brings its own commands here.
+Each is a click command for the ``pulse`` CLI to register; they hold no logic of their
+own beyond options and output (the work is in :mod:`devdata`). Exit status 2 means the
+command refused: bad options, a settings error, or a database it will not seed.
 """
 
 from __future__ import annotations
 
+import time
+
 import click
 
-from bench import generate as bench_generate
-from cli._context import PulseContext, database_url_option, pass_pulse
-from cli.db import install_builtin_templates
-from devdata import bootstrap as devdata_bootstrap
-from devdata import demo
+from cli._context import PulseContext
+from core.db import Database
+from core.settings import Settings
+from devdata.bench import generate as generate_bench_org
+from devdata.bootstrap import prepare_database
+from devdata.demo import (
+    DEMO_LOGINS,
+    DEMO_PASSWORD,
+    DEMO_SLUGS,
+    DatabaseNotEmpty,
+    SeedingNotPossible,
+    invalidate_demo_caches,
+    seed_demo,
+)
 
 
-@click.command("seed")
-@click.option("--seed", type=int, default=42, show_default=True, help="random seed")
+class Refused(click.ClickException):
+    """The command will not do what was asked; exits with status 2 like a usage
+    error, after printing ``Error: <why>``."""
+
+    exit_code = 2
+
+
+def _settings() -> Settings:
+    """The settings of this ``pulse`` run (read once; the ``pulse`` group reports a
+    configuration error and exits with 2)."""
+    return click.get_current_context().ensure_object(PulseContext).settings
+
+
+@click.command()
+@click.option(
+    "--seed",
+    "seed_value",
+    type=int,
+    default=42,
+    show_default=True,
+    help="Random seed; equal seeds give equal data.",
+)
 @click.option(
     "--campaigns",
     type=click.IntRange(min=1),
     default=40,
     show_default=True,
-    help="campaigns per org",
+    help="Campaigns per org.",
 )
 @click.option(
     "--days",
     type=click.IntRange(min=1),
     default=395,
     show_default=True,
-    help="days of hourly history",
+    help="Days of hourly history.",
 )
 @click.option(
-    "--force", is_flag=True, help="replace the demo orgs; seed even if other orgs exist"
+    "--force",
+    is_flag=True,
+    help="Replace the demo orgs; seed even if other orgs exist.",
 )
-@database_url_option
-@click.option("--quiet", is_flag=True, help="no progress bar and no summary")
-@pass_pulse
+@click.option(
+    "--database-url", help="Defaults to PULSE_ADMIN_DATABASE_URL or DATABASE_URL."
+)
+@click.option("--quiet", is_flag=True, help="No progress bar and no summary.")
 def seed(
-    pulse: PulseContext,
-    seed: int,
+    seed_value: int,
     campaigns: int,
     days: int,
     force: bool,
     database_url: str | None,
     quiet: bool,
 ) -> None:
-    """Seed the demo orgs Acme Retail and Globex Travel."""
-    argv = [
-        "--seed",
-        str(seed),
-        "--campaigns",
-        str(campaigns),
-        "--days",
-        str(days),
-        "--database-url",
-        pulse.admin_database_url(database_url),
-    ]
-    argv += ["--force"] * force + ["--quiet"] * quiet
-    raise click.exceptions.Exit(demo.main(argv))
+    """Seed the demo orgs Acme Retail and Globex Travel.
+
+    Refuses a database that already has orgs unless --force is given; then it
+    replaces the two demo orgs, leaves every other org alone, and bumps the demo orgs'
+    cache version in the configured shared cache so a running server shows the new
+    data at once.
+    """
+    url = database_url or _settings().migration_database_url
+    db = Database(url)
+    started = time.perf_counter()
+    try:
+        counts = seed_demo(
+            db,
+            seed=seed_value,
+            campaigns=campaigns,
+            days=days,
+            force=force,
+            progress=not quiet,
+        )
+        cache_note = invalidate_demo_caches(db, _settings()) if force else None
+    except (DatabaseNotEmpty, SeedingNotPossible) as exc:
+        raise Refused(str(exc)) from None
+    finally:
+        db.dispose()
+    if quiet:
+        return
+    elapsed = time.perf_counter() - started
+    width = max(map(len, counts))
+    for table, rows in counts.items():
+        click.echo(f"  {table:<{width}}  {rows:>9,}")
+    click.echo(
+        f"seeded demo orgs {', '.join(DEMO_SLUGS)} in {elapsed:.1f} s "
+        f"(log in as admin@acme.example / {DEMO_PASSWORD})"
+    )
+    if cache_note:
+        click.echo(cache_note)
 
 
-@click.command("bootstrap")
-@pass_pulse
-def bootstrap(pulse: PulseContext) -> None:
-    """Migrate, and seed the demo if the database is empty.
+@click.command()
+def bootstrap() -> None:
+    """Migrate the database and, if it has no orgs, seed the demo data.
 
-    What ``make run`` runs before serving: applies the migrations, installs the
-    built-in templates, seeds the demo orgs into an empty database and prints the demo
+    What `make run` runs before serving; prints where Pulse will serve and the demo
     logins.
     """
-    url = pulse.settings.migration_database_url
-    code = devdata_bootstrap.main()  # migrates, seeds an empty database, says where
-    if code == 0:
-        install_builtin_templates(url)
-    raise click.exceptions.Exit(code)
+    settings = _settings()
+    try:
+        prepare_database(settings.migration_database_url, log=click.echo)
+    except SeedingNotPossible as exc:
+        raise Refused(str(exc)) from None
+    click.echo(f"\nPulse will serve on http://{settings.host}:{settings.port}")
+    click.echo(f"demo logins (password {DEMO_PASSWORD}): " + ", ".join(DEMO_LOGINS))
 
 
-@click.command("generate")
+@click.command()
 @click.option(
     "--database-url",
     required=True,
-    help="the schema owner's URL, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/"
-    "pulse_bench or sqlite:///var/bench.db (migrated already)",
+    help="Schema owner URL, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/"
+    "pulse_bench or sqlite:///var/bench.db (migrated already).",
 )
 @click.option(
     "--rows",
-    type=int,
+    type=click.IntRange(min=1),
     default=5_000_000,
     show_default=True,
-    help="hourly fact rows (about)",
+    help="Hourly fact rows (about).",
 )
-@click.option("--campaigns", type=int, default=500, show_default=True)
-@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--campaigns", type=click.IntRange(min=1), default=500, show_default=True)
+@click.option("--seed", "seed_value", type=int, default=1, show_default=True)
 @click.option("--org-slug", default="bench", show_default=True)
 def generate(
-    database_url: str, rows: int, campaigns: int, seed: int, org_slug: str
+    database_url: str, rows: int, campaigns: int, seed_value: int, org_slug: str
 ) -> None:
-    """Generate (or replace) one large org for the benchmarks."""
-    argv = ["--database-url", database_url, "--rows", str(rows)]
-    argv += ["--campaigns", str(campaigns), "--seed", str(seed)]
-    argv += ["--org-slug", org_slug]
-    raise click.exceptions.Exit(bench_generate.main(argv))
+    """Generate (or replace) the large benchmark org "Bench Co".
+
+    Draws --campaigns campaigns and about --rows hourly facts with the demo's
+    generator, loads them with COPY (PostgreSQL) or executemany (SQLite), builds the
+    rollups, runs the analytics once and analyses the tables. Use the schema owner's
+    URL (on PostgreSQL the superuser URL pgsetup prints as PULSE_ADMIN_DATABASE_URL):
+    the RLS-bound app role cannot replace an org.
+    """
+    db = Database(database_url)
+    try:
+        generate_bench_org(
+            db,
+            rows=rows,
+            campaigns=campaigns,
+            seed=seed_value,
+            slug=org_slug,
+            log=lambda *args, **kwargs: print(*args, **kwargs, flush=True),
+        )
+    finally:
+        db.dispose()

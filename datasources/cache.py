@@ -31,7 +31,7 @@ from core.cache import make_cache
 from core.db import Database
 from core.filters import Filters, OrgContext, QueryError
 from core.models import Org
-from core.settings import Settings, load_settings
+from core.settings import Settings
 from datasources import registry
 from datasources.metrics_cache import store_kpi
 
@@ -219,9 +219,7 @@ class QueryCache:
         wait(list(self._pending), timeout=timeout)
 
 
-def invalidate_shared_cache(
-    db: Database, org_id: int, settings: Settings | None = None
-) -> str:
+def invalidate_shared_cache(db: Database, org_id: int, settings: Settings) -> str:
     """From a command-line tool: bump the org's cache version in the deployment's cache
     when the app's processes share one (file system or Redis), so running servers stop
     serving figures computed before the change.
@@ -229,14 +227,11 @@ def invalidate_shared_cache(
     Args:
         db: the database the tool changed.
         org_id: the org whose figures changed.
-        settings: the settings the tool loaded (``pulse`` passes its own). ``None``
-            reads them from the environment: only ``devdata.demo``'s own entry point
-            still relies on that.
+        settings: the settings the tool loaded (they name the cache backend).
 
     Returns:
         What was done, for the tool's log line.
     """
-    settings = settings if settings is not None else load_settings()
     kind = settings.effective_cache_type
     if kind == "simple":
         return "no shared cache to invalidate"

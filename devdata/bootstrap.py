@@ -1,54 +1,43 @@
-"""Get a database ready to serve: ``python -m devdata.bootstrap`` (``make run`` runs it).
+"""Get a database ready to serve (the ``bootstrap`` command, which ``make run`` runs).
 
-Applies the migrations, and on an empty database seeds the demo data (two orgs, their
-users, campaigns, a year of hourly facts and the dashboards), then prints the logins.
+Applies the migrations and installs the built-in templates, and on an empty database seeds the demo data (two orgs, their
+users, campaigns, a year of hourly facts and the dashboards).
 """
 
 from __future__ import annotations
 
-import sys
 import time
+from collections.abc import Callable
 
-from core.settings import ConfigurationError, load_settings
-
-DEMO_LOGINS = [
-    f"{role}@{org}.example"
-    for org in ("acme", "globex")
-    for role in ("admin", "editor", "viewer")
-]
+from commands.database import migrate_database
+from core.db import Database
+from devdata.demo import database_is_empty, seed_demo
 
 
-def main() -> int:
+def prepare_database(
+    url: str, *, log: Callable[[str], object] = print
+) -> dict[str, int] | None:
+    """Migrate the database and seed the demo into it if it has no orgs.
+
+    Args:
+        url: the schema owner's database URL.
+        log: where progress lines go.
+
+    Returns:
+        The rows seeded per table, or ``None`` when the database had orgs already.
+    """
+    migrate_database(url)
+    db = Database(url)
     try:
-        settings = load_settings()
-    except ConfigurationError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    from core import migrate
-    from core.db import Database
-    from devdata import demo
-
-    migrate.upgrade(settings.migration_database_url)
-    db = Database(settings.migration_database_url)
-    try:
-        if demo.database_is_empty(db):
-            print(
-                "empty database: seeding the demo data (about half a minute)…",
-                flush=True,
-            )
-            started = time.perf_counter()
-            counts = demo.seed_demo(db)
-            print(
-                f"seeded {counts.get('metric_facts_hourly', 0):,} hourly facts in "
-                f"{time.perf_counter() - started:.1f} s",
-                flush=True,
-            )
+        if not database_is_empty(db):
+            return None
+        log("empty database: seeding the demo data (about half a minute)…")
+        started = time.perf_counter()
+        counts = seed_demo(db)
+        log(
+            f"seeded {counts.get('metric_facts_hourly', 0):,} hourly facts in "
+            f"{time.perf_counter() - started:.1f} s"
+        )
+        return counts
     finally:
         db.dispose()
-    print(f"\nPulse will serve on http://{settings.host}:{settings.port}")
-    print("demo logins (password pulse-demo): " + ", ".join(DEMO_LOGINS), flush=True)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from cli.db import install_builtin_templates, migrate_database
+from commands.database import install_builtin_templates, migrate_database
 from core.db import Database
 from core.settings import Settings
 

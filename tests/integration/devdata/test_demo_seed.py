@@ -16,15 +16,16 @@ import pytest
 from alembic import command
 from alembic.config import Config
 from argon2 import PasswordHasher
+from click.testing import CliRunner
 from sqlalchemy import func, select, text
 
+from cli.devdata import seed as seed_command
 from core.db import Database
 from core.models import MetricFactHourly, Org
 from devdata.demo import (
     DEMO_PASSWORD,
     DatabaseNotEmpty,
     database_is_empty,
-    main,
     seed_demo,
 )
 
@@ -291,17 +292,17 @@ def test_every_org_starts_with_computed_analytics(seeded):
     )
 
 
-def test_refuses_a_database_that_already_has_orgs(seeded, capsys):
+def test_refuses_a_database_that_already_has_orgs(seeded):
     db, _ = seeded
     assert not database_is_empty(db)
     with pytest.raises(DatabaseNotEmpty):
         seed_demo(db, **SMALL)
-    assert (
-        main(["--database-url", db.url, "--quiet", "--campaigns", "1", "--days", "1"])
-        == 2
+    result = CliRunner().invoke(
+        seed_command,
+        ["--database-url", db.url, "--quiet", "--campaigns", "1", "--days", "1"],
     )
-    error = capsys.readouterr().err
-    assert "already has orgs" in error and "--force" in error
+    assert result.exit_code == 2
+    assert "already has orgs" in result.stderr and "--force" in result.stderr
 
 
 def test_reseeding_with_the_same_seed_gives_the_same_data(seeded):
@@ -346,7 +347,7 @@ def test_rollup_week_start_is_the_monday_of_each_day(seeded):
 
 
 def test_reseeding_with_force_moves_a_running_servers_file_cache_on(
-    seeded, tmp_path, monkeypatch, capsys
+    seeded, tmp_path, monkeypatch
 ):
     """A server with a shared (file system) cache must not keep showing figures of the
     data that ``--force`` replaced, even when SQLite gives the new orgs the old ids."""
@@ -372,20 +373,19 @@ def test_reseeding_with_force_moves_a_running_servers_file_cache_on(
         server.query(acme, "campaigns", params)["computed_at"] == before["computed_at"]
     )
 
-    assert (
-        main(
-            [
-                "--database-url",
-                db.url,
-                "--force",
-                "--seed",
-                "2",
-                *(f"--{k}={v}" for k, v in SMALL.items() if k in ("campaigns", "days")),
-            ]
-        )
-        == 0
+    result = CliRunner().invoke(
+        seed_command,
+        [
+            "--database-url",
+            db.url,
+            "--force",
+            "--seed",
+            "2",
+            *(f"--{k}={v}" for k, v in SMALL.items() if k in ("campaigns", "days")),
+        ],
     )
-    assert "filesystem cache invalidated" in capsys.readouterr().out
+    assert result.exit_code == 0, result.output
+    assert "filesystem cache invalidated" in result.stdout
     acme = _rows(db, "SELECT id FROM orgs WHERE slug = 'acme'")[0][0]
     after = server.query(acme, "campaigns", params)
     assert after["computed_at"] > before["computed_at"] and not after["stale"]
