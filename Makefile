@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8050
 
-.PHONY: run install bootstrap test test-unit browser-deps serve-scaled clean
+.PHONY: run install bootstrap lint format test test-unit browser-deps clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,19 @@ browser-deps:
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver poppler-utils >/dev/null; \
 	else echo "browser tests need chromium and chromedriver: apt-get install chromium chromium-driver"; fi
+
+# The checks CI runs before the tests: lint and format (ruff), types (mypy on core,
+# datasources and commands), and the layer contracts (import-linter, in pyproject.toml).
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+# Apply ruff's fixes and formatting.
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 test: install browser-deps
 	$(PY) -m pytest -q -p no:cacheprovider tests
