@@ -1,7 +1,8 @@
 """Get a database ready to serve (the ``bootstrap`` command, which ``make run`` runs).
 
-Applies the migrations and installs the built-in templates, and on an empty database seeds the demo data (two orgs, their
-users, campaigns, a year of hourly facts and the dashboards).
+Applies the migrations and installs the built-in templates, and on an empty database
+seeds the demo data (two orgs, their users, campaigns, a year of hourly facts and the
+dashboards).
 """
 
 from __future__ import annotations

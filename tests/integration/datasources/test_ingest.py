@@ -82,7 +82,8 @@ def acme(admin) -> int:
 
 # ------------------------------------------------------------------- independent SQL
 def scalar(db: Database, sql: str, **params):
-    """One value; datetimes are bound as DateTime so SQLite compares its stored text form."""
+    """One value; datetimes are bound as DateTime so SQLite compares its stored text
+    form."""
     statement = text(sql).bindparams(
         *(
             bindparam(k, type_=DateTime())
@@ -187,7 +188,8 @@ def test_native_file_lands_on_org_local_days_and_the_rollup_matches_hourly_facts
         str(d): str(w)
         for d, w in admin.engine.connect().execute(
             text(
-                "SELECT day, week_start FROM metric_facts_daily WHERE org_id = :o AND day IN "
+                "SELECT day, week_start FROM metric_facts_daily WHERE org_id = :o AND "
+                "day IN "
                 "('2024-09-01', '2024-09-02')"
             ),
             {"o": acme},
@@ -198,7 +200,8 @@ def test_native_file_lands_on_org_local_days_and_the_rollup_matches_hourly_facts
         admin.engine.connect()
         .execute(
             text(
-                "SELECT first_day, last_day FROM analytics_refresh_queue WHERE org_id = :o"
+                "SELECT first_day, last_day FROM analytics_refresh_queue WHERE org_id "
+                "= :o"
             ),
             {"o": acme},
         )
@@ -211,7 +214,8 @@ def test_native_file_lands_on_org_local_days_and_the_rollup_matches_hourly_facts
         admin.engine.connect()
         .execute(
             text(
-                "SELECT status, source, format, rows_received, rows_written FROM ingest_batches "
+                "SELECT status, source, format, rows_received, rows_written FROM "
+                "ingest_batches "
                 "WHERE id = :i"
             ),
             {"i": result["batch_id"]},
@@ -311,7 +315,8 @@ def test_a_batch_with_one_bad_row_writes_nothing_and_is_recorded_as_rejected(
         admin.engine.connect()
         .execute(
             text(
-                "SELECT status, rows_received, rows_written, errors FROM ingest_batches WHERE id = :i"
+                "SELECT status, rows_received, rows_written, errors FROM "
+                "ingest_batches WHERE id = :i"
             ),
             {"i": rejected.value.batch_id},
         )

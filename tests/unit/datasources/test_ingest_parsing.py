@@ -1,4 +1,5 @@
-"""Parsing and validating ingest files: every format, every row checked, nothing guessed."""
+"""Parsing and validating ingest files: every format, every row checked, nothing
+guessed."""
 
 from __future__ import annotations
 
@@ -162,7 +163,8 @@ def test_meta_time_of_day_must_be_one_hour_and_in_the_account_time_zone():
 
 def test_meta_rows_spanning_several_days_need_the_day_breakdown():
     data = (
-        "Reporting starts,Reporting ends,Campaign name,Time of day (ad account time zone),"
+        "Reporting starts,Reporting ends,Campaign name,Time of day (ad account time "
+        "zone),"
         "Country,Amount spent (USD),Impressions,Clicks (all)\n"
         "2024-09-01,2024-09-01,A,05:00:00 - 05:59:59,US,3,100,4\n"
         "2024-09-01,2024-09-07,A,06:00:00 - 06:59:59,US,3,100,4\n"
