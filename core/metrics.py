@@ -7,6 +7,7 @@ an em dash), not 0 or infinity.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -33,7 +34,7 @@ class Metric:
     def is_ratio(self) -> bool:
         return self.denominator is not None
 
-    def value(self, sums: dict[str, float | None]) -> float | None:
+    def value(self, sums: Mapping[str, float | None]) -> float | None:
         """Compute the metric from a row of sums (Python side, e.g. for weeks)."""
         top = sums.get(self.numerator)
         if self.denominator is None:

@@ -16,9 +16,21 @@ rollups with :data:`STAGE_DELTA_SQL` and :data:`APPLY_DELTA_SQL`.
 from __future__ import annotations
 
 import datetime as dt
+import typing
 from collections.abc import Iterable, Iterator
+from typing import Any
 
-from sqlalchemy import Date, Integer, cast, delete, func, insert, select
+from sqlalchemy import (
+    CursorResult,
+    Date,
+    Integer,
+    SQLColumnExpression,
+    cast,
+    delete,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
@@ -86,7 +98,7 @@ APPLY_DELTA_SQL = (
 )
 
 
-def week_start_of(day: ColumnElement, dialect: str) -> ColumnElement:
+def week_start_of(day: SQLColumnExpression[Any], dialect: str) -> ColumnElement[Any]:
     """SQL for the Monday of ``day``'s week (``day`` is already an org-local date)."""
     if dialect == "postgresql":
         return cast(func.date_trunc("week", day), Date)
@@ -126,11 +138,16 @@ def refresh_daily_rollup(
             *_day_range(MetricFactDaily.day, date_from, date_to),
         )
     )
-    written = session.execute(
-        insert(MetricFactDaily).from_select(
-            DAILY_COLUMNS, _daily_from_facts(session, org_id, fact_days)
-        )
-    ).rowcount
+    # An INSERT gives a CursorResult; Session.execute is typed as the general Result.
+    inserted = typing.cast(
+        CursorResult[Any],
+        session.execute(
+            insert(MetricFactDaily).from_select(
+                DAILY_COLUMNS, _daily_from_facts(session, org_id, fact_days)
+            )
+        ),
+    )
+    written = inserted.rowcount
     _refresh_daily_platform(
         session,
         org_id,
@@ -230,8 +247,8 @@ def refresh_campaign_totals(
 def _refresh_daily_platform(
     session: Session,
     org_id: int,
-    rollup_days: list[ColumnElement],
-    daily_days: list[ColumnElement],
+    rollup_days: list[ColumnElement[bool]],
+    daily_days: list[ColumnElement[bool]],
 ) -> None:
     """Delete the org's daily-platform rows matching ``rollup_days`` and re-insert them
     from the daily rollup rows matching ``daily_days`` (the same days), by platform."""
@@ -257,10 +274,12 @@ def _refresh_daily_platform(
 
 
 def _day_range(
-    column: ColumnElement, date_from: dt.date | None, date_to: dt.date | None
-) -> list[ColumnElement]:
+    column: SQLColumnExpression[dt.date],
+    date_from: dt.date | None,
+    date_to: dt.date | None,
+) -> list[ColumnElement[bool]]:
     """Conditions keeping ``column`` within [date_from, date_to] (either end open)."""
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if date_from is not None:
         conditions.append(column >= date_from)
     if date_to is not None:
@@ -271,8 +290,8 @@ def _day_range(
 def _refresh_hourly_platform(
     session: Session,
     org_id: int,
-    rollup_days: list[ColumnElement],
-    fact_days: list[ColumnElement],
+    rollup_days: list[ColumnElement[bool]],
+    fact_days: list[ColumnElement[bool]],
 ) -> None:
     """Delete the org's rollup rows matching ``rollup_days`` and re-insert them from the
     hourly facts matching ``fact_days`` (the same days), summed by hour and platform."""
@@ -306,7 +325,7 @@ def _refresh_hourly_platform(
 
 
 def _daily_from_facts(
-    session: Session, org_id: int, conditions: list[ColumnElement]
+    session: Session, org_id: int, conditions: list[ColumnElement[bool]]
 ) -> Select:
     """The daily rollup rows of the org's hourly facts matching ``conditions``."""
     dialect = session.get_bind().dialect.name

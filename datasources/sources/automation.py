@@ -13,10 +13,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 from pydantic import Field, field_validator
-from sqlalchemy import Select, case, func, literal, select
+from sqlalchemy import Select, SQLColumnExpression, case, func, literal, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -126,6 +126,10 @@ def resolve_span(
     return span_of_days(window, org.timezone)
 
 
+@overload
+def iso_utc(moment: dt.datetime) -> str: ...
+@overload
+def iso_utc(moment: dt.datetime | None) -> str | None: ...
 def iso_utc(moment: dt.datetime | None) -> str | None:
     """A naive-UTC timestamp as ISO 8601 with ``+00:00``."""
     return None if moment is None else moment.replace(tzinfo=dt.UTC).isoformat()
@@ -135,14 +139,18 @@ def to_local(moment: dt.datetime, timezone: str) -> dt.datetime:
     return moment.replace(tzinfo=dt.UTC).astimezone(zone(timezone)).replace(tzinfo=None)
 
 
+@overload
+def iso_local(moment: dt.datetime, timezone: str) -> str: ...
+@overload
+def iso_local(moment: dt.datetime | None, timezone: str) -> str | None: ...
 def iso_local(moment: dt.datetime | None, timezone: str) -> str | None:
     """A naive-UTC timestamp as naive org-local ISO 8601."""
     return None if moment is None else to_local(moment, timezone).isoformat()
 
 
 def local_day_bucket(
-    column: ColumnElement, days: DateWindow, timezone: str
-) -> ColumnElement:
+    column: SQLColumnExpression[dt.datetime], days: DateWindow, timezone: str
+) -> ColumnElement[str | None]:
     """SQL: the org-local day (ISO string) of a naive-UTC ``column`` within ``days``.
 
     A CASE over the UTC start of each following day (first match wins), so it is exact
@@ -564,14 +572,12 @@ def _daily(
         if row.day is not None:
             key = (as_date(row.day).isoformat(), row.status)
             counts[key] = counts.get(key, 0) + row.n
-    days = []
+    days: list[dict[str, Any]] = []
     for date in span.days.dates():
-        entry = {
-            "date": date.isoformat(),
-            **{s: counts.get((date.isoformat(), s), 0) for s in STATUSES},
-        }
-        entry["total"] = sum(entry[s] for s in STATUSES)
-        days.append(entry)
+        by_status = {s: counts.get((date.isoformat(), s), 0) for s in STATUSES}
+        days.append(
+            {"date": date.isoformat(), **by_status, "total": sum(by_status.values())}
+        )
     series = [
         {
             "name": status.title(),

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
-from sqlalchemy import Select, case, desc, func, literal, select
+from sqlalchemy import Label, Select, case, desc, func, literal, select
 from sqlalchemy.orm import Session
 
 from core.filters import Filters, OrgContext
@@ -134,7 +135,9 @@ def period_totals(
         .group_by(bucket)
     )
     rows = session.execute(_scope(statement, table, filters)).all()
-    totals = {name: dict.fromkeys(BASE_COLUMNS, 0) for name in windows}
+    totals: dict[str, dict[str, float]] = {
+        name: dict.fromkeys(BASE_COLUMNS, 0) for name in windows
+    }
     for row in rows:
         if row.bucket in totals:
             totals[row.bucket] = _as_sums(row)
@@ -220,7 +223,7 @@ def prorated_budgets(
 
 
 def metric_value(
-    metric: Metric, sums: dict[str, float], budget: float | None = None
+    metric: Metric, sums: Mapping[str, float], budget: float | None = None
 ) -> float | None:
     """The metric's value from sums; ``None`` when its denominator is zero."""
     if metric.denominator == "budget":
@@ -280,8 +283,9 @@ def _summary(
     previous_value = metric_value(metric, totals["previous"], window_budget(previous))
     change = change_percent(current_value, previous_value)
     series = []
+    zeros: dict[str, float] = dict.fromkeys(BASE_COLUMNS, 0)
     for day in window.dates():
-        sums = by_day.get((day, None), dict.fromkeys(BASE_COLUMNS, 0))
+        sums = by_day.get((day, None), zeros)
         series.append(
             {
                 "date": day.isoformat(),
@@ -429,6 +433,7 @@ def _breakdown(
 ) -> dict:
     window = resolve_window(org, params, filters)
     table = _day_table(filters, params.group_by)
+    key: Label[Any]
     if params.group_by == "campaign":
         key = MetricFactDaily.campaign_id.label("key")
     elif params.group_by == "platform":
@@ -451,17 +456,21 @@ def _breakdown(
         # Sum by campaign id first, then name the chosen campaigns (with status and daily
         # budget: a campaign table edits them inline). Grouping by their text columns as
         # well would double the cost of the query.
-        sums = statement.subquery()
+        ranked_sums = statement.subquery()
         statement = select(
-            sums,
+            ranked_sums,
             Campaign.name.label("name"),
             Campaign.platform.label("platform"),
             Campaign.status.label("status"),
             Campaign.daily_budget.label("daily_budget"),
-        ).join(Campaign, Campaign.id == sums.c.key)
+        ).join(Campaign, Campaign.id == ranked_sums.c.key)
         if ranked:
-            ordering = desc(sums.c.value) if params.order == "desc" else sums.c.value
-            statement = statement.order_by(sums.c.value.is_(None), ordering)
+            ordering = (
+                desc(ranked_sums.c.value)
+                if params.order == "desc"
+                else ranked_sums.c.value
+            )
+            statement = statement.order_by(ranked_sums.c.value.is_(None), ordering)
     rows = session.execute(statement).all()
     items = []
     for row in rows:
@@ -543,7 +552,7 @@ def _heatmap(
         )
         for column, value in sums.items():
             cell[column] += value
-    zeros = dict.fromkeys(BASE_COLUMNS, 0)
+    zeros: dict[str, float] = dict.fromkeys(BASE_COLUMNS, 0)
     return {
         "view": "heatmap",
         "metric": metric.name,
@@ -577,7 +586,7 @@ def _realtime(
     yesterday = today - dt.timedelta(days=1)
     rows = _local_hour_sums(session, org, DateWindow(yesterday, today), filters)
     latest = max((local for local, _ in rows if local.date() == today), default=None)
-    totals = {
+    totals: dict[dt.date, dict[str, float]] = {
         today: dict.fromkeys(BASE_COLUMNS, 0),
         yesterday: dict.fromkeys(BASE_COLUMNS, 0),
     }

@@ -13,7 +13,17 @@ import datetime as dt
 from typing import Any, Literal
 
 from pydantic import Field, field_validator
-from sqlalchemy import Float, Select, case, cast, extract, func, literal, select
+from sqlalchemy import (
+    Float,
+    Label,
+    Select,
+    case,
+    cast,
+    extract,
+    func,
+    literal,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from core.filters import Filters, OrgContext
@@ -274,7 +284,8 @@ def platform_connections_source(
             "health_reasons": reasons,
         }
         items.append(item)
-        if level != "ok":
+        # ``token_warning`` gives a level other than "ok" only with days to expiry.
+        if level != "ok" and days is not None:
             warnings.append(
                 {
                     "connection_id": connection.id,
@@ -341,6 +352,8 @@ def platform_api_calls_source(
 ) -> dict:
     """API call volume, errors, error rate and rate-limit usage per platform over time."""
     span = resolve_span(org, params.period, filters)
+    # An org-local day (ISO string) or a UTC hour.
+    bucket: Label[Any]
     if params.granularity == "day":
         bucket = local_day_bucket(
             PlatformApiCalls.hour_utc, span.days, org.timezone
@@ -383,7 +396,8 @@ def platform_api_calls_source(
         }
 
     buckets = _buckets(span, params.granularity, org.timezone)
-    series, platforms = [], []
+    series: list[dict[str, Any]] = []
+    platforms: list[dict[str, Any]] = []
     for platform in sorted({p for _, p in cells}, key=list(PLATFORMS).index):
         points, calls, errors, peak, peak_at = [], 0, 0, None, None
         for key, label in buckets:
