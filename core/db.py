@@ -229,6 +229,7 @@ class Database:
 
 
 def is_timeout(error: BaseException) -> bool:
-    """Whether a database error is a statement cut off by :meth:`Database.time_limit`."""
+    """Whether a database error is a statement cut off by
+    :meth:`Database.time_limit`."""
     message = str(getattr(error, "orig", error)).lower()
     return "statement timeout" in message or "interrupted" in message

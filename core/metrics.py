@@ -92,7 +92,8 @@ MetricName = Literal[
 
 
 def resolve_metric(name: str) -> Metric:
-    """Look a metric up by name or seed alias; raise ``ValueError`` listing valid ones."""
+    """Look a metric up by name or seed alias; raise ``ValueError`` listing valid
+    ones."""
     key = METRIC_ALIASES.get(name, name)
     if key not in METRICS:
         raise ValueError(f"{name!r} is not one of {', '.join(METRICS)}")

@@ -1,11 +1,14 @@
 """Keep the rollups in step with the hourly facts.
 
-| rollup | grain | serves |
-|---|---|---|
-| ``metric_facts_daily`` | org-local day × campaign × country | filtered or per-campaign/country views |
-| ``metric_facts_daily_platform`` | org-local day × platform | day/week views without such filters |
-| ``metric_facts_hourly_platform`` | UTC hour × platform | hour views without such filters |
-| ``campaign_totals`` | campaign (lifetime sums, first/last day) | budget pacing |
+The rollups, by grain, and the views they serve:
+
+- ``metric_facts_daily``: org-local day × campaign × country; filtered or
+  per-campaign/country views.
+- ``metric_facts_daily_platform``: org-local day × platform; day/week views without
+  such filters.
+- ``metric_facts_hourly_platform``: UTC hour × platform; hour views without such
+  filters.
+- ``campaign_totals``: campaign (lifetime sums, first/last day); budget pacing.
 
 :func:`refresh_daily_rollup` rebuilds an org's days wholesale (seeding, benchmarks).
 An ingest calls :func:`refresh_campaign_days` for exactly what it touched, in its own
@@ -59,10 +62,10 @@ DAILY_PLATFORM_COLUMNS = ["org_id", "day", "platform", "week_start", *SUMS]
 # Bound parameters per IN list: well under SQLite's limit, a few years of days.
 DAYS_PER_STATEMENT = 400
 
-# PostgreSQL ingests keep the daily and hourly-platform rollups by difference: the staged
-# rows (each on its local day) minus the stored facts they replace (each on its own
-# local day), summed per rollup row, is added to the rollups after the upsert. That reads
-# the replaced facts once instead of every campaign of every touched hour again.
+# PostgreSQL ingests keep the daily and hourly-platform rollups by difference: the
+# staged rows (each on its local day) minus the stored facts they replace (each on its
+# own local day), summed per rollup row, is added to the rollups after the upsert. That
+# reads the replaced facts once instead of every campaign of every touched hour again.
 STAGING_TABLE = "pulse_ingest_staging"
 DELTA_TABLE = "pulse_ingest_delta"
 STAGE_DELTA_SQL = f"""
@@ -70,13 +73,16 @@ CREATE TEMPORARY TABLE {DELTA_TABLE} ON COMMIT DROP AS
 SELECT d.campaign_id, d.hour_utc, d.local_date, d.country, c.platform,
        {", ".join(f"SUM(d.{m}) AS {m}" for m in SUMS)}
 FROM (
-  SELECT s.campaign_id, s.hour_utc, s.local_date, s.country, {", ".join(f"s.{m}" for m in SUMS)}
+  SELECT s.campaign_id, s.hour_utc, s.local_date, s.country,
+         {", ".join(f"s.{m}" for m in SUMS)}
   FROM {STAGING_TABLE} AS s
   UNION ALL
-  SELECT f.campaign_id, f.hour_utc, f.local_date, f.country, {", ".join(f"-f.{m}" for m in SUMS)}
+  SELECT f.campaign_id, f.hour_utc, f.local_date, f.country,
+         {", ".join(f"-f.{m}" for m in SUMS)}
   FROM {STAGING_TABLE} AS s
   JOIN metric_facts_hourly AS f
-    ON f.campaign_id = s.campaign_id AND f.hour_utc = s.hour_utc AND f.country = s.country
+    ON f.campaign_id = s.campaign_id AND f.hour_utc = s.hour_utc
+   AND f.country = s.country
 ) AS d
 JOIN campaigns AS c ON c.id = d.campaign_id
 GROUP BY d.campaign_id, d.hour_utc, d.local_date, d.country, c.platform
@@ -172,7 +178,8 @@ def refresh_campaign_days(
         org_id: the org ingested into.
         campaign_days: the org-local days each campaign received facts for.
         deltas_applied: the ingest has already added its differences to the daily and
-            hourly-platform rollups (:data:`APPLY_DELTA_SQL`); else they are rebuilt here.
+            hourly-platform rollups (:data:`APPLY_DELTA_SQL`); else they are rebuilt
+            here.
     """
     touched = set().union(*campaign_days.values())
     if not deltas_applied:

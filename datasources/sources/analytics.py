@@ -50,16 +50,16 @@ METHOD_ALIASES = {
 
 
 def _as_list(value: Any) -> Any:
-    """A single string stands for a list of one (the seed writes ``"severity": "critical"``);
-    commas separate several (``"high,critical"``)."""
+    """A single string stands for a list of one (the seed writes
+    ``"severity": "critical"``); commas separate several (``"high,critical"``)."""
     return (
         [part for part in value.split(",") if part] if isinstance(value, str) else value
     )
 
 
 def _list_or_keyword(keywords: tuple[str, ...]) -> Any:
-    """Before-validator: a keyword such as ``"all"`` (alone, or a list of just it) stays a
-    string; anything else becomes a list."""
+    """Before-validator: a keyword such as ``"all"`` (alone, or a list of just it)
+    stays a string; anything else becomes a list."""
 
     def validate(value: Any) -> Any:
         if isinstance(value, list) and len(value) == 1 and value[0] in keywords:
@@ -164,7 +164,8 @@ def _stored_forecast(session: Session, params: ForecastParams) -> Forecast | Non
 def forecasts_source(
     session: Session, org: OrgContext, params: ForecastParams, filters: Filters
 ) -> dict:
-    """A metric's daily history and forecast with its 95% interval and backtest accuracy."""
+    """A metric's daily history and forecast with its 95% interval and backtest
+    accuracy."""
     metric = resolve_metric(params.metric)
     stored = None
     if (
@@ -243,8 +244,9 @@ def forecasts_source(
 
 # --------------------------------------------------------------------------- anomalies
 class AnomalyParams(QueryParams):
-    """``query_params`` of ``anomalies``: ``status`` defaults to the open ones (new and
-    acknowledged); ``severity`` lists exact severities, ``min_severity`` a lower bound."""
+    """``query_params`` of ``anomalies``: ``status`` defaults to the open ones (new
+    and acknowledged); ``severity`` lists exact severities, ``min_severity`` a lower
+    bound."""
 
     status: Annotated[
         list[Literal["new", "acknowledged", "resolved"]] | Literal["open", "all"],

@@ -34,7 +34,7 @@ STATUSES = ("success", "failed", "skipped")
 ACTIONS = ("pause", "budget_adjust", "notify")
 
 
-# ------------------------------------------------------------------- shared time helpers
+# ------------------------------------------------------------------ shared time helpers
 def validate_span(value: str) -> str:
     """A period like ``'30d'``, ``'last_7_days'`` or ``'24h'`` (1-744 hours)."""
     match = HOURS_PATTERN.match(value)
@@ -192,7 +192,8 @@ class AutomationRulesParams(QueryParams):
 
 
 def success_rate(success: int, failed: int) -> float | None:
-    """Successes over attempts; skipped executions attempted nothing and do not count."""
+    """Successes over attempts; skipped executions attempted nothing and do not
+    count."""
     return ratio(success, success + failed)
 
 
@@ -362,20 +363,24 @@ def describe_execution(
             f"Failed to {action.replace('_', ' ')} {target}: {error or 'unknown error'}"
         )
     if status == "skipped":
-        return f"Skipped {action.replace('_', ' ')} on {target}: {details.get('reason', 'no reason given')}"
+        return (
+            f"Skipped {action.replace('_', ' ')} on {target}: "
+            f"{details.get('reason', 'no reason given')}"
+        )
     if action == "pause":
         return f"Paused {target}"
     if action == "budget_adjust":
         return (
             f"Budget of {target} {_money(details.get('old_budget'))} → "
-            f"{_money(details.get('new_budget'))} ({float(details.get('percent', 0)):+g}%)"
+            f"{_money(details.get('new_budget'))} "
+            f"({float(details.get('percent', 0)):+g}%)"
         )
     recipients = details.get("recipients") or details.get("channels") or []
     # Delivery (email, Slack, webhook) comes with the alerting channels; until then the
     # line must not claim that anything was sent.
     return (
-        f"Notification for {', '.join(map(str, recipients)) or 'the team'} about {target} "
-        "recorded (not sent: delivery channels are not connected yet)"
+        f"Notification for {', '.join(map(str, recipients)) or 'the team'} "
+        f"about {target} recorded (not sent: delivery channels are not connected yet)"
     )
 
 

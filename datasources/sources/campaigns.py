@@ -1,4 +1,5 @@
-"""The ``campaigns`` data source: totals, time series and breakdowns of campaign metrics.
+"""The ``campaigns`` data source: totals, time series and breakdowns of campaign
+metrics.
 
 Every figure is aggregated in SQL over the daily rollup (org-local days), or over the
 hourly facts for hour-level series. Ratio metrics are ratios of the sums, and the
@@ -73,8 +74,8 @@ def resolve_window(
 
 
 def _day_table(filters: Filters, group_by: str | None = None):
-    """The rollup a day-level query reads: by day and platform when no campaign or country
-    is asked for (a few rows per day), else by day, campaign and country."""
+    """The rollup a day-level query reads: by day and platform when no campaign or
+    country is asked for (a few rows per day), else by day, campaign and country."""
     if filters.campaign_ids or filters.countries or group_by in ("campaign", "country"):
         return MetricFactDaily
     return MetricFactDailyPlatform
@@ -116,7 +117,8 @@ def period_totals(
 
     Args:
         session: an org-scoped session.
-        windows: non-overlapping windows by name, e.g. ``{"current": w, "previous": p}``.
+        windows: non-overlapping windows by name, e.g.
+            ``{"current": w, "previous": p}``.
         filters: platform and campaign filters.
     """
     table = _day_table(filters)
@@ -195,7 +197,8 @@ def prorated_budgets(
     if filters.campaign_ids:
         statement = statement.where(Campaign.id.in_(filters.campaign_ids))
     # A running sum over day offsets: each campaign adds its daily share on its first
-    # day in the window and takes it off after its last, so the cost is campaigns + days.
+    # day in the window and takes it off after its last, so the cost is campaigns +
+    # days.
     days = (window.end - window.start).days + 1
     steps = [0.0] * (days + 1)
     for row in session.execute(statement).all():
@@ -453,9 +456,9 @@ def _breakdown(
         statement = statement.order_by(value.is_(None), ordering).limit(params.limit)
     statement = _scope(statement, table, filters)
     if params.group_by == "campaign":
-        # Sum by campaign id first, then name the chosen campaigns (with status and daily
-        # budget: a campaign table edits them inline). Grouping by their text columns as
-        # well would double the cost of the query.
+        # Sum by campaign id first, then name the chosen campaigns (with status and
+        # daily budget: a campaign table edits them inline). Grouping by their text
+        # columns as well would double the cost of the query.
         ranked_sums = statement.subquery()
         statement = select(
             ranked_sums,

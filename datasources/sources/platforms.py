@@ -319,7 +319,8 @@ def platform_connections_source(
 
 # ---------------------------------------------------------------------------- API calls
 class ApiCallParams(_PlatformParams):
-    """``query_params`` of ``platform_api_calls``; ``metric`` picks each point's ``value``."""
+    """``query_params`` of ``platform_api_calls``; ``metric`` picks each point's
+    ``value``."""
 
     granularity: Literal["hour", "day"] = "hour"
     period: str = "24h"
@@ -350,7 +351,8 @@ def _buckets(span: Span, granularity: str, timezone: str) -> list[tuple[Any, str
 def platform_api_calls_source(
     session: Session, org: OrgContext, params: ApiCallParams, filters: Filters
 ) -> dict:
-    """API call volume, errors, error rate and rate-limit usage per platform over time."""
+    """API call volume, errors, error rate and rate-limit usage per platform over
+    time."""
     span = resolve_span(org, params.period, filters)
     # An org-local day (ISO string) or a UTC hour.
     bucket: Label[Any]

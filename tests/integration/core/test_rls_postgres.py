@@ -24,7 +24,8 @@ def libpq(url: str) -> str:
 
 @pytest.fixture(scope="module")
 def rls_db(postgres_admin_url, seed_now):
-    """A seeded PostgreSQL database of its own with a row per org in every tenant table."""
+    """A seeded PostgreSQL database of its own with a row per org in every tenant
+    table."""
     database = PostgresDatabase(postgres_admin_url)
     seed_small_demo(database.admin_url, seed_now)
     admin = Database(database.admin_url)
@@ -138,7 +139,8 @@ def counts(app_url: str, org: int | None) -> dict[str, tuple[int, int]]:
                     "WHERE org_id IS NOT NULL" if table == "dashboard_templates" else ""
                 )
                 total, foreign = connection.execute(
-                    f"SELECT count(*), count(*) FILTER (WHERE {column} IS DISTINCT FROM %s) "
+                    "SELECT count(*), "
+                    f"count(*) FILTER (WHERE {column} IS DISTINCT FROM %s) "
                     f"FROM {table} {where}",
                     (org,),
                 ).fetchone()
@@ -152,7 +154,8 @@ def test_app_role_cannot_bypass_rls(rls_db):
             "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
         ).fetchone()
         owned = connection.execute(
-            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user"
+            "SELECT count(*) FROM pg_tables "
+            "WHERE schemaname = 'public' AND tableowner = current_user"
         ).fetchone()[0]
     assert (superuser, bypass, owned) == (False, False, 0)
 
@@ -200,9 +203,10 @@ def test_insert_with_another_orgs_id_is_refused(rls_db):
                     "SELECT set_config('app.org_id', %s, true)", (str(acme),)
                 )
                 connection.execute(
-                    "INSERT INTO campaigns (org_id, platform, external_id, name, objective, status, "
-                    "budget, start_date, created_at, updated_at) VALUES (%s, 'meta', '', 'x', 'c', "
-                    "'active', 0, now(), now(), now())",
+                    "INSERT INTO campaigns (org_id, platform, external_id, name, "
+                    "objective, status, budget, start_date, created_at, updated_at) "
+                    "VALUES (%s, 'meta', '', 'x', 'c', 'active', 0, "
+                    "now(), now(), now())",
                     (globex,),
                 )
         with pytest.raises(psycopg.errors.InsufficientPrivilege):

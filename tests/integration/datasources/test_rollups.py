@@ -92,7 +92,8 @@ def assert_rollup_matches_facts(db: Database, org: int, timezone: str) -> None:
 
 
 def assert_daily_platform_matches_facts(db: Database, org: int, timezone: str) -> None:
-    """The daily-platform rollup equals the raw facts summed by local day and platform."""
+    """The daily-platform rollup equals the raw facts summed by local day and
+    platform."""
     expected: dict[tuple, dict[str, float]] = {}
     for (_, platform), (local_day, sums) in independent_rollup(
         db, org, timezone
@@ -201,13 +202,16 @@ def independent_heatmap(admin_db, org, campaign_ids=(), platforms=(), countries=
 
 
 def busiest(admin_db, org, column: str) -> list:
-    """The value of ``column`` (of campaigns or facts) with the most facts in the org."""
+    """The value of ``column`` (of campaigns or facts) with the most facts in the
+    org."""
     with admin_db.engine.connect() as connection:
         return [
             connection.execute(
                 text(
-                    f"SELECT {column} FROM metric_facts_hourly f JOIN campaigns c ON c.id = f.campaign_id "
-                    f"WHERE f.org_id = :o GROUP BY {column} ORDER BY COUNT(*) DESC, {column} LIMIT 1"
+                    f"SELECT {column} FROM metric_facts_hourly f "
+                    "JOIN campaigns c ON c.id = f.campaign_id "
+                    f"WHERE f.org_id = :o GROUP BY {column} "
+                    f"ORDER BY COUNT(*) DESC, {column} LIMIT 1"
                 ),
                 {"o": org.id},
             ).scalar_one()
@@ -261,9 +265,12 @@ def test_app_role_reads_only_its_own_orgs_hourly_platform_rows(demo_postgres):
             nothing = connection.execute(
                 "SELECT count(*) FROM metric_facts_hourly_platform"
             ).fetchone()[0]
-        with pytest.raises(
-            psycopg.errors.InsufficientPrivilege, match="row-level security"
-        ), connection.transaction():
+        with (
+            pytest.raises(
+                psycopg.errors.InsufficientPrivilege, match="row-level security"
+            ),
+            connection.transaction(),
+        ):
             connection.execute(
                 "SELECT set_config('app.org_id', %s, true)", (str(acme),)
             )
@@ -317,8 +324,8 @@ def around_local_midnight(org, days_ago: int) -> list[dt.datetime]:
 
 def native_csv(hours: list[dt.datetime], spend: float) -> str:
     lines = [
-        f"rollup-{i % 2},meta,{hour.isoformat()},US,{spend + i},{1000 + i},{50 + i},{i},"
-        f"{3 * spend}"
+        f"rollup-{i % 2},meta,{hour.isoformat()},US,"
+        f"{spend + i},{1000 + i},{50 + i},{i},{3 * spend}"
         for i, hour in enumerate(hours)
     ]
     return NATIVE_HEADER + "\n".join(lines) + "\n"
