@@ -15,9 +15,9 @@ guards keep tenants apart:
 from __future__ import annotations
 
 import time
-from typing import Any, cast
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any, cast
 
 from sqlalchemy import Table, create_engine, event, or_, text
 from sqlalchemy.engine import Engine

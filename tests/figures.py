@@ -44,6 +44,7 @@ def independent_sums(
         zip(
             ["impressions", "clicks", "conversions", "spend", "revenue"],
             map(float, row),
+            strict=False,
         )
     )
 

@@ -80,7 +80,7 @@ class GaugeConfig(BaseModel):
         if self.target is not None and not self.min <= self.target <= upper:
             raise ValueError(f"target ({self.target:g}) must lie between min and max")
         values = [t.value for t in self.thresholds]
-        if any(b <= a for a, b in zip(values, values[1:])):
+        if any(b <= a for a, b in zip(values, values[1:], strict=False)):
             raise ValueError(
                 f"thresholds must be in increasing order of value, got {values}"
             )

@@ -59,7 +59,10 @@ def independent_rollup(db: Database, org: int, timezone: str) -> dict[tuple, tup
     for hour, platform, *sums in rows:
         hour = as_datetime(hour)
         local_day = hour.replace(tzinfo=dt.UTC).astimezone(tz).date()
-        result[(hour, platform)] = (local_day, dict(zip(METRICS, map(float, sums))))
+        result[(hour, platform)] = (
+            local_day,
+            dict(zip(METRICS, map(float, sums), strict=False)),
+        )
     return result
 
 
@@ -75,7 +78,7 @@ def stored_rollup(db: Database, org: int) -> dict[tuple, tuple]:
     return {
         (as_datetime(hour), platform): (
             as_date(day),
-            dict(zip(METRICS, map(float, sums))),
+            dict(zip(METRICS, map(float, sums), strict=False)),
         )
         for hour, platform, day, *sums in rows
     }
@@ -111,7 +114,10 @@ def assert_daily_platform_matches_facts(db: Database, org: int, timezone: str) -
     with db.engine.connect() as connection:
         rows = connection.execute(text(sql), {"org": org}).all()
     stored = {
-        (as_date(day), platform): (as_date(week), dict(zip(METRICS, map(float, sums))))
+        (as_date(day), platform): (
+            as_date(week),
+            dict(zip(METRICS, map(float, sums), strict=False)),
+        )
         for day, platform, week, *sums in rows
     }
     assert expected and stored.keys() == expected.keys()
