@@ -143,8 +143,9 @@ def linear_forecast(y: np.ndarray, horizon: int) -> dict[str, np.ndarray | float
 
 
 def _seasonal_design(t: np.ndarray) -> np.ndarray:
-    """Columns: intercept, trend, and one indicator per weekday position 1..6 (position 0
-    is the baseline), positions counted from the first day of the series."""
+    """Columns: intercept, trend, and one indicator per weekday position 1..6
+    (position 0 is the baseline), positions counted from the first day of the
+    series."""
     position = t.astype(int) % SEASON
     dummies = (position[:, None] == np.arange(1, SEASON)[None, :]).astype(float)
     return np.column_stack([np.ones_like(t), t, dummies])
@@ -215,7 +216,8 @@ def smape(actual: np.ndarray, predicted: np.ndarray) -> float | None:
 def backtest_smape(
     y: np.ndarray, method: str, horizon: int, *, folds: int = 4, min_train: int = 28
 ) -> float | None:
-    """Rolling-origin backtest: sMAPE (percent) of ``method`` over up to ``folds`` origins.
+    """Rolling-origin backtest: sMAPE (percent) of ``method`` over up to ``folds``
+    origins.
 
     The test horizon is ``min(horizon, n // 3)`` days; origins step back a week at a
     time from the end, so the folds see every weekday. Each fold trains only on the days

@@ -68,7 +68,8 @@ def classify_trend(values: np.ndarray) -> dict | None:
 def compute_trends(
     session: Session, org_id: int, as_of: dt.date, window_days: int = WINDOW_DAYS
 ) -> int:
-    """Replace the org's trend rows for ``window_days`` with fresh ones ending ``as_of``.
+    """Replace the org's trend rows for ``window_days`` with fresh ones ending
+    ``as_of``.
 
     ``slope`` is stored in percent of the window's mean per day. Returns rows written.
     """

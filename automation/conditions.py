@@ -3,7 +3,8 @@
 A condition compares one metric, computed from base-column sums over a window (ratio
 of sums, see :mod:`core.metrics`), with a threshold::
 
-    {"metric": "cpa", "operator": ">", "threshold": 60, "window": "7d", "min_spend": 100}
+    {"metric": "cpa", "operator": ">", "threshold": 60, "window": "7d",
+     "min_spend": 100}
 
 or compares its percent change against the window of equal length just before::
 
@@ -70,7 +71,8 @@ EQUAL_TOLERANCE = 1e-9
 
 
 class ConditionError(ValueError):
-    """A condition's JSON is invalid; the message names the field (``condition.metric``)."""
+    """A condition's JSON is invalid; the message names the field
+    (``condition.metric``)."""
 
     def __init__(self, message: str, details: list[str] | None = None) -> None:
         super().__init__(message)
@@ -92,12 +94,13 @@ def _compare(operator: str, value: float, threshold: float) -> bool:
 
 
 class Condition(BaseModel):
-    """One metric compared with a threshold over a window of org-local days or UTC hours.
+    """One metric compared with a threshold over a window of org-local days or UTC
+    hours.
 
-    ``window`` is ``"7d"`` (the last 7 complete org-local days) or ``"24h"`` (the last 24
-    complete hours); ``include_current`` adds the running day or hour. ``min_spend``
-    guards against judging a campaign on too little data: below it the condition is
-    not met.
+    ``window`` is ``"7d"`` (the last 7 complete org-local days) or ``"24h"`` (the last
+    24 complete hours); ``include_current`` adds the running day or hour.
+    ``min_spend`` guards against judging a campaign on too little data: below it the
+    condition is not met.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -346,7 +349,8 @@ def parse_condition(raw: Any) -> ConditionTree:
     """Validate a condition's JSON, compound or single.
 
     Raises:
-        ConditionError: naming the field, e.g. ``condition.metric: 'cpx' is not one of …``.
+        ConditionError: naming the field, e.g. ``condition.metric: 'cpx' is not one
+            of …``.
     """
     if not isinstance(raw, dict):
         raise ConditionError(

@@ -15,9 +15,9 @@ guards keep tenants apart:
 from __future__ import annotations
 
 import time
-from typing import Any, cast
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any, cast
 
 from sqlalchemy import Table, create_engine, event, or_, text
 from sqlalchemy.engine import Engine
@@ -229,6 +229,7 @@ class Database:
 
 
 def is_timeout(error: BaseException) -> bool:
-    """Whether a database error is a statement cut off by :meth:`Database.time_limit`."""
+    """Whether a database error is a statement cut off by
+    :meth:`Database.time_limit`."""
     message = str(getattr(error, "orig", error)).lower()
     return "statement timeout" in message or "interrupted" in message

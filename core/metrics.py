@@ -7,6 +7,7 @@ an em dash), not 0 or infinity.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -33,7 +34,7 @@ class Metric:
     def is_ratio(self) -> bool:
         return self.denominator is not None
 
-    def value(self, sums: dict[str, float | None]) -> float | None:
+    def value(self, sums: Mapping[str, float | None]) -> float | None:
         """Compute the metric from a row of sums (Python side, e.g. for weeks)."""
         top = sums.get(self.numerator)
         if self.denominator is None:
@@ -91,7 +92,8 @@ MetricName = Literal[
 
 
 def resolve_metric(name: str) -> Metric:
-    """Look a metric up by name or seed alias; raise ``ValueError`` listing valid ones."""
+    """Look a metric up by name or seed alias; raise ``ValueError`` listing valid
+    ones."""
     key = METRIC_ALIASES.get(name, name)
     if key not in METRICS:
         raise ValueError(f"{name!r} is not one of {', '.join(METRICS)}")

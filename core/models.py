@@ -62,7 +62,8 @@ class TenantMixin:
 
 
 class SharedTenantMixin:
-    """Rows that belong to one org, or to every org when ``org_id`` is NULL (read-only)."""
+    """Rows that belong to one org, or to every org when ``org_id`` is NULL
+    (read-only)."""
 
     @declared_attr
     def org_id(cls) -> Mapped[int | None]:
@@ -258,7 +259,7 @@ class RealtimeMetricsCache(Base, TenantMixin):
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
 
 
-# ------------------------------------------------------------- campaigns and their facts
+# ------------------------------------------------------------ campaigns and their facts
 class Platform(Base):
     """The advertising platforms; global reference data, not tenant data."""
 
@@ -300,8 +301,8 @@ class MetricSums:
 class MetricFactHourly(Base, TenantMixin, MetricSums):
     """One campaign's delivery in one UTC hour and one country (ISO 3166 alpha-3).
 
-    ``local_date`` is the org-local calendar day of ``hour_utc``, fixed at ingest so that
-    every day-level query groups by the org's own days on any database engine.
+    ``local_date`` is the org-local calendar day of ``hour_utc``, fixed at ingest so
+    that every day-level query groups by the org's own days on any database engine.
     """
 
     __tablename__ = "metric_facts_hourly"
@@ -414,7 +415,7 @@ class MetricFactHourlyPlatform(Base, TenantMixin, MetricSums):
     local_date: Mapped[dt.date] = mapped_column(Date)
 
 
-# ----------------------------------------------------------------------------- analytics
+# ---------------------------------------------------------------------------- analytics
 class Forecast(Base, TenantMixin):
     __tablename__ = "forecasts"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -495,7 +496,7 @@ class Recommendation(Base, TenantMixin, Timestamps):
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
-# ---------------------------------------------------------------------------- automation
+# --------------------------------------------------------------------------- automation
 class AutomationRule(Base, TenantMixin, Timestamps):
     __tablename__ = "automation_rules"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -525,7 +526,7 @@ class AutomationExecution(Base, TenantMixin):
     error: Mapped[str | None] = mapped_column(Text)
 
 
-# -------------------------------------------------------------------- platform connections
+# ----------------------------------------------------------------- platform connections
 class PlatformConnection(Base, TenantMixin, Timestamps):
     __tablename__ = "platform_connections"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -597,7 +598,8 @@ class JobRun(Base, TenantMixin):
 
 
 class AnalyticsRefresh(Base, TenantMixin):
-    """Org-local days whose analytics (forecasts, anomalies, trends) need recomputing."""
+    """Org-local days whose analytics (forecasts, anomalies, trends) need
+    recomputing."""
 
     __tablename__ = "analytics_refresh_queue"
     __table_args__ = (UniqueConstraint("org_id", name="uq_analytics_refresh_org"),)

@@ -55,7 +55,8 @@ def _is_real_territory(alpha2: str) -> bool:
 
 
 def _country_table() -> dict[str, str]:
-    """Upper-case alpha-2, alpha-3 and English names -> ISO alpha-3, from Babel's CLDR."""
+    """Upper-case alpha-2, alpha-3 and English names -> ISO alpha-3, from Babel's
+    CLDR."""
     names = Locale("en").territories
     table: dict[str, str] = {}
     for alpha3, targets in get_global("territory_aliases").items():

@@ -48,7 +48,9 @@ class Settings(BaseSettings):
     database_url: str = Field(
         f"sqlite:///{PROJECT_ROOT / 'var' / 'pulse.db'}",
         validation_alias=_env("DATABASE_URL"),
-        description="SQLAlchemy URL the web app uses (on PostgreSQL: the RLS-bound app role).",
+        description=(
+            "SQLAlchemy URL the web app uses (on PostgreSQL: the RLS-bound app role)."
+        ),
     )
     admin_database_url: str | None = Field(
         None,
@@ -79,7 +81,9 @@ class Settings(BaseSettings):
         10.0,
         gt=0,
         validation_alias=AliasChoices("PULSE_QUERY_TIMEOUT"),
-        description="a widget's data query running longer is stopped and the widget says so",
+        description=(
+            "a widget's data query running longer is stopped and the widget says so"
+        ),
     )
     scheduler: Literal["embedded", "off"] = Field(
         "embedded",
@@ -102,8 +106,8 @@ class Settings(BaseSettings):
             ) from exc
         if url.get_backend_name() not in ("sqlite", "postgresql"):
             raise ValueError(
-                f"DATABASE_URL {value!r} uses {url.get_backend_name()!r}; Pulse supports "
-                "sqlite and postgresql"
+                f"DATABASE_URL {value!r} uses {url.get_backend_name()!r}; "
+                "Pulse supports sqlite and postgresql"
             )
         if (
             url.get_backend_name() == "postgresql"
@@ -118,8 +122,8 @@ class Settings(BaseSettings):
     def _refuse_default_secret_in_production(self) -> Settings:
         if self.env == "production" and self.secret_key == DEV_SECRET:
             raise ValueError(
-                "PULSE_SECRET_KEY must be set in production; refusing to start with the "
-                "development secret"
+                "PULSE_SECRET_KEY must be set in production; refusing to start "
+                "with the development secret"
             )
         return self
 

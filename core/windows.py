@@ -80,6 +80,7 @@ def period_days(period: str) -> int:
     match = PERIOD_PATTERN.match(period)
     if not match or int(match.group(1)) < 1:
         raise ValueError(
-            f"period {period!r} is not like '30d' or one of {sorted(DATE_RANGE_PRESETS)}"
+            f"period {period!r} is not like '30d' or one of "
+            f"{sorted(DATE_RANGE_PRESETS)}"
         )
     return int(match.group(1))

@@ -77,7 +77,8 @@ def create_dashboard_from_template(
     owner_id: int | None,
     name: str | None = None,
 ) -> DashboardTemplate:
-    """Clone a template into an org dashboard with one widget row per template widget."""
+    """Clone a template into an org dashboard with one widget row per template
+    widget."""
     dashboard = create_dashboard(
         session,
         template_spec(template, name),

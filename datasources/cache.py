@@ -41,7 +41,8 @@ log = logging.getLogger(__name__)
 STALE_GRACE_SECONDS = 24 * 3600
 REFRESH_LOCK_SECONDS = 60
 # Part of every cache key: bump it when a data source's result changes shape, so that
-# entries written by the previous release are never served (stale or not) after an upgrade.
+# entries written by the previous release are never served (stale or not) after an
+# upgrade.
 RESULT_FORMAT = 2
 
 

@@ -74,8 +74,8 @@ def register(
     Args:
         name: the ``data_source`` name templates use.
         params_model: pydantic model of its ``query_params``.
-        period: aggregation period (``realtime``, ``hourly``, ``daily``, ``weekly``), or a
-            function of the params returning one; it sets the cache TTL.
+        period: aggregation period (``realtime``, ``hourly``, ``daily``, ``weekly``),
+            or a function of the params returning one; it sets the cache TTL.
         ttl_seconds: accepted for compatibility; the nearest period is used.
         description: one line for the API listing (defaults to the docstring).
     """
@@ -106,7 +106,8 @@ def get(name: str) -> DataSource:
         return _REGISTRY[name]
     except KeyError:
         raise QueryError(
-            f"unknown data_source {name!r}; expected one of {', '.join(sorted(_REGISTRY))}"
+            f"unknown data_source {name!r}; expected one of "
+            f"{', '.join(sorted(_REGISTRY))}"
         ) from None
 
 

@@ -1,11 +1,14 @@
 """Keep the rollups in step with the hourly facts.
 
-| rollup | grain | serves |
-|---|---|---|
-| ``metric_facts_daily`` | org-local day × campaign × country | filtered or per-campaign/country views |
-| ``metric_facts_daily_platform`` | org-local day × platform | day/week views without such filters |
-| ``metric_facts_hourly_platform`` | UTC hour × platform | hour views without such filters |
-| ``campaign_totals`` | campaign (lifetime sums, first/last day) | budget pacing |
+The rollups, by grain, and the views they serve:
+
+- ``metric_facts_daily``: org-local day × campaign × country; filtered or
+  per-campaign/country views.
+- ``metric_facts_daily_platform``: org-local day × platform; day/week views without
+  such filters.
+- ``metric_facts_hourly_platform``: UTC hour × platform; hour views without such
+  filters.
+- ``campaign_totals``: campaign (lifetime sums, first/last day); budget pacing.
 
 :func:`refresh_daily_rollup` rebuilds an org's days wholesale (seeding, benchmarks).
 An ingest calls :func:`refresh_campaign_days` for exactly what it touched, in its own
@@ -16,9 +19,21 @@ rollups with :data:`STAGE_DELTA_SQL` and :data:`APPLY_DELTA_SQL`.
 from __future__ import annotations
 
 import datetime as dt
+import typing
 from collections.abc import Iterable, Iterator
+from typing import Any
 
-from sqlalchemy import Date, Integer, cast, delete, func, insert, select
+from sqlalchemy import (
+    CursorResult,
+    Date,
+    Integer,
+    SQLColumnExpression,
+    cast,
+    delete,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
@@ -47,10 +62,10 @@ DAILY_PLATFORM_COLUMNS = ["org_id", "day", "platform", "week_start", *SUMS]
 # Bound parameters per IN list: well under SQLite's limit, a few years of days.
 DAYS_PER_STATEMENT = 400
 
-# PostgreSQL ingests keep the daily and hourly-platform rollups by difference: the staged
-# rows (each on its local day) minus the stored facts they replace (each on its own
-# local day), summed per rollup row, is added to the rollups after the upsert. That reads
-# the replaced facts once instead of every campaign of every touched hour again.
+# PostgreSQL ingests keep the daily and hourly-platform rollups by difference: the
+# staged rows (each on its local day) minus the stored facts they replace (each on its
+# own local day), summed per rollup row, is added to the rollups after the upsert. That
+# reads the replaced facts once instead of every campaign of every touched hour again.
 STAGING_TABLE = "pulse_ingest_staging"
 DELTA_TABLE = "pulse_ingest_delta"
 STAGE_DELTA_SQL = f"""
@@ -58,13 +73,16 @@ CREATE TEMPORARY TABLE {DELTA_TABLE} ON COMMIT DROP AS
 SELECT d.campaign_id, d.hour_utc, d.local_date, d.country, c.platform,
        {", ".join(f"SUM(d.{m}) AS {m}" for m in SUMS)}
 FROM (
-  SELECT s.campaign_id, s.hour_utc, s.local_date, s.country, {", ".join(f"s.{m}" for m in SUMS)}
+  SELECT s.campaign_id, s.hour_utc, s.local_date, s.country,
+         {", ".join(f"s.{m}" for m in SUMS)}
   FROM {STAGING_TABLE} AS s
   UNION ALL
-  SELECT f.campaign_id, f.hour_utc, f.local_date, f.country, {", ".join(f"-f.{m}" for m in SUMS)}
+  SELECT f.campaign_id, f.hour_utc, f.local_date, f.country,
+         {", ".join(f"-f.{m}" for m in SUMS)}
   FROM {STAGING_TABLE} AS s
   JOIN metric_facts_hourly AS f
-    ON f.campaign_id = s.campaign_id AND f.hour_utc = s.hour_utc AND f.country = s.country
+    ON f.campaign_id = s.campaign_id AND f.hour_utc = s.hour_utc
+   AND f.country = s.country
 ) AS d
 JOIN campaigns AS c ON c.id = d.campaign_id
 GROUP BY d.campaign_id, d.hour_utc, d.local_date, d.country, c.platform
@@ -86,7 +104,7 @@ APPLY_DELTA_SQL = (
 )
 
 
-def week_start_of(day: ColumnElement, dialect: str) -> ColumnElement:
+def week_start_of(day: SQLColumnExpression[Any], dialect: str) -> ColumnElement[Any]:
     """SQL for the Monday of ``day``'s week (``day`` is already an org-local date)."""
     if dialect == "postgresql":
         return cast(func.date_trunc("week", day), Date)
@@ -126,11 +144,16 @@ def refresh_daily_rollup(
             *_day_range(MetricFactDaily.day, date_from, date_to),
         )
     )
-    written = session.execute(
-        insert(MetricFactDaily).from_select(
-            DAILY_COLUMNS, _daily_from_facts(session, org_id, fact_days)
-        )
-    ).rowcount
+    # An INSERT gives a CursorResult; Session.execute is typed as the general Result.
+    inserted = typing.cast(
+        CursorResult[Any],
+        session.execute(
+            insert(MetricFactDaily).from_select(
+                DAILY_COLUMNS, _daily_from_facts(session, org_id, fact_days)
+            )
+        ),
+    )
+    written = inserted.rowcount
     _refresh_daily_platform(
         session,
         org_id,
@@ -155,7 +178,8 @@ def refresh_campaign_days(
         org_id: the org ingested into.
         campaign_days: the org-local days each campaign received facts for.
         deltas_applied: the ingest has already added its differences to the daily and
-            hourly-platform rollups (:data:`APPLY_DELTA_SQL`); else they are rebuilt here.
+            hourly-platform rollups (:data:`APPLY_DELTA_SQL`); else they are rebuilt
+            here.
     """
     touched = set().union(*campaign_days.values())
     if not deltas_applied:
@@ -230,8 +254,8 @@ def refresh_campaign_totals(
 def _refresh_daily_platform(
     session: Session,
     org_id: int,
-    rollup_days: list[ColumnElement],
-    daily_days: list[ColumnElement],
+    rollup_days: list[ColumnElement[bool]],
+    daily_days: list[ColumnElement[bool]],
 ) -> None:
     """Delete the org's daily-platform rows matching ``rollup_days`` and re-insert them
     from the daily rollup rows matching ``daily_days`` (the same days), by platform."""
@@ -257,10 +281,12 @@ def _refresh_daily_platform(
 
 
 def _day_range(
-    column: ColumnElement, date_from: dt.date | None, date_to: dt.date | None
-) -> list[ColumnElement]:
+    column: SQLColumnExpression[dt.date],
+    date_from: dt.date | None,
+    date_to: dt.date | None,
+) -> list[ColumnElement[bool]]:
     """Conditions keeping ``column`` within [date_from, date_to] (either end open)."""
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if date_from is not None:
         conditions.append(column >= date_from)
     if date_to is not None:
@@ -271,8 +297,8 @@ def _day_range(
 def _refresh_hourly_platform(
     session: Session,
     org_id: int,
-    rollup_days: list[ColumnElement],
-    fact_days: list[ColumnElement],
+    rollup_days: list[ColumnElement[bool]],
+    fact_days: list[ColumnElement[bool]],
 ) -> None:
     """Delete the org's rollup rows matching ``rollup_days`` and re-insert them from the
     hourly facts matching ``fact_days`` (the same days), summed by hour and platform."""
@@ -306,7 +332,7 @@ def _refresh_hourly_platform(
 
 
 def _daily_from_facts(
-    session: Session, org_id: int, conditions: list[ColumnElement]
+    session: Session, org_id: int, conditions: list[ColumnElement[bool]]
 ) -> Select:
     """The daily rollup rows of the org's hourly facts matching ``conditions``."""
     dialect = session.get_bind().dialect.name

@@ -26,7 +26,8 @@ POSTGRES_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get("PULSE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 OUTPUT_DIR = ROOT / "test-output"
-# Small enough to seed in a few seconds, big enough for 30-day windows with a comparison.
+# Small enough to seed in a few seconds, big enough for 30-day windows with a
+# comparison.
 DEMO_SIZE = {"campaigns": 6, "days": 75}
 
 
@@ -121,7 +122,8 @@ def seed_small_demo(url: str, now: dt.datetime) -> None:
 
 @pytest.fixture(scope="session")
 def demo_sqlite(tmp_path_factory, seed_now) -> dict[str, str]:
-    """A migrated SQLite file with the small demo seeded: ``{"admin": url, "app": url}``."""
+    """A migrated SQLite file with the small demo seeded:
+    ``{"admin": url, "app": url}``."""
     url = sqlite_url(tmp_path_factory.mktemp("demo-sqlite"))
     seed_small_demo(url, seed_now)
     return {"admin": url, "app": url, "engine": "sqlite"}
@@ -129,7 +131,8 @@ def demo_sqlite(tmp_path_factory, seed_now) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def demo_postgres(postgres_admin_url, seed_now):
-    """A PostgreSQL database with the small demo seeded by the owner; the app URL is RLS-bound."""
+    """A PostgreSQL database with the small demo seeded by the owner; the app URL is
+    RLS-bound."""
     database = PostgresDatabase(postgres_admin_url)
     seed_small_demo(database.admin_url, seed_now)
     yield {"admin": database.admin_url, "app": database.app_url, "engine": "postgresql"}

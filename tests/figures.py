@@ -29,7 +29,8 @@ def independent_sums(
     start, end = utc_bounds(window, timezone)
     sql = (
         "SELECT COALESCE(SUM(f.impressions),0), COALESCE(SUM(f.clicks),0), "
-        "COALESCE(SUM(f.conversions),0), COALESCE(SUM(f.spend),0), COALESCE(SUM(f.revenue),0) "
+        "COALESCE(SUM(f.conversions),0), COALESCE(SUM(f.spend),0), "
+        "COALESCE(SUM(f.revenue),0) "
         "FROM metric_facts_hourly f JOIN campaigns c ON c.id = f.campaign_id "
         "WHERE f.org_id = :org AND f.hour_utc >= :start AND f.hour_utc < :end"
     )
@@ -43,6 +44,7 @@ def independent_sums(
         zip(
             ["impressions", "clicks", "conversions", "spend", "revenue"],
             map(float, row),
+            strict=False,
         )
     )
 

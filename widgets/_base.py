@@ -1,4 +1,5 @@
-"""What every widget spec has: title, data binding and its place on the 12-column grid."""
+"""What every widget spec has: title, data binding and its place on the 12-column
+grid."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ ROW_HEIGHT = 60
 
 
 class WidgetBase(BaseModel):
-    """Fields shared by every widget type; each type adds a ``type`` literal and ``config``."""
+    """Fields shared by every widget type; each type adds a ``type`` literal and
+    ``config``."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 

@@ -82,7 +82,7 @@ def currency_symbol(currency: str, locale: str = "en_US") -> str:
     return get_currency_symbol(currency, locale=locale)
 
 
-# --- Helpers for the chart widgets (bar, pie, gauge, heatmap, map) ---------------------
+# --- Helpers for the chart widgets (bar, pie, gauge, heatmap, map) --------------------
 
 NO_DATA = "No data for this period."
 

@@ -22,7 +22,8 @@ class WidgetType:
     name: str
     spec_model: type[WidgetBase]
     build: Builder
-    # query_params the type always needs from its data source (e.g. a KPI's summary view).
+    # query_params the type always needs from its data source (e.g. a KPI's summary
+    # view).
     default_params: dict[str, Any] = field(default_factory=dict)
 
 
@@ -52,7 +53,8 @@ def get(name: str) -> WidgetType:
         return _REGISTRY[name]
     except KeyError:
         raise KeyError(
-            f"unknown widget type {name!r}; expected one of {', '.join(sorted(_REGISTRY))}"
+            f"unknown widget type {name!r}; expected one of "
+            f"{', '.join(sorted(_REGISTRY))}"
         ) from None
 
 

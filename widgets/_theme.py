@@ -8,7 +8,10 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import plotly.io as pio
 
-FONT = "Inter, system-ui, -apple-system, Segoe UI, Roboto, Helvetica Neue, Arial, sans-serif"
+FONT = (
+    "Inter, system-ui, -apple-system, Segoe UI, Roboto, Helvetica Neue, Arial, "
+    "sans-serif"
+)
 # Colour-blind-safe categorical palette (Okabe–Ito order, blue first).
 PALETTE = [
     "#2563eb",
@@ -60,7 +63,7 @@ def register_templates() -> None:
 register_templates()
 
 
-# --- Helpers for the chart widgets (bar, pie, gauge, heatmap, map) ---------------------
+# --- Helpers for the chart widgets (bar, pie, gauge, heatmap, map) --------------------
 
 WARNING = "#b45309"
 # Named status colours a template may use in gauge thresholds instead of hex codes.

@@ -58,8 +58,9 @@ class BarChartSpec(WidgetBase):
         view = self.query_params.get("view", "breakdown")
         if self.data_source == "campaigns" and view not in ("breakdown", "timeseries"):
             raise ValueError(
-                f"query_params.view: a bar chart shows a 'breakdown' (one bar per platform, "
-                f"campaign or country) or a 'timeseries' (bars per date), not {view!r}"
+                "query_params.view: a bar chart shows a 'breakdown' (one bar per "
+                "platform, campaign or country) or a 'timeseries' (bars per date), "
+                f"not {view!r}"
             )
         return self
 

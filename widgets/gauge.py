@@ -80,7 +80,7 @@ class GaugeConfig(BaseModel):
         if self.target is not None and not self.min <= self.target <= upper:
             raise ValueError(f"target ({self.target:g}) must lie between min and max")
         values = [t.value for t in self.thresholds]
-        if any(b <= a for a, b in zip(values, values[1:])):
+        if any(b <= a for a, b in zip(values, values[1:], strict=False)):
             raise ValueError(
                 f"thresholds must be in increasing order of value, got {values}"
             )
@@ -124,8 +124,8 @@ NICE_STEPS = (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10)
 
 
 def nice_ceiling(value: float) -> float:
-    """The smallest round number (1, 1.2, 1.5, 2 ... 8 × 10^k) at or above ``value`` > 0,
-    so a dial ends at 150% or 6×, not at 121% or 10×."""
+    """The smallest round number (1, 1.2, 1.5, 2 ... 8 × 10^k) at or above
+    ``value`` > 0, so a dial ends at 150% or 6×, not at 121% or 10×."""
     magnitude = 10 ** math.floor(math.log10(value))
     return next(
         round(step * magnitude, 12) for step in NICE_STEPS if step * magnitude >= value
@@ -181,8 +181,9 @@ def make_figure(
     """An angular gauge of ``df['value']`` with threshold bands and a target line.
 
     Args:
-        df: one row with ``value`` and optionally ``previous`` (see :func:`gauge_frame`);
-            a missing value shows "—" and no bar, never a dial at zero.
+        df: one row with ``value`` and optionally ``previous`` (see
+            :func:`gauge_frame`); a missing value shows "—" and no bar, never a dial at
+            zero.
         minimum: bottom of the scale.
         maximum: top of the scale; ``None`` picks one (see :func:`scale_max`).
         target: value marked by a line across the dial, and named under it.

@@ -49,8 +49,8 @@ class HeatmapSpec(WidgetBase):
 
 
 def heatmap_frame(data: dict) -> pd.DataFrame:
-    """A ``heatmap`` result as columns ``weekday`` (0 = Monday), ``hour`` (0-23, org-local)
-    and ``value`` (NaN for no value)."""
+    """A ``heatmap`` result as columns ``weekday`` (0 = Monday), ``hour`` (0-23,
+    org-local) and ``value`` (NaN for no value)."""
     frame = pd.DataFrame(data.get("cells", []), columns=["weekday", "hour", "value"])
     frame["value"] = pd.to_numeric(frame["value"], errors="coerce")
     return frame

@@ -50,7 +50,8 @@ def make_sparkline(
         df: columns ``date`` and ``value`` (``None`` for days with no value: a gap).
         color: line colour.
         template: Plotly template name.
-        partial_from: ISO date of the day still filling (today): dotted from the day before.
+        partial_from: ISO date of the day still filling (today): dotted from the day
+            before.
     """
     df = df.assign(date=pd.to_datetime(df["date"]))
     final, so_far = split_partial(df, partial_from)

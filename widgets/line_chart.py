@@ -51,7 +51,8 @@ class LineChartSpec(WidgetBase):
 
 
 def series_frame(data: dict) -> pd.DataFrame:
-    """Flatten a ``timeseries`` result into columns ``series``, ``key``, ``date``, ``value``."""
+    """Flatten a ``timeseries`` result into columns ``series``, ``key``, ``date``,
+    ``value``."""
     rows = [
         {
             "series": s["name"],
@@ -88,7 +89,8 @@ def forecast_frames(data: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def anomaly_text(item: dict) -> str:
-    """One anomaly for a hover: who, which metric, observed against expected, severity."""
+    """One anomaly for a hover: who, which metric, observed against expected,
+    severity."""
     fmt = item.get("format", "number")
     who = item.get("name") or item.get("entity_key", "")
     return (
@@ -166,9 +168,9 @@ def _add_anomalies(
 def split_partial(
     points: pd.DataFrame, partial_from: str | None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``(final, so_far)``: the points before the partial bucket, and the last final point
-    joined to the partial ones (empty when nothing is partial), so a dotted segment can
-    continue the line without a break."""
+    """``(final, so_far)``: the points before the partial bucket, and the last final
+    point joined to the partial ones (empty when nothing is partial), so a dotted
+    segment can continue the line without a break."""
     if partial_from is None or points.empty:
         return points, points.iloc[0:0]
     cut = points["date"] >= pd.Timestamp(partial_from)
@@ -202,8 +204,8 @@ def make_figure(
         template: Plotly template name.
         anomalies: optional :func:`anomaly_frame`; marked on the first series.
         partial_from: ISO date of the bucket that is still filling (today, this week):
-            from the last final point on, each line is dotted and its hover says "so far",
-            so an unfinished day does not read as a collapse.
+            from the last final point on, each line is dotted and its hover says
+            "so far", so an unfinished day does not read as a collapse.
     """
     figure = go.Figure()
     yaxis, hover = _axis_and_hover(fmt, currency, df["value"])

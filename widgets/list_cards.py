@@ -100,7 +100,8 @@ def _buttons(actions: list[str], item_id: Any, widget_id: Any) -> html.Div:
                 ACTION_LABELS[a],
                 id=action_button_id(a, item_id, widget_id),
                 n_clicks=0,
-                className=f"btn btn-sm {'btn-primary' if i == 0 else 'btn-outline-secondary'} "
+                className="btn btn-sm "
+                f"{'btn-primary' if i == 0 else 'btn-outline-secondary'} "
                 f"list-action list-action-{a}",
                 type="button",
             )
@@ -121,14 +122,18 @@ def _day(value: str | None) -> str:
 def anomaly_card(
     item: dict, *, currency: str, widget_id: Any, can_edit: bool
 ) -> html.Div:
-    """Severity, metric and where, observed against expected, the day and the actions."""
+    """Severity, metric and where, observed against expected, the day and the
+    actions."""
     fmt = item.get("format") or "number"
     deviation = item.get("deviation_pct")
     label = item.get("label") or item.get("metric")
     if deviation is None:
         headline = f"{label} off its expected value"
     else:
-        headline = f"{label} {abs(deviation):.1f}% {'above' if deviation > 0 else 'below'} expected"
+        headline = (
+            f"{label} {abs(deviation):.1f}% "
+            f"{'above' if deviation > 0 else 'below'} expected"
+        )
     where = " · ".join(
         str(p) for p in (item.get("campaign_name"), item.get("platform_name")) if p
     )
@@ -244,7 +249,8 @@ def warning_items(data: dict) -> list[dict]:
             warnings.append(
                 {
                     "level": "critical" if health == "down" else "warning",
-                    "title": f"{item.get('platform_name')} is {health}: {'; '.join(reasons)}",
+                    "title": f"{item.get('platform_name')} is {health}: "
+                    f"{'; '.join(reasons)}",
                     "where": item.get("account_name") or "",
                     "key": f"health-{item.get('id')}",
                 }

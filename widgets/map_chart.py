@@ -1,9 +1,10 @@
 """Map: a metric by country as a world choropleth, from a ``breakdown`` grouped by
 country.
 
-The world shapes are served by the app itself (``assets/topojson/world_110m.json``,
-see the README there): the graph's ``topojsonURL`` points there, never at Plotly's CDN, so
-maps draw on an offline kiosk and in PDF reports. Countries are matched by ISO 3166
+The world shapes are served by the app itself
+(``assets/topojson/world_110m.json``, see the README there): the graph's
+``topojsonURL`` points there, never at Plotly's CDN, so maps draw on an offline kiosk
+and in PDF reports. Countries are matched by ISO 3166
 alpha-3 code; the data may give alpha-2 or alpha-3 codes.
 
 Clicking a country sets the graph's ``clickData``: ``points[0].location`` is the
@@ -361,8 +362,8 @@ def country_name(iso3: str) -> str:
 
 
 def country_frame(data: dict) -> pd.DataFrame:
-    """A country ``breakdown`` as columns ``iso3``, ``iso2``, ``name``, ``value`` (NaN: no
-    value); items whose code is not a country are dropped."""
+    """A country ``breakdown`` as columns ``iso3``, ``iso2``, ``name``, ``value``
+    (NaN: no value); items whose code is not a country are dropped."""
     rows = []
     for item in data.get("items", []):
         iso3 = to_iso3(item.get("key"))

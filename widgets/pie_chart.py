@@ -63,7 +63,8 @@ class PieChartSpec(WidgetBase):
 
 
 def pie_frame(data: dict) -> pd.DataFrame:
-    """A ``breakdown`` result as columns ``name``, ``key``, ``value`` (NaN: no value)."""
+    """A ``breakdown`` result as columns ``name``, ``key``, ``value`` (NaN: no
+    value)."""
     rows = [
         {
             "name": str(item.get("name") or item.get("key")),
@@ -143,13 +144,17 @@ def make_figure(
                     strict=True,
                 )
             ),
-            hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]} · %{percent}<extra></extra>",
+            hovertemplate=(
+                "<b>%{customdata[0]}</b><br>%{customdata[1]} · %{percent}"
+                "<extra></extra>"
+            ),
         )
     )
     if hole >= 0.3 and show_total and not slices.empty:
         figure.add_annotation(
-            text=f"<b>{format_value(slices['value'].sum(), fmt, currency, compact=True)}</b>"
-            f"<br><span style='font-size:11px'>Total</span>",
+            text="<b>"
+            f"{format_value(slices['value'].sum(), fmt, currency, compact=True)}"
+            "</b><br><span style='font-size:11px'>Total</span>",
             showarrow=False,
             x=0.5,
             y=0.5,

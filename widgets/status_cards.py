@@ -15,7 +15,8 @@ from widgets._formatting import NO_VALUE, is_missing
 from widgets._registry import register
 
 HEALTH_LABELS = {"healthy": "Healthy", "degraded": "Degraded", "down": "Down"}
-# Rate-limit usage from which the bar turns amber, then red (the source calls ≥ 90 % hot).
+# Rate-limit usage from which the bar turns amber, then red (the source calls ≥ 90 %
+# hot).
 USAGE_WARNING, USAGE_DANGER = 0.7, 0.9
 
 

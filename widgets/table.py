@@ -40,7 +40,8 @@ Action = Literal["pause_resume", "budget"]
 CAMPAIGN_STATUSES = ("active", "paused")
 # Field names end up in JavaScript expressions (value formatters): identifiers only.
 FIELD_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
-# Columns whose values are states: their cells get a ``status-<value>`` class for colour.
+# Columns whose values are states: their cells get a ``status-<value>`` class for
+# colour.
 STATE_FIELDS = (
     "status",
     "severity",
@@ -62,7 +63,8 @@ WIDE_FIELDS = (
 # Extra per-column fields of a grid row: the display text and the state's CSS class.
 DISPLAY_SUFFIX = "__display"
 STATE_SUFFIX = "__state"
-# Alpine in the kiosk's dark palette (widgets/theme.py): the Theming API takes parameters.
+# Alpine in the kiosk's dark palette (widgets/theme.py): the Theming API takes
+# parameters.
 DARK_GRID_THEME = (
     "themeAlpine.withParams({backgroundColor: '#111827', "
     "foregroundColor: '#e5e7eb', headerBackgroundColor: '#1f2937', "
@@ -385,7 +387,8 @@ def column_defs(
         if numeric:
             definition["type"] = "rightAligned"
         if column.width:
-            # A configured width wins over the shared flex (ag-grid ignores width with flex).
+            # A configured width wins over the shared flex (ag-grid ignores width with
+            # flex).
             definition |= {"width": column.width, "flex": None}
         elif column.field in WIDE_FIELDS:
             definition |= {"minWidth": 220, "flex": 2}
@@ -464,7 +467,8 @@ def xlsx_bytes(
     currency: str = "USD",
     sheet: str = "Data",
 ) -> bytes:
-    """An Excel workbook of ``frame`` with number formats, a frozen header and widths."""
+    """An Excel workbook of ``frame`` with number formats, a frozen header and
+    widths."""
     sheet = re.sub(r"[\[\]:*?/\\]", "", sheet)[:31] or "Data"
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
@@ -485,7 +489,8 @@ def xlsx_bytes(
 
 # ------------------------------------------------------------------------- render
 def table_id(part: str, widget_id: Any) -> dict:
-    """Component ids of a table widget (``part``: grid, csv, xlsx, download, message)."""
+    """Component ids of a table widget (``part``: grid, csv, xlsx, download,
+    message)."""
     return {
         "type": "widget-table" if part == "grid" else f"widget-table-{part}",
         "index": widget_id,

@@ -78,14 +78,17 @@ def timeline_events(data: dict, kind: Kind = "auto", limit: int = 20) -> list[di
                     "id": item.get("id"),
                     "time": item.get("started_at_local"),
                     "status": item.get("status") or "unknown",
-                    "title": f"{item.get('platform_name') or item.get('platform')} sync",
+                    "title": (
+                        f"{item.get('platform_name') or item.get('platform')} sync"
+                    ),
                     "detail": _sync_detail(item),
                     "meta": item.get("account_name"),
                 }
             )
     else:
         for item in items:
-            # The summary already names the campaign: the meta line says what kind of action.
+            # The summary already names the campaign: the meta line says what kind of
+            # action.
             action = str(item.get("action") or "").replace("_", " ").capitalize()
             meta = " · ".join(p for p in (action, item.get("platform_name")) if p)
             events.append(

@@ -20,7 +20,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from sqlalchemy import case, desc, func, select
+from sqlalchemy import ColumnElement, case, desc, func, select
 from sqlalchemy.orm import Session, aliased
 
 from analytics.anomalies import SEVERITIES
@@ -37,6 +37,7 @@ from datasources.registry import QueryParams, register
 
 Severity = Literal["low", "medium", "high", "critical"]
 Priority = Literal["low", "medium", "high"]
+RecommendationStatus = Literal["pending", "applied", "dismissed"]
 METHOD_ALIASES = {
     "linear": "linear",
     "linear_regression": "linear",
@@ -49,16 +50,16 @@ METHOD_ALIASES = {
 
 
 def _as_list(value: Any) -> Any:
-    """A single string stands for a list of one (the seed writes ``"severity": "critical"``);
-    commas separate several (``"high,critical"``)."""
+    """A single string stands for a list of one (the seed writes
+    ``"severity": "critical"``); commas separate several (``"high,critical"``)."""
     return (
         [part for part in value.split(",") if part] if isinstance(value, str) else value
     )
 
 
 def _list_or_keyword(keywords: tuple[str, ...]) -> Any:
-    """Before-validator: a keyword such as ``"all"`` (alone, or a list of just it) stays a
-    string; anything else becomes a list."""
+    """Before-validator: a keyword such as ``"all"`` (alone, or a list of just it)
+    stays a string; anything else becomes a list."""
 
     def validate(value: Any) -> Any:
         if isinstance(value, list) and len(value) == 1 and value[0] in keywords:
@@ -68,9 +69,7 @@ def _list_or_keyword(keywords: tuple[str, ...]) -> Any:
     return BeforeValidator(validate)
 
 
-def _known_metric(value: str | None) -> str | None:
-    if value is None:
-        return None
+def _known_metric(value: str) -> str:
     metric = resolve_metric(value)
     if metric.denominator == "budget":
         raise ValueError(
@@ -78,6 +77,10 @@ def _known_metric(value: str | None) -> str | None:
             f"{', '.join(m for m in METRICS if m != 'budget_utilization')}"
         )
     return metric.name
+
+
+def _known_optional_metric(value: str | None) -> str | None:
+    return None if value is None else _known_metric(value)
 
 
 def _stamp(value: dt.datetime | dt.date | None) -> str | None:
@@ -96,7 +99,7 @@ def _valid_period(value: str) -> str:
 
 
 Period = Annotated[str, AfterValidator(_valid_period)]
-MetricName = Annotated[str | None, AfterValidator(_known_metric)]
+MetricName = Annotated[str | None, AfterValidator(_known_optional_metric)]
 SeverityList = Annotated[list[Severity], BeforeValidator(_as_list)]
 
 
@@ -161,7 +164,8 @@ def _stored_forecast(session: Session, params: ForecastParams) -> Forecast | Non
 def forecasts_source(
     session: Session, org: OrgContext, params: ForecastParams, filters: Filters
 ) -> dict:
-    """A metric's daily history and forecast with its 95% interval and backtest accuracy."""
+    """A metric's daily history and forecast with its 95% interval and backtest
+    accuracy."""
     metric = resolve_metric(params.metric)
     stored = None
     if (
@@ -240,8 +244,9 @@ def forecasts_source(
 
 # --------------------------------------------------------------------------- anomalies
 class AnomalyParams(QueryParams):
-    """``query_params`` of ``anomalies``: ``status`` defaults to the open ones (new and
-    acknowledged); ``severity`` lists exact severities, ``min_severity`` a lower bound."""
+    """``query_params`` of ``anomalies``: ``status`` defaults to the open ones (new
+    and acknowledged); ``severity`` lists exact severities, ``min_severity`` a lower
+    bound."""
 
     status: Annotated[
         list[Literal["new", "acknowledged", "resolved"]] | Literal["open", "all"],
@@ -260,7 +265,7 @@ class AnomalyParams(QueryParams):
         return ["new", "acknowledged"] if self.status == "open" else list(self.status)
 
     def severities(self) -> list[str]:
-        chosen = list(self.severity) or list(SEVERITIES)
+        chosen: list[str] = list(self.severity) or list(SEVERITIES)
         if self.min_severity:
             chosen = [
                 s
@@ -276,12 +281,13 @@ def anomalies_source(
 ) -> dict:
     """Detected anomalies with campaign names, newest and strongest first."""
     window = _window(org, params.period, filters)
-    conditions = [
+    conditions: list[ColumnElement[bool]] = [
         Anomaly.day.between(window.start, window.end),
         Anomaly.severity.in_(params.severities()),
     ]
-    if params.statuses() is not None:
-        conditions.append(Anomaly.status.in_(params.statuses()))
+    statuses = params.statuses()
+    if statuses is not None:
+        conditions.append(Anomaly.status.in_(statuses))
     if params.metric:
         conditions.append(Anomaly.metric == params.metric)
     if params.entity_type:
@@ -397,7 +403,7 @@ def trends_source(
         )
         .limit(params.limit)
     ).all()
-    items = []
+    items: list[dict[str, Any]] = []
     for row in rows:
         metric = METRICS[row.metric]
         items.append(
@@ -438,13 +444,17 @@ def trends_source(
 
 
 # --------------------------------------------------------------------- recommendations
+def _pending_only() -> list[RecommendationStatus]:
+    return ["pending"]
+
+
 class RecommendationParams(QueryParams):
     """``query_params`` of ``recommendations``: ``status`` defaults to ``pending``."""
 
     status: Annotated[
-        list[Literal["pending", "applied", "dismissed"]] | Literal["all"],
+        list[RecommendationStatus] | Literal["all"],
         _list_or_keyword(("all",)),
-    ] = Field(default_factory=lambda: ["pending"])
+    ] = Field(default_factory=_pending_only)
     priority: Annotated[list[Priority], BeforeValidator(_as_list)] = Field(
         default_factory=list
     )
@@ -456,7 +466,7 @@ class RecommendationParams(QueryParams):
     limit: int = Field(50, ge=1, le=500)
 
     def priorities(self) -> list[str]:
-        chosen = list(self.priority) or list(PRIORITIES)
+        chosen: list[str] = list(self.priority) or list(PRIORITIES)
         if self.min_priority:
             chosen = [
                 p
@@ -522,7 +532,7 @@ def recommendations_source(
                 "platform": platform,
                 "platform_name": PLATFORMS.get(platform or "", platform),
                 "to_campaign_id": to_id,
-                "to_campaign_name": names.get(to_id),
+                "to_campaign_name": None if to_id is None else names.get(to_id),
             }
         )
     total = sum(counts.values())

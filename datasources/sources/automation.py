@@ -13,10 +13,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 from pydantic import Field, field_validator
-from sqlalchemy import Select, case, func, literal, select
+from sqlalchemy import Select, SQLColumnExpression, case, func, literal, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -34,7 +34,7 @@ STATUSES = ("success", "failed", "skipped")
 ACTIONS = ("pause", "budget_adjust", "notify")
 
 
-# ------------------------------------------------------------------- shared time helpers
+# ------------------------------------------------------------------ shared time helpers
 def validate_span(value: str) -> str:
     """A period like ``'30d'``, ``'last_7_days'`` or ``'24h'`` (1-744 hours)."""
     match = HOURS_PATTERN.match(value)
@@ -126,6 +126,10 @@ def resolve_span(
     return span_of_days(window, org.timezone)
 
 
+@overload
+def iso_utc(moment: dt.datetime) -> str: ...
+@overload
+def iso_utc(moment: dt.datetime | None) -> str | None: ...
 def iso_utc(moment: dt.datetime | None) -> str | None:
     """A naive-UTC timestamp as ISO 8601 with ``+00:00``."""
     return None if moment is None else moment.replace(tzinfo=dt.UTC).isoformat()
@@ -135,14 +139,18 @@ def to_local(moment: dt.datetime, timezone: str) -> dt.datetime:
     return moment.replace(tzinfo=dt.UTC).astimezone(zone(timezone)).replace(tzinfo=None)
 
 
+@overload
+def iso_local(moment: dt.datetime, timezone: str) -> str: ...
+@overload
+def iso_local(moment: dt.datetime | None, timezone: str) -> str | None: ...
 def iso_local(moment: dt.datetime | None, timezone: str) -> str | None:
     """A naive-UTC timestamp as naive org-local ISO 8601."""
     return None if moment is None else to_local(moment, timezone).isoformat()
 
 
 def local_day_bucket(
-    column: ColumnElement, days: DateWindow, timezone: str
-) -> ColumnElement:
+    column: SQLColumnExpression[dt.datetime], days: DateWindow, timezone: str
+) -> ColumnElement[str | None]:
     """SQL: the org-local day (ISO string) of a naive-UTC ``column`` within ``days``.
 
     A CASE over the UTC start of each following day (first match wins), so it is exact
@@ -184,7 +192,8 @@ class AutomationRulesParams(QueryParams):
 
 
 def success_rate(success: int, failed: int) -> float | None:
-    """Successes over attempts; skipped executions attempted nothing and do not count."""
+    """Successes over attempts; skipped executions attempted nothing and do not
+    count."""
     return ratio(success, success + failed)
 
 
@@ -354,20 +363,24 @@ def describe_execution(
             f"Failed to {action.replace('_', ' ')} {target}: {error or 'unknown error'}"
         )
     if status == "skipped":
-        return f"Skipped {action.replace('_', ' ')} on {target}: {details.get('reason', 'no reason given')}"
+        return (
+            f"Skipped {action.replace('_', ' ')} on {target}: "
+            f"{details.get('reason', 'no reason given')}"
+        )
     if action == "pause":
         return f"Paused {target}"
     if action == "budget_adjust":
         return (
             f"Budget of {target} {_money(details.get('old_budget'))} → "
-            f"{_money(details.get('new_budget'))} ({float(details.get('percent', 0)):+g}%)"
+            f"{_money(details.get('new_budget'))} "
+            f"({float(details.get('percent', 0)):+g}%)"
         )
     recipients = details.get("recipients") or details.get("channels") or []
     # Delivery (email, Slack, webhook) comes with the alerting channels; until then the
     # line must not claim that anything was sent.
     return (
-        f"Notification for {', '.join(map(str, recipients)) or 'the team'} about {target} "
-        "recorded (not sent: delivery channels are not connected yet)"
+        f"Notification for {', '.join(map(str, recipients)) or 'the team'} "
+        f"about {target} recorded (not sent: delivery channels are not connected yet)"
     )
 
 
@@ -564,14 +577,12 @@ def _daily(
         if row.day is not None:
             key = (as_date(row.day).isoformat(), row.status)
             counts[key] = counts.get(key, 0) + row.n
-    days = []
+    days: list[dict[str, Any]] = []
     for date in span.days.dates():
-        entry = {
-            "date": date.isoformat(),
-            **{s: counts.get((date.isoformat(), s), 0) for s in STATUSES},
-        }
-        entry["total"] = sum(entry[s] for s in STATUSES)
-        days.append(entry)
+        by_status = {s: counts.get((date.isoformat(), s), 0) for s in STATUSES}
+        days.append(
+            {"date": date.isoformat(), **by_status, "total": sum(by_status.values())}
+        )
     series = [
         {
             "name": status.title(),

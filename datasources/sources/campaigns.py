@@ -1,4 +1,5 @@
-"""The ``campaigns`` data source: totals, time series and breakdowns of campaign metrics.
+"""The ``campaigns`` data source: totals, time series and breakdowns of campaign
+metrics.
 
 Every figure is aggregated in SQL over the daily rollup (org-local days), or over the
 hourly facts for hour-level series. Ratio metrics are ratios of the sums, and the
@@ -9,10 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
-from sqlalchemy import Select, case, desc, func, literal, select
+from sqlalchemy import Label, Select, case, desc, func, literal, select
 from sqlalchemy.orm import Session
 
 from core.filters import Filters, OrgContext
@@ -72,8 +74,8 @@ def resolve_window(
 
 
 def _day_table(filters: Filters, group_by: str | None = None):
-    """The rollup a day-level query reads: by day and platform when no campaign or country
-    is asked for (a few rows per day), else by day, campaign and country."""
+    """The rollup a day-level query reads: by day and platform when no campaign or
+    country is asked for (a few rows per day), else by day, campaign and country."""
     if filters.campaign_ids or filters.countries or group_by in ("campaign", "country"):
         return MetricFactDaily
     return MetricFactDailyPlatform
@@ -115,7 +117,8 @@ def period_totals(
 
     Args:
         session: an org-scoped session.
-        windows: non-overlapping windows by name, e.g. ``{"current": w, "previous": p}``.
+        windows: non-overlapping windows by name, e.g.
+            ``{"current": w, "previous": p}``.
         filters: platform and campaign filters.
     """
     table = _day_table(filters)
@@ -134,7 +137,9 @@ def period_totals(
         .group_by(bucket)
     )
     rows = session.execute(_scope(statement, table, filters)).all()
-    totals = {name: dict.fromkeys(BASE_COLUMNS, 0) for name in windows}
+    totals: dict[str, dict[str, float]] = {
+        name: dict.fromkeys(BASE_COLUMNS, 0) for name in windows
+    }
     for row in rows:
         if row.bucket in totals:
             totals[row.bucket] = _as_sums(row)
@@ -192,7 +197,8 @@ def prorated_budgets(
     if filters.campaign_ids:
         statement = statement.where(Campaign.id.in_(filters.campaign_ids))
     # A running sum over day offsets: each campaign adds its daily share on its first
-    # day in the window and takes it off after its last, so the cost is campaigns + days.
+    # day in the window and takes it off after its last, so the cost is campaigns +
+    # days.
     days = (window.end - window.start).days + 1
     steps = [0.0] * (days + 1)
     for row in session.execute(statement).all():
@@ -220,7 +226,7 @@ def prorated_budgets(
 
 
 def metric_value(
-    metric: Metric, sums: dict[str, float], budget: float | None = None
+    metric: Metric, sums: Mapping[str, float], budget: float | None = None
 ) -> float | None:
     """The metric's value from sums; ``None`` when its denominator is zero."""
     if metric.denominator == "budget":
@@ -280,8 +286,9 @@ def _summary(
     previous_value = metric_value(metric, totals["previous"], window_budget(previous))
     change = change_percent(current_value, previous_value)
     series = []
+    zeros: dict[str, float] = dict.fromkeys(BASE_COLUMNS, 0)
     for day in window.dates():
-        sums = by_day.get((day, None), dict.fromkeys(BASE_COLUMNS, 0))
+        sums = by_day.get((day, None), zeros)
         series.append(
             {
                 "date": day.isoformat(),
@@ -429,6 +436,7 @@ def _breakdown(
 ) -> dict:
     window = resolve_window(org, params, filters)
     table = _day_table(filters, params.group_by)
+    key: Label[Any]
     if params.group_by == "campaign":
         key = MetricFactDaily.campaign_id.label("key")
     elif params.group_by == "platform":
@@ -448,20 +456,24 @@ def _breakdown(
         statement = statement.order_by(value.is_(None), ordering).limit(params.limit)
     statement = _scope(statement, table, filters)
     if params.group_by == "campaign":
-        # Sum by campaign id first, then name the chosen campaigns (with status and daily
-        # budget: a campaign table edits them inline). Grouping by their text columns as
-        # well would double the cost of the query.
-        sums = statement.subquery()
+        # Sum by campaign id first, then name the chosen campaigns (with status and
+        # daily budget: a campaign table edits them inline). Grouping by their text
+        # columns as well would double the cost of the query.
+        ranked_sums = statement.subquery()
         statement = select(
-            sums,
+            ranked_sums,
             Campaign.name.label("name"),
             Campaign.platform.label("platform"),
             Campaign.status.label("status"),
             Campaign.daily_budget.label("daily_budget"),
-        ).join(Campaign, Campaign.id == sums.c.key)
+        ).join(Campaign, Campaign.id == ranked_sums.c.key)
         if ranked:
-            ordering = desc(sums.c.value) if params.order == "desc" else sums.c.value
-            statement = statement.order_by(sums.c.value.is_(None), ordering)
+            ordering = (
+                desc(ranked_sums.c.value)
+                if params.order == "desc"
+                else ranked_sums.c.value
+            )
+            statement = statement.order_by(ranked_sums.c.value.is_(None), ordering)
     rows = session.execute(statement).all()
     items = []
     for row in rows:
@@ -543,7 +555,7 @@ def _heatmap(
         )
         for column, value in sums.items():
             cell[column] += value
-    zeros = dict.fromkeys(BASE_COLUMNS, 0)
+    zeros: dict[str, float] = dict.fromkeys(BASE_COLUMNS, 0)
     return {
         "view": "heatmap",
         "metric": metric.name,
@@ -577,7 +589,7 @@ def _realtime(
     yesterday = today - dt.timedelta(days=1)
     rows = _local_hour_sums(session, org, DateWindow(yesterday, today), filters)
     latest = max((local for local, _ in rows if local.date() == today), default=None)
-    totals = {
+    totals: dict[dt.date, dict[str, float]] = {
         today: dict.fromkeys(BASE_COLUMNS, 0),
         yesterday: dict.fromkeys(BASE_COLUMNS, 0),
     }

@@ -13,7 +13,17 @@ import datetime as dt
 from typing import Any, Literal
 
 from pydantic import Field, field_validator
-from sqlalchemy import Float, Select, case, cast, extract, func, literal, select
+from sqlalchemy import (
+    Float,
+    Label,
+    Select,
+    case,
+    cast,
+    extract,
+    func,
+    literal,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from core.filters import Filters, OrgContext
@@ -274,7 +284,8 @@ def platform_connections_source(
             "health_reasons": reasons,
         }
         items.append(item)
-        if level != "ok":
+        # ``token_warning`` gives a level other than "ok" only with days to expiry.
+        if level != "ok" and days is not None:
             warnings.append(
                 {
                     "connection_id": connection.id,
@@ -308,7 +319,8 @@ def platform_connections_source(
 
 # ---------------------------------------------------------------------------- API calls
 class ApiCallParams(_PlatformParams):
-    """``query_params`` of ``platform_api_calls``; ``metric`` picks each point's ``value``."""
+    """``query_params`` of ``platform_api_calls``; ``metric`` picks each point's
+    ``value``."""
 
     granularity: Literal["hour", "day"] = "hour"
     period: str = "24h"
@@ -339,8 +351,11 @@ def _buckets(span: Span, granularity: str, timezone: str) -> list[tuple[Any, str
 def platform_api_calls_source(
     session: Session, org: OrgContext, params: ApiCallParams, filters: Filters
 ) -> dict:
-    """API call volume, errors, error rate and rate-limit usage per platform over time."""
+    """API call volume, errors, error rate and rate-limit usage per platform over
+    time."""
     span = resolve_span(org, params.period, filters)
+    # An org-local day (ISO string) or a UTC hour.
+    bucket: Label[Any]
     if params.granularity == "day":
         bucket = local_day_bucket(
             PlatformApiCalls.hour_utc, span.days, org.timezone
@@ -383,7 +398,8 @@ def platform_api_calls_source(
         }
 
     buckets = _buckets(span, params.granularity, org.timezone)
-    series, platforms = [], []
+    series: list[dict[str, Any]] = []
+    platforms: list[dict[str, Any]] = []
     for platform in sorted({p for _, p in cells}, key=list(PLATFORMS).index):
         points, calls, errors, peak, peak_at = [], 0, 0, None, None
         for key, label in buckets:

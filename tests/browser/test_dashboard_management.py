@@ -43,7 +43,8 @@ def dashboards_of(db: Database, slug: str) -> list[tuple[int, str]]:
 
 
 def waiter(browser, seconds: int = 30) -> WebDriverWait:
-    """Dash re-renders callback outputs: an element found a moment ago may be replaced."""
+    """Dash re-renders callback outputs: an element found a moment ago may be
+    replaced."""
     return WebDriverWait(
         browser, seconds, ignored_exceptions=(StaleElementReferenceException,)
     )
@@ -53,11 +54,14 @@ def set_editor_text(browser, text: str) -> None:
     editor = browser.find_element(By.ID, "edit-widgets")
     editor.send_keys(Keys.CONTROL, "a")
     editor.send_keys(Keys.DELETE)
-    # send_keys types slowly and auto-indents nothing; set the value through React instead.
+    # send_keys types slowly and auto-indents nothing; set the value through React
+    # instead.
     browser.execute_script(
         "const el = arguments[0];"
-        "const setter = Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value').set;"
-        "setter.call(el, arguments[1]); el.dispatchEvent(new Event('input', {bubbles: true}));",
+        "const setter = Object.getOwnPropertyDescriptor("
+        "HTMLTextAreaElement.prototype, 'value').set;"
+        "setter.call(el, arguments[1]);"
+        " el.dispatchEvent(new Event('input', {bubbles: true}));",
         editor,
         text,
     )

@@ -14,15 +14,16 @@ from tests.figures import independent_sums, org_context
 from widgets._formatting import format_value
 
 KPI_VALUE = (
-    "//div[contains(@class,'widget-card')][div[@class='widget-title' and text()='{title}']]"
+    "//div[contains(@class,'widget-card')]"
+    "[div[@class='widget-title' and text()='{title}']]"
     "//div[contains(@class,'kpi-value')]"
 )
 
 
 @pytest.fixture(scope="module", params=["embedded", "scaled"])
 def deployment(request, output_dir, tmp_path_factory):
-    """Embedded: SQLite, file cache, `python app.py`. Scaled: PostgreSQL as the RLS-bound app
-    role, Redis, gunicorn with two workers."""
+    """Embedded: SQLite, file cache, `python app.py`. Scaled: PostgreSQL as the
+    RLS-bound app role, Redis, gunicorn with two workers."""
     if request.param == "embedded":
         demo = request.getfixturevalue("demo_sqlite")
         env = {

@@ -4,6 +4,7 @@ the map filters the dashboard to a country."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 
@@ -29,22 +30,29 @@ PAGE_CHROME_PX = (
 
 # What each widget card shows once drawn, read in one pass through the DOM.
 WIDGET_STATE_JS = """
-return Array.from(document.querySelectorAll('#dashboard-grid .widget-card')).map(card => {
+return Array.from(document.querySelectorAll('#dashboard-grid .widget-card'))
+    .map(card => {
   const body = card.querySelector('.widget-body');
-  const type = Array.from(body.classList).find(c => c !== 'widget-body' && c.startsWith('widget-'));
+  const type = Array.from(body.classList).find(c =>
+      c !== 'widget-body' && c.startsWith('widget-'));
   const plots = Array.from(body.querySelectorAll('.js-plotly-plot'));
   const traces = plots.reduce((n, p) => n + (p._fullData || []).filter(t =>
-      t.visible !== false && ((t.x && t.x.length) || (t.y && t.y.length) || (t.z && t.z.length)
+      t.visible !== false && ((t.x && t.x.length) || (t.y && t.y.length)
+        || (t.z && t.z.length)
         || (t.values && t.values.length) || (t.locations && t.locations.length)
         || t.type === 'indicator')).length, 0);
-  const text = sel => { const el = body.querySelector(sel); return el ? el.textContent : null; };
+  const text = sel => {
+    const el = body.querySelector(sel);
+    return el ? el.textContent : null;
+  };
   return {title: card.querySelector('.widget-title').textContent,
           type: type ? type.slice('widget-'.length) : null,
           placeholder: !!body.querySelector('.widget-placeholder'),
           error: text('.widget-error'), empty: text('.widget-empty'),
           traces: traces, kpi: text('.kpi-value'),
           rows: body.querySelectorAll('.ag-center-cols-container .ag-row').length,
-          items: body.querySelectorAll('.timeline-event, .status-card, .list-card').length};
+          items: body.querySelectorAll('.timeline-event, .status-card, .list-card')
+              .length};
 });
 """
 
@@ -84,14 +92,16 @@ def tall_window(browser):
 
 
 def waiter(browser, seconds: int = 60) -> WebDriverWait:
-    """Dash re-renders callback outputs: an element found a moment ago may be replaced."""
+    """Dash re-renders callback outputs: an element found a moment ago may be
+    replaced."""
     return WebDriverWait(
         browser, seconds, ignored_exceptions=(StaleElementReferenceException,)
     )
 
 
 def dashboard_of(db: Database, slug: str, org: str = "acme") -> tuple[int, int]:
-    """``(dashboard id, grid rows)`` of the org's dashboard made from template ``slug``."""
+    """``(dashboard id, grid rows)`` of the org's dashboard made from template
+    ``slug``."""
     with db.unscoped_session() as session:
         dashboard_id = session.scalars(
             select(DashboardTemplate.id).where(
@@ -115,15 +125,14 @@ def open_dashboard(
     tall_window(PAGE_CHROME_PX + rows * (60 + GRID_GAP_PX))
     sign_in(browser, pulse.url, "editor@acme.example")
     browser.get(f"{pulse.url}/dashboards/{dashboard_id}")
-    try:
+    # A timeout is no failure here: the caller's assertion says which widget is missing.
+    with contextlib.suppress(Exception):
         waiter(browser).until(
             lambda d: (
                 (states := d.execute_script(WIDGET_STATE_JS))
                 and all(drawn(s) for s in states)
             )
         )
-    except Exception:  # noqa: BLE001 - the assertion below says which widget is missing
-        pass
     time.sleep(0.5)  # let Plotly finish its transitions before the screenshot
     return browser.execute_script(WIDGET_STATE_JS)
 
@@ -339,7 +348,8 @@ def test_bwt007_clicking_a_platform_bar_drills_down_to_that_platform(
     )
     assert len(bars) >= 2
     ActionChains(browser).move_to_element(bars[0]).click().perform()
-    # The platform filter now holds that one platform, and the chart redraws with one bar.
+    # The platform filter now holds that one platform, and the chart redraws with one
+    # bar.
     names = {"Google", "Meta", "TikTok", "LinkedIn", "Snapchat"}
     waiter(browser, 20).until(
         lambda d: "All platforms" not in d.find_element(By.ID, "filter-platforms").text
@@ -360,11 +370,14 @@ def test_bwt007_clicking_a_platform_bar_drills_down_to_that_platform(
 
 
 CARD_BOXES_JS = """
-return Array.from(document.querySelectorAll('#dashboard-grid .widget-card')).map(card => {
+return Array.from(document.querySelectorAll('#dashboard-grid .widget-card'))
+    .map(card => {
   const r = card.getBoundingClientRect(), body = card.querySelector('.widget-body');
-  return {title: card.querySelector('.widget-title').textContent, left: r.left, width: r.width,
+  return {title: card.querySelector('.widget-title').textContent,
+          left: r.left, width: r.width,
           top: r.top + window.scrollY, bottom: r.bottom + window.scrollY,
-          tableHeight: body.classList.contains('widget-table') ? body.clientHeight : null,
+          tableHeight: body.classList.contains('widget-table')
+              ? body.clientHeight : null,
           gridWidth: document.querySelector('#dashboard-grid').clientWidth};
 });
 """
@@ -396,7 +409,8 @@ def test_bwt008_a_phone_stacks_the_widgets_in_one_readable_column(
         assert [b["title"] for b in boxes if abs(b["width"] - grid_width) > 2] == []
         assert len({round(b["left"]) for b in boxes}) == 1
         assert all(
-            below["top"] >= above["bottom"] for above, below in zip(boxes, boxes[1:])
+            below["top"] >= above["bottom"]
+            for above, below in zip(boxes, boxes[1:], strict=False)
         )
         # Tables keep room for their rows instead of collapsing to a header.
         assert all(

@@ -96,7 +96,9 @@ def upgrade() -> None:
 
     op.execute("""
         CREATE FUNCTION pulse_login_lookup(p_email text)
-        RETURNS TABLE (user_id integer, org_id integer, password_hash text, is_active boolean)
+        RETURNS TABLE (
+            user_id integer, org_id integer, password_hash text, is_active boolean
+        )
         LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
             SELECT id, org_id, password_hash, is_active FROM users
             WHERE lower(email) = lower(p_email)
@@ -105,7 +107,8 @@ def upgrade() -> None:
         CREATE FUNCTION pulse_api_key_lookup(p_key_hash text)
         RETURNS TABLE (key_id integer, org_id integer)
         LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
-            SELECT id, org_id FROM api_keys WHERE key_hash = p_key_hash AND revoked_at IS NULL
+            SELECT id, org_id FROM api_keys
+            WHERE key_hash = p_key_hash AND revoked_at IS NULL
         $$""")
 
     role = _app_role()
@@ -117,7 +120,8 @@ def upgrade() -> None:
     if exists:
         op.execute(f"GRANT USAGE ON SCHEMA public TO {role}")
         op.execute(
-            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public "
+            f"TO {role}"
         )
         op.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}")
         op.execute(

@@ -87,7 +87,8 @@ def upgrade() -> None:
         # SQLite: strftime('%w') is 0 for Sunday; Monday-based offset.
         op.execute(
             "UPDATE metric_facts_daily SET week_start = "
-            "date(day, '-' || ((CAST(strftime('%w', day) AS INTEGER) + 6) % 7) || ' days')"
+            "date(day, '-' || ((CAST(strftime('%w', day) AS INTEGER) + 6) % 7) "
+            "|| ' days')"
         )
     op.create_index(
         "ix_facts_daily_org_week", "metric_facts_daily", ["org_id", "week_start"]
@@ -111,7 +112,8 @@ def upgrade() -> None:
         .scalar()
     ):
         op.execute(
-            f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(NEW_TENANT_TABLES)} TO {role}"
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON "
+            f"{', '.join(NEW_TENANT_TABLES)} TO {role}"
         )
         op.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}")
 

@@ -23,7 +23,8 @@ BACKFILL = f"""
 INSERT INTO {TABLE} (org_id, hour_utc, platform, local_date,
                      impressions, clicks, conversions, spend, revenue)
 SELECT f.org_id, f.hour_utc, c.platform, f.local_date,
-       SUM(f.impressions), SUM(f.clicks), SUM(f.conversions), SUM(f.spend), SUM(f.revenue)
+       SUM(f.impressions), SUM(f.clicks), SUM(f.conversions), SUM(f.spend),
+       SUM(f.revenue)
 FROM metric_facts_hourly AS f
 JOIN campaigns AS c ON c.id = f.campaign_id
 GROUP BY f.org_id, f.hour_utc, c.platform, f.local_date

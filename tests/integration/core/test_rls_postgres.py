@@ -24,7 +24,8 @@ def libpq(url: str) -> str:
 
 @pytest.fixture(scope="module")
 def rls_db(postgres_admin_url, seed_now):
-    """A seeded PostgreSQL database of its own with a row per org in every tenant table."""
+    """A seeded PostgreSQL database of its own with a row per org in every tenant
+    table."""
     database = PostgresDatabase(postgres_admin_url)
     seed_small_demo(database.admin_url, seed_now)
     admin = Database(database.admin_url)
@@ -125,24 +126,20 @@ def rls_db(postgres_admin_url, seed_now):
 def counts(app_url: str, org: int | None) -> dict[str, tuple[int, int]]:
     """Per table: (rows visible, rows visible of *other* orgs) as the app role."""
     result = {}
-    with psycopg.connect(libpq(app_url)) as connection:
-        with connection.transaction():
-            if org is not None:
-                connection.execute(
-                    "SELECT set_config('app.org_id', %s, true)", (str(org),)
-                )
-            for table in TENANT_TABLES:
-                column = "id" if table == "orgs" else "org_id"
-                # Global templates (org_id NULL) are readable by every org by design.
-                where = (
-                    "WHERE org_id IS NOT NULL" if table == "dashboard_templates" else ""
-                )
-                total, foreign = connection.execute(
-                    f"SELECT count(*), count(*) FILTER (WHERE {column} IS DISTINCT FROM %s) "
-                    f"FROM {table} {where}",
-                    (org,),
-                ).fetchone()
-                result[table] = (total, foreign)
+    with psycopg.connect(libpq(app_url)) as connection, connection.transaction():
+        if org is not None:
+            connection.execute("SELECT set_config('app.org_id', %s, true)", (str(org),))
+        for table in TENANT_TABLES:
+            column = "id" if table == "orgs" else "org_id"
+            # Global templates (org_id NULL) are readable by every org by design.
+            where = "WHERE org_id IS NOT NULL" if table == "dashboard_templates" else ""
+            total, foreign = connection.execute(
+                "SELECT count(*), "
+                f"count(*) FILTER (WHERE {column} IS DISTINCT FROM %s) "
+                f"FROM {table} {where}",
+                (org,),
+            ).fetchone()
+            result[table] = (total, foreign)
     return result
 
 
@@ -152,7 +149,8 @@ def test_app_role_cannot_bypass_rls(rls_db):
             "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
         ).fetchone()
         owned = connection.execute(
-            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user"
+            "SELECT count(*) FROM pg_tables "
+            "WHERE schemaname = 'public' AND tableowner = current_user"
         ).fetchone()[0]
     assert (superuser, bypass, owned) == (False, False, 0)
 
@@ -192,31 +190,36 @@ def test_insert_with_another_orgs_id_is_refused(rls_db):
     acme, globex = org_id(admin, "acme"), org_id(admin, "globex")
     admin.dispose()
     with psycopg.connect(libpq(rls_db["app"])) as connection:
-        with pytest.raises(
-            psycopg.errors.InsufficientPrivilege, match="row-level security"
+        with (
+            pytest.raises(
+                psycopg.errors.InsufficientPrivilege, match="row-level security"
+            ),
+            connection.transaction(),
         ):
-            with connection.transaction():
-                connection.execute(
-                    "SELECT set_config('app.org_id', %s, true)", (str(acme),)
-                )
-                connection.execute(
-                    "INSERT INTO campaigns (org_id, platform, external_id, name, objective, status, "
-                    "budget, start_date, created_at, updated_at) VALUES (%s, 'meta', '', 'x', 'c', "
-                    "'active', 0, now(), now(), now())",
-                    (globex,),
-                )
-        with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            with connection.transaction():
-                connection.execute(
-                    "SELECT set_config('app.org_id', %s, true)", (str(acme),)
-                )
-                connection.execute(
-                    "INSERT INTO dashboard_templates (org_id, name, slug, description, "
-                    "category, is_template, schema_version, layout_config, widgets, "
-                    "default_filters, refresh_interval, usage_count, created_at, "
-                    "updated_at) VALUES (NULL, 'g', 'g', '', 'custom', true, 1, '{}', "
-                    "'[]', '{}', '15m', 0, now(), now())"
-                )
+            connection.execute(
+                "SELECT set_config('app.org_id', %s, true)", (str(acme),)
+            )
+            connection.execute(
+                "INSERT INTO campaigns (org_id, platform, external_id, name, "
+                "objective, status, budget, start_date, created_at, updated_at) "
+                "VALUES (%s, 'meta', '', 'x', 'c', 'active', 0, "
+                "now(), now(), now())",
+                (globex,),
+            )
+        with (
+            pytest.raises(psycopg.errors.InsufficientPrivilege),
+            connection.transaction(),
+        ):
+            connection.execute(
+                "SELECT set_config('app.org_id', %s, true)", (str(acme),)
+            )
+            connection.execute(
+                "INSERT INTO dashboard_templates (org_id, name, slug, description, "
+                "category, is_template, schema_version, layout_config, widgets, "
+                "default_filters, refresh_interval, usage_count, created_at, "
+                "updated_at) VALUES (NULL, 'g', 'g', '', 'custom', true, 1, '{}', "
+                "'[]', '{}', '15m', 0, now(), now())"
+            )
 
 
 def test_pooled_connection_does_not_carry_the_org_context(rls_db):

@@ -13,13 +13,17 @@ from tests.conftest import org_id
 
 
 def test_no_org_context_fails_closed(app_db):
-    with pytest.raises(TenantContextMissing, match="campaigns"):
-        with app_db.session(None) as session:
-            session.scalars(select(Campaign)).all()
+    with (
+        pytest.raises(TenantContextMissing, match="campaigns"),
+        app_db.session(None) as session,
+    ):
+        session.scalars(select(Campaign)).all()
     # A statement that names the table only in FROM is caught too.
-    with pytest.raises(TenantContextMissing, match="metric_facts_daily"):
-        with app_db.session(None) as session:
-            session.scalar(select(func.count()).select_from(MetricFactDaily))
+    with (
+        pytest.raises(TenantContextMissing, match="metric_facts_daily"),
+        app_db.session(None) as session,
+    ):
+        session.scalar(select(func.count()).select_from(MetricFactDaily))
 
 
 def test_each_org_sees_only_its_rows(app_db, admin_db):

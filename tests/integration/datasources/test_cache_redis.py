@@ -1,4 +1,5 @@
-"""The metrics cache on a real Redis: per-org entries, shared across service instances."""
+"""The metrics cache on a real Redis: per-org entries, shared across service
+instances."""
 
 from __future__ import annotations
 
@@ -61,13 +62,14 @@ def test_invalidating_one_org_keeps_the_other(redis_services, demo_postgres):
     acme, globex = org_id(admin, "acme"), org_id(admin, "globex")
     acme_before = first.query(acme, "campaigns", PARAMS)
     globex_before = first.query(globex, "campaigns", PARAMS)
-    # Change acme's data underneath the cache, then invalidate acme from the other worker.
+    # Change acme's data underneath the cache, then invalidate acme from the other
+    # worker.
     with admin.engine.begin() as connection:
         connection.execute(
             text(
-                "UPDATE metric_facts_daily_platform SET revenue = revenue + 1000 WHERE "
-                "org_id = :o AND day = (SELECT max(day) FROM metric_facts_daily_platform "
-                "WHERE org_id = :o)"
+                "UPDATE metric_facts_daily_platform SET revenue = revenue + 1000 "
+                "WHERE org_id = :o AND day = "
+                "(SELECT max(day) FROM metric_facts_daily_platform WHERE org_id = :o)"
             ),
             {"o": acme},
         )
@@ -86,9 +88,9 @@ def test_invalidating_one_org_keeps_the_other(redis_services, demo_postgres):
         with admin.engine.begin() as connection:
             connection.execute(
                 text(
-                    "UPDATE metric_facts_daily_platform SET revenue = revenue - 1000 WHERE "
-                    "org_id = :o AND day = (SELECT max(day) FROM metric_facts_daily_platform "
-                    "WHERE org_id = :o)"
+                    "UPDATE metric_facts_daily_platform SET revenue = revenue - 1000 "
+                    "WHERE org_id = :o AND day = (SELECT max(day) "
+                    "FROM metric_facts_daily_platform WHERE org_id = :o)"
                 ),
                 {"o": acme},
             )

@@ -147,7 +147,8 @@ def test_budget_utilization_is_spend_over_prorated_budget(app_db, admin_db):
     with admin_db.engine.connect() as connection:
         campaigns = connection.execute(
             text(
-                "SELECT budget, daily_budget, start_date, end_date FROM campaigns WHERE org_id = :o"
+                "SELECT budget, daily_budget, start_date, end_date FROM campaigns "
+                "WHERE org_id = :o"
             ),
             {"o": org.id},
         ).all()
@@ -264,8 +265,8 @@ def test_pacing_compares_spend_with_elapsed_share_of_budget(app_db, admin_db):
     with admin_db.engine.connect() as connection:
         spent = connection.execute(
             text(
-                "SELECT COALESCE(SUM(spend), 0) FROM metric_facts_daily WHERE campaign_id = :c "
-                "AND day BETWEEN :s AND :t"
+                "SELECT COALESCE(SUM(spend), 0) FROM metric_facts_daily "
+                "WHERE campaign_id = :c AND day BETWEEN :s AND :t"
             ),
             {"c": item["key"], "s": start, "t": today},
         ).scalar()
@@ -283,7 +284,8 @@ def test_pacing_compares_spend_with_elapsed_share_of_budget(app_db, admin_db):
                 text(
                     "SELECT f.campaign_id, SUM(f.spend) FROM metric_facts_hourly f "
                     "JOIN campaigns c ON c.id = f.campaign_id WHERE f.org_id = :o "
-                    "AND f.local_date >= c.start_date AND f.local_date <= :t GROUP BY f.campaign_id"
+                    "AND f.local_date >= c.start_date AND f.local_date <= :t "
+                    "GROUP BY f.campaign_id"
                 ),
                 {"o": org.id, "t": today},
             ).all()

@@ -1,4 +1,5 @@
-"""Platform-health sources against independent SQL on the seeded demo, on both engines."""
+"""Platform-health sources against independent SQL on the seeded demo, on both
+engines."""
 
 from __future__ import annotations
 
@@ -70,8 +71,10 @@ def test_api_error_rate_is_errors_over_calls_summed_over_the_window(
         admin_db,
         "SELECT c.platform, SUM(a.call_count), SUM(a.error_count), "
         "MAX(CAST(a.rate_limit_used AS FLOAT) / c.rate_limit_limit) "
-        "FROM platform_api_calls a JOIN platform_connections c ON c.id = a.connection_id "
-        "WHERE a.org_id = :o AND a.hour_utc >= :s AND a.hour_utc < :e GROUP BY c.platform",
+        "FROM platform_api_calls a "
+        "JOIN platform_connections c ON c.id = a.connection_id "
+        "WHERE a.org_id = :o AND a.hour_utc >= :s AND a.hour_utc < :e "
+        "GROUP BY c.platform",
         o=org.id,
         s=start,
         e=end,
@@ -146,8 +149,9 @@ def test_hourly_api_calls_cover_the_last_24_hours(app_db, admin_db):
     assert all(len(s["points"]) == 24 for s in result["series"])
     rows = sql(
         admin_db,
-        "SELECT a.hour_utc, a.call_count FROM platform_api_calls a JOIN platform_connections c "
-        "ON c.id = a.connection_id WHERE a.org_id = :o AND c.platform = 'google' "
+        "SELECT a.hour_utc, a.call_count FROM platform_api_calls a "
+        "JOIN platform_connections c ON c.id = a.connection_id "
+        "WHERE a.org_id = :o AND c.platform = 'google' "
         "AND a.hour_utc >= :s AND a.hour_utc < :e",
         o=org.id,
         s=start,
@@ -213,9 +217,10 @@ def test_connection_cards_match_sql(app_db, admin_db):
     for item in result["items"]:
         [(_hour, used, limit)] = sql(
             admin_db,
-            "SELECT a.hour_utc, a.rate_limit_used, c.rate_limit_limit FROM platform_api_calls a "
-            "JOIN platform_connections c ON c.id = a.connection_id WHERE a.connection_id = :c "
-            "ORDER BY a.hour_utc DESC LIMIT 1",
+            "SELECT a.hour_utc, a.rate_limit_used, c.rate_limit_limit "
+            "FROM platform_api_calls a "
+            "JOIN platform_connections c ON c.id = a.connection_id "
+            "WHERE a.connection_id = :c ORDER BY a.hour_utc DESC LIMIT 1",
             c=item["id"],
         )
         assert item["rate_limit_usage"] == pytest.approx(used / limit, rel=1e-12)
@@ -244,7 +249,8 @@ def test_sync_success_rate_duration_and_records_match_sql(app_db, admin_db):
     rows = sql(
         admin_db,
         "SELECT c.platform, r.status, r.records_synced, r.started_at, r.finished_at "
-        "FROM platform_sync_runs r JOIN platform_connections c ON c.id = r.connection_id "
+        "FROM platform_sync_runs r "
+        "JOIN platform_connections c ON c.id = r.connection_id "
         "WHERE r.org_id = :o AND r.started_at >= :s AND r.started_at < :e",
         o=org.id,
         s=start,

@@ -59,7 +59,10 @@ def independent_rollup(db: Database, org: int, timezone: str) -> dict[tuple, tup
     for hour, platform, *sums in rows:
         hour = as_datetime(hour)
         local_day = hour.replace(tzinfo=dt.UTC).astimezone(tz).date()
-        result[(hour, platform)] = (local_day, dict(zip(METRICS, map(float, sums))))
+        result[(hour, platform)] = (
+            local_day,
+            dict(zip(METRICS, map(float, sums), strict=False)),
+        )
     return result
 
 
@@ -75,7 +78,7 @@ def stored_rollup(db: Database, org: int) -> dict[tuple, tuple]:
     return {
         (as_datetime(hour), platform): (
             as_date(day),
-            dict(zip(METRICS, map(float, sums))),
+            dict(zip(METRICS, map(float, sums), strict=False)),
         )
         for hour, platform, day, *sums in rows
     }
@@ -92,7 +95,8 @@ def assert_rollup_matches_facts(db: Database, org: int, timezone: str) -> None:
 
 
 def assert_daily_platform_matches_facts(db: Database, org: int, timezone: str) -> None:
-    """The daily-platform rollup equals the raw facts summed by local day and platform."""
+    """The daily-platform rollup equals the raw facts summed by local day and
+    platform."""
     expected: dict[tuple, dict[str, float]] = {}
     for (_, platform), (local_day, sums) in independent_rollup(
         db, org, timezone
@@ -110,7 +114,10 @@ def assert_daily_platform_matches_facts(db: Database, org: int, timezone: str) -
     with db.engine.connect() as connection:
         rows = connection.execute(text(sql), {"org": org}).all()
     stored = {
-        (as_date(day), platform): (as_date(week), dict(zip(METRICS, map(float, sums))))
+        (as_date(day), platform): (
+            as_date(week),
+            dict(zip(METRICS, map(float, sums), strict=False)),
+        )
         for day, platform, week, *sums in rows
     }
     assert expected and stored.keys() == expected.keys()
@@ -201,13 +208,16 @@ def independent_heatmap(admin_db, org, campaign_ids=(), platforms=(), countries=
 
 
 def busiest(admin_db, org, column: str) -> list:
-    """The value of ``column`` (of campaigns or facts) with the most facts in the org."""
+    """The value of ``column`` (of campaigns or facts) with the most facts in the
+    org."""
     with admin_db.engine.connect() as connection:
         return [
             connection.execute(
                 text(
-                    f"SELECT {column} FROM metric_facts_hourly f JOIN campaigns c ON c.id = f.campaign_id "
-                    f"WHERE f.org_id = :o GROUP BY {column} ORDER BY COUNT(*) DESC, {column} LIMIT 1"
+                    f"SELECT {column} FROM metric_facts_hourly f "
+                    "JOIN campaigns c ON c.id = f.campaign_id "
+                    f"WHERE f.org_id = :o GROUP BY {column} "
+                    f"ORDER BY COUNT(*) DESC, {column} LIMIT 1"
                 ),
                 {"o": org.id},
             ).scalar_one()
@@ -261,9 +271,12 @@ def test_app_role_reads_only_its_own_orgs_hourly_platform_rows(demo_postgres):
             nothing = connection.execute(
                 "SELECT count(*) FROM metric_facts_hourly_platform"
             ).fetchone()[0]
-        with pytest.raises(
-            psycopg.errors.InsufficientPrivilege, match="row-level security"
-        ), connection.transaction():
+        with (
+            pytest.raises(
+                psycopg.errors.InsufficientPrivilege, match="row-level security"
+            ),
+            connection.transaction(),
+        ):
             connection.execute(
                 "SELECT set_config('app.org_id', %s, true)", (str(acme),)
             )
@@ -317,8 +330,8 @@ def around_local_midnight(org, days_ago: int) -> list[dt.datetime]:
 
 def native_csv(hours: list[dt.datetime], spend: float) -> str:
     lines = [
-        f"rollup-{i % 2},meta,{hour.isoformat()},US,{spend + i},{1000 + i},{50 + i},{i},"
-        f"{3 * spend}"
+        f"rollup-{i % 2},meta,{hour.isoformat()},US,"
+        f"{spend + i},{1000 + i},{50 + i},{i},{3 * spend}"
         for i, hour in enumerate(hours)
     ]
     return NATIVE_HEADER + "\n".join(lines) + "\n"

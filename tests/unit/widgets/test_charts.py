@@ -253,7 +253,8 @@ def test_bar_horizontal_puts_rank_one_on_top_with_values_on_x():
     assert bars.x[0] == 1234752.05
     assert figure.layout.yaxis.autorange == "reversed"
     assert figure.layout.xaxis.tickprefix == "$"
-    # The longest value label ("$1.2M", "$807.8K") fits in the right margin on a narrow card.
+    # The longest value label ("$1.2M", "$807.8K") fits in the right margin on a
+    # narrow card.
     assert figure.layout.margin.r >= bar_chart.LABEL_CHAR_PX * len("$807.8K")
 
 
@@ -545,8 +546,8 @@ def test_gauge_scale_ends_on_a_round_number():
         ),
         (
             {"thresholds": [{"value": 1, "color": "pink-ish"}]},
-            "config.thresholds.0.color: 'pink-ish' is not a colour; use one of good, warning, bad, "
-            "neutral or a hex code like #15803d",
+            "config.thresholds.0.color: 'pink-ish' is not a colour; use one of good, "
+            "warning, bad, neutral or a hex code like #15803d",
         ),
         (
             {"thresholds": [{"value": 1, "colour": "good"}]},

@@ -72,7 +72,8 @@ def test_forecast_shows_actuals_a_dashed_forecast_and_a_shaded_95_percent_band()
     upper = by_name["95% interval (upper)"]
     assert band.fill == "tonexty" and list(band.y) == [90.0, 92.0]
     assert list(upper.y) == [160.0, 168.0] and upper.showlegend is False
-    # The band's upper edge comes right before the lower one, so the fill is between them.
+    # The band's upper edge comes right before the lower one, so the fill is between
+    # them.
     names = [t.name for t in figure.data]
     assert names.index("95% interval (upper)") + 1 == names.index("95% interval")
     assert by_name["Forecast"].line.dash == "dash"
