@@ -666,3 +666,197 @@ def test_acknowledging_an_anomaly_from_its_card_through_the_dash_endpoint(world)
         anomaly_id,
     )
     assert not again.ok and "already acknowledged" in again.message
+
+
+# ------------------------------------------------- the dashboard's filters everywhere
+# The filter bar as the browser holds it: (component id, property).
+DASHBOARD_FILTERS = {
+    ("filter-date-range", "value"),
+    ("filter-platforms", "value"),
+    ("filter-countries", "data"),
+}
+
+
+def browser_request(world, output: str, outputs, trigger, page, ids) -> dict:
+    """The request Dash's renderer makes for a callback: every input and state the
+    callback declares, with the page's current values.
+
+    Args:
+        output: a part of the callback's output key naming it.
+        outputs: ``[(component id, property)]`` of the concrete outputs.
+        trigger: ``(component id, property, value)`` of the input that fired.
+        page: ``{component id or pattern type: {property: value}}``.
+        ids: ``{pattern type: concrete id}`` for pattern-matching components.
+    """
+    key = next(k for k in world["app"].callback_map if output in k)
+    callback = world["app"].callback_map[key]
+
+    def dependency(dep: dict) -> dict:
+        name = dep["id"]
+        if name.startswith("{"):
+            name = json.loads(name)["type"]
+        concrete = ids.get(name, name)
+        if (concrete, dep["property"]) == trigger[:2]:
+            value = trigger[2]
+        elif dep["property"] == "id":
+            value = concrete
+        else:
+            value = page[name][dep["property"]]
+        return {"id": concrete, "property": dep["property"], "value": value}
+
+    return {
+        "output": key,
+        "outputs": [{"id": i, "property": p} for i, p in outputs],
+        "inputs": [dependency(d) for d in callback["inputs"]],
+        "state": [dependency(d) for d in callback["state"]],
+        "changedPropIds": [f"{dash_id(trigger[0])}.{trigger[1]}"],
+    }
+
+
+def dashboard_page(world, countries: list[str]) -> dict:
+    return {
+        "dashboard-id": {"data": world["dashboard"]},
+        "filter-date-range": {"value": "widget"},
+        "filter-platforms": {"value": []},
+        "filter-countries": {"data": countries},
+    }
+
+
+def spend_by_campaign(world, window: dict, country: str | None) -> dict[int, float]:
+    """Independently: spend per acme campaign over ``window``, in SQL."""
+    statement = select(
+        MetricFactDaily.campaign_id, func.sum(MetricFactDaily.spend)
+    ).where(
+        MetricFactDaily.day.between(
+            dt.date.fromisoformat(window["start"]),
+            dt.date.fromisoformat(window["end"]),
+        )
+    )
+    if country is not None:
+        statement = statement.where(MetricFactDaily.country == country)
+    with world["db"].session(world["acme"]) as session:
+        rows = session.execute(statement.group_by(MetricFactDaily.campaign_id)).all()
+    return {campaign_id: float(spend) for campaign_id, spend in rows}
+
+
+TOP_CAMPAIGNS_QUERY = {
+    "view": "breakdown",
+    "group_by": "campaign",
+    "limit": 50,
+    "period": "30d",
+}
+
+
+def map_click(world) -> tuple[str, dict]:
+    """A country with part of acme's spend (what a click on the map picks), and the
+    Top Campaigns table's window."""
+    window = world["svc"].data.query(world["acme"], "campaigns", TOP_CAMPAIGNS_QUERY)[
+        "window"
+    ]
+    with world["db"].session(world["acme"]) as session:
+        by_country = session.execute(
+            select(MetricFactDaily.country, func.sum(MetricFactDaily.spend))
+            .where(
+                MetricFactDaily.day.between(
+                    dt.date.fromisoformat(window["start"]),
+                    dt.date.fromisoformat(window["end"]),
+                )
+            )
+            .group_by(MetricFactDaily.country)
+            .order_by(func.sum(MetricFactDaily.spend).desc())
+        ).all()
+    assert len(by_country) >= 2, "the demo must spend in several countries"
+    return by_country[0][0], window
+
+
+def test_every_callback_that_queries_under_the_filters_reads_them_all(world):
+    """A callback reading the date range queries data under the bar's filters (the
+    drill-downs that only set one filter read that one alone)."""
+    querying = 0
+    for key, callback in world["app"].callback_map.items():
+        read = {
+            (d["id"], d["property"]) for d in callback["inputs"] + callback["state"]
+        }
+        if ("filter-date-range", "value") in read:
+            querying += 1
+            assert DASHBOARD_FILTERS <= read, (key, DASHBOARD_FILTERS - read)
+    # The widget refresh, its "updated" label, the inline edit, the Excel export and
+    # the list-card buttons.
+    assert querying == 5
+
+
+def test_excel_export_holds_only_the_country_picked_on_the_map(world):
+    country, window = map_click(world)
+    table = world["widgets"]["Top Campaigns"]
+    client = world["app"].server.test_client()
+    login(client, "viewer@acme.example")
+    client.get("/")
+    button = table_id("xlsx", table)
+    response = client.post(
+        "/_dash-update-component",
+        json=browser_request(
+            world,
+            "widget-table-download",
+            [
+                (table_id("download", table), "data"),
+                (table_id("message", table), "children"),
+            ],
+            (button, "n_clicks", 1),
+            dashboard_page(world, [country]),
+            {"widget-table-xlsx": button},
+        ),
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    download = response.get_json()["response"][dash_id(table_id("download", table))][
+        "data"
+    ]
+    sheet = load_workbook(io.BytesIO(base64.b64decode(download["content"]))).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == ("Campaign", "Spend", "Revenue", "ROAS")
+    exported = {name: spend for name, spend, _, _ in rows[1:]}
+    with world["db"].session(world["acme"]) as session:
+        names = dict(session.execute(select(Campaign.id, Campaign.name)).all())
+    expected = {
+        names[campaign_id]: spend
+        for campaign_id, spend in spend_by_campaign(world, window, country).items()
+    }
+    everywhere = spend_by_campaign(world, window, None)
+    assert sum(expected.values()) < sum(everywhere.values())  # the filter matters
+    assert exported.keys() == expected.keys()
+    for name, spend in expected.items():
+        assert exported[name] == pytest.approx(spend), name
+
+
+def test_rows_refreshed_after_an_inline_edit_apply_the_country_filter(world):
+    country, window = map_click(world)
+    in_country = spend_by_campaign(world, window, country)
+    everywhere = spend_by_campaign(world, window, None)
+    campaign_id = next(c for c, spend in in_country.items() if spend < everywhere[c])
+    table = world["widgets"]["Top Campaigns"]
+    grid = table_id("grid", table)
+    client = world["app"].server.test_client()
+    login(client, "viewer@acme.example")
+    client.get("/")
+    change = {
+        "rowIndex": 0,
+        "rowId": str(campaign_id),
+        "colId": "spend",
+        "oldValue": 1.0,
+        "value": 2.0,
+        "data": {"_row_id": str(campaign_id), "_campaign_id": campaign_id},
+    }
+    response = client.post(
+        "/_dash-update-component",
+        json=browser_request(
+            world,
+            "rowTransaction",
+            [(grid, "rowTransaction"), (table_id("message", table), "children")],
+            (grid, "cellValueChanged", [change]),
+            dashboard_page(world, [country]),
+            {"widget-table": grid},
+        ),
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    [row] = response.get_json()["response"][dash_id(grid)]["rowTransaction"]["update"]
+    assert row["_campaign_id"] == campaign_id
+    assert row["spend"] == pytest.approx(in_country[campaign_id])
