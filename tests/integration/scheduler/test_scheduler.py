@@ -39,7 +39,7 @@ def runs_of(ctx, org: int, job_name: str) -> list[JobRun]:
 
 def test_each_org_run_is_logged_in_its_own_org(job_context):
     job = JobDefinition(
-        "test_ok", "tests.integration.test_scheduler:ok_task", {"trigger": "interval"}
+        "test_ok", "tests.integration.scheduler.test_scheduler:ok_task", {"trigger": "interval"}
     )
     runs = run_job(job_context, job, trigger="manual")
     acme, globex = (
@@ -61,7 +61,7 @@ def test_a_failure_is_recorded_and_other_orgs_still_run(job_context):
         org_id(job_context.admin_db, "globex"),
     )
     job = JobDefinition(
-        "test_fail", "tests.integration.test_scheduler:failing_task", {}
+        "test_fail", "tests.integration.scheduler.test_scheduler:failing_task", {}
     )
     run_job(job_context, job)
     [failed] = runs_of(job_context, acme, "test_fail")
