@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import text
 
 from automation.rules import evaluate_rules
+from commands.campaigns import update_campaign
 from core.db import Database
 from core.filters import parse_filters
 from core.models import AutomationRule
@@ -119,7 +120,7 @@ def add_rule(
 
 def run_rules(db: Database, org, now: dt.datetime) -> dict:
     with db.session(org.id) as session:
-        return evaluate_rules(session, org, now=now)
+        return evaluate_rules(session, org, now=now, change_campaign=update_campaign)
 
 
 def campaigns(admin: Database, org_id: int) -> dict[int, dict]:

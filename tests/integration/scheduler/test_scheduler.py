@@ -39,7 +39,9 @@ def runs_of(ctx, org: int, job_name: str) -> list[JobRun]:
 
 def test_each_org_run_is_logged_in_its_own_org(job_context):
     job = JobDefinition(
-        "test_ok", "tests.integration.scheduler.test_scheduler:ok_task", {"trigger": "interval"}
+        "test_ok",
+        "tests.integration.scheduler.test_scheduler:ok_task",
+        {"trigger": "interval"},
     )
     runs = run_job(job_context, job, trigger="manual")
     acme, globex = (
