@@ -33,8 +33,8 @@ class CampaignChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: Literal["active", "paused"] | None = None
-    budget: float | None = Field(None, ge=0, le=1e10)
-    daily_budget: float | None = Field(None, ge=0, le=1e9)
+    budget: float | None = Field(default=None, ge=0, le=1e10)
+    daily_budget: float | None = Field(default=None, ge=0, le=1e9)
 
     @model_validator(mode="after")
     def _something(self) -> CampaignChange:

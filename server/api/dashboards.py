@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from flask import g, jsonify, request
 
-from commands import dashboards
+from commands import dashboards as dashboard_commands
 from commands.dashboards import DashboardView
 from core.filters import Filters, QueryError, parse_filters
 from dashboards import store as dashboard_store
@@ -79,7 +79,7 @@ def list_templates():
                 "widget_count": len(t.widgets or []),
                 "usage_count": used,
             }
-            for t, used in dashboards.list_templates(runtime(), g.caller)
+            for t, used in dashboard_commands.list_templates(runtime(), g.caller)
         ]
     )
 
@@ -87,7 +87,7 @@ def list_templates():
 @blueprint.get("/dashboards")
 @authenticated
 def list_dashboards():
-    rows = dashboards.list_dashboards(runtime(), g.caller)
+    rows = dashboard_commands.list_dashboards(runtime(), g.caller)
     return jsonify(dashboards=[_dashboard_json(d, n) for d, n in rows])
 
 
@@ -104,18 +104,18 @@ def create_dashboard():
                 "template_id: must be an integer",
                 [f"template_id: got {body['template_id']!r}"],
             ) from None
-        view = dashboards.create_dashboard_from_template(
+        view = dashboard_commands.create_dashboard_from_template(
             runtime(), g.caller, template_id, body.get("name")
         )
     else:
-        view = dashboards.create_dashboard(runtime(), g.caller, body)
+        view = dashboard_commands.create_dashboard(runtime(), g.caller, body)
     return jsonify(_view_json(view)), 201
 
 
 @blueprint.get("/dashboards/<int:dashboard_id>")
 @authenticated
 def get_dashboard(dashboard_id: int):
-    view = dashboards.get_dashboard(runtime(), g.caller, dashboard_id)
+    view = dashboard_commands.get_dashboard(runtime(), g.caller, dashboard_id)
     widgets = [dashboard_store.widget_document(w) for w in view.widgets]
     return jsonify(_dashboard_json(view.dashboard) | {"widgets": widgets})
 
@@ -123,14 +123,16 @@ def get_dashboard(dashboard_id: int):
 @blueprint.put("/dashboards/<int:dashboard_id>")
 @authenticated
 def replace_dashboard(dashboard_id: int):
-    view = dashboards.update_dashboard(runtime(), g.caller, dashboard_id, _body())
+    view = dashboard_commands.update_dashboard(
+        runtime(), g.caller, dashboard_id, _body()
+    )
     return jsonify(_view_json(view))
 
 
 @blueprint.delete("/dashboards/<int:dashboard_id>")
 @authenticated
 def delete_dashboard(dashboard_id: int):
-    dashboards.delete_dashboard(runtime(), g.caller, dashboard_id)
+    dashboard_commands.delete_dashboard(runtime(), g.caller, dashboard_id)
     return "", 204
 
 
@@ -148,7 +150,7 @@ def dashboard_data(dashboard_id: int):
         )
     except QueryError as exc:
         raise ApiError(422, str(exc), exc.details) from None
-    view = dashboards.get_dashboard(svc, g.caller, dashboard_id)
+    view = dashboard_commands.get_dashboard(svc, g.caller, dashboard_id)
     results = []
     for widget in view.widgets:
         entry = {"id": widget.id, "title": widget.title, "type": widget.widget_type}

@@ -152,7 +152,10 @@ def reload(world, model, pk, org="acme"):
 def audits(world, entity_type, entity_id, action=None) -> list[AuditLog]:
     with world["db"].session(world["acme"]) as session:
         statement = select(AuditLog).where(
-            AuditLog.entity_type == entity_type, AuditLog.entity_id == str(entity_id)
+            AuditLog.entity_type == entity_type,
+            AuditLog.entity_id.is_(None)
+            if entity_id is None
+            else AuditLog.entity_id == str(entity_id),
         )
         if action:
             statement = statement.where(AuditLog.action == action)

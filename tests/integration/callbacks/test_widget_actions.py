@@ -24,16 +24,15 @@ from commands.visibility import NOT_VISIBLE
 from core.filters import Filters
 from core.models import Anomaly, Campaign, MetricFactDaily, Recommendation
 from core.windows import org_today
-from tests.integration.conftest import add_recommendation, audits, campaign, reload
+from tests.integration.conftest import (
+    add_recommendation,
+    audits,
+    campaign,
+    pacing_status,
+    reload,
+)
 from widgets.list_cards import action_button_id, list_id
 from widgets.table import table_id
-
-
-def pacing_status(world, campaign_id) -> str | None:
-    data = world["svc"].data.query(
-        world["acme"], "campaigns", {"view": "pacing", "limit": 50}
-    )
-    return next((i["status"] for i in data["items"] if i["key"] == campaign_id), None)
 
 
 def login(client, email):
