@@ -34,7 +34,8 @@ TABLES = ("forecasts", "anomalies", "trend_analyses", "recommendations")
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def fresh(request, tmp_path_factory, seed_now):
-    """A demo database of our own per engine: ``{"admin": Database, "app": Database}``."""
+    """A demo database of our own per engine: ``{"admin": Database, "app":
+    Database}``."""
     if request.param == "sqlite":
         url = sqlite_url(tmp_path_factory.mktemp("analytics"))
         seed_small_demo(url, seed_now)
@@ -178,7 +179,8 @@ def test_each_anomaly_reports_the_days_real_figure(fresh):
         spend, revenue, conversions = rows(
             fresh["admin"],
             "SELECT SUM(spend), SUM(revenue), SUM(conversions) FROM "
-            "metric_facts_hourly WHERE campaign_id = :c AND hour_utc >= :s AND hour_utc < :e",
+            "metric_facts_hourly WHERE campaign_id = :c AND hour_utc >= :s "
+            "AND hour_utc < :e",
             c=campaign_id,
             s=start,
             e=end,

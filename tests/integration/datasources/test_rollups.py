@@ -261,12 +261,9 @@ def test_app_role_reads_only_its_own_orgs_hourly_platform_rows(demo_postgres):
             nothing = connection.execute(
                 "SELECT count(*) FROM metric_facts_hourly_platform"
             ).fetchone()[0]
-        with (
-            pytest.raises(
-                psycopg.errors.InsufficientPrivilege, match="row-level security"
-            ),
-            connection.transaction(),
-        ):
+        with pytest.raises(
+            psycopg.errors.InsufficientPrivilege, match="row-level security"
+        ), connection.transaction():
             connection.execute(
                 "SELECT set_config('app.org_id', %s, true)", (str(acme),)
             )
