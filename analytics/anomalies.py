@@ -35,7 +35,6 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from accounts import audit
 from analytics.series import day_range, load_daily, metric_values
 from core.metrics import resolve_metric
 from core.models import Anomaly, Campaign, utcnow
@@ -138,12 +137,13 @@ def trailing_median(values: np.ndarray, window: int = WINDOW) -> np.ndarray:
     return out
 
 
-# ---------------------------------------------------------------------- stored anomalies
+# --------------------------------------------------------------------- stored anomalies
 def _campaign_mask(
     campaign: Campaign, days: list[dt.date], rows: np.ndarray
 ) -> np.ndarray:
-    """Days on which a campaign's figures mean something: inside its flight, and for a
-    campaign that is no longer active only days it delivered (its stop is no anomaly)."""
+    """Days on which a campaign's figures mean something: inside its flight, and for
+    a campaign that is no longer active only days it delivered (its stop is no
+    anomaly)."""
     mask = np.array(
         [
             d >= campaign.start_date
@@ -278,58 +278,12 @@ def _store(
     return {"detected": len(found), "new": len(fresh), "removed": len(stale)}
 
 
-# ------------------------------------------------------------------------ user actions
-class AnomalyNotFound(LookupError):
-    pass
-
-
-class AnomalyStatusRefused(ValueError):
-    """The requested status change does not follow new → acknowledged → resolved."""
-
-
-def set_anomaly_status(
-    session: Session, anomaly_id: int, status: str, *, user_id: int | None
-) -> dict:
-    """Acknowledge or resolve an anomaly of the session's org, audited.
-
-    Acknowledging needs a ``new`` anomaly; resolving a ``new`` or ``acknowledged`` one
-    (resolving also records who looked at it if nobody had acknowledged it).
-
-    Raises:
-        AnomalyNotFound: no such anomaly in this org.
-        AnomalyStatusRefused: e.g. acknowledging an already resolved anomaly.
-    """
-    anomaly = session.scalars(
-        select(Anomaly).where(Anomaly.id == anomaly_id)
-    ).one_or_none()
-    if anomaly is None:
-        raise AnomalyNotFound(f"no anomaly {anomaly_id} in your org")
-    allowed = {"acknowledged": ("new",), "resolved": ("new", "acknowledged")}
-    if status not in allowed:
-        raise ValueError(f"unknown anomaly status {status!r}")
-    if anomaly.status not in allowed[status]:
-        raise AnomalyStatusRefused(f"anomaly {anomaly_id} is already {anomaly.status}")
-    now = utcnow()
-    before = anomaly.status
-    if anomaly.acknowledged_at is None:
-        anomaly.acknowledged_by, anomaly.acknowledged_at = user_id, now
-    if status == "resolved":
-        anomaly.resolved_at = now
-    anomaly.status = status
-    audit.record(
-        session,
-        "acknowledge" if status == "acknowledged" else "resolve",
-        "anomaly",
-        anomaly.id,
-        user_id=user_id,
-        details={"before": before, "after": status},
-    )
-    return anomaly_dict(anomaly)
-
-
 def anomaly_dict(anomaly: Anomaly) -> dict:
     """An anomaly as JSON-able data."""
-    stamp = lambda v: v.isoformat() if v else None
+
+    def stamp(value: dt.datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
     return {
         "id": anomaly.id,
         "entity_key": anomaly.entity_key,

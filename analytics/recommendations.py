@@ -14,8 +14,7 @@ ratios of the sums):
 Re-runs never create a second identical pending recommendation (same type, campaign
 and target): they refresh its figures, drop pending ones that no longer hold, and
 leave alone what a user applied or dismissed in the last :data:`SUPPRESS_DAYS` days.
-Applying goes through :func:`commands.campaigns.update_campaign`, which
-audits every campaign change.
+Users apply or dismiss them through :mod:`commands.recommendations`.
 """
 
 from __future__ import annotations
@@ -27,8 +26,6 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from accounts import audit
-from commands.campaigns import CampaignChange, CampaignChangeRefused, update_campaign
 from core.models import Campaign, MetricFactDaily, Recommendation, utcnow
 
 LOOKBACK_DAYS = 14
@@ -76,7 +73,8 @@ def _money(amount: float, currency: str) -> str:
 def campaign_stats(
     session: Session, as_of: dt.date, lookback: int = LOOKBACK_DAYS
 ) -> list[CampaignStats]:
-    """Active, in-flight campaigns with their spend, revenue and conversions (SQL sums)."""
+    """Active, in-flight campaigns with their spend, revenue and conversions (sums in
+    SQL)."""
     start = as_of - dt.timedelta(days=lookback - 1)
     sums = {
         row.campaign_id: row
@@ -149,8 +147,8 @@ def _pause_candidates(stats: list[CampaignStats], currency: str) -> list[dict]:
                 "campaign_id": s.campaign.id,
                 "priority": priority,
                 "title": f"Pause {s.campaign.name}",
-                "description": f"In the last {LOOKBACK_DAYS} days it {why}. Pausing saves about "
-                f"{_money(s.daily_spend, currency)} a day.",
+                "description": f"In the last {LOOKBACK_DAYS} days it {why}. "
+                f"Pausing saves about {_money(s.daily_spend, currency)} a day.",
                 "payload": {
                     "action": "pause",
                     "campaign_id": s.campaign.id,
@@ -207,10 +205,10 @@ def _shift_and_scale(
                 else "medium"
                 if lift >= 1.5
                 else "low",
-                "title": f"Move {_money(amount, currency)}/day from {loser.campaign.name} to "
-                f"{winner.campaign.name}",
-                "description": f"ROAS {loser.roas:.2f} against {winner.roas:.2f} over the last "
-                f"{LOOKBACK_DAYS} days (org {org_roas:.2f}). Shifting "
+                "title": f"Move {_money(amount, currency)}/day from "
+                f"{loser.campaign.name} to {winner.campaign.name}",
+                "description": f"ROAS {loser.roas:.2f} against {winner.roas:.2f} "
+                f"over the last {LOOKBACK_DAYS} days (org {org_roas:.2f}). Shifting "
                 f"{SHIFT_SHARE:.0%} of the daily budget should earn about "
                 f"{_money(amount * (winner.roas - loser.roas), currency)} more a day.",
                 "payload": {
@@ -241,7 +239,8 @@ def _shift_and_scale(
                 "rec_type": "scale_budget",
                 "campaign_id": s.campaign.id,
                 "priority": "high" if s.roas >= 2 * org_roas else "medium",
-                "title": f"Raise the daily budget of {s.campaign.name} by {_money(amount, currency)}",
+                "title": f"Raise the daily budget of {s.campaign.name} by "
+                f"{_money(amount, currency)}",
                 "description": f"ROAS {s.roas:.2f} (org {org_roas:.2f}) and it spends "
                 f"{s.daily_spend / s.campaign.daily_budget:.0%} of its daily budget: "
                 "the budget holds it back.",
@@ -309,129 +308,6 @@ def generate_recommendations(
         "removed": len(stale),
         "pending": new + updated,
     }
-
-
-# ------------------------------------------------------------------------ user actions
-class RecommendationNotFound(LookupError):
-    pass
-
-
-class RecommendationNotPending(ValueError):
-    """Only a pending recommendation can be applied or dismissed."""
-
-
-def _pending(session: Session, rec_id: int) -> Recommendation:
-    rec = session.scalars(
-        select(Recommendation).where(Recommendation.id == rec_id)
-    ).one_or_none()
-    if rec is None:
-        raise RecommendationNotFound(f"no recommendation {rec_id} in your org")
-    if rec.status != "pending":
-        raise RecommendationNotPending(
-            f"recommendation {rec_id} is already {rec.status}; only "
-            "pending recommendations can be applied or dismissed"
-        )
-    return rec
-
-
-def _daily_budget(session: Session, campaign_id: int) -> float:
-    campaign = session.scalars(
-        select(Campaign).where(Campaign.id == campaign_id)
-    ).one_or_none()
-    return (campaign.daily_budget or 0.0) if campaign is not None else 0.0
-
-
-def apply_recommendation(session: Session, rec_id: int, user_id: int | None) -> dict:
-    """Make the recommended campaign change(s), audited, and mark the recommendation
-    applied by ``user_id``.
-
-    Raises:
-        RecommendationNotFound: no such recommendation in this org.
-        RecommendationNotPending: it was already applied or dismissed.
-        CampaignNotFound / CampaignChangeRefused: from the campaign change itself (e.g.
-            the source campaign's daily budget is now below the amount to move).
-    """
-    rec = _pending(session, rec_id)
-    payload = rec.payload or {}
-    action = payload.get("action")
-    changes = []
-    if action == "pause":
-        changes.append(
-            update_campaign(
-                session,
-                payload["campaign_id"],
-                CampaignChange(status="paused"),
-                user_id=user_id,
-            )
-        )
-    elif action == "budget_shift":
-        amount = float(payload["amount"])
-        source_budget = _daily_budget(session, payload["from_campaign_id"])
-        if source_budget < amount:
-            raise CampaignChangeRefused(
-                f"campaign {payload['from_campaign_id']} has a daily budget of {source_budget:g}, "
-                f"less than the {amount:g} to move"
-            )
-        target_budget = _daily_budget(session, payload["to_campaign_id"])
-        changes.append(
-            update_campaign(
-                session,
-                payload["from_campaign_id"],
-                CampaignChange(daily_budget=source_budget - amount),
-                user_id=user_id,
-            )
-        )
-        changes.append(
-            update_campaign(
-                session,
-                payload["to_campaign_id"],
-                CampaignChange(daily_budget=target_budget + amount),
-                user_id=user_id,
-            )
-        )
-    elif action == "increase_budget":
-        raised = _daily_budget(session, payload["campaign_id"]) + float(
-            payload["amount"]
-        )
-        changes.append(
-            update_campaign(
-                session,
-                payload["campaign_id"],
-                CampaignChange(daily_budget=raised),
-                user_id=user_id,
-            )
-        )
-    else:
-        raise RecommendationNotPending(
-            f"recommendation {rec_id} has no action to apply"
-        )
-    _decide(session, rec, "applied", user_id, {"changes": changes})
-    return {"recommendation": recommendation_dict(rec), "changes": changes}
-
-
-def dismiss_recommendation(session: Session, rec_id: int, user_id: int | None) -> dict:
-    """Mark a pending recommendation dismissed by ``user_id`` (audited); nothing changes."""
-    rec = _pending(session, rec_id)
-    _decide(session, rec, "dismissed", user_id, {})
-    return {"recommendation": recommendation_dict(rec)}
-
-
-def _decide(
-    session: Session,
-    rec: Recommendation,
-    status: str,
-    user_id: int | None,
-    details: dict,
-) -> None:
-    rec.status, rec.decided_by, rec.decided_at = status, user_id, utcnow()
-    audit.record(
-        session,
-        "apply" if status == "applied" else "dismiss",
-        "recommendation",
-        rec.id,
-        user_id=user_id,
-        details={"rec_type": rec.rec_type, "title": rec.title, **details},
-    )
 
 
 def recommendation_dict(rec: Recommendation) -> dict:

@@ -1,6 +1,6 @@
 """Automation rules: evaluate each active rule on its campaigns and apply its action.
 
-A rule (seed Phase 17) has three JSON documents:
+A rule has three JSON documents:
 
 * ``condition``: see :mod:`automation.conditions`, e.g.
   ``{"metric": "cpa", "operator": ">", "threshold": 60, "window": "7d"}``;
@@ -13,16 +13,19 @@ A rule (seed Phase 17) has three JSON documents:
 The metric sums of every in-scope campaign come from one grouped SQL query per rule
 (per table: daily rollup for day windows, hourly facts for hour windows). Every action
 taken, skipped or failed is one ``automation_executions`` row; a failing campaign does
-not stop the others. Campaign changes go through
-:func:`commands.campaigns.update_campaign`, which audits them.
+not stop the others. The rules change campaigns only through the function the
+caller hands :func:`evaluate_rules` (``commands.automation`` passes
+:func:`commands.campaigns.update_campaign`, which validates and audits every change):
+this package sits below ``commands`` and does not depend on it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import (
     BaseModel,
@@ -48,7 +51,6 @@ from automation.conditions import (
     leaves,
     parse_condition,
 )
-from commands.campaigns import CampaignChange, update_campaign
 from core.filters import OrgContext
 from core.metrics import BASE_COLUMNS
 from core.models import (
@@ -62,6 +64,20 @@ from core.reference import PLATFORMS
 
 log = logging.getLogger(__name__)
 DEFAULT_COOLDOWN_HOURS = 24.0
+
+
+class ChangeCampaign(Protocol):
+    """How a rule changes a campaign of the session's org: validates ``change`` (the
+    fields ``status``, ``budget``, ``daily_budget``), writes and audits it."""
+
+    def __call__(
+        self,
+        session: Session,
+        campaign_id: int,
+        change: Mapping[str, Any],
+        *,
+        user_id: int | None,
+    ) -> object: ...
 
 
 class RuleError(ValueError):
@@ -332,11 +348,13 @@ def _describe_error(exc: Exception) -> str:
     return str(exc) or type(exc).__name__
 
 
-def _pause(session: Session, campaign: Campaign) -> _Outcome:
+def _pause(
+    session: Session, campaign: Campaign, change_campaign: ChangeCampaign
+) -> _Outcome:
     if campaign.status == "paused":
         return _Outcome("skipped", {"reason": "campaign already paused"})
     before = campaign.status
-    update_campaign(session, campaign.id, CampaignChange(status="paused"), user_id=None)
+    change_campaign(session, campaign.id, {"status": "paused"}, user_id=None)
     return _Outcome("success", {"old_status": before, "new_status": "paused"})
 
 
@@ -354,7 +372,10 @@ def _adjusted_budget(old: float, action: BudgetAdjustAction, field: str) -> floa
 
 
 def _adjust_budget(
-    session: Session, campaign: Campaign, action: BudgetAdjustAction
+    session: Session,
+    campaign: Campaign,
+    action: BudgetAdjustAction,
+    change_campaign: ChangeCampaign,
 ) -> _Outcome:
     field = "daily_budget" if campaign.daily_budget is not None else "budget"
     old = float(getattr(campaign, field) or 0.0)
@@ -373,7 +394,7 @@ def _adjust_budget(
         return _Outcome(
             "skipped", {**details, "reason": "budget already at the rule's limit"}
         )
-    update_campaign(session, campaign.id, CampaignChange(**{field: new}), user_id=None)
+    change_campaign(session, campaign.id, {field: new}, user_id=None)
     return _Outcome("success", details)
 
 
@@ -386,12 +407,17 @@ def _notify(action: NotifyAction) -> _Outcome:
     )
 
 
-def _apply(session: Session, campaign: Campaign, rule: ParsedRule) -> _Outcome:
+def _apply(
+    session: Session,
+    campaign: Campaign,
+    rule: ParsedRule,
+    change_campaign: ChangeCampaign,
+) -> _Outcome:
     action = rule.action
     if isinstance(action, PauseAction):
-        return _pause(session, campaign)
+        return _pause(session, campaign, change_campaign)
     if isinstance(action, BudgetAdjustAction):
-        return _adjust_budget(session, campaign, action)
+        return _adjust_budget(session, campaign, action, change_campaign)
     return _notify(action)
 
 
@@ -428,6 +454,7 @@ def _run_rule(
     rule: AutomationRule,
     parsed: ParsedRule,
     now: dt.datetime,
+    change_campaign: ChangeCampaign,
 ) -> _RuleRun:
     run = _RuleRun()
     clauses = _scope_clauses(parsed.scope)
@@ -470,7 +497,7 @@ def _run_rule(
             continue
         details = _condition_details(parsed, result, sums_for(conditions[0])[0])
         try:
-            outcome = _apply(session, campaign, parsed)
+            outcome = _apply(session, campaign, parsed, change_campaign)
         except Exception as exc:  # noqa: BLE001 - one campaign must not stop the others
             log.warning(
                 "automation rule %s on campaign %s failed: %s",
@@ -510,14 +537,20 @@ def _run_rule(
 
 
 def evaluate_rules(
-    session: Session, org: OrgContext, now: dt.datetime | None = None
+    session: Session,
+    org: OrgContext,
+    now: dt.datetime | None = None,
+    *,
+    change_campaign: ChangeCampaign,
 ) -> dict:
-    """Evaluate every active rule of the org and apply the actions whose condition holds.
+    """Evaluate every active rule of the org; apply the actions whose condition holds.
 
     Args:
         session: a session scoped to ``org`` (the caller commits).
         org: the org the rules belong to.
         now: the evaluation time (naive means UTC); defaults to now.
+        change_campaign: makes a pause or budget change (validated and audited); a
+            failure is recorded as that campaign's failed execution.
 
     Returns:
         ``{"rules", "evaluated", "actions", "failed", "skipped", "cooled_down",
@@ -554,7 +587,7 @@ def evaluate_rules(
             )
             summary["failed"] += 1
             continue
-        run = _run_rule(session, org, rule, parsed, now)
+        run = _run_rule(session, org, rule, parsed, now, change_campaign)
         summary["evaluated"] += run.evaluated
         summary["actions"] += run.success
         summary["failed"] += run.failed

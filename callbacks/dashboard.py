@@ -14,52 +14,50 @@ from dash import ALL, MATCH, Dash, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 from flask_login import current_user
 
-from core.filters import Filters, QueryError, filters_for_preset
+from accounts.permissions import can_edit
+from callbacks._filters import FILTER_INPUTS, dashboard_filters
+from commands.visibility import WidgetNotVisible, visible_widget
+from core.filters import Filters, QueryError
 from core.reference import PLATFORMS
 from core.windows import zone
-from dashboards import store as dashboard_store
 from dashboards.render import render_widget
 from server.runtime import runtime
 from widgets._card import error_card
+from widgets.map_chart import country_name
 
-FILTER_INPUTS = [
+# What refreshes a widget besides the filters: its interval and the Refresh button.
+REFRESH_INPUTS = [
     Input("dashboard-interval", "n_intervals"),
-    Input("filter-date-range", "value"),
-    Input("filter-platforms", "value"),
     Input("dashboard-refresh-button", "n_clicks"),
-    Input("filter-countries", "data"),
 ]
 
 
-def refresh_widget(
-    _tick, date_range, platforms, _refresh, countries, dashboard_id, body_id
-):
+def refresh_widget(_tick, _refresh, dashboard_id, body_id, *filter_values):
+    """Callback: (re)render one widget under the bar's filters."""
     if not current_user.is_authenticated:
         raise PreventUpdate
-    svc = runtime()
-    org = svc.data.org_context(current_user.org_id)
+    svc, caller = runtime(), current_user.caller
     try:
-        filters = filters_for_preset(date_range, platforms, org.timezone, countries)
+        filters = dashboard_filters(svc, caller, filter_values)
     except QueryError as exc:
         return error_card(str(exc))
-    with svc.db.session(org.id) as session:
-        widget = dashboard_store.get_visible_widget(
-            session, int(dashboard_id), int(body_id["index"]), current_user.user_id
-        )
-    if widget is None:
+    try:
+        widget = visible_widget(svc, caller, dashboard_id, body_id["index"])
+    except WidgetNotVisible:
         return error_card("this widget does not exist or is not shared with you.")
     manual = ctx.triggered_id == "dashboard-refresh-button"
     return render_widget(
         widget,
         data=svc.data,
-        org_id=org.id,
+        org_id=caller.org_id,
         filters=filters,
         fresh=manual,
-        can_edit=current_user.can_edit,
+        can_edit=can_edit(caller.role),
     )
 
 
-def updated_label(_tick, _range, _platforms, _refresh, _countries):
+def updated_label(*_refresh_and_filter_values):
+    """Callback: when the widgets were last refreshed, in the org's time zone."""
     if not current_user.is_authenticated:
         return no_update
     org = runtime().data.org_context(current_user.org_id)
@@ -111,7 +109,8 @@ def platform_drilldown(_clicks, current):
 
 
 def country_filter(_clicks, _clear, current):
-    """A click on a map's country filters the dashboard to it; the chip's × clears it."""
+    """A click on a map's country filters the dashboard to it; the chip's × clears
+    it."""
     if ctx.triggered_id == "filter-country-clear":
         return []
     triggered = ctx.triggered[0] if ctx.triggered else {}
@@ -123,8 +122,6 @@ def country_filter(_clicks, _clear, current):
 
 def country_chip(countries):
     """The visible chip of the active country filter (hidden when there is none)."""
-    from widgets.map_chart import country_name
-
     if not countries:
         return "", {"display": "none"}
     names = ", ".join(country_name(code) for code in countries)
@@ -152,8 +149,11 @@ def register(app: Dash) -> None:
     )(country_chip)
     app.callback(
         Output({"type": "widget-body", "index": MATCH}, "children"),
-        *FILTER_INPUTS,
+        *REFRESH_INPUTS,
         State("dashboard-id", "data"),
         State({"type": "widget-body", "index": MATCH}, "id"),
+        *FILTER_INPUTS,
     )(refresh_widget)
-    app.callback(Output("dashboard-updated", "children"), *FILTER_INPUTS)(updated_label)
+    app.callback(
+        Output("dashboard-updated", "children"), *REFRESH_INPUTS, *FILTER_INPUTS
+    )(updated_label)

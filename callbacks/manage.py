@@ -1,6 +1,7 @@
 """Creating, editing and deleting dashboards in the browser.
 
-Each callback re-checks the caller's role and org: ids in the page are only hints.
+Thin adapters over :mod:`commands.dashboards`, which re-checks the caller's role and
+org on every call: ids in the page are only hints.
 """
 
 from __future__ import annotations
@@ -12,10 +13,15 @@ from dash import ALL, Dash, Input, Output, State, ctx, html, no_update
 from dash.exceptions import PreventUpdate
 from flask_login import current_user
 
-from accounts import audit
-from dashboards import store as dashboard_store
-from dashboards.builtin import create_dashboard_from_template
-from dashboards.schema import TemplateError, TemplateSpec, parse_template
+from accounts.permissions import PermissionDenied
+from commands.dashboards import (
+    DashboardNotFound,
+    TemplateNotFound,
+    create_dashboard_from_template,
+    delete_dashboard,
+    update_dashboard,
+)
+from dashboards.schema import TemplateError, parse_template
 from server.runtime import runtime
 
 
@@ -84,30 +90,22 @@ def save(
     widgets_text,
     meta,
 ):
-    if not (current_user.is_authenticated and current_user.can_edit):
-        return dbc.Alert(
-            "Only editors and admins can change dashboards.", color="danger"
-        )
+    """Callback: save the edit form as the dashboard's new template document."""
+    if not current_user.is_authenticated:
+        raise PreventUpdate
     try:
-        spec: TemplateSpec = parse_template(
+        update_dashboard(
+            runtime(),
+            current_user.caller,
+            int(dashboard_id),
             document_from_form(
                 name, description, refresh, date_range, platforms, widgets_text, meta
-            )
+            ),
         )
-        with runtime().db.session(current_user.org_id) as session:
-            dashboard = dashboard_store.get_dashboard(session, int(dashboard_id))
-            if dashboard is None:
-                return dbc.Alert("This dashboard no longer exists.", color="danger")
-            dashboard_store.update_dashboard(
-                session, dashboard, spec, user_id=current_user.user_id
-            )
-            audit.record(
-                session,
-                "update",
-                "dashboard",
-                dashboard.id,
-                user_id=current_user.user_id,
-            )
+    except PermissionDenied as exc:
+        return dbc.Alert(exc.message, color="danger")
+    except DashboardNotFound:
+        return dbc.Alert("This dashboard no longer exists.", color="danger")
     except TemplateError as exc:
         return problems_list(exc.details, "edit-save-refused")
     return dbc.Alert(
@@ -119,26 +117,18 @@ def save(
 
 
 def create_from_template(clicks):
+    """Callback: a template's "Create dashboard" button; opens the new dashboard."""
     if not any(clicks or []) or not isinstance(ctx.triggered_id, dict):
         raise PreventUpdate
-    if not current_user.can_edit:
-        return no_update, dbc.Alert(
-            "Only editors and admins can create dashboards.", color="danger"
+    try:
+        view = create_dashboard_from_template(
+            runtime(), current_user.caller, int(ctx.triggered_id["index"])
         )
-    with runtime().db.session(current_user.org_id) as session:
-        template = dashboard_store.get_template(session, int(ctx.triggered_id["index"]))
-        if template is None:
-            return no_update, dbc.Alert(
-                "That template is not available.", color="danger"
-            )
-        dashboard = create_dashboard_from_template(
-            session, template, org_id=current_user.org_id, owner_id=current_user.user_id
-        )
-        audit.record(
-            session, "create", "dashboard", dashboard.id, user_id=current_user.user_id
-        )
-        dashboard_id = dashboard.id
-    return f"/dashboards/{dashboard_id}", None
+    except PermissionDenied as exc:
+        return no_update, dbc.Alert(exc.message, color="danger")
+    except TemplateNotFound:
+        return no_update, dbc.Alert("That template is not available.", color="danger")
+    return f"/dashboards/{view.dashboard.id}", None
 
 
 def ask_to_delete(clicks):
@@ -148,19 +138,15 @@ def ask_to_delete(clicks):
 
 
 def delete(submitted, dashboard_id):
-    if not submitted or not current_user.can_edit:
+    """Callback: the delete dialog was confirmed; back to the dashboard list."""
+    if not submitted:
         raise PreventUpdate
-    with runtime().db.session(current_user.org_id) as session:
-        dashboard = dashboard_store.get_dashboard(session, int(dashboard_id))
-        if dashboard is not None:
-            dashboard_store.delete_dashboard(session, dashboard)
-            audit.record(
-                session,
-                "delete",
-                "dashboard",
-                dashboard_id,
-                user_id=current_user.user_id,
-            )
+    try:
+        delete_dashboard(runtime(), current_user.caller, int(dashboard_id))
+    except PermissionDenied:
+        raise PreventUpdate from None
+    except DashboardNotFound:
+        pass  # deleted meanwhile (another tab): the list is where the user wanted to go
     return "/dashboards"
 
 

@@ -1,18 +1,30 @@
-"""Changing a campaign (pause/resume, budgets): validated, audited, in the org's session.
+"""Changing a campaign (pause/resume, budgets): authorized, validated, audited, and the
+org's cached figures made stale.
 
-The caller invalidates the org's cache after the commit; every place that changes a
-campaign goes through :func:`update_campaign`.
+:func:`update_campaign` is the one place a campaign's status or budgets are written, in
+a session the caller owns: the commands here, applied recommendations and automation
+rules all go through it, so every change is audited with its old and new values.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accounts import audit
+from accounts.permissions import Caller, Permission, require
+from commands.context import CommandContext
+from commands.errors import Invalid, NotFound, Refused
+from commands.visibility import visible_widget_spec
+from core.errors import validation_messages
 from core.models import Campaign
+
+# The table column an inline edit changes -> the table action that must be configured.
+EDITABLE_FIELDS = {"status": "pause_resume", "daily_budget": "budget"}
 
 
 class CampaignChange(BaseModel):
@@ -21,8 +33,8 @@ class CampaignChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: Literal["active", "paused"] | None = None
-    budget: float | None = Field(None, ge=0, le=1e10)
-    daily_budget: float | None = Field(None, ge=0, le=1e9)
+    budget: float | None = Field(default=None, ge=0, le=1e10)
+    daily_budget: float | None = Field(default=None, ge=0, le=1e9)
 
     @model_validator(mode="after")
     def _something(self) -> CampaignChange:
@@ -38,23 +50,48 @@ class CampaignChange(BaseModel):
         return self
 
 
-class CampaignNotFound(LookupError):
-    pass
+class CampaignNotFound(NotFound):
+    """No such campaign in the caller's org (other orgs' ids included)."""
+
+    kind = "campaign"
 
 
-class CampaignChangeRefused(ValueError):
-    pass
+class CampaignChangeRefused(Refused):
+    """The campaign's state forbids the change (e.g. its flight has ended)."""
+
+
+def campaign_dict(campaign: Campaign) -> dict:
+    """A campaign's changeable fields as JSON-able data."""
+    return {
+        "id": campaign.id,
+        "name": campaign.name,
+        "platform": campaign.platform,
+        "status": campaign.status,
+        "budget": campaign.budget,
+        "daily_budget": campaign.daily_budget,
+    }
 
 
 def update_campaign(
-    session: Session, campaign_id: int, change: CampaignChange, *, user_id: int | None
+    session: Session,
+    campaign_id: int,
+    change: CampaignChange | Mapping[str, Any],
+    *,
+    user_id: int | None,
 ) -> dict:
     """Apply ``change`` to a campaign of the session's org and audit old and new values.
 
+    The caller has authorized the change and owns the session; it invalidates the
+    org's cache after the commit. ``change`` may be the fields of a
+    :class:`CampaignChange` (as automation rules give them).
+
     Raises:
+        pydantic.ValidationError: ``change`` does not validate as a CampaignChange.
         CampaignNotFound: no such campaign in this org (other orgs' ids included).
         CampaignChangeRefused: e.g. resuming a campaign whose flight has ended.
     """
+    if not isinstance(change, CampaignChange):
+        change = CampaignChange.model_validate(change)
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         raise CampaignNotFound(f"no campaign {campaign_id} in your org")
@@ -72,11 +109,102 @@ def update_campaign(
         user_id=user_id,
         details={"before": before, "after": after},
     )
-    return {
-        "id": campaign.id,
-        "name": campaign.name,
-        "platform": campaign.platform,
-        "status": campaign.status,
-        "budget": campaign.budget,
-        "daily_budget": campaign.daily_budget,
-    }
+    return campaign_dict(campaign)
+
+
+def list_campaigns(context: CommandContext, caller: Caller) -> list[dict]:
+    """The caller's org's campaigns by name, with their flight dates."""
+    with context.db.session(caller.org_id) as session:
+        rows = session.scalars(select(Campaign).order_by(Campaign.name)).all()
+        return [
+            {
+                **campaign_dict(c),
+                "start_date": c.start_date.isoformat(),
+                "end_date": c.end_date.isoformat() if c.end_date else None,
+            }
+            for c in rows
+        ]
+
+
+def change_campaign(
+    context: CommandContext,
+    caller: Caller,
+    campaign_id: int,
+    change: CampaignChange | Mapping[str, Any],
+) -> dict:
+    """Change a campaign of the caller's org, audited, and invalidate the org's cache.
+
+    Args:
+        context: the database and query cache.
+        caller: who asks; needs :attr:`Permission.EDIT`.
+        campaign_id: the campaign.
+        change: a :class:`CampaignChange`, or the fields to validate as one.
+
+    Returns:
+        The campaign's changeable fields after the change.
+
+    Raises:
+        PermissionDenied: the caller may not change campaigns.
+        Invalid: ``change`` does not validate.
+        CampaignNotFound: no such campaign in the caller's org.
+        CampaignChangeRefused: the campaign's state forbids the change.
+    """
+    require(caller, Permission.EDIT, "change campaigns")
+    if not isinstance(change, CampaignChange):
+        try:
+            change = CampaignChange.model_validate(change)
+        except ValidationError as exc:
+            details = validation_messages(exc)
+            raise Invalid(details[0], details) from None
+    with context.db.session(caller.org_id) as session:
+        changed = update_campaign(session, campaign_id, change, user_id=caller.user_id)
+    context.data.invalidate_org(caller.org_id)
+    return changed
+
+
+def change_campaign_in_table(
+    context: CommandContext,
+    caller: Caller,
+    dashboard_id: Any,
+    widget_id: Any,
+    field: str,
+    campaign_id: Any,
+    value: Any,
+) -> dict:
+    """Pause/resume a campaign or set its daily budget from a table widget's cell.
+
+    The ids and the value come from the browser: the table must be the caller's to see
+    on that dashboard and offer the action of that column.
+
+    Returns:
+        The campaign's changeable fields after the change.
+
+    Raises:
+        PermissionDenied: the caller may not change campaigns.
+        WidgetNotVisible: no such table on that dashboard for the caller.
+        WidgetSettingsInvalid: the table's stored settings do not validate.
+        Refused: the column is not one this table lets users edit.
+        Invalid: the value is not one the column takes.
+        CampaignNotFound / CampaignChangeRefused: as :func:`update_campaign`.
+    """
+    require(caller, Permission.EDIT, "change campaigns")
+    _, spec = visible_widget_spec(context, caller, dashboard_id, widget_id, "table")
+    action = EDITABLE_FIELDS.get(field)
+    if action is None or action not in spec.config.actions:
+        raise Refused(f"The “{field}” column of this table cannot be edited.")
+    try:
+        if value is None:
+            # CampaignChange accepts an explicit None; a cleared cell is not a change.
+            raise ValueError("no value")
+        change = (
+            CampaignChange(status=value)
+            if field == "status"
+            else CampaignChange(daily_budget=float(value))
+        )
+        campaign_pk = int(campaign_id)
+    except (ValidationError, TypeError, ValueError):
+        wanted = (
+            "active or paused" if field == "status" else "a daily budget of 0 or more"
+        )
+        raise Invalid(f"{value!r} is not a valid value here: give {wanted}.") from None
+    return change_campaign(context, caller, campaign_pk, change)

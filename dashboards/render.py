@@ -40,6 +40,28 @@ def spec_from_row(row: DashboardWidget) -> WidgetBase:
     )
 
 
+def query_widget(
+    spec: WidgetBase,
+    *,
+    data: QueryCache,
+    org_id: int,
+    filters: Filters,
+    fresh: bool = False,
+) -> dict:
+    """The data-source answer a widget shows for ``org_id`` under the dashboard's
+    ``filters``, through the cache: its type's default params (those its source
+    accepts), then its own ``query_params``.
+
+    The screen, the table exports, the rows refreshed after an inline edit and the
+    API's dashboard data all ask this, so they all show the same rows.
+
+    Raises:
+        QueryError: the data source refused the query.
+    """
+    params = widget_query_params(spec.type, spec.data_source, spec.query_params)
+    return data.query(org_id, spec.data_source, params, filters, fresh=fresh)
+
+
 def _anomalies_for(
     spec: WidgetBase,
     result: dict,
@@ -52,11 +74,11 @@ def _anomalies_for(
     over the days it shows, through the same cache as every query."""
     metric = spec.config.anomaly_metric or result.get("metric")
     window = result.get("window") or {}
-    period = (
-        f"{(date.fromisoformat(window['end']) - date.fromisoformat(window['start'])).days + 1}d"
-        if window.get("start") and window.get("end")
-        else "90d"
-    )
+    if window.get("start") and window.get("end"):
+        days = date.fromisoformat(window["end"]) - date.fromisoformat(window["start"])
+        period = f"{days.days + 1}d"
+    else:
+        period = "90d"
     listed = data.query(
         org_id,
         "anomalies",
@@ -82,8 +104,9 @@ def render_widget(
     try:
         spec = spec_from_row(row)
         widget_type = registry.get(spec.type)
-        params = widget_query_params(spec.type, spec.data_source, spec.query_params)
-        result = data.query(org_id, spec.data_source, params, filters, fresh=fresh)
+        result = query_widget(
+            spec, data=data, org_id=org_id, filters=filters, fresh=fresh
+        )
         if getattr(spec.config, "show_anomalies", False):
             result = {
                 **result,

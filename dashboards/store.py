@@ -1,4 +1,9 @@
-"""Reading org dashboards and the widgets a user may see (org-scoped sessions only)."""
+"""Org dashboards, their widgets and the templates, in the session's org.
+
+Reading helpers (what a user may see) and the writes the dashboard commands make
+(:mod:`commands.dashboards` authorizes and audits them); every function takes an
+org-scoped session that its caller owns.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from core.models import DashboardTemplate, DashboardWidget
+from dashboards.schema import TemplateError, TemplateSpec
 
 
 def list_dashboards(session: Session) -> list[tuple[DashboardTemplate, int]]:
@@ -47,7 +53,8 @@ def _visible_to(user_id: int | None):
 def visible_widgets(
     session: Session, dashboard_id: int, user_id: int | None
 ) -> list[DashboardWidget]:
-    """The dashboard's widgets shared with the org or owned by ``user_id``, in grid order."""
+    """The dashboard's widgets shared with the org or owned by ``user_id``, in grid
+    order."""
     return list(
         session.scalars(
             select(DashboardWidget)
@@ -72,23 +79,6 @@ def get_visible_widget(
             _visible_to(user_id),
         )
     ).one_or_none()
-
-
-# ----------------------------------------------------------------------- management
-class DashboardNotFound(LookupError):
-    pass
-
-
-class EditForbidden(PermissionError):
-    pass
-
-
-EDITOR_ROLES = ("admin", "editor", "api")
-
-
-def require_editor(role: str) -> None:
-    if role not in EDITOR_ROLES:
-        raise EditForbidden(f"needs role admin or editor; you are {role}")
 
 
 def list_templates(session: Session) -> list[tuple[DashboardTemplate, int]]:
@@ -141,9 +131,10 @@ def widget_document(widget: DashboardWidget) -> dict:
 
 
 def dashboard_document(
-    session: Session, dashboard: DashboardTemplate, user_id: int | None
+    dashboard: DashboardTemplate, widgets: list[DashboardWidget]
 ) -> dict:
-    """The dashboard as versioned template JSON, with the widgets the user may see."""
+    """The dashboard as versioned template JSON with ``widgets`` (those the user may
+    see, from :func:`visible_widgets`)."""
     return {
         "schema_version": dashboard.schema_version,
         "name": dashboard.name,
@@ -152,15 +143,14 @@ def dashboard_document(
         "layout_config": dashboard.layout_config,
         "default_filters": dashboard.default_filters,
         "refresh_interval": dashboard.refresh_interval,
-        "widgets": [
-            widget_document(w) for w in visible_widgets(session, dashboard.id, user_id)
-        ],
+        "widgets": [widget_document(w) for w in widgets],
     }
 
 
+# -------------------------------------------------------------------------- writes
 def create_dashboard(
     session: Session,
-    spec,
+    spec: TemplateSpec,
     *,
     org_id: int,
     user_id: int | None,
@@ -182,7 +172,11 @@ def create_dashboard(
 
 
 def update_dashboard(
-    session: Session, dashboard: DashboardTemplate, spec, *, user_id: int | None
+    session: Session,
+    dashboard: DashboardTemplate,
+    spec: TemplateSpec,
+    *,
+    user_id: int | None,
 ) -> DashboardTemplate:
     """Replace the dashboard's settings and the widgets the user can see.
 
@@ -193,7 +187,7 @@ def update_dashboard(
     return dashboard
 
 
-def _apply_spec(dashboard: DashboardTemplate, spec) -> None:
+def _apply_spec(dashboard: DashboardTemplate, spec: TemplateSpec) -> None:
     dashboard.name = spec.name
     dashboard.description = spec.description
     dashboard.category = spec.category
@@ -204,7 +198,10 @@ def _apply_spec(dashboard: DashboardTemplate, spec) -> None:
 
 
 def _replace_widgets(
-    session: Session, dashboard: DashboardTemplate, spec, user_id: int | None
+    session: Session,
+    dashboard: DashboardTemplate,
+    spec: TemplateSpec,
+    user_id: int | None,
 ) -> None:
     existing = {w.id: w for w in visible_widgets(session, dashboard.id, user_id)}
     kept: set[int] = set()
@@ -247,10 +244,8 @@ def _replace_widgets(
     _check_hidden_overlaps(spec, hidden)
 
 
-def _check_hidden_overlaps(spec, hidden: list[DashboardWidget]) -> None:
+def _check_hidden_overlaps(spec: TemplateSpec, hidden: list[DashboardWidget]) -> None:
     """Private widgets of others keep their places; a new layout may not cover them."""
-    from dashboards.schema import TemplateError
-
     taken = {
         (x, y): w.title
         for w in hidden
@@ -258,7 +253,8 @@ def _check_hidden_overlaps(spec, hidden: list[DashboardWidget]) -> None:
         for y in range(w.position_y, w.position_y + w.height)
     }
     problems = [
-        f'widget {index + 1} "{widget.title}": overlaps a private widget of another user'
+        f'widget {index + 1} "{widget.title}": overlaps a private widget of another '
+        "user"
         for index, widget in enumerate(spec.widgets)
         if widget.cells() & taken.keys()
     ]

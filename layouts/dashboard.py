@@ -2,7 +2,8 @@
 
 The page only lays out empty widget frames; ``callbacks.dashboard`` fills each one
 (and refreshes it at the dashboard's interval), so a slow or broken widget never holds
-up the others.
+up the others. Which dashboard and widgets the user may see, and the audit of the
+view, come from :func:`commands.dashboards.open_dashboard`.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 from flask_login import current_user
 
-from accounts import audit
+from accounts.permissions import can_edit
+from commands.dashboards import DashboardNotFound, open_dashboard
 from core.reference import PLATFORMS
-from dashboards import store as dashboard_store
 from dashboards.schema import REFRESH_SECONDS
 from layouts import not_found
 from server.runtime import runtime
@@ -123,24 +124,20 @@ def filter_bar(dashboard) -> dbc.Row:
 
 
 def layout(dashboard_id: str | None = None, **_) -> html.Div:
+    """The page of one dashboard (its opening is audited), or "not found"."""
     try:
         dashboard_pk = int(dashboard_id)
     except (TypeError, ValueError):
         return not_found.layout()
-    with runtime().db.session(current_user.org_id) as session:
-        dashboard = dashboard_store.get_dashboard(session, dashboard_pk)
-        if dashboard is None:
-            return not_found.layout()
-        widgets = dashboard_store.visible_widgets(
-            session, dashboard.id, current_user.user_id
-        )
-        audit.record(
-            session, "view", "dashboard", dashboard.id, user_id=current_user.user_id
-        )
+    try:
+        view = open_dashboard(runtime(), current_user.caller, dashboard_pk)
+    except DashboardNotFound:
+        return not_found.layout()
+    dashboard, widgets = view.dashboard, view.widgets
     row_height = (dashboard.layout_config or {}).get("row_height", ROW_HEIGHT)
     refresh_ms = REFRESH_SECONDS.get(dashboard.refresh_interval, 900) * 1000
     actions = []
-    if current_user.can_edit:
+    if can_edit(current_user.role):
         actions = [
             html.A(
                 "Edit",

@@ -12,8 +12,9 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 from flask_login import current_user
 
+from accounts.permissions import can_edit
+from commands.dashboards import DashboardNotFound, get_dashboard
 from core.reference import PLATFORMS
-from dashboards import store as dashboard_store
 from dashboards.schema import REFRESH_SECONDS
 from layouts import not_found
 from server.runtime import runtime
@@ -44,14 +45,12 @@ def layout(dashboard_id: str | None = None, **_) -> html.Div:
         dashboard_pk = int(dashboard_id)
     except (TypeError, ValueError):
         return not_found.layout()
-    with runtime().db.session(current_user.org_id) as session:
-        dashboard = dashboard_store.get_dashboard(session, dashboard_pk)
-        if dashboard is None:
-            return not_found.layout()
-        document = dashboard_store.dashboard_document(
-            session, dashboard, current_user.user_id
-        )
-    if not current_user.can_edit:
+    try:
+        view = get_dashboard(runtime(), current_user.caller, dashboard_pk)
+    except DashboardNotFound:
+        return not_found.layout()
+    dashboard, document = view.dashboard, view.document()
+    if not can_edit(current_user.role):
         return not_found.layout("Viewers can look at dashboards but not change them.")
     filters = document["default_filters"] or {}
     form = dbc.Col(
@@ -116,8 +115,9 @@ def layout(dashboard_id: str | None = None, **_) -> html.Div:
                     className="form-control json-editor",
                     style={"minHeight": "520px"},
                 ),
-                "Each widget: type, title, data_source, query_params, config, position_x, position_y, "
-                "width, height on the 12-column grid; is_shared false keeps it private to you.",
+                "Each widget: type, title, data_source, query_params, config, "
+                "position_x, position_y, width, height on the 12-column grid; "
+                "is_shared false keeps it private to you.",
             ),
             html.Div(id="edit-validation", className="mb-2"),
         ],

@@ -6,7 +6,8 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 from flask_login import current_user
 
-from dashboards import store as dashboard_store
+from accounts.permissions import can_edit
+from commands.dashboards import list_dashboards, list_templates
 from dashboards.schema import REFRESH_SECONDS
 from server.runtime import runtime
 
@@ -34,7 +35,8 @@ def dashboard_card(dashboard, widget_count: int) -> dbc.Col:
                     ),
                     html.P(dashboard.description, className="text-muted small mb-2"),
                     html.Div(
-                        f"{widget_count} widgets · refreshes {_refresh_label(dashboard.refresh_interval)}",
+                        f"{widget_count} widgets · refreshes "
+                        f"{_refresh_label(dashboard.refresh_interval)}",
                         className="small",
                     ),
                 ]
@@ -74,8 +76,8 @@ def template_card(template, used: int, can_edit: bool) -> dbc.Col:
                     html.Div(
                         [
                             html.Span(
-                                f"{len(template.widgets or [])} widgets · used by {used} "
-                                f"dashboard{'s' if used != 1 else ''}",
+                                f"{len(template.widgets or [])} widgets · used by "
+                                f"{used} dashboard{'s' if used != 1 else ''}",
                                 className="small me-2",
                             ),
                             action,
@@ -94,9 +96,9 @@ def template_card(template, used: int, can_edit: bool) -> dbc.Col:
 
 
 def layout(**_) -> html.Div:
-    with runtime().db.session(current_user.org_id) as session:
-        rows = dashboard_store.list_dashboards(session)
-        templates = dashboard_store.list_templates(session)
+    svc, caller = runtime(), current_user.caller
+    rows = list_dashboards(svc, caller)
+    templates = list_templates(svc, caller)
     cards = [
         dashboard_card(d, n) for d, n in rows if d.refresh_interval in REFRESH_SECONDS
     ]
@@ -115,7 +117,7 @@ def layout(**_) -> html.Div:
             body,
             html.H2("Templates", className="h5 mt-4 mb-3"),
             dbc.Row(
-                [template_card(t, n, current_user.can_edit) for t, n in templates],
+                [template_card(t, n, can_edit(caller.role)) for t, n in templates],
                 id="template-list",
             ),
             html.Div(id="create-dashboard-error"),

@@ -7,16 +7,14 @@ their own org context.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from urllib.parse import urlparse
 
 from flask import Flask, jsonify, redirect, render_template_string, request, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
-from sqlalchemy import select
 
-from accounts import audit
-from accounts.passwords import authenticate
-from core.models import Org, User
+from accounts.permissions import Caller
+from commands.accounts import session_user, sign_in
 from server.runtime import runtime
 
 PUBLIC_PREFIXES = (
@@ -43,8 +41,9 @@ class CurrentUser(UserMixin):
         return f"{self.org_id}:{self.user_id}"
 
     @property
-    def can_edit(self) -> bool:
-        return self.role in ("admin", "editor")
+    def caller(self) -> Caller:
+        """Who this person is to the commands (their org, id and role)."""
+        return Caller(self.org_id, self.user_id, self.role)
 
 
 def load_user(session_id: str) -> CurrentUser | None:
@@ -53,18 +52,8 @@ def load_user(session_id: str) -> CurrentUser | None:
         org_id, user_id = (int(part) for part in session_id.split(":"))
     except (ValueError, AttributeError):
         return None
-    with runtime().db.session(org_id) as session:
-        row = session.execute(
-            select(User, Org.name)
-            .join(Org, Org.id == User.org_id)
-            .where(User.id == user_id)
-        ).first()
-    if row is None or not row[0].is_active:
-        return None
-    user, org_name = row
-    return CurrentUser(
-        user.id, user.org_id, user.email, user.full_name, user.role, org_name
-    )
+    user = session_user(runtime(), org_id, user_id)
+    return None if user is None else CurrentUser(*astuple(user))
 
 
 LOGIN_PAGE = """<!doctype html>
@@ -78,16 +67,18 @@ LOGIN_PAGE = """<!doctype html>
   <div class="card-body p-4">
     <h1 class="h3 mb-1 brand">Pulse</h1>
     <p class="text-muted mb-4">Marketing performance, live.</p>
-    {% if error %}<div class="alert alert-danger" role="alert" id="login-error">{{ error }}</div>{% endif %}
+    {% if error %}<div class="alert alert-danger" role="alert" id="login-error">
+      {{ error }}</div>{% endif %}
     <form method="post" action="/login">
       <input type="hidden" name="next" value="{{ next }}">
       <div class="mb-3"><label class="form-label" for="email">Email</label>
-        <input class="form-control" id="email" name="email" type="email" autocomplete="username"
-               value="{{ email }}" required autofocus></div>
+        <input class="form-control" id="email" name="email" type="email"
+               autocomplete="username" value="{{ email }}" required autofocus></div>
       <div class="mb-3"><label class="form-label" for="password">Password</label>
         <input class="form-control" id="password" name="password" type="password"
                autocomplete="current-password" required></div>
-      <button class="btn btn-primary w-100" id="login-submit" type="submit">Sign in</button>
+      <button class="btn btn-primary w-100" id="login-submit" type="submit">
+        Sign in</button>
     </form>
   </div>
 </main></body></html>"""
@@ -118,15 +109,13 @@ def login_view():
     email = (request.form.get("email") or "").strip()
     password = request.form.get("password") or ""
     target = _safe_next(request.form.get("next"))
-    record = authenticate(runtime().db, email, password)
-    if record is None:
+    record = sign_in(runtime(), email, password)
+    user = None if record is None else load_user(f"{record.org_id}:{record.user_id}")
+    if user is None:
         return render_template_string(
             LOGIN_PAGE, error="Invalid email or password.", email=email, next=target
         ), 401
-    user = load_user(f"{record.org_id}:{record.user_id}")
     login_user(user)
-    with runtime().db.session(user.org_id) as session:
-        audit.record(session, "login", "user", user.user_id, user_id=user.user_id)
     return redirect(target)
 
 
@@ -140,7 +129,7 @@ def require_login():
     path = request.path
     if path.startswith(PUBLIC_PREFIXES) or current_user.is_authenticated:
         return None
-    if path.startswith("/_dash-") or path.startswith("/_reload-hash"):
+    if path.startswith(("/_dash-", "/_reload-hash")):
         return jsonify(error="not signed in", details=["sign in again at /login"]), 401
     return redirect(url_for("login", next=request.full_path.rstrip("?")))
 

@@ -17,7 +17,7 @@ from server.api._core import blueprint
 
 
 def load_routes():
-    """Import every route module of this package (idempotent) and return the blueprint."""
+    """Import every route module of this package (idempotent); return the blueprint."""
     for module in pkgutil.iter_modules(__path__):
         if not module.name.startswith("_"):
             importlib.import_module(f"{__name__}.{module.name}")

@@ -1,13 +1,21 @@
 """The JSON API's shared parts: blueprint, authentication, errors.
 
-Callers authenticate with the session cookie or ``Authorization: Bearer <org API key>``.
-Errors are ``{"error": "...", "details": [...]}`` with a 4xx status; another org's ids
-answer 404 exactly like ids that do not exist, so ids reveal nothing.
+Callers authenticate with the session cookie or ``Authorization: Bearer <org API key>``
+(an org API key acts with the role ``api``, see :mod:`accounts.permissions`); the
+authenticated :class:`~accounts.permissions.Caller` is ``g.caller``. Routes parse the
+request, call a command and shape its answer; the refusals of the commands become
+errors here, the same for every route:
+
+* ``PermissionDenied`` -> 403 ``forbidden``;
+* ``NotFound`` -> 404 (another org's ids exactly like ids that do not exist, so ids
+  reveal nothing);
+* ``Refused`` -> 409; ``Invalid`` and ``TemplateError`` -> 422.
+
+Errors are ``{"error": "...", "details": [...]}``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import wraps
 
 from flask import Blueprint, g, jsonify, request
@@ -15,17 +23,12 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from accounts.apikeys import KEY_CACHE_SECONDS, hash_key, key_cache_key, org_for_key
+from accounts.permissions import API_KEY_ROLE, Caller, PermissionDenied
+from commands.errors import Invalid, NotFound, Refused
+from dashboards.schema import TemplateError
 from server.runtime import runtime
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
-
-
-@dataclass(frozen=True)
-class Principal:
-    org_id: int
-    user_id: int | None  # None for an org API key
-    role: str
-    api_key_id: int | None = None  # the org API key that authenticated the request
 
 
 class ApiError(Exception):
@@ -40,13 +43,13 @@ def error_response(status: int, error: str, details: list[str] | None = None):
     return jsonify(error=error, details=details or []), status
 
 
-def _principal() -> Principal | None:
+def _caller() -> Caller | None:
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
         org_id, key_id = _org_of_key(header[7:].strip())
-        return Principal(org_id, None, "api", key_id)
+        return Caller(org_id, None, API_KEY_ROLE, key_id)
     if current_user.is_authenticated:
-        return Principal(current_user.org_id, current_user.user_id, current_user.role)
+        return current_user.caller
     return None
 
 
@@ -66,27 +69,19 @@ def _org_of_key(key: str) -> tuple[int, int]:
     return identity[0], identity[1]
 
 
-def require_role(*roles: str) -> None:
-    """Refuse the request (403) unless the caller has one of ``roles``."""
-    if g.principal.role not in roles:
-        raise ApiError(
-            403,
-            "forbidden",
-            [f"needs role {' or '.join(roles)}; you are {g.principal.role}"],
-        )
-
-
 def authenticated(view):
+    """Refuse (401) a request without credentials; else set ``g.caller``."""
+
     @wraps(view)
     def wrapper(*args, **kwargs):
-        principal = _principal()
-        if principal is None:
+        caller = _caller()
+        if caller is None:
             raise ApiError(
                 401,
                 "authentication required",
                 ["send the session cookie or 'Authorization: Bearer <org API key>'"],
             )
-        g.principal = principal
+        g.caller = caller
         return view(*args, **kwargs)
 
     return wrapper
@@ -95,6 +90,31 @@ def authenticated(view):
 @blueprint.errorhandler(ApiError)
 def _api_error(exc: ApiError):
     return error_response(exc.status, exc.error, exc.details)
+
+
+@blueprint.errorhandler(PermissionDenied)
+def _permission_denied(exc: PermissionDenied):
+    return error_response(403, "forbidden", [str(exc)])
+
+
+@blueprint.errorhandler(NotFound)
+def _not_found(exc: NotFound):
+    return error_response(404, f"{exc.kind} not found".lstrip(), [str(exc)])
+
+
+@blueprint.errorhandler(Refused)
+def _refused(exc: Refused):
+    return error_response(409, str(exc))
+
+
+@blueprint.errorhandler(Invalid)
+def _invalid(exc: Invalid):
+    return error_response(422, str(exc), exc.details)
+
+
+@blueprint.errorhandler(TemplateError)
+def _invalid_template(exc: TemplateError):
+    return error_response(422, "invalid dashboard template", exc.details)
 
 
 @blueprint.errorhandler(HTTPException)

@@ -80,7 +80,7 @@ def query_source(source_name: str):
         filters = parse_filters(filter_args)
         fresh = request.args.get("fresh", "").lower() in ("1", "true", "yes")
         result = runtime().data.query(
-            g.principal.org_id, source_name, param_args, filters, fresh=fresh
+            g.caller.org_id, source_name, param_args, filters, fresh=fresh
         )
     except QueryError as exc:
         status = 404 if str(exc).startswith("unknown data_source") else 422

@@ -20,8 +20,9 @@ import json
 
 from flask import g, jsonify, request
 
-from datasources.ingest import FORMATS, IngestRejected, ingest
-from server.api._core import ApiError, authenticated, blueprint, require_role
+from commands.ingest import authorize_ingest, ingest_facts
+from datasources.ingest import FORMATS, IngestRejected
+from server.api._core import ApiError, authenticated, blueprint
 from server.runtime import runtime
 
 MAX_BODY_BYTES = 32 * 1024 * 1024
@@ -91,24 +92,19 @@ def _option(name: str, allowed: tuple[str, ...], default: str) -> str:
 
 @blueprint.post("/ingest")
 @authenticated
-def ingest_facts():
-    require_role("admin", "editor", "api")
+def ingest_facts_route():
+    authorize_ingest(g.caller)  # before reading a body that may be large
     fmt = _option("format", FORMATS, "native")
     unknown = _option("unknown_campaigns", ("refuse", "create"), "refuse")
     payload = _payload(_body())
-    svc = runtime()
-    principal = g.principal
     try:
-        result = ingest(
-            svc.db,
-            principal.org_id,
+        result = ingest_facts(
+            runtime(),
+            g.caller,
             payload,
             fmt=fmt,
-            source="api",
             on_unknown_campaign=unknown,
             default_country=request.args.get("country"),
-            user_id=principal.user_id,
-            api_key_id=principal.api_key_id,
         )
     except IngestRejected as exc:
         return jsonify(
@@ -118,6 +114,4 @@ def ingest_facts():
             error_count=exc.error_count,
             batch_id=exc.batch_id,
         ), 422
-    if result["rows_written"] or result["campaigns_created"]:
-        svc.data.invalidate_org(principal.org_id)
     return jsonify(result), 201 if result["rows_written"] else 200

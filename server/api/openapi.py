@@ -122,8 +122,8 @@ OPERATIONS = [
         "post",
         "/api/v1/dashboards",
         "create_dashboard",
-        "Create a dashboard: {template_id, name} clones a template; a template document is stored "
-        "as written",
+        "Create a dashboard: {template_id, name} clones a template; a template "
+        "document is stored as written",
         "dashboards",
         "a template reference or a template document",
     ),
@@ -187,8 +187,8 @@ OPERATIONS = [
         "post",
         "/api/v1/ingest",
         "ingest",
-        "Ingest hourly facts as JSON {rows: [...]} or text/csv; query: format=native|google_ads|"
-        "meta_ads, unknown_campaigns=refuse|create, country",
+        "Ingest hourly facts as JSON {rows: [...]} or text/csv; query: "
+        "format=native|google_ads|meta_ads, unknown_campaigns=refuse|create, country",
         "ingest",
         "rows or CSV",
     ),
@@ -291,7 +291,9 @@ def build_openapi() -> dict:
                 "apiKey": {
                     "type": "http",
                     "scheme": "bearer",
-                    "description": "an org API key: `python -m accounts.apikeys create`",
+                    "description": (
+                        "an org API key: `python -m accounts.apikeys create`"
+                    ),
                 },
                 "session": {"type": "apiKey", "in": "cookie", "name": "session"},
             },

@@ -12,9 +12,9 @@ import datetime as dt
 import pytest
 from sqlalchemy import text
 
-from analytics.anomalies import set_anomaly_status
 from analytics.runner import run_analytics
 from app import create_app
+from commands.anomalies import set_anomaly_status
 from core.db import Database
 from core.filters import Filters
 from core.windows import DateWindow

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import text
 
 from automation.rules import evaluate_rules
+from commands.campaigns import update_campaign
 from core.db import Database
 from core.filters import parse_filters
 from core.models import AutomationRule
@@ -28,7 +29,7 @@ from tests.figures import org_context, utc_bounds
 ALWAYS = {"metric": "impressions", "operator": ">=", "threshold": 0, "window": "7d"}
 
 
-# ------------------------------------------------------------------------------ fixtures
+# ----------------------------------------------------------------------------- fixtures
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def rules_db(request, tmp_path_factory, seed_now):
     """A seeded demo of our own per engine: ``{"admin": Database, "app": Database}``.
@@ -94,7 +95,7 @@ def admin(rules_db) -> Database:
     return rules_db["admin"]
 
 
-# ------------------------------------------------------------------------------- helpers
+# ------------------------------------------------------------------------------ helpers
 def add_rule(
     db: Database,
     org_id: int,
@@ -119,7 +120,7 @@ def add_rule(
 
 def run_rules(db: Database, org, now: dt.datetime) -> dict:
     with db.session(org.id) as session:
-        return evaluate_rules(session, org, now=now)
+        return evaluate_rules(session, org, now=now, change_campaign=update_campaign)
 
 
 def campaigns(admin: Database, org_id: int) -> dict[int, dict]:
@@ -159,8 +160,9 @@ def per_campaign_sums(
     with admin.engine.connect() as connection:
         rows = connection.execute(
             text(
-                "SELECT campaign_id, SUM(spend) AS spend, SUM(conversions) AS conversions, "
-                "SUM(revenue) AS revenue FROM metric_facts_hourly WHERE org_id = :o "
+                "SELECT campaign_id, SUM(spend) AS spend, "
+                "SUM(conversions) AS conversions, SUM(revenue) AS revenue "
+                "FROM metric_facts_hourly WHERE org_id = :o "
                 "AND hour_utc >= :s AND hour_utc < :e GROUP BY campaign_id"
             ),
             {"o": org.id, "s": start, "e": end},
@@ -186,7 +188,7 @@ def active_ids(admin: Database, org_id: int) -> list[int]:
     ]
 
 
-# ------------------------------------------------------------------------ rule evaluation
+# ---------------------------------------------------------------------- rule evaluation
 def test_a_met_condition_pauses_exactly_the_matching_campaign(db, admin, seed_now):
     org = org_context(admin, "acme")
     sums = per_campaign_sums(

@@ -1,7 +1,10 @@
-"""Widget actions on a real app and database: inline campaign changes, exports and the
-list-card buttons, with the caller's role, org and widget re-checked every time.
+"""Widget actions through the callbacks, on a real app and database: inline campaign
+changes, exports and the list-card buttons, with the messages the widgets show and the
+requests the browser makes.
 
-The tests change campaigns, so they run on their own seeded SQLite database.
+The commands behind them re-check the caller's role, org and widget every time
+(:mod:`tests.integration.commands`); the tests change campaigns, so they run on their
+own seeded SQLite database (``world``, see ``tests/integration/conftest.py``).
 """
 
 from __future__ import annotations
@@ -16,170 +19,20 @@ from openpyxl import load_workbook
 from plotly.utils import PlotlyJSONEncoder
 from sqlalchemy import func, select
 
-from app import create_app
-from callbacks.actions import (
-    NOT_VISIBLE,
-    change_campaign_action,
-    export_csv_params,
-    export_xlsx,
-    list_item_action,
-    render_list,
-)
-from core.db import Database
+from callbacks.actions import change_campaign_action, list_item_action, render_list
+from commands.visibility import NOT_VISIBLE
 from core.filters import Filters
-from core.models import (
-    Anomaly,
-    AuditLog,
-    Campaign,
-    DashboardWidget,
-    MetricFactDaily,
-    Recommendation,
-    User,
+from core.models import Anomaly, Campaign, MetricFactDaily, Recommendation
+from core.windows import org_today
+from tests.integration.conftest import (
+    add_recommendation,
+    audits,
+    campaign,
+    pacing_status,
+    reload,
 )
-from dashboards.schema import parse_template
-from dashboards.store import create_dashboard
-from server.auth import CurrentUser
-from tests.conftest import make_settings, org_id, seed_small_demo, sqlite_url
 from widgets.list_cards import action_button_id, list_id
 from widgets.table import table_id
-
-DASHBOARD = {
-    "name": "Widget actions",
-    "widgets": [
-        {
-            "type": "table",
-            "title": "Campaign pacing",
-            "data_source": "campaigns",
-            "query_params": {"view": "pacing", "limit": 50},
-            "config": {"actions": ["pause_resume", "budget"]},
-            "position_x": 0,
-            "position_y": 0,
-            "width": 12,
-            "height": 6,
-        },
-        {
-            "type": "table",
-            "title": "Top Campaigns",
-            "data_source": "campaigns",
-            "query_params": {
-                "view": "breakdown",
-                "group_by": "campaign",
-                "limit": 50,
-                "period": "30d",
-            },
-            "config": {
-                "columns": [
-                    {"field": "name", "header": "Campaign"},
-                    {"field": "spend", "format": "currency"},
-                    {"field": "revenue", "format": "currency"},
-                    {"field": "roas", "header": "ROAS", "format": "ratio"},
-                ]
-            },
-            "position_x": 0,
-            "position_y": 6,
-            "width": 12,
-            "height": 6,
-        },
-        {
-            "type": "list_cards",
-            "title": "Recommendations",
-            "data_source": "recommendations",
-            "query_params": {"status": "all"},
-            "position_x": 0,
-            "position_y": 12,
-            "width": 6,
-            "height": 6,
-        },
-        {
-            "type": "list_cards",
-            "title": "Anomalies",
-            "data_source": "anomalies",
-            "query_params": {"status": "all", "period": "90d"},
-            "position_x": 6,
-            "position_y": 12,
-            "width": 6,
-            "height": 6,
-        },
-    ],
-}
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    """Own seeded database, the app on it, and a dashboard with the widgets under test."""
-    url = sqlite_url(tmp_path_factory.mktemp("widget-actions"))
-    seed_small_demo(
-        url,
-        dt.datetime.now(dt.UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0),
-    )
-    app = create_app(make_settings(url))
-    svc = app.server.extensions["pulse"]
-    db: Database = svc.db
-    acme, globex = org_id(db, "acme"), org_id(db, "globex")
-    with db.unscoped_session() as session:
-        users = {
-            u.email: CurrentUser(u.id, u.org_id, u.email, u.full_name, u.role, "")
-            for u in session.scalars(select(User))
-        }
-    with db.session(acme) as session:
-        dashboard = create_dashboard(
-            session,
-            parse_template(DASHBOARD),
-            org_id=acme,
-            user_id=users["admin@acme.example"].user_id,
-        )
-        widgets = {
-            w.title: w.id
-            for w in session.scalars(
-                select(DashboardWidget).where(
-                    DashboardWidget.dashboard_id == dashboard.id
-                )
-            )
-        }
-        dashboard_id = dashboard.id
-    yield {
-        "app": app,
-        "svc": svc,
-        "db": db,
-        "acme": acme,
-        "globex": globex,
-        "users": users,
-        "dashboard": dashboard_id,
-        "widgets": widgets,
-    }
-    db.dispose()
-
-
-def campaign(world, status="active", org="acme") -> Campaign:
-    with world["db"].session(world[org]) as session:
-        return session.scalars(
-            select(Campaign)
-            .where(Campaign.status == status)
-            .order_by(Campaign.id)
-            .limit(1)
-        ).one()
-
-
-def reload(world, model, pk, org="acme"):
-    with world["db"].session(world[org]) as session:
-        return session.get(model, pk)
-
-
-def audits(world, entity_type, entity_id, action=None) -> list[AuditLog]:
-    with world["db"].session(world["acme"]) as session:
-        statement = select(AuditLog).where(
-            AuditLog.entity_type == entity_type, AuditLog.entity_id == str(entity_id)
-        )
-        if action:
-            statement = statement.where(AuditLog.action == action)
-        return list(session.scalars(statement.order_by(AuditLog.id)))
-
-
-def pacing_status(world, campaign_id) -> str | None:
-    data = world["svc"].data.query(
-        world["acme"], "campaigns", {"view": "pacing", "limit": 50}
-    )
-    return next((i["status"] for i in data["items"] if i["key"] == campaign_id), None)
 
 
 def login(client, email):
@@ -314,22 +167,14 @@ def test_viewer_editing_a_cell_through_the_dash_endpoint_is_refused(world):
             "status": "paused",
         },
     }
-    payload = {
-        "output": f"..{dash_id({'index': ['MATCH'], 'type': 'widget-table'})}.rowTransaction..."
-        f"{dash_id({'index': ['MATCH'], 'type': 'widget-table-message'})}.children..",
-        "outputs": [
-            {"id": grid, "property": "rowTransaction"},
-            {"id": message, "property": "children"},
-        ],
-        "inputs": [{"id": grid, "property": "cellValueChanged", "value": [change]}],
-        "state": [
-            {"id": "dashboard-id", "property": "data", "value": world["dashboard"]},
-            {"id": "filter-date-range", "property": "value", "value": "widget"},
-            {"id": "filter-platforms", "property": "value", "value": []},
-            {"id": grid, "property": "id", "value": grid},
-        ],
-        "changedPropIds": [f"{dash_id(grid)}.cellValueChanged"],
-    }
+    payload = browser_request(
+        world,
+        "rowTransaction",
+        [(grid, "rowTransaction"), (message, "children")],
+        (grid, "cellValueChanged", [change]),
+        dashboard_page(world, []),
+        {"widget-table": grid},
+    )
     response = client.post("/_dash-update-component", json=payload)
     body = response.get_data(as_text=True)
     assert response.status_code == 200, body
@@ -396,70 +241,25 @@ def test_a_widget_not_on_that_dashboard_or_another_orgs_user_is_refused(world):
 
 
 # ------------------------------------------------------------------------- exports
-def test_excel_export_holds_the_rows_queried_again_on_the_server(world):
-    viewer = world["users"]["viewer@acme.example"]
-    table = world["widgets"]["Top Campaigns"]
-    content, filename = export_xlsx(
-        world["svc"], viewer, world["dashboard"], table, Filters()
-    )
-    assert filename.startswith("Top-Campaigns_") and filename.endswith(".xlsx")
-    rows = list(load_workbook(io.BytesIO(content)).active.iter_rows(values_only=True))
-    assert rows[0] == ("Campaign", "Spend", "Revenue", "ROAS")
-    exported = {name: (spend, revenue, roas) for name, spend, revenue, roas in rows[1:]}
-    # Independently: 30 org-local days ending today, summed per campaign in SQL.
-    window = world["svc"].data.query(
-        world["acme"],
-        "campaigns",
-        {"view": "breakdown", "group_by": "campaign", "limit": 50, "period": "30d"},
-    )["window"]
-    with world["db"].session(world["acme"]) as session:
-        expected = session.execute(
-            select(
-                Campaign.name,
-                func.sum(MetricFactDaily.spend),
-                func.sum(MetricFactDaily.revenue),
-            )
-            .join(Campaign, Campaign.id == MetricFactDaily.campaign_id)
-            .where(
-                MetricFactDaily.day.between(
-                    dt.date.fromisoformat(window["start"]),
-                    dt.date.fromisoformat(window["end"]),
-                )
-            )
-            .group_by(Campaign.name)
-        ).all()
-    assert len(expected) >= 2 and set(exported) == {name for name, _, _ in expected}
-    for name, spend, revenue in expected:
-        got_spend, got_revenue, got_roas = exported[name]
-        assert got_spend == pytest.approx(spend) and got_revenue == pytest.approx(
-            revenue
-        )
-        assert got_roas == (pytest.approx(revenue / spend) if spend else None)
-    assert audits(world, "widget", table, "export")[-1].details["format"] == "xlsx"
-
-
 def test_excel_export_through_the_dash_endpoint_downloads_a_workbook(world):
     table = world["widgets"]["Top Campaigns"]
     button = table_id("xlsx", table)
     client = world["app"].server.test_client()
     login(client, "viewer@acme.example")
     client.get("/")
-    output = next(k for k in world["app"].callback_map if "widget-table-download" in k)
-    payload = {
-        "output": output,
-        "outputs": [
-            {"id": table_id("download", table), "property": "data"},
-            {"id": table_id("message", table), "property": "children"},
+    page = dashboard_page(world, [])
+    page["filter-date-range"]["value"] = "last_7_days"
+    payload = browser_request(
+        world,
+        "widget-table-download",
+        [
+            (table_id("download", table), "data"),
+            (table_id("message", table), "children"),
         ],
-        "inputs": [{"id": button, "property": "n_clicks", "value": 1}],
-        "state": [
-            {"id": "dashboard-id", "property": "data", "value": world["dashboard"]},
-            {"id": "filter-date-range", "property": "value", "value": "last_7_days"},
-            {"id": "filter-platforms", "property": "value", "value": []},
-            {"id": button, "property": "id", "value": button},
-        ],
-        "changedPropIds": [f"{dash_id(button)}.n_clicks"],
-    }
+        (button, "n_clicks", 1),
+        page,
+        {"widget-table-xlsx": button},
+    )
     response = client.post("/_dash-update-component", json=payload)
     assert response.status_code == 200, response.get_data(as_text=True)
     download = response.get_json()["response"][dash_id(table_id("download", table))][
@@ -470,18 +270,10 @@ def test_excel_export_through_the_dash_endpoint_downloads_a_workbook(world):
     assert sheet["A1"].value == "Campaign" and sheet.max_row >= 2
 
 
-def test_csv_export_is_configured_with_a_dated_file_name_and_audited(world):
+def test_the_csv_button_makes_the_grid_export_under_a_dated_file_name(world):
     table = world["widgets"]["Top Campaigns"]
-    viewer = world["users"]["viewer@acme.example"]
-    params = export_csv_params(world["svc"], viewer, world["dashboard"], table)
     org = world["svc"].data.org_context(world["acme"])
-    from core.windows import org_today
-
-    assert params == {
-        "fileName": f"Top-Campaigns_{org_today(org.timezone).isoformat()}.csv"
-    }
-    assert audits(world, "widget", table, "export")[-1].details["format"] == "csv"
-    # Through Dash: the button makes the grid export with those parameters.
+    params = {"fileName": f"Top-Campaigns_{org_today(org.timezone).isoformat()}.csv"}
     button = table_id("csv", table)
     grid = table_id("grid", table)
     client = world["app"].server.test_client()
@@ -507,26 +299,10 @@ def test_csv_export_is_configured_with_a_dated_file_name_and_audited(world):
     assert response.status_code == 200, response.get_data(as_text=True)
     grid_props = response.get_json()["response"][dash_id(grid)]
     assert grid_props == {"exportDataAsCsv": True, "csvExportParams": params}
+    assert audits(world, "widget", table, "export")[-1].details["format"] == "csv"
 
 
 # ---------------------------------------------------------------------- list cards
-def add_recommendation(world, campaign_id: int, title: str) -> int:
-    with world["db"].session(world["acme"]) as session:
-        rec = Recommendation(
-            org_id=world["acme"],
-            campaign_id=campaign_id,
-            rec_type="pause",
-            title=title,
-            priority="high",
-            status="pending",
-            payload={"action": "pause", "campaign_id": campaign_id},
-            expected_impact=42.0,
-        )
-        session.add(rec)
-        session.flush()
-        return rec.id
-
-
 def test_applying_a_recommendation_pauses_the_campaign_once(world):
     target = campaign(world, "active")
     rec_id = add_recommendation(world, target.id, f"Pause {target.name}")
@@ -646,6 +422,7 @@ def test_acknowledging_an_anomaly_from_its_card_through_the_dash_endpoint(world)
                 {"id": "dashboard-id", "property": "data", "value": world["dashboard"]},
                 {"id": "filter-date-range", "property": "value", "value": "widget"},
                 {"id": "filter-platforms", "property": "value", "value": []},
+                {"id": "filter-countries", "property": "data", "value": []},
             ],
             "changedPropIds": [f"{dash_id(button)}.n_clicks"],
         },
@@ -666,3 +443,197 @@ def test_acknowledging_an_anomaly_from_its_card_through_the_dash_endpoint(world)
         anomaly_id,
     )
     assert not again.ok and "already acknowledged" in again.message
+
+
+# ------------------------------------------------- the dashboard's filters everywhere
+# The filter bar as the browser holds it: (component id, property).
+DASHBOARD_FILTERS = {
+    ("filter-date-range", "value"),
+    ("filter-platforms", "value"),
+    ("filter-countries", "data"),
+}
+
+
+def browser_request(world, output: str, outputs, trigger, page, ids) -> dict:
+    """The request Dash's renderer makes for a callback: every input and state the
+    callback declares, with the page's current values.
+
+    Args:
+        output: a part of the callback's output key naming it.
+        outputs: ``[(component id, property)]`` of the concrete outputs.
+        trigger: ``(component id, property, value)`` of the input that fired.
+        page: ``{component id or pattern type: {property: value}}``.
+        ids: ``{pattern type: concrete id}`` for pattern-matching components.
+    """
+    key = next(k for k in world["app"].callback_map if output in k)
+    callback = world["app"].callback_map[key]
+
+    def dependency(dep: dict) -> dict:
+        name = dep["id"]
+        if name.startswith("{"):
+            name = json.loads(name)["type"]
+        concrete = ids.get(name, name)
+        if (concrete, dep["property"]) == trigger[:2]:
+            value = trigger[2]
+        elif dep["property"] == "id":
+            value = concrete
+        else:
+            value = page[name][dep["property"]]
+        return {"id": concrete, "property": dep["property"], "value": value}
+
+    return {
+        "output": key,
+        "outputs": [{"id": i, "property": p} for i, p in outputs],
+        "inputs": [dependency(d) for d in callback["inputs"]],
+        "state": [dependency(d) for d in callback["state"]],
+        "changedPropIds": [f"{dash_id(trigger[0])}.{trigger[1]}"],
+    }
+
+
+def dashboard_page(world, countries: list[str]) -> dict:
+    return {
+        "dashboard-id": {"data": world["dashboard"]},
+        "filter-date-range": {"value": "widget"},
+        "filter-platforms": {"value": []},
+        "filter-countries": {"data": countries},
+    }
+
+
+def spend_by_campaign(world, window: dict, country: str | None) -> dict[int, float]:
+    """Independently: spend per acme campaign over ``window``, in SQL."""
+    statement = select(
+        MetricFactDaily.campaign_id, func.sum(MetricFactDaily.spend)
+    ).where(
+        MetricFactDaily.day.between(
+            dt.date.fromisoformat(window["start"]),
+            dt.date.fromisoformat(window["end"]),
+        )
+    )
+    if country is not None:
+        statement = statement.where(MetricFactDaily.country == country)
+    with world["db"].session(world["acme"]) as session:
+        rows = session.execute(statement.group_by(MetricFactDaily.campaign_id)).all()
+    return {campaign_id: float(spend) for campaign_id, spend in rows}
+
+
+TOP_CAMPAIGNS_QUERY = {
+    "view": "breakdown",
+    "group_by": "campaign",
+    "limit": 50,
+    "period": "30d",
+}
+
+
+def map_click(world) -> tuple[str, dict]:
+    """A country with part of acme's spend (what a click on the map picks), and the
+    Top Campaigns table's window."""
+    window = world["svc"].data.query(world["acme"], "campaigns", TOP_CAMPAIGNS_QUERY)[
+        "window"
+    ]
+    with world["db"].session(world["acme"]) as session:
+        by_country = session.execute(
+            select(MetricFactDaily.country, func.sum(MetricFactDaily.spend))
+            .where(
+                MetricFactDaily.day.between(
+                    dt.date.fromisoformat(window["start"]),
+                    dt.date.fromisoformat(window["end"]),
+                )
+            )
+            .group_by(MetricFactDaily.country)
+            .order_by(func.sum(MetricFactDaily.spend).desc())
+        ).all()
+    assert len(by_country) >= 2, "the demo must spend in several countries"
+    return by_country[0][0], window
+
+
+def test_every_callback_that_queries_under_the_filters_reads_them_all(world):
+    """A callback reading the date range queries data under the bar's filters (the
+    drill-downs that only set one filter read that one alone)."""
+    querying = 0
+    for key, callback in world["app"].callback_map.items():
+        read = {
+            (d["id"], d["property"]) for d in callback["inputs"] + callback["state"]
+        }
+        if ("filter-date-range", "value") in read:
+            querying += 1
+            assert read >= DASHBOARD_FILTERS, (key, DASHBOARD_FILTERS - read)
+    # The widget refresh, its "updated" label, the inline edit, the Excel export and
+    # the list-card buttons.
+    assert querying == 5
+
+
+def test_excel_export_holds_only_the_country_picked_on_the_map(world):
+    country, window = map_click(world)
+    table = world["widgets"]["Top Campaigns"]
+    client = world["app"].server.test_client()
+    login(client, "viewer@acme.example")
+    client.get("/")
+    button = table_id("xlsx", table)
+    response = client.post(
+        "/_dash-update-component",
+        json=browser_request(
+            world,
+            "widget-table-download",
+            [
+                (table_id("download", table), "data"),
+                (table_id("message", table), "children"),
+            ],
+            (button, "n_clicks", 1),
+            dashboard_page(world, [country]),
+            {"widget-table-xlsx": button},
+        ),
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    download = response.get_json()["response"][dash_id(table_id("download", table))][
+        "data"
+    ]
+    sheet = load_workbook(io.BytesIO(base64.b64decode(download["content"]))).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == ("Campaign", "Spend", "Revenue", "ROAS")
+    exported = {name: spend for name, spend, _, _ in rows[1:]}
+    with world["db"].session(world["acme"]) as session:
+        names = dict(session.execute(select(Campaign.id, Campaign.name)).all())
+    expected = {
+        names[campaign_id]: spend
+        for campaign_id, spend in spend_by_campaign(world, window, country).items()
+    }
+    everywhere = spend_by_campaign(world, window, None)
+    assert sum(expected.values()) < sum(everywhere.values())  # the filter matters
+    assert exported.keys() == expected.keys()
+    for name, spend in expected.items():
+        assert exported[name] == pytest.approx(spend), name
+
+
+def test_rows_refreshed_after_an_inline_edit_apply_the_country_filter(world):
+    country, window = map_click(world)
+    in_country = spend_by_campaign(world, window, country)
+    everywhere = spend_by_campaign(world, window, None)
+    campaign_id = next(c for c, spend in in_country.items() if spend < everywhere[c])
+    table = world["widgets"]["Top Campaigns"]
+    grid = table_id("grid", table)
+    client = world["app"].server.test_client()
+    login(client, "viewer@acme.example")
+    client.get("/")
+    change = {
+        "rowIndex": 0,
+        "rowId": str(campaign_id),
+        "colId": "spend",
+        "oldValue": 1.0,
+        "value": 2.0,
+        "data": {"_row_id": str(campaign_id), "_campaign_id": campaign_id},
+    }
+    response = client.post(
+        "/_dash-update-component",
+        json=browser_request(
+            world,
+            "rowTransaction",
+            [(grid, "rowTransaction"), (table_id("message", table), "children")],
+            (grid, "cellValueChanged", [change]),
+            dashboard_page(world, [country]),
+            {"widget-table": grid},
+        ),
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    [row] = response.get_json()["response"][dash_id(grid)]["rowTransaction"]["update"]
+    assert row["_campaign_id"] == campaign_id
+    assert row["spend"] == pytest.approx(in_country[campaign_id])

@@ -117,7 +117,8 @@ def test_embedded_scheduler_starts_once_with_every_job(demo_db):
 
 
 def test_the_real_jobs_run_and_log_their_summaries(tmp_path, seed_now):
-    """analytics and automation_rules as the scheduler runs them, on a demo of their own."""
+    """analytics and automation_rules as the scheduler runs them, on a demo of their
+    own."""
     from scheduler.jobs import job
     from tests.conftest import seed_small_demo, sqlite_url
 

@@ -136,9 +136,9 @@ def test_widget_callback_rechecks_the_widget_belongs_to_the_caller(app_client):
         "outputs": {"id": body_id, "property": "children"},
         "inputs": [
             {"id": "dashboard-interval", "property": "n_intervals", "value": 0},
+            {"id": "dashboard-refresh-button", "property": "n_clicks", "value": None},
             {"id": "filter-date-range", "property": "value", "value": "widget"},
             {"id": "filter-platforms", "property": "value", "value": []},
-            {"id": "dashboard-refresh-button", "property": "n_clicks", "value": None},
             {"id": "filter-countries", "property": "data", "value": []},
         ],
         "state": [

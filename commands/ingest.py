@@ -1,0 +1,68 @@
+"""Ingesting a batch of campaign facts sent by a caller (the API's ``POST /ingest``).
+
+:func:`datasources.ingest.ingest` parses, validates and writes the batch all or
+nothing; here the caller is authorized first and the org's cached figures are made
+stale when the batch changed anything.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accounts.permissions import Caller, Permission, require
+from commands.context import CommandContext
+from datasources.ingest import Format, UnknownCampaigns, ingest
+
+
+def authorize_ingest(caller: Caller) -> None:
+    """Refuse a caller who may not ingest facts; the API asks this before it reads a
+    body of up to 32 MiB, and :func:`ingest_facts` asks it again.
+
+    Raises:
+        PermissionDenied: the caller's role may not ingest facts.
+    """
+    require(caller, Permission.EDIT, "ingest facts")
+
+
+def ingest_facts(
+    context: CommandContext,
+    caller: Caller,
+    payload: bytes | str | list | dict,
+    *,
+    fmt: Format = "native",
+    on_unknown_campaign: UnknownCampaigns = "refuse",
+    default_country: str | None = None,
+) -> dict[str, Any]:
+    """Ingest one batch of facts for the caller's org, recorded as theirs.
+
+    Args:
+        context: the database and query cache.
+        caller: who sends it (a person or an org API key); needs
+            :attr:`Permission.EDIT`.
+        payload: CSV text/bytes or JSON rows.
+        fmt: the file format (see :mod:`datasources.ingest`).
+        on_unknown_campaign: ``create`` or ``refuse`` rows naming unknown campaigns.
+        default_country: the country of every row when the data has none.
+
+    Returns:
+        The committed batch's summary (see :func:`datasources.ingest.ingest`).
+
+    Raises:
+        PermissionDenied: the caller may not ingest facts.
+        IngestRejected: the batch was refused as a whole; nothing was written.
+    """
+    authorize_ingest(caller)
+    result = ingest(
+        context.db,
+        caller.org_id,
+        payload,
+        fmt=fmt,
+        source="api",
+        on_unknown_campaign=on_unknown_campaign,
+        default_country=default_country,
+        user_id=caller.user_id,
+        api_key_id=caller.api_key_id,
+    )
+    if result["rows_written"] or result["campaigns_created"]:
+        context.data.invalidate_org(caller.org_id)
+    return result

@@ -1,0 +1,106 @@
+"""Dashboard commands without Flask: each change audited with who made it, another
+org's ids not found, and opening a dashboard audited as a view."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from commands.dashboards import (
+    DashboardNotFound,
+    TemplateNotFound,
+    create_dashboard,
+    create_dashboard_from_template,
+    delete_dashboard,
+    get_dashboard,
+    list_templates,
+    open_dashboard,
+    update_dashboard,
+)
+from core.models import DashboardTemplate
+from dashboards.schema import TemplateError
+from tests.integration.conftest import audits
+
+KPI = {
+    "type": "kpi_card",
+    "title": "Spend",
+    "data_source": "campaigns",
+    "query_params": {"metric": "spend", "period": "30d"},
+    "position_x": 0,
+    "position_y": 0,
+    "width": 3,
+    "height": 2,
+}
+
+
+def test_create_update_and_delete_are_audited_as_the_callers(world):
+    editor = world["users"]["editor@acme.example"]
+    created = create_dashboard(
+        world["svc"], editor, {"name": "Made by a command", "widgets": [KPI]}
+    )
+    dashboard_id = created.dashboard.id
+    assert [w.title for w in created.widgets] == ["Spend"]
+    assert created.document()["widgets"][0]["query_params"]["metric"] == "spend"
+    updated = update_dashboard(
+        world["svc"],
+        editor,
+        dashboard_id,
+        {"name": "Renamed", "widgets": [KPI | {"title": "Spend, 30 days"}]},
+    )
+    assert updated.dashboard.name == "Renamed"
+    assert [w.title for w in updated.widgets] == ["Spend, 30 days"]
+    delete_dashboard(world["svc"], editor, dashboard_id)
+    with world["db"].session(world["acme"]) as session:
+        assert session.get(DashboardTemplate, dashboard_id) is None
+    trail = audits(world, "dashboard", dashboard_id)
+    assert [(a.action, a.user_id) for a in trail] == [
+        ("create", editor.user_id),
+        ("update", editor.user_id),
+        ("delete", editor.user_id),
+    ]
+
+
+def test_an_invalid_document_saves_nothing(world):
+    editor = world["users"]["editor@acme.example"]
+    before = get_dashboard(world["svc"], editor, world["dashboard"])
+    with pytest.raises(TemplateError) as refused:
+        update_dashboard(
+            world["svc"],
+            editor,
+            world["dashboard"],
+            {"name": "Broken", "widgets": [KPI | {"width": 13}]},
+        )
+    assert refused.value.details
+    after = get_dashboard(world["svc"], editor, world["dashboard"])
+    assert after.dashboard.name == before.dashboard.name
+    assert [w.id for w in after.widgets] == [w.id for w in before.widgets]
+
+
+def test_cloning_a_template_names_the_new_dashboard(world):
+    admin = world["users"]["admin@acme.example"]
+    template, _ = list_templates(world["svc"], admin)[0]
+    view = create_dashboard_from_template(world["svc"], admin, template.id, "Clone")
+    try:
+        assert view.dashboard.name == "Clone"
+        assert view.dashboard.source_template_id == template.id
+        assert len(view.widgets) == len(template.widgets)
+    finally:
+        delete_dashboard(world["svc"], admin, view.dashboard.id)
+    with pytest.raises(TemplateNotFound):
+        create_dashboard_from_template(world["svc"], admin, 999_999)
+
+
+def test_opening_a_dashboard_is_audited_and_another_orgs_is_not_found(world):
+    viewer = world["users"]["viewer@acme.example"]
+    view = open_dashboard(world["svc"], viewer, world["dashboard"])
+    assert {w.title for w in view.widgets} >= {"Campaign pacing", "Top Campaigns"}
+    last = audits(world, "dashboard", world["dashboard"])[-1]
+    assert (last.action, last.user_id) == ("view", viewer.user_id)
+    outsider = world["users"]["admin@globex.example"]
+    for command in (get_dashboard, open_dashboard, delete_dashboard):
+        with pytest.raises(DashboardNotFound):
+            command(world["svc"], outsider, world["dashboard"])
+    with world["db"].session(world["acme"]) as session:
+        assert session.scalars(
+            select(DashboardTemplate).where(DashboardTemplate.id == world["dashboard"])
+        ).one()
