@@ -49,7 +49,7 @@ def create_key(db: Database, org_slug: str, name: str = "") -> tuple[ApiKey, str
 
 def revoke_key(
     db: Database, org_slug: str, prefix: str, cache: Cache | None = None
-) -> int:
+) -> list[ApiKey]:
     """Revoke the org's active keys whose visible prefix is ``prefix``.
 
     Args:
@@ -59,7 +59,7 @@ def revoke_key(
         cache: the app's shared cache, to forget the revoked keys there at once.
 
     Returns:
-        How many keys were revoked.
+        The keys revoked.
     """
     with db.unscoped_session() as session:
         org = _org(session, org_slug)
@@ -74,7 +74,7 @@ def revoke_key(
             row.revoked_at = utcnow()
             if cache is not None:
                 cache.delete(key_cache_key(row.key_hash))
-        return len(rows)
+        return list(rows)
 
 
 def list_keys(db: Database, org_slug: str) -> list[ApiKey]:

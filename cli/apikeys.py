@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import click
 
-from accounts.apikeys import create_key, list_keys, revoke_key
+from accounts.apikeys import list_keys
 from cli._context import PulseContext, database_url_option, fail, pass_pulse
+from commands.apikeys import create_api_key, revoke_api_key
 from core.cache import make_cache
 
 
@@ -27,7 +28,7 @@ def create(pulse: PulseContext, org: str, name: str, database_url: str | None) -
     """Create a key and print it once."""
     with pulse.admin_database(database_url) as database:
         try:
-            row, plain = create_key(database, org, name)
+            row, plain = create_api_key(database, org, name)
         except LookupError as exc:
             fail(f"error: {exc}")
     click.echo(
@@ -63,7 +64,7 @@ def revoke(
     forget it in the shared cache at once."""
     with pulse.admin_database(database_url) as database:
         try:
-            count = revoke_key(database, org, prefix, cache=make_cache(pulse.settings))
+            count = revoke_api_key(database, org, prefix, make_cache(pulse.settings))
         except LookupError as exc:
             fail(f"error: {exc}")
     if not count:

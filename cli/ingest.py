@@ -19,8 +19,8 @@ from cli._context import (
     org_id_by_slug,
     pass_pulse,
 )
-from datasources.cache import invalidate_shared_cache
-from datasources.ingest import FORMATS, IngestRejected, ingest, load_file
+from commands.ingest import ingest_file
+from datasources.ingest import FORMATS, IngestRejected
 
 
 @click.command("ingest")
@@ -73,13 +73,12 @@ def ingest_command(
     started = time.perf_counter()
     with pulse.admin_database(database_url) as db:
         try:
-            org_id = org_id_by_slug(db, org)
-            result = ingest(
+            result, cache_note = ingest_file(
                 db,
-                org_id,
-                load_file(file),
+                org_id_by_slug(db, org),
+                file,
+                pulse.settings,
                 fmt=fmt,
-                source="cli",
                 on_unknown_campaign="create" if create_campaigns else "refuse",
                 default_country=country,
             )
@@ -93,16 +92,6 @@ def ingest_command(
             raise click.exceptions.Exit(1) from None
         except (LookupError, OSError, ValueError) as exc:
             fail(f"error: {exc}")
-        try:
-            cache_note = (
-                invalidate_shared_cache(db, org_id, pulse.settings)
-                if result["rows_written"]
-                else "nothing changed"
-            )
-        except Exception as exc:  # noqa: BLE001 - the data is committed; say what to do
-            cache_note = (
-                f"cache NOT invalidated ({exc}); dashboards refresh at their TTL"
-            )
     click.echo(
         f"ingested {file} into {org} ({fmt}): {result['rows_received']:,} rows "
         f"received, {result['rows_written']:,} written, "

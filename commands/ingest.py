@@ -1,4 +1,5 @@
-"""Ingesting a batch of campaign facts sent by a caller (the API's ``POST /ingest``).
+"""Ingesting a batch of campaign facts: sent by a caller (the API's ``POST /ingest``)
+or a file an operator loads (``pulse ingest``).
 
 :func:`datasources.ingest.ingest` parses, validates and writes the batch all or
 nothing; here the caller is authorized first and the org's cached figures are made
@@ -7,11 +8,18 @@ stale when the batch changed anything.
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
 from typing import Any
 
 from accounts.permissions import Caller, Permission, require
 from commands.context import CommandContext
-from datasources.ingest import Format, UnknownCampaigns, ingest
+from core.db import Database
+from core.settings import Settings
+from datasources.cache import invalidate_shared_cache
+from datasources.ingest import UnknownCampaigns, ingest, load_file
+
+log = logging.getLogger(__name__)
 
 
 def authorize_ingest(caller: Caller) -> None:
@@ -29,7 +37,7 @@ def ingest_facts(
     caller: Caller,
     payload: bytes | str | list | dict,
     *,
-    fmt: Format = "native",
+    fmt: str = "native",
     on_unknown_campaign: UnknownCampaigns = "refuse",
     default_country: str | None = None,
 ) -> dict[str, Any]:
@@ -66,3 +74,52 @@ def ingest_facts(
     if result["rows_written"] or result["campaigns_created"]:
         context.data.invalidate_org(caller.org_id)
     return result
+
+
+def ingest_file(
+    db: Database,
+    org_id: int,
+    path: Path,
+    settings: Settings,
+    *,
+    fmt: str = "native",
+    on_unknown_campaign: UnknownCampaigns = "refuse",
+    default_country: str | None = None,
+) -> tuple[dict[str, Any], str]:
+    """Ingest a file for an org as an operator (``pulse ingest``), then make the org's
+    figures stale in the deployment's shared cache so running servers show them.
+
+    Args:
+        db: the schema owner's database.
+        org_id: the org the file is for.
+        path: a ``.csv`` or ``.json`` file.
+        settings: the deployment's settings (they name its cache).
+        fmt: the file format (see :mod:`datasources.ingest`).
+        on_unknown_campaign: ``create`` or ``refuse`` rows naming unknown campaigns.
+        default_country: the country of every row when the file has none.
+
+    Returns:
+        The committed batch's summary, and what was done to the cache (a cache that
+        cannot be reached is reported, not raised: the batch is committed).
+
+    Raises:
+        IngestRejected: the batch was refused as a whole; nothing was written.
+        OSError, ValueError: the file cannot be read.
+    """
+    result = ingest(
+        db,
+        org_id,
+        load_file(path),
+        fmt=fmt,
+        source="cli",
+        on_unknown_campaign=on_unknown_campaign,
+        default_country=default_country,
+    )
+    if not result["rows_written"]:
+        return result, "nothing changed"
+    try:
+        note = invalidate_shared_cache(db, org_id, settings)
+    except Exception as exc:  # noqa: BLE001 - the data is committed; say what to do
+        log.warning("org %s: cache not invalidated after an ingest: %s", org_id, exc)
+        note = f"cache NOT invalidated ({exc}); dashboards refresh at their TTL"
+    return result, note

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
-from accounts.apikeys import create_key, revoke_key
 from app import create_app
+from commands.apikeys import create_api_key, revoke_api_key
 from core.db import Database
+from core.models import AuditLog
 from tests.conftest import make_settings
 
 # Dash keys pattern-matching callbacks by the wildcard form of their output id.
@@ -97,7 +99,7 @@ def test_another_orgs_dashboard_is_404_like_a_missing_one(app_client):
 
 def test_api_key_authenticates_for_its_org_until_revoked(app_client, demo_db):
     admin = Database(demo_db["admin"])
-    row, key = create_key(admin, "globex", "test")
+    row, key = create_api_key(admin, "globex", "test")
     try:
         headers = {"Authorization": f"Bearer {key}"}
         response = app_client.get("/api/v1/dashboards", headers=headers)
@@ -106,12 +108,21 @@ def test_api_key_authenticates_for_its_org_until_revoked(app_client, demo_db):
         # Revoking through the shared cache (as the CLI does) takes effect at once, even
         # though the worker remembered the key a moment ago.
         shared_cache = app_client.application.extensions["pulse"].cache
-        assert revoke_key(admin, "globex", row.prefix, cache=shared_cache) == 1
+        assert revoke_api_key(admin, "globex", row.prefix, shared_cache) == 1
         refused = app_client.get("/api/v1/dashboards", headers=headers)
-        assert (
-            refused.status_code == 401
-            and refused.get_json()["error"] == "invalid or revoked API key"
-        )
+        assert refused.status_code == 401
+        assert refused.get_json()["error"] == "invalid or revoked API key"
+        # Both changes are in Globex's audit log, naming the key by its prefix.
+        with admin.unscoped_session() as session:
+            logged = session.execute(
+                select(AuditLog.action, AuditLog.details).where(
+                    AuditLog.entity_type == "api_key",
+                    AuditLog.entity_id == str(row.id),
+                    AuditLog.org_id == row.org_id,
+                )
+            ).all()
+        assert sorted(action for action, _ in logged) == ["create", "revoke"]
+        assert all(details["prefix"] == row.prefix for _, details in logged)
     finally:
         admin.dispose()
 

@@ -1,0 +1,55 @@
+"""Creating and revoking an org's API keys (``pulse apikeys create|revoke``).
+
+Keys are made by an operator with the schema owner's database URL (a key is looked up
+across orgs); each change is written to the org's audit log, and a revoked key is
+forgotten in the shared cache at once so that no worker accepts it from there.
+"""
+
+from __future__ import annotations
+
+from flask_caching import Cache
+
+from accounts import apikeys, audit
+from core.db import Database
+from core.models import ApiKey
+
+
+def create_api_key(db: Database, org_slug: str, name: str = "") -> tuple[ApiKey, str]:
+    """Create a key for the org, audited; returns the row and the plain key, which is
+    shown once and stored only as a hash.
+
+    Raises:
+        LookupError: no org with that slug.
+    """
+    row, plain = apikeys.create_key(db, org_slug, name)
+    with db.session(row.org_id) as session:
+        audit.record(
+            session,
+            "create",
+            "api_key",
+            row.id,
+            user_id=None,
+            details={"prefix": row.prefix, "name": name},
+        )
+    return row, plain
+
+
+def revoke_api_key(db: Database, org_slug: str, prefix: str, cache: Cache) -> int:
+    """Revoke the org's active keys with that visible prefix, audited, and forget them
+    in ``cache``. Returns how many keys were revoked.
+
+    Raises:
+        LookupError: no org with that slug.
+    """
+    revoked = apikeys.revoke_key(db, org_slug, prefix, cache=cache)
+    for row in revoked:
+        with db.session(row.org_id) as session:
+            audit.record(
+                session,
+                "revoke",
+                "api_key",
+                row.id,
+                user_id=None,
+                details={"prefix": row.prefix},
+            )
+    return len(revoked)
