@@ -18,7 +18,9 @@ PLATFORMS: dict[str, str] = {
 }
 ROLES = ("admin", "editor", "viewer")
 
-# The dashboard bar's date-range presets: name -> number of org-local days ending today.
+# The date-range presets of dashboards: name -> number of org-local days ending today,
+# and the label a person reads. Templates, the filter bar, the edit form and the API
+# all take their names from here.
 DATE_RANGE_PRESETS = {
     "today": 1,
     "last_7_days": 7,
@@ -26,6 +28,14 @@ DATE_RANGE_PRESETS = {
     "last_30_days": 30,
     "last_90_days": 90,
     "last_365_days": 365,
+}
+DATE_RANGE_LABELS = {
+    "today": "Today",
+    "last_7_days": "Last 7 days",
+    "last_14_days": "Last 14 days",
+    "last_30_days": "Last 30 days",
+    "last_90_days": "Last 90 days",
+    "last_365_days": "Last 365 days",
 }
 
 

@@ -10,10 +10,18 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializeAsAny,
+    ValidationError,
+    field_validator,
+)
 
 from core.errors import validation_messages
 from core.filters import QueryError
+from core.reference import DATE_RANGE_PRESETS
 from datasources import registry as data_sources
 from widgets import _registry as widget_types
 from widgets._base import GRID_COLUMNS, ROW_HEIGHT, WidgetBase
@@ -48,15 +56,18 @@ class LayoutConfig(BaseModel):
 
 class DefaultFilters(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    date_range: Literal[
-        "today",
-        "last_7_days",
-        "last_14_days",
-        "last_30_days",
-        "last_90_days",
-        "last_365_days",
-    ] = "last_30_days"
+    date_range: str = "last_30_days"
     platforms: list[str] = Field(default_factory=list)
+
+    @field_validator("date_range")
+    @classmethod
+    def _known_preset(cls, value: str) -> str:
+        if value not in DATE_RANGE_PRESETS:
+            raise ValueError(
+                f"unknown preset {value!r}; expected one of "
+                f"{', '.join(DATE_RANGE_PRESETS)}"
+            )
+        return value
 
 
 class TemplateSpec(BaseModel):

@@ -14,18 +14,17 @@ from flask_login import current_user
 
 from accounts.permissions import can_edit
 from commands.dashboards import DashboardNotFound, open_dashboard
-from core.reference import PLATFORMS
+from core.reference import DATE_RANGE_LABELS, PLATFORMS
 from dashboards.schema import REFRESH_SECONDS
 from layouts import not_found
 from server.runtime import runtime
 from widgets._base import ROW_HEIGHT
 
+# The presets the filter bar offers (a subset of the dashboards' presets).
+FILTER_BAR_PRESETS = ("today", "last_7_days", "last_30_days", "last_90_days")
 DATE_RANGE_OPTIONS = [
     {"label": "Each widget's period", "value": "widget"},
-    {"label": "Today", "value": "today"},
-    {"label": "Last 7 days", "value": "last_7_days"},
-    {"label": "Last 30 days", "value": "last_30_days"},
-    {"label": "Last 90 days", "value": "last_90_days"},
+    *({"label": DATE_RANGE_LABELS[name], "value": name} for name in FILTER_BAR_PRESETS),
 ]
 
 

@@ -14,19 +14,12 @@ from flask_login import current_user
 
 from accounts.permissions import can_edit
 from commands.dashboards import DashboardNotFound, get_dashboard
-from core.reference import PLATFORMS
+from core.reference import DATE_RANGE_LABELS, PLATFORMS
 from dashboards.schema import REFRESH_SECONDS
 from layouts import not_found
 from server.runtime import runtime
 
-DATE_RANGES = {
-    "today": "Today",
-    "last_7_days": "Last 7 days",
-    "last_14_days": "Last 14 days",
-    "last_30_days": "Last 30 days",
-    "last_90_days": "Last 90 days",
-    "last_365_days": "Last 365 days",
-}
+DATE_RANGES = DATE_RANGE_LABELS
 
 
 def _field(label: str, control, help_text: str | None = None) -> html.Div:
