@@ -20,7 +20,7 @@ from sqlalchemy import select
 from accounts.passwords import hash_password
 from bench.common import BenchTarget, gunicorn
 from core.db import Database
-from core.models import DashboardTemplate, Org, User
+from core.models import Dashboard, Org, User
 from dashboards.builtin import create_dashboard_from_template, sync_builtin_templates
 
 EMAIL, PASSWORD = "analyst@bench.example", "bench-password"
@@ -63,15 +63,15 @@ def prepare(admin: Database, slug: str, template_slug: str) -> int:
             session.flush()
         sync_builtin_templates(session)
         template = session.scalars(
-            select(DashboardTemplate).where(
-                DashboardTemplate.org_id.is_(None),
-                DashboardTemplate.slug == template_slug,
+            select(Dashboard).where(
+                Dashboard.org_id.is_(None),
+                Dashboard.slug == template_slug,
             )
         ).one()
         existing = session.scalars(
-            select(DashboardTemplate).where(
-                DashboardTemplate.org_id == org.id,
-                DashboardTemplate.name == template.name,
+            select(Dashboard).where(
+                Dashboard.org_id == org.id,
+                Dashboard.name == template.name,
             )
         ).first()
         if existing is not None:

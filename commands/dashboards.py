@@ -18,7 +18,7 @@ from accounts import audit
 from accounts.permissions import Caller, Permission, require
 from commands.context import CommandContext
 from commands.errors import NotFound
-from core.models import DashboardTemplate, DashboardWidget
+from core.models import Dashboard, DashboardWidget
 from dashboards import builtin
 from dashboards import store as dashboard_store
 from dashboards.schema import parse_template
@@ -46,7 +46,7 @@ class TemplateNotFound(NotFound):
 class DashboardView:
     """A dashboard and the widgets the caller may see on it, in grid order."""
 
-    dashboard: DashboardTemplate
+    dashboard: Dashboard
     widgets: list[DashboardWidget]
 
     def document(self) -> dict:
@@ -57,7 +57,7 @@ class DashboardView:
 # ------------------------------------------------------------------------- reading
 def list_dashboards(
     context: CommandContext, caller: Caller
-) -> list[tuple[DashboardTemplate, int]]:
+) -> list[tuple[Dashboard, int]]:
     """The caller's org's dashboards with their widget counts, by name."""
     with context.db.session(caller.org_id) as session:
         return dashboard_store.list_dashboards(session)
@@ -65,7 +65,7 @@ def list_dashboards(
 
 def list_templates(
     context: CommandContext, caller: Caller
-) -> list[tuple[DashboardTemplate, int]]:
+) -> list[tuple[Dashboard, int]]:
     """Global and org templates, with how many of the org's dashboards use each."""
     with context.db.session(caller.org_id) as session:
         return dashboard_store.list_templates(session)
@@ -203,15 +203,13 @@ def delete_dashboard(
         )
 
 
-def _dashboard(session: Session, dashboard_id: int) -> DashboardTemplate:
+def _dashboard(session: Session, dashboard_id: int) -> Dashboard:
     dashboard = dashboard_store.get_dashboard(session, dashboard_id)
     if dashboard is None:
         raise DashboardNotFound(dashboard_id)
     return dashboard
 
 
-def _view(
-    session: Session, dashboard: DashboardTemplate, caller: Caller
-) -> DashboardView:
+def _view(session: Session, dashboard: Dashboard, caller: Caller) -> DashboardView:
     widgets = dashboard_store.visible_widgets(session, dashboard.id, caller.user_id)
     return DashboardView(dashboard, widgets)

@@ -133,9 +133,13 @@ class AuditLog(Base, TenantMixin):
 
 
 # ------------------------------------------------------------------- the six hub tables
-class DashboardTemplate(Base, SharedTenantMixin, Timestamps):
-    """A dashboard layout. Global templates have ``org_id`` NULL; an org's dashboards
-    (``is_template`` false) are cloned from them and own their widgets."""
+class Dashboard(Base, SharedTenantMixin, Timestamps):
+    """A dashboard, or a template to make dashboards from (``is_template``).
+
+    Global templates have ``org_id`` NULL; an org's dashboards (``is_template`` false)
+    are cloned from them and own their widgets. The table keeps the name it was created
+    with, ``dashboard_templates``.
+    """
 
     __tablename__ = "dashboard_templates"
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from core.models import DashboardTemplate
+from core.models import Dashboard
 from dashboards.schema import parse_template
 from dashboards.store import create_dashboard
 
@@ -32,12 +32,12 @@ def sync_builtin_templates(session: Session) -> int:
     for document in builtin_template_documents():
         spec = parse_template(document)
         row = session.scalars(
-            select(DashboardTemplate).where(
-                DashboardTemplate.org_id.is_(None), DashboardTemplate.slug == spec.slug
+            select(Dashboard).where(
+                Dashboard.org_id.is_(None), Dashboard.slug == spec.slug
             )
         ).one_or_none()
         if row is None:
-            row = DashboardTemplate(org_id=None, slug=spec.slug, is_template=True)
+            row = Dashboard(org_id=None, slug=spec.slug, is_template=True)
             session.add(row)
         row.name = spec.name
         row.description = spec.description
@@ -53,7 +53,7 @@ def sync_builtin_templates(session: Session) -> int:
     return count
 
 
-def template_spec(template: DashboardTemplate, name: str | None = None):
+def template_spec(template: Dashboard, name: str | None = None):
     """Validate a stored template row as a ``TemplateSpec``."""
     return parse_template(
         {
@@ -71,12 +71,12 @@ def template_spec(template: DashboardTemplate, name: str | None = None):
 
 def create_dashboard_from_template(
     session: Session,
-    template: DashboardTemplate,
+    template: Dashboard,
     *,
     org_id: int,
     owner_id: int | None,
     name: str | None = None,
-) -> DashboardTemplate:
+) -> Dashboard:
     """Clone a template into an org dashboard with one widget row per template
     widget."""
     dashboard = create_dashboard(
@@ -91,8 +91,8 @@ def create_dashboard_from_template(
         # Global templates are read-only to tenants: their usage is counted from the
         # org's dashboards (source_template_id) instead.
         session.execute(
-            update(DashboardTemplate)
-            .where(DashboardTemplate.id == template.id)
-            .values(usage_count=DashboardTemplate.usage_count + 1)
+            update(Dashboard)
+            .where(Dashboard.id == template.id)
+            .values(usage_count=Dashboard.usage_count + 1)
         )
     return dashboard

@@ -10,11 +10,11 @@ from __future__ import annotations
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from core.models import DashboardTemplate, DashboardWidget
+from core.models import Dashboard, DashboardWidget
 from dashboards.schema import TemplateError, TemplateSpec
 
 
-def list_dashboards(session: Session) -> list[tuple[DashboardTemplate, int]]:
+def list_dashboards(session: Session) -> list[tuple[Dashboard, int]]:
     """The org's dashboards (not templates) with their widget counts, by name."""
     counts = (
         select(DashboardWidget.dashboard_id, func.count().label("n"))
@@ -22,24 +22,24 @@ def list_dashboards(session: Session) -> list[tuple[DashboardTemplate, int]]:
         .subquery()
     )
     rows = session.execute(
-        select(DashboardTemplate, func.coalesce(counts.c.n, 0))
-        .outerjoin(counts, counts.c.dashboard_id == DashboardTemplate.id)
+        select(Dashboard, func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.dashboard_id == Dashboard.id)
         .where(
-            DashboardTemplate.is_template.is_(False),
-            DashboardTemplate.org_id.is_not(None),
+            Dashboard.is_template.is_(False),
+            Dashboard.org_id.is_not(None),
         )
-        .order_by(DashboardTemplate.name)
+        .order_by(Dashboard.name)
     ).all()
     return [(dashboard, count) for dashboard, count in rows]
 
 
-def get_dashboard(session: Session, dashboard_id: int) -> DashboardTemplate | None:
+def get_dashboard(session: Session, dashboard_id: int) -> Dashboard | None:
     """One of the session org's dashboards, or ``None`` (also for other orgs' ids)."""
     return session.scalars(
-        select(DashboardTemplate).where(
-            DashboardTemplate.id == dashboard_id,
-            DashboardTemplate.is_template.is_(False),
-            DashboardTemplate.org_id.is_not(None),
+        select(Dashboard).where(
+            Dashboard.id == dashboard_id,
+            Dashboard.is_template.is_(False),
+            Dashboard.org_id.is_not(None),
         )
     ).one_or_none()
 
@@ -81,34 +81,34 @@ def get_visible_widget(
     ).one_or_none()
 
 
-def list_templates(session: Session) -> list[tuple[DashboardTemplate, int]]:
+def list_templates(session: Session) -> list[tuple[Dashboard, int]]:
     """Global templates and the org's own templates, with how many of the org's
     dashboards were created from each."""
     usage = (
         select(
-            DashboardTemplate.source_template_id.label("template_id"),
+            Dashboard.source_template_id.label("template_id"),
             func.count().label("n"),
         )
         .where(
-            DashboardTemplate.is_template.is_(False),
-            DashboardTemplate.org_id.is_not(None),
+            Dashboard.is_template.is_(False),
+            Dashboard.org_id.is_not(None),
         )
-        .group_by(DashboardTemplate.source_template_id)
+        .group_by(Dashboard.source_template_id)
         .subquery()
     )
     rows = session.execute(
-        select(DashboardTemplate, func.coalesce(usage.c.n, 0))
-        .outerjoin(usage, usage.c.template_id == DashboardTemplate.id)
-        .where(DashboardTemplate.is_template.is_(True))
-        .order_by(DashboardTemplate.org_id.is_not(None), DashboardTemplate.name)
+        select(Dashboard, func.coalesce(usage.c.n, 0))
+        .outerjoin(usage, usage.c.template_id == Dashboard.id)
+        .where(Dashboard.is_template.is_(True))
+        .order_by(Dashboard.org_id.is_not(None), Dashboard.name)
     ).all()
     return [(template, count) for template, count in rows]
 
 
-def get_template(session: Session, template_id: int) -> DashboardTemplate | None:
+def get_template(session: Session, template_id: int) -> Dashboard | None:
     return session.scalars(
-        select(DashboardTemplate).where(
-            DashboardTemplate.id == template_id, DashboardTemplate.is_template.is_(True)
+        select(Dashboard).where(
+            Dashboard.id == template_id, Dashboard.is_template.is_(True)
         )
     ).one_or_none()
 
@@ -130,9 +130,7 @@ def widget_document(widget: DashboardWidget) -> dict:
     }
 
 
-def dashboard_document(
-    dashboard: DashboardTemplate, widgets: list[DashboardWidget]
-) -> dict:
+def dashboard_document(dashboard: Dashboard, widgets: list[DashboardWidget]) -> dict:
     """The dashboard as versioned template JSON with ``widgets`` (those the user may
     see, from :func:`visible_widgets`)."""
     return {
@@ -155,9 +153,9 @@ def create_dashboard(
     org_id: int,
     user_id: int | None,
     source_template_id: int | None = None,
-) -> DashboardTemplate:
+) -> Dashboard:
     """Create an org dashboard from a validated ``TemplateSpec``."""
-    dashboard = DashboardTemplate(
+    dashboard = Dashboard(
         org_id=org_id,
         is_template=False,
         source_template_id=source_template_id,
@@ -173,11 +171,11 @@ def create_dashboard(
 
 def update_dashboard(
     session: Session,
-    dashboard: DashboardTemplate,
+    dashboard: Dashboard,
     spec: TemplateSpec,
     *,
     user_id: int | None,
-) -> DashboardTemplate:
+) -> Dashboard:
     """Replace the dashboard's settings and the widgets the user can see.
 
     Other users' private widgets are neither shown to the editor nor touched.
@@ -187,7 +185,7 @@ def update_dashboard(
     return dashboard
 
 
-def _apply_spec(dashboard: DashboardTemplate, spec: TemplateSpec) -> None:
+def _apply_spec(dashboard: Dashboard, spec: TemplateSpec) -> None:
     dashboard.name = spec.name
     dashboard.description = spec.description
     dashboard.category = spec.category
@@ -199,7 +197,7 @@ def _apply_spec(dashboard: DashboardTemplate, spec: TemplateSpec) -> None:
 
 def _replace_widgets(
     session: Session,
-    dashboard: DashboardTemplate,
+    dashboard: Dashboard,
     spec: TemplateSpec,
     user_id: int | None,
 ) -> None:
@@ -262,5 +260,5 @@ def _check_hidden_overlaps(spec: TemplateSpec, hidden: list[DashboardWidget]) ->
         raise TemplateError(problems)
 
 
-def delete_dashboard(session: Session, dashboard: DashboardTemplate) -> None:
+def delete_dashboard(session: Session, dashboard: Dashboard) -> None:
     session.delete(dashboard)

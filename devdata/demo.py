@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from analytics.runner import run_analytics
 from core.db import Database
-from core.models import DashboardTemplate, Org, User
+from core.models import Dashboard, Org, User
 from core.settings import Settings
 from dashboards.builtin import create_dashboard_from_template, sync_builtin_templates
 from datasources.cache import invalidate_shared_cache
@@ -332,11 +332,9 @@ def _create_demo_dashboards(session: Session) -> int:
     its admin."""
     sync_builtin_templates(session)
     templates = session.scalars(
-        select(DashboardTemplate)
-        .where(
-            DashboardTemplate.org_id.is_(None), DashboardTemplate.is_template.is_(True)
-        )
-        .order_by(DashboardTemplate.id)
+        select(Dashboard)
+        .where(Dashboard.org_id.is_(None), Dashboard.is_template.is_(True))
+        .order_by(Dashboard.id)
     ).all()
     created = 0
     for org in session.scalars(select(Org).where(Org.slug.in_(DEMO_SLUGS))).all():

@@ -11,7 +11,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 
 from core.db import Database
-from core.models import DashboardTemplate
+from core.models import Dashboard
 from tests.browser.conftest import PulseServer, console_errors
 from tests.browser.test_executive_dashboard import sign_in
 from tests.conftest import seed_small_demo, sqlite_url
@@ -35,9 +35,9 @@ def dashboards_of(db: Database, slug: str) -> list[tuple[int, str]]:
     with db.unscoped_session() as session:
         return list(
             session.execute(
-                select(DashboardTemplate.id, DashboardTemplate.name)
-                .where(DashboardTemplate.org_id == org)
-                .order_by(DashboardTemplate.id)
+                select(Dashboard.id, Dashboard.name)
+                .where(Dashboard.org_id == org)
+                .order_by(Dashboard.id)
             ).all()
         )
 

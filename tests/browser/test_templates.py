@@ -16,7 +16,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 
 from core.db import Database
-from core.models import Campaign, DashboardTemplate, DashboardWidget
+from core.models import Campaign, Dashboard, DashboardWidget
 from tests.browser.conftest import PulseServer, console_errors
 from tests.browser.test_executive_dashboard import sign_in
 from tests.conftest import org_id, seed_small_demo, sqlite_url
@@ -104,9 +104,9 @@ def dashboard_of(db: Database, slug: str, org: str = "acme") -> tuple[int, int]:
     ``slug``."""
     with db.unscoped_session() as session:
         dashboard_id = session.scalars(
-            select(DashboardTemplate.id).where(
-                DashboardTemplate.org_id == org_id(db, org),
-                DashboardTemplate.slug == slug,
+            select(Dashboard.id).where(
+                Dashboard.org_id == org_id(db, org),
+                Dashboard.slug == slug,
             )
         ).one()
         widgets = session.scalars(

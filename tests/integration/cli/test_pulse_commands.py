@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 
 from cli.main import pulse
 from core.db import Database
-from core.models import DashboardTemplate
+from core.models import Dashboard
 from dashboards.builtin import TEMPLATE_DIR
 from tests.conftest import seed_small_demo, sqlite_url
 
@@ -24,8 +24,8 @@ def global_templates(url: str) -> int:
         with db.unscoped_session() as session:
             return session.scalar(
                 select(func.count())
-                .select_from(DashboardTemplate)
-                .where(DashboardTemplate.org_id.is_(None))
+                .select_from(Dashboard)
+                .where(Dashboard.org_id.is_(None))
             )
     finally:
         db.dispose()

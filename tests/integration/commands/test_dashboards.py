@@ -17,7 +17,7 @@ from commands.dashboards import (
     open_dashboard,
     update_dashboard,
 )
-from core.models import DashboardTemplate
+from core.models import Dashboard
 from dashboards.schema import TemplateError
 from tests.integration.conftest import audits
 
@@ -51,7 +51,7 @@ def test_create_update_and_delete_are_audited_as_the_callers(world):
     assert [w.title for w in updated.widgets] == ["Spend, 30 days"]
     delete_dashboard(world["svc"], editor, dashboard_id)
     with world["db"].session(world["acme"]) as session:
-        assert session.get(DashboardTemplate, dashboard_id) is None
+        assert session.get(Dashboard, dashboard_id) is None
     trail = audits(world, "dashboard", dashboard_id)
     assert [(a.action, a.user_id) for a in trail] == [
         ("create", editor.user_id),
@@ -102,5 +102,5 @@ def test_opening_a_dashboard_is_audited_and_another_orgs_is_not_found(world):
             command(world["svc"], outsider, world["dashboard"])
     with world["db"].session(world["acme"]) as session:
         assert session.scalars(
-            select(DashboardTemplate).where(DashboardTemplate.id == world["dashboard"])
+            select(Dashboard).where(Dashboard.id == world["dashboard"])
         ).one()

@@ -21,7 +21,7 @@ from commands.dashboards import (
 from commands.ingest import ingest_facts
 from commands.list_cards import act_on_list_item
 from commands.recommendations import apply_recommendation, dismiss_recommendation
-from core.models import AuditLog, Campaign, DashboardTemplate
+from core.models import AuditLog, Campaign, Dashboard
 from tests.integration.conftest import add_recommendation, campaign, reload
 
 DOCUMENT = {"name": "Permission test", "widgets": []}
@@ -81,7 +81,7 @@ def test_a_viewer_is_refused_by_every_command_and_nothing_changes(world):
             command(viewer)
         assert audit_rows(world) == before, name
     assert reload(world, Campaign, target.id).status == "active"
-    assert reload(world, DashboardTemplate, world["dashboard"]) is not None
+    assert reload(world, Dashboard, world["dashboard"]) is not None
 
 
 def test_an_api_key_changes_data_but_does_not_decide(world):

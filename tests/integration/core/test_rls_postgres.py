@@ -38,7 +38,7 @@ def rls_db(postgres_admin_url, seed_now):
             campaign = session.scalars(
                 select(m.Campaign).where(m.Campaign.org_id == org.id)
             ).first()
-            dashboard = m.DashboardTemplate(org_id=org.id, name="rls", slug="rls")
+            dashboard = m.Dashboard(org_id=org.id, name="rls", slug="rls")
             session.add(dashboard)
             session.flush()
             rule = m.AutomationRule(org_id=org.id, name="rls")

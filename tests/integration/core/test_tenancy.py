@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core.db import CrossTenantWrite, TenantContextMissing
-from core.models import Campaign, DashboardTemplate, MetricFactDaily, User
+from core.models import Campaign, Dashboard, MetricFactDaily, User
 from tests.conftest import org_id
 
 
@@ -55,7 +55,7 @@ def test_global_templates_are_visible_to_every_org(app_db, admin_db):
     for slug in ("acme", "globex"):
         with app_db.session(org_id(admin_db, slug)) as session:
             slugs = session.scalars(
-                select(DashboardTemplate.slug).where(DashboardTemplate.org_id.is_(None))
+                select(Dashboard.slug).where(Dashboard.org_id.is_(None))
             ).all()
         assert "executive" in slugs
 
