@@ -10,7 +10,7 @@ or compares its percent change against the window of equal length just before::
 
     {"metric": "spend", "operator": "change_pct_gt", "threshold": 50, "window": "1d"}
 
-The seed's shorthand ``{"metric": "spend_change_pct", "operator": ">", ...}`` means the
+The shorthand ``{"metric": "spend_change_pct", "operator": ">", ...}`` means the
 same. Operators are ``gt gte lt lte eq`` (or ``> >= < <= ==``) and ``change_pct_gt
 change_pct_gte change_pct_lt change_pct_lte``. Conditions combine with
 ``{"all": [...]}`` or ``{"any": [...]}``.

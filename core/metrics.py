@@ -67,7 +67,7 @@ METRICS: dict[str, Metric] = {
         ),
     )
 }
-# Names the seed's JSON uses for the same metrics.
+# Other names templates may use for the same metrics.
 METRIC_ALIASES = {
     "total_revenue": "revenue",
     "total_spend": "spend",

@@ -1,7 +1,7 @@
 """The ``realtime_metrics_cache`` table: the org's headline KPI figures as records.
 
 Whenever an unfiltered KPI summary is computed, its figures are written here in the
-seed's shape (current, previous period, change percent, trend), so any worker or the
+shape of the KPI cards (current, previous period, change percent, trend), so any worker or the
 report job can read a fresh figure without recomputing it.
 """
 

@@ -27,8 +27,8 @@ class QueryParams(BaseModel):
 
 
 Runner = Callable[[Session, OrgContext, Any, Filters], dict]
-# How long a result stays fresh, by the aggregation period it reports (the seed's
-# realtime/hourly/daily/weekly). Data changes (ingests, campaign edits) invalidate
+# How long a result stays fresh, by the aggregation period it reports (realtime,
+# hourly, daily or weekly). Data changes (ingests, campaign edits) invalidate
 # sooner; the TTL only bounds how far "now" may move under a cached value.
 PERIOD_TTL_SECONDS = {"realtime": 60, "hourly": 300, "daily": 3600, "weekly": 6 * 3600}
 Period = str | Callable[[Any], str]

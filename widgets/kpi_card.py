@@ -29,7 +29,7 @@ class KpiConfig(BaseModel):
         "previous_period", "previous_7_days", "previous_30_days", "previous_90_days"
     ] = "previous_period"
     higher_is_better: bool | None = None
-    metric: str | None = None  # the seed puts the metric here; query_params.metric wins
+    metric: str | None = None  # templates may name it here; query_params.metric wins
 
 
 class KpiCardSpec(WidgetBase):

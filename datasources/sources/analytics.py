@@ -3,7 +3,7 @@
 
 They read what :func:`analytics.runner.run_analytics` stored (a forecast
 is computed on demand when none is stored for the request, e.g. for one platform).
-Lists are filtered, counted and ordered in SQL. Parameters accept the seed's spellings
+Lists are filtered, counted and ordered in SQL. Parameters accept other spellings
 too (``days`` and ``forecast_type: "linear_regression"`` for forecasts, a single
 ``severity``/``status``/``priority`` string for a list of one).
 """
@@ -50,7 +50,7 @@ METHOD_ALIASES = {
 
 
 def _as_list(value: Any) -> Any:
-    """A single string stands for a list of one (the seed writes
+    """A single string stands for a list of one (templates may write
     ``"severity": "critical"``); commas separate several (``"high,critical"``)."""
     return (
         [part for part in value.split(",") if part] if isinstance(value, str) else value

@@ -1,4 +1,4 @@
-"""The ``automation_rules`` and ``automation_executions`` data sources (seed Phase 17).
+"""The ``automation_rules`` and ``automation_executions`` data sources.
 
 Counts are aggregated in SQL over the executions of the window; org-local days are
 assigned in SQL by the UTC bounds of each local day. Times are ISO strings in UTC

@@ -1,4 +1,4 @@
-"""Platform-health data sources (seed Phase 18): connections, API calls, syncs, errors.
+"""Platform-health data sources: connections, API calls, syncs, errors.
 
 Everything is aggregated in SQL over the org's ``platform_*`` tables; rates are ratios
 of sums (error rate = errors / calls over the window, never a mean of hourly rates).
