@@ -40,7 +40,8 @@ def find_login(db: Database, email: str) -> LoginRecord | None:
         with db.engine.connect() as connection:
             row = connection.execute(
                 text(
-                    "SELECT user_id, org_id, password_hash, is_active FROM pulse_login_lookup(:e)"
+                    "SELECT user_id, org_id, password_hash, is_active FROM "
+                    "pulse_login_lookup(:e)"
                 ),
                 {"e": email},
             ).first()
@@ -55,7 +56,8 @@ def find_login(db: Database, email: str) -> LoginRecord | None:
 
 
 def authenticate(db: Database, email: str, password: str) -> LoginRecord | None:
-    """The user's login record if the password is right and the user active, else ``None``."""
+    """The user's login record if the password is right and the user active, else
+    ``None``."""
     record = find_login(db, email) if email else None
     try:
         _hasher.verify(record.password_hash if record else _DUMMY_HASH, password)

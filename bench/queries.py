@@ -115,7 +115,7 @@ def over_http(
 ) -> list[dict[str, Any]]:
     """Cold (``fresh=1``) and warm timings of each query through the HTTP API under
     gunicorn, with an org API key made for the run and revoked after it."""
-    import requests
+    import requests  # noqa: PLC0415 - test extras only
 
     admin = Database(target.owner_url)
     _, key = create_key(admin, target.org, name="benchmark")

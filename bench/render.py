@@ -82,8 +82,8 @@ def prepare(admin: Database, slug: str, template_slug: str) -> int:
 
 
 def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+    from selenium import webdriver  # noqa: PLC0415 - test extras only
+    from selenium.webdriver.chrome.service import Service  # noqa: PLC0415 - test extras only
 
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
@@ -124,8 +124,8 @@ def measure_render(
         ``{"dashboard", "widgets", "gunicorn_rss_mb", "cold": {...}, "warm": {...}}``
         with ``p50``, ``p95``, ``n`` and ``samples_ms`` per kind.
     """
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
+    from selenium.webdriver.common.by import By  # noqa: PLC0415 - test extras only
+    from selenium.webdriver.support.ui import WebDriverWait  # noqa: PLC0415 - test extras only
 
     if target.redis_url is None:
         raise ValueError("the render benchmark needs a Redis cache (redis_url)")

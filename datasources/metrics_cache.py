@@ -1,8 +1,8 @@
 """The ``realtime_metrics_cache`` table: the org's headline KPI figures as records.
 
 Whenever an unfiltered KPI summary is computed, its figures are written here in the
-shape of the KPI cards (current, previous period, change percent, trend), so any worker or the
-report job can read a fresh figure without recomputing it.
+shape of the KPI cards (current, previous period, change percent, trend), so any worker
+or the report job can read a fresh figure without recomputing it.
 """
 
 from __future__ import annotations

@@ -26,7 +26,9 @@ JOBS: list[JobDefinition] = [
         "analytics",
         "scheduler.tasks:analytics",
         {"trigger": "cron", "hour": 2, "minute": 15},
-        description="forecasts, anomalies, trends and recommendations, daily (UTC 02:15)",
+        description=(
+            "forecasts, anomalies, trends and recommendations, daily (UTC 02:15)"
+        ),
     ),
     JobDefinition(
         "analytics_after_ingest",

@@ -24,7 +24,8 @@ JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600
 
 
 def add_jobs(scheduler: BaseScheduler, ctx: JobContext) -> None:
-    """Every job of :data:`scheduler.jobs.JOBS` on its trigger, logged by ``run_job``."""
+    """Every job of :data:`scheduler.jobs.JOBS` on its trigger, each run logged by
+    ``run_job``."""
     for definition in JOBS:
         trigger = dict(definition.trigger)
         scheduler.add_job(

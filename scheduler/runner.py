@@ -45,7 +45,8 @@ def run_for_org(
         session.add(run)
     try:
         summary: dict[str, Any] = resolve(job.func)(ctx, org_id) or {}
-        # A task that did nothing says why with a "skipped" reason (counts are not reasons).
+        # A task that did nothing says why with a "skipped" reason (counts are not
+        # reasons).
         status = "skipped" if isinstance(summary.get("skipped"), str) else "success"
         error = None
     except Exception as exc:

@@ -20,7 +20,8 @@ def test_anomaly_days_are_marked_on_the_line(demo_db):
             str(row[0])[:10]
             for row in connection.execute(
                 text(
-                    "SELECT DISTINCT day FROM anomalies WHERE org_id = :o AND metric = 'revenue'"
+                    "SELECT DISTINCT day FROM anomalies WHERE org_id = :o AND metric = "
+                    "'revenue'"
                 ),
                 {"o": acme},
             )

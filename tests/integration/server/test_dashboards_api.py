@@ -51,8 +51,10 @@ def test_invalid_documents_get_422_with_the_editor_messages(app_client):
     response = app_client.post("/api/v1/dashboards", json=bad)
     assert response.status_code == 422
     assert response.get_json()["details"] == [
-        "widget 1 \"CPA by Campaign\": query_params.metric: 'cpx' is not one of impressions, clicks, "
-        "conversions, spend, revenue, ctr, cpc, cpa, roas, conversion_rate, budget_utilization"
+        "widget 1 \"CPA by Campaign\": query_params.metric: 'cpx' is not one of "
+        "impressions, clicks, "
+        "conversions, spend, revenue, ctr, cpc, cpa, roas, conversion_rate, "
+        "budget_utilization"
     ]
     response = app_client.post(
         "/api/v1/dashboards", data="{nope", content_type="application/json"
@@ -121,7 +123,8 @@ def test_private_widgets_are_seen_and_kept_only_for_their_owner(app_client):
     login(app_client, "admin@acme.example")
     seen = app_client.get(f"/api/v1/dashboards/{shared['id']}").get_json()["widgets"]
     assert [w["title"] for w in seen] == ["Spend"]
-    # The admin rewrites the dashboard without knowing the private widget: it survives...
+    # The admin rewrites the dashboard without knowing the private widget: it
+    # survives...
     response = app_client.put(
         f"/api/v1/dashboards/{shared['id']}", json={"name": "Team v2", "widgets": seen}
     )
