@@ -8,10 +8,8 @@ from contextlib import contextmanager
 from typing import NoReturn
 
 import click
-from sqlalchemy import select
 
 from core.db import Database
-from core.models import Org
 from core.settings import Settings, load_settings
 
 
@@ -67,16 +65,3 @@ def fail(message: str, code: int = 2) -> NoReturn:
     """Print ``message`` on stderr and end the command with exit status ``code``."""
     click.echo(message, err=True)
     raise click.exceptions.Exit(code)
-
-
-def org_id_by_slug(db: Database, slug: str) -> int:
-    """The id of the org called ``slug``.
-
-    Raises:
-        LookupError: no org has that slug.
-    """
-    with db.unscoped_session() as session:
-        org_id = session.scalar(select(Org.id).where(Org.slug == slug))
-    if org_id is None:
-        raise LookupError(f"no org with slug {slug!r}")
-    return org_id

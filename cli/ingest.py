@@ -12,11 +12,11 @@ from pathlib import Path
 
 import click
 
+from accounts.orgs import org_id_by_slug
 from cli._context import (
     PulseContext,
     database_url_option,
     fail,
-    org_id_by_slug,
     pass_pulse,
 )
 from commands.ingest import ingest_file

@@ -16,14 +16,13 @@ import logging
 
 import click
 from apscheduler.schedulers.blocking import BlockingScheduler
-from sqlalchemy import select
 
-from cli._context import PulseContext, fail, org_id_by_slug, pass_pulse
-from core.models import JobRun
+from accounts.orgs import org_id_by_slug
+from cli._context import PulseContext, fail, pass_pulse
 from scheduler.context import JobContext
 from scheduler.jobs import JOBS, job
 from scheduler.process import JOB_DEFAULTS, add_jobs
-from scheduler.runner import SingleInstanceLock, run_job
+from scheduler.runner import SingleInstanceLock, recent_runs, run_job
 
 log = logging.getLogger("scheduler")
 
@@ -86,15 +85,7 @@ def history(pulse: PulseContext, org: str, limit: int) -> None:
     ctx = JobContext.from_settings(pulse.settings)
     try:
         org_id = org_id_by_slug(ctx.admin_db, org)
-        with ctx.db.session(org_id) as session:
-            runs = list(
-                session.scalars(select(JobRun).order_by(JobRun.id.desc()).limit(limit))
-            )
-            lines = [
-                f"{item.started_at:%Y-%m-%d %H:%M:%S} {item.job:<24} "
-                f"{item.status:<8} {item.summary or item.error or ''}"
-                for item in runs
-            ]
+        lines = recent_runs(ctx, org_id, limit)
     except LookupError as exc:
         fail(f"error: {exc.args[0]}")
     finally:

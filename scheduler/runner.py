@@ -34,6 +34,18 @@ def org_ids(ctx: JobContext) -> list[int]:
         return list(session.scalars(select(Org.id).order_by(Org.id)))
 
 
+def recent_runs(ctx: JobContext, org_id: int, limit: int = 20) -> list[str]:
+    """The org's latest job runs, newest first, one line each (``pulse scheduler
+    history``)."""
+    with ctx.db.session(org_id) as session:
+        runs = session.scalars(select(JobRun).order_by(JobRun.id.desc()).limit(limit))
+        return [
+            f"{item.started_at:%Y-%m-%d %H:%M:%S} {item.job:<24} "
+            f"{item.status:<8} {item.summary or item.error or ''}"
+            for item in runs
+        ]
+
+
 def run_for_org(
     ctx: JobContext, job: JobDefinition, org_id: int, trigger: str = "schedule"
 ) -> JobRun:
