@@ -13,6 +13,7 @@ from core.db import is_timeout
 from core.filters import Filters, QueryError
 from core.models import DashboardWidget
 from dashboards.schema import TemplateError, parse_widget, widget_query_params
+from dashboards.store import widget_document
 from datasources.cache import QueryCache
 from widgets import _registry as registry
 from widgets._base import RenderContext, WidgetBase
@@ -23,21 +24,7 @@ log = logging.getLogger(__name__)
 
 def spec_from_row(row: DashboardWidget) -> WidgetBase:
     """Validate a stored widget row as a widget spec (raises ``TemplateError``)."""
-    return parse_widget(
-        {
-            "id": row.id,
-            "type": row.widget_type,
-            "title": row.title,
-            "data_source": row.data_source,
-            "query_params": row.query_params or {},
-            "config": row.config or {},
-            "position_x": row.position_x,
-            "position_y": row.position_y,
-            "width": row.width,
-            "height": row.height,
-            "is_shared": row.is_shared,
-        }
-    )
+    return parse_widget(widget_document(row))
 
 
 def query_widget(
