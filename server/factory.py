@@ -18,7 +18,7 @@ from core.cache import make_cache
 from core.db import Database
 from core.settings import PROJECT_ROOT, Settings, load_settings
 from datasources.cache import QueryCache
-from server import api, auth, health
+from server import api, auth, headers, health
 from server.runtime import EXTENSION_KEY, Runtime
 
 
@@ -71,6 +71,7 @@ def create_app(settings: Settings | None, mount_ui: Callable[[Dash], None]) -> D
     )
     mount_ui(app)
     _register_component_bundles(app)
+    headers.init_app(app)
     # Everything loaded so far (modules, registries, templates) lives as long as the
     # process: move it out of the collector's way, so that full collections during
     # requests scan only request garbage instead of pausing a query for ~40 ms.

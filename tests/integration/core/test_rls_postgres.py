@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import psycopg
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
+from accounts.apikeys import create_key, org_for_key
+from accounts.passwords import authenticate
 from core import models as m
 from core.db import Database, TenantContextMissing
+from devdata.demo import DEMO_PASSWORD
 from tests.conftest import PostgresDatabase, org_id, seed_small_demo
 
 TENANT_TABLES = m.tenant_tables() + ["orgs"]
@@ -239,3 +243,74 @@ def test_pooled_connection_does_not_carry_the_org_context(rls_db):
                 session.scalars(select(m.Campaign)).all()
     finally:
         db.dispose()
+
+
+LOOKUPS = {
+    "pulse_login_lookup": "SELECT * FROM pulse_login_lookup('admin@acme.example')",
+    "pulse_api_key_lookup": "SELECT * FROM pulse_api_key_lookup('rls-1')",
+}
+
+
+@pytest.fixture
+def stranger(rls_db):
+    """A role unrelated to Pulse that may connect to the database: what any other
+    service sharing the server could be. Dropped afterwards."""
+    name = f"pulse_stranger_{uuid.uuid4().hex[:8]}"
+    server = make_url(rls_db["admin"])
+    with psycopg.connect(libpq(rls_db["admin"]), autocommit=True) as connection:
+        connection.execute(f"CREATE ROLE {name} LOGIN")
+    yield server.set(username=name, password=None).render_as_string(hide_password=False)
+    with psycopg.connect(libpq(rls_db["admin"]), autocommit=True) as connection:
+        connection.execute(f"DROP OWNED BY {name}")
+        connection.execute(f"DROP ROLE {name}")
+
+
+@pytest.mark.parametrize("function", sorted(LOOKUPS))
+def test_an_unrelated_role_may_not_call_the_lookups(stranger, function):
+    with (
+        psycopg.connect(libpq(stranger)) as connection,
+        pytest.raises(
+            psycopg.errors.InsufficientPrivilege,
+            match=f"permission denied for function {function}",
+        ),
+    ):
+        connection.execute(LOOKUPS[function])
+
+
+def test_the_app_role_still_logs_in_and_authenticates_api_keys(rls_db):
+    admin = Database(rls_db["admin"])
+    app = Database(rls_db["app"])
+    try:
+        acme = org_id(admin, "acme")
+        _, plain = create_key(admin, "acme", "rls")
+        login = authenticate(app, "admin@acme.example", DEMO_PASSWORD)
+        assert login is not None and login.org_id == acme
+        assert org_for_key(app, plain) is not None
+        assert org_for_key(app, plain)[0] == acme
+    finally:
+        admin.dispose()
+        app.dispose()
+
+
+def test_the_lookups_search_public_before_temporary_tables(rls_db):
+    with psycopg.connect(libpq(rls_db["admin"])) as connection:
+        config = dict(
+            connection.execute(
+                "SELECT proname, proconfig FROM pg_proc WHERE proname = ANY(%s)",
+                (sorted(LOOKUPS),),
+            ).fetchall()
+        )
+    assert config == dict.fromkeys(LOOKUPS, ["search_path=public, pg_temp"])
+
+
+def test_a_temporary_users_table_does_not_shadow_the_real_one(rls_db):
+    with psycopg.connect(libpq(rls_db["app"])) as connection:
+        connection.execute(
+            "CREATE TEMPORARY TABLE users (id integer, org_id integer, "
+            "password_hash text, is_active boolean, email text)"
+        )
+        connection.execute(
+            "INSERT INTO users VALUES (1, 1, 'forged', true, 'admin@acme.example')"
+        )
+        rows = connection.execute(LOOKUPS["pulse_login_lookup"]).fetchall()
+    assert len(rows) == 1 and rows[0][2] != "forged"
