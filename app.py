@@ -32,10 +32,10 @@ def create_app(settings: Settings | None = None) -> Dash:
 def main() -> int:
     try:
         settings = load_settings()
+        app = create_app(settings)  # reads or generates the session secret
     except ConfigurationError as exc:
         print(exc, file=sys.stderr)
         return 2
-    app = create_app(settings)
     if settings.scheduler == "embedded":
         start_in_background(settings)
     print(f"Pulse is serving on http://{settings.host}:{settings.port}", flush=True)

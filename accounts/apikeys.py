@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select, text
@@ -21,10 +22,17 @@ if TYPE_CHECKING:
 KEY_PREFIX = "pulse_"
 
 
-# How long a web worker may remember which org a key belongs to. `revoke` deletes the
-# remembered entry from the shared cache at once; only an in-process ("simple") cache
-# can keep a revoked key working for up to this long.
+# How long a web worker may remember which org a key belongs to. Once `revoke` has
+# committed it overwrites the remembered entry in the shared cache with REVOKED, which
+# every lookup honours; only an in-process ("simple") cache, which the revoking process
+# does not share, can keep a revoked key working for up to this long.
 KEY_CACHE_SECONDS = 60
+# What a revoked key's cache entry holds, and for how long. A lookup never overwrites
+# it (it remembers a key with `add`), so a worker that read the key as active just
+# before the revocation committed cannot bring it back; after the mark expires lookups
+# go to the database, which refuses the key.
+REVOKED = "revoked"
+REVOKED_MARK_SECONDS = 24 * 3600
 
 
 def key_cache_key(digest: str) -> str:
@@ -56,7 +64,8 @@ def revoke_key(
         db: the database (the schema owner's URL: keys are looked up across orgs).
         org_slug: the org whose keys to revoke.
         prefix: the key's first 12 characters, as :func:`list_keys` shows them.
-        cache: the app's shared cache, to forget the revoked keys there at once.
+        cache: the app's shared cache, where the revoked keys are marked REVOKED once
+            the revocation has committed, so no worker accepts them from there.
 
     Returns:
         The keys revoked.
@@ -72,9 +81,17 @@ def revoke_key(
         ).all()
         for row in rows:
             row.revoked_at = utcnow()
-            if cache is not None:
-                cache.delete(key_cache_key(row.key_hash))
-        return list(rows)
+    # Only now that the revocation is committed: a lookup before the commit still finds
+    # the key active, and a mark written earlier would be raced by it.
+    if cache is not None:
+        mark_revoked(cache, rows)
+    return list(rows)
+
+
+def mark_revoked(cache: Cache, rows: Iterable[ApiKey]) -> None:
+    """Mark committed revocations REVOKED in the shared cache (KEY_CACHE_SECONDS)."""
+    for row in rows:
+        cache.set(key_cache_key(row.key_hash), REVOKED, timeout=REVOKED_MARK_SECONDS)
 
 
 def list_keys(db: Database, org_slug: str) -> list[ApiKey]:
@@ -85,6 +102,23 @@ def list_keys(db: Database, org_slug: str) -> list[ApiKey]:
                 select(ApiKey).where(ApiKey.org_id == org.id).order_by(ApiKey.id)
             )
         )
+
+
+def cached_org_for_key(db: Database, cache: Cache, key: str) -> tuple[int, int] | None:
+    """``(org id, key id)`` of an active key, remembered in ``cache`` for
+    KEY_CACHE_SECONDS; ``None`` for an unknown key or one marked REVOKED there."""
+    cache_key = key_cache_key(hash_key(key))
+    remembered = cache.get(cache_key)
+    if remembered == REVOKED:
+        return None
+    if isinstance(remembered, (list, tuple)):
+        return remembered[0], remembered[1]
+    # Absent (or an org id cached by an older release): ask the database.
+    identity = org_for_key(db, key)
+    if identity is not None:
+        # `add`, not `set`: a REVOKED mark written since the lookup above stays.
+        cache.add(cache_key, identity, timeout=KEY_CACHE_SECONDS)
+    return identity
 
 
 def org_for_key(db: Database, key: str) -> tuple[int, int] | None:

@@ -4,6 +4,7 @@ server to measure."""
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -71,7 +72,7 @@ def gunicorn(
         **os.environ,
         "PULSE_DATABASE_URL": database_url,
         "PULSE_SCHEDULER": "off",
-        "PULSE_SECRET_KEY": "bench",
+        "PULSE_SECRET_KEY": secrets.token_urlsafe(48),
         "PULSE_CACHE_TYPE": "redis" if redis_url else "simple",
     }
     if redis_url:

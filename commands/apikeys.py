@@ -1,8 +1,9 @@
 """Creating and revoking an org's API keys (``pulse apikeys create|revoke``).
 
 Keys are made by an operator with the schema owner's database URL (a key is looked up
-across orgs); each change is written to the org's audit log, and a revoked key is
-forgotten in the shared cache at once so that no worker accepts it from there.
+across orgs); each change is written to the org's audit log, and once a revocation has
+committed the key is marked revoked in the shared cache, so that no worker accepts it
+from there: the first request after ``revoke`` returns is refused.
 """
 
 from __future__ import annotations
@@ -35,13 +36,13 @@ def create_api_key(db: Database, org_slug: str, name: str = "") -> tuple[ApiKey,
 
 
 def revoke_api_key(db: Database, org_slug: str, prefix: str, cache: Cache) -> int:
-    """Revoke the org's active keys with that visible prefix, audited, and forget them
-    in ``cache``. Returns how many keys were revoked.
+    """Revoke the org's active keys with that visible prefix, audited, and mark them
+    revoked in ``cache`` after the commit. Returns how many keys were revoked.
 
     Raises:
         LookupError: no org with that slug.
     """
-    revoked = apikeys.revoke_key(db, org_slug, prefix, cache=cache)
+    revoked = apikeys.revoke_key(db, org_slug, prefix)
     for row in revoked:
         with db.session(row.org_id) as session:
             audit.record(
@@ -52,4 +53,7 @@ def revoke_api_key(db: Database, org_slug: str, prefix: str, cache: Cache) -> in
                 user_id=None,
                 details={"prefix": row.prefix},
             )
+    # After the commit (and the audit, which a cache outage must not lose); before
+    # returning, so that the first request after `revoke` returns is refused.
+    apikeys.mark_revoked(cache, revoked)
     return len(revoked)

@@ -3,11 +3,17 @@
 Precedence: an explicit argument to ``Settings(...)`` > environment variable > default.
 Environment variables are ``PULSE_<FIELD>``; a few conventional names are accepted too
 (``DATABASE_URL``, ``REDIS_URL``, ``HOST``, ``PORT``, ``SECRET_KEY``). Secrets come only
-from the environment, and production refuses to start with the development secret.
+from the environment or from the generated secret file: without ``PULSE_SECRET_KEY`` the
+first start writes a random one to ``var/secret_key`` (mode 0600) and every later start,
+web worker and tool reads it back; production requires ``PULSE_SECRET_KEY``. A known or
+short secret is refused in every environment.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import secrets
 from pathlib import Path
 from typing import Literal
 
@@ -25,7 +31,29 @@ from sqlalchemy.exc import ArgumentError
 from core.errors import validation_messages
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The development key earlier releases signed sessions with. It is public (it was in
+# the repository), so a cookie signed with it proves nothing: refused like the others.
 DEV_SECRET = "pulse-development-secret-do-not-use-in-production"
+MIN_SECRET_LENGTH = 32
+# Placeholders people paste from examples; compared case-insensitively.
+KNOWN_SECRETS = frozenset(
+    {
+        DEV_SECRET,
+        "change-me",
+        "changeme",
+        "change-me-in-production",
+        "secret",
+        "secret-key",
+        "your-secret-key",
+        "development",
+        "test-secret",
+        "browser-test-secret",
+        "bench",
+    }
+)
+GENERATE_SECRET_HINT = (
+    'generate one with: python -c "import secrets; print(secrets.token_urlsafe(48))"'
+)
 
 
 class ConfigurationError(RuntimeError):
@@ -73,7 +101,16 @@ class Settings(BaseSettings):
     cache_default_timeout: int = Field(
         300, validation_alias=AliasChoices("PULSE_CACHE_TIMEOUT")
     )
-    secret_key: str = Field(DEV_SECRET, validation_alias=_env("SECRET_KEY"))
+    secret_key: str | None = Field(
+        None,
+        validation_alias=_env("SECRET_KEY"),
+        description="Signs session cookies; unset: a random one in secret_key_file.",
+    )
+    secret_key_file: Path = Field(
+        PROJECT_ROOT / "var" / "secret_key",
+        validation_alias=AliasChoices("PULSE_SECRET_KEY_FILE"),
+        description="Where the generated secret lives when PULSE_SECRET_KEY is unset.",
+    )
     host: str = Field("127.0.0.1", validation_alias=_env("HOST"))
     port: int = Field(8050, validation_alias=_env("PORT"))
     debug: bool = Field(False, validation_alias=AliasChoices("PULSE_DEBUG"))
@@ -118,14 +155,35 @@ class Settings(BaseSettings):
             return url.render_as_string(hide_password=False)
         return value
 
+    @field_validator("secret_key")
+    @classmethod
+    def _refuse_weak_secret(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        problem = weak_secret_problem(value)
+        if problem:
+            raise ValueError(f"PULSE_SECRET_KEY {problem}")
+        return value
+
     @model_validator(mode="after")
-    def _refuse_default_secret_in_production(self) -> Settings:
-        if self.env == "production" and self.secret_key == DEV_SECRET:
+    def _production_needs_a_secret(self) -> Settings:
+        if self.env == "production" and self.secret_key is None:
             raise ValueError(
-                "PULSE_SECRET_KEY must be set in production; refusing to start "
-                "with the development secret"
+                "PULSE_SECRET_KEY must be set in production (every web server must "
+                f"sign sessions with the same key); {GENERATE_SECRET_HINT}"
             )
         return self
+
+    def session_secret(self) -> str:
+        """The key that signs session cookies: ``secret_key`` when set, else the one
+        in ``secret_key_file``, generated on first use.
+
+        Raises:
+            ConfigurationError: the secret file holds a weak secret or is unreadable.
+        """
+        if self.secret_key is not None:
+            return self.secret_key
+        return load_or_create_secret(self.secret_key_file)
 
     @property
     def effective_cache_type(self) -> str:
@@ -136,6 +194,67 @@ class Settings(BaseSettings):
     @property
     def migration_database_url(self) -> str:
         return self.admin_database_url or self.database_url
+
+
+def weak_secret_problem(value: str) -> str | None:
+    """Why ``value`` is not fit to sign sessions (``None`` when it is)."""
+    if value.strip().lower() in {known.lower() for known in KNOWN_SECRETS}:
+        return f"is a known example value, not a secret; {GENERATE_SECRET_HINT}"
+    if len(value) < MIN_SECRET_LENGTH:
+        return (
+            f"is too short ({len(value)} characters, at least {MIN_SECRET_LENGTH} "
+            f"needed); {GENERATE_SECRET_HINT}"
+        )
+    if len(set(value)) < 10:
+        return f"has too few distinct characters to be random; {GENERATE_SECRET_HINT}"
+    return None
+
+
+def load_or_create_secret(path: Path) -> str:
+    """The secret kept in ``path``, written there first (random, mode 0600) if absent.
+
+    Creation is atomic: the secret is written to a private temporary file and then
+    hard-linked into place, which fails if another process got there first; then that
+    process's secret is read. So concurrent web workers all end up with one secret, and
+    no one ever reads a partly written file.
+
+    Raises:
+        ConfigurationError: naming PULSE_SECRET_KEY_FILE, when the file holds a weak
+            secret or cannot be read or written.
+    """
+    try:
+        if not path.exists():
+            _create_secret_file(path)
+        value = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigurationError(
+            f"PULSE_SECRET_KEY_FILE {str(path)!r}: cannot read or create the "
+            f"generated secret ({exc.strerror or exc}); set PULSE_SECRET_KEY instead"
+        ) from None
+    problem = weak_secret_problem(value)
+    if problem:
+        raise ConfigurationError(
+            f"PULSE_SECRET_KEY_FILE {str(path)!r}: the secret it holds {problem} "
+            "(or delete the file to have a new one generated)"
+        )
+    return value
+
+
+def _create_secret_file(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            os.fchmod(handle.fileno(), 0o600)
+            handle.write(secrets.token_urlsafe(48) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        # Fails if another process created it first: then that one is used.
+        with contextlib.suppress(FileExistsError):
+            os.link(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def load_settings(**overrides) -> Settings:

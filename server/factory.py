@@ -36,7 +36,7 @@ def create_app(settings: Settings | None, mount_ui: Callable[[Dash], None]) -> D
     )
     server = Flask("pulse", root_path=str(PROJECT_ROOT))
     server.config.update(
-        SECRET_KEY=settings.secret_key,
+        SECRET_KEY=settings.session_secret(),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.env == "production",

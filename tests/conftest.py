@@ -26,6 +26,8 @@ POSTGRES_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get("PULSE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 OUTPUT_DIR = ROOT / "test-output"
+# Long and random-looking, as the settings require of every secret.
+TEST_SECRET = "pulse-tests-3f9c1a7e5b2d4068a1c9e7f3b5d2a4c6"
 # Small enough to seed in a few seconds, big enough for 30-day windows with a
 # comparison.
 DEMO_SIZE = {"campaigns": 6, "days": 75}
@@ -164,7 +166,7 @@ def make_settings(database_url: str, **overrides) -> Settings:
     return Settings(
         database_url=database_url,
         cache_type=overrides.pop("cache_type", "simple"),
-        secret_key="test-secret",
+        secret_key=TEST_SECRET,
         env="test",
         **overrides,
     )

@@ -22,7 +22,7 @@ from flask import Blueprint, g, jsonify, request
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
-from accounts.apikeys import KEY_CACHE_SECONDS, hash_key, key_cache_key, org_for_key
+from accounts.apikeys import cached_org_for_key
 from accounts.permissions import API_KEY_ROLE, Caller, PermissionDenied
 from commands.errors import Invalid, NotFound, Refused
 from dashboards.schema import TemplateError
@@ -54,19 +54,13 @@ def _caller() -> Caller | None:
 
 
 def _org_of_key(key: str) -> tuple[int, int]:
-    """The key's ``(org id, key id)``, remembered briefly in the shared cache (revoking
-    deletes it there)."""
+    """The key's ``(org id, key id)``, remembered briefly in the shared cache, where
+    revoking marks it revoked (see :func:`accounts.apikeys.cached_org_for_key`)."""
     svc = runtime()
-    cache_key = key_cache_key(hash_key(key))
-    identity = svc.cache.get(cache_key)
-    if not isinstance(
-        identity, (list, tuple)
-    ):  # absent, or an org id cached by an older release
-        identity = org_for_key(svc.db, key)
-        if identity is None:
-            raise ApiError(401, "invalid or revoked API key")
-        svc.cache.set(cache_key, identity, timeout=KEY_CACHE_SECONDS)
-    return identity[0], identity[1]
+    identity = cached_org_for_key(svc.db, svc.cache, key)
+    if identity is None:
+        raise ApiError(401, "invalid or revoked API key")
+    return identity
 
 
 def authenticated(view):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import OUTPUT_DIR, ROOT, missing_service
+from tests.conftest import OUTPUT_DIR, ROOT, TEST_SECRET, missing_service
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -38,7 +38,7 @@ class PulseServer:
             **env,
             "PULSE_PORT": str(self.port),
             "PULSE_HOST": "127.0.0.1",
-            "PULSE_SECRET_KEY": "browser-test-secret",
+            "PULSE_SECRET_KEY": TEST_SECRET,
             "PULSE_SCHEDULER": "off",
         }
         if gunicorn:

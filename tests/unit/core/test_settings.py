@@ -1,8 +1,19 @@
 from __future__ import annotations
 
+import secrets
+import stat
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
-from core.settings import DEV_SECRET, ConfigurationError, load_settings
+from core.settings import (
+    DEV_SECRET,
+    KNOWN_SECRETS,
+    ConfigurationError,
+    load_or_create_secret,
+    load_settings,
+)
 
 
 def test_precedence_argument_over_environment(monkeypatch):
@@ -37,7 +48,72 @@ def test_bad_database_url_is_named(url, message):
         load_settings(database_url=url)
 
 
-def test_production_needs_a_secret():
+def test_production_needs_a_secret(tmp_path):
     with pytest.raises(ConfigurationError, match="PULSE_SECRET_KEY must be set"):
-        load_settings(env="production", secret_key=DEV_SECRET)
-    assert load_settings(env="production", secret_key="s3cret").env == "production"
+        load_settings(env="production", secret_key_file=tmp_path / "secret_key")
+    strong = secrets.token_urlsafe(48)
+    settings = load_settings(env="production", secret_key=strong)
+    assert settings.session_secret() == strong
+
+
+@pytest.mark.parametrize("env", ["development", "test", "production"])
+@pytest.mark.parametrize(
+    "secret,reason",
+    [
+        (DEV_SECRET, "is a known example value"),
+        ("change-me", "is a known example value"),
+        ("Change-Me", "is a known example value"),
+        ("s3cret", "is too short"),
+        ("x" * 31, "is too short"),
+        ("ab" * 40, "has too few distinct characters"),
+    ],
+)
+def test_known_or_short_secrets_are_refused_everywhere(env, secret, reason):
+    with pytest.raises(ConfigurationError) as refused:
+        load_settings(env=env, secret_key=secret)
+    message = str(refused.value)
+    assert f"PULSE_SECRET_KEY {reason}" in message
+    assert "secrets.token_urlsafe(48)" in message
+    assert secret not in message.replace("PULSE_SECRET_KEY", "")
+
+
+def test_the_secret_is_read_from_the_environment(monkeypatch):
+    strong = secrets.token_urlsafe(48)
+    monkeypatch.setenv("PULSE_SECRET_KEY", strong)
+    assert load_settings().session_secret() == strong
+    monkeypatch.setenv("PULSE_SECRET_KEY", "change-me")
+    with pytest.raises(ConfigurationError, match="PULSE_SECRET_KEY is a known"):
+        load_settings()
+
+
+def test_without_a_secret_one_is_generated_once_and_kept_private(tmp_path, monkeypatch):
+    monkeypatch.delenv("PULSE_SECRET_KEY", raising=False)
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    path = tmp_path / "var" / "secret_key"
+    first = load_settings(secret_key_file=path).session_secret()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert len(first) >= 60 and first not in KNOWN_SECRETS
+    # Every later start, worker and tool reads the same one back.
+    assert load_settings(secret_key_file=path).session_secret() == first
+    assert path.read_text().strip() == first
+    assert list(path.parent.iterdir()) == [path]  # no temporary file left behind
+
+
+def test_workers_starting_together_agree_on_one_generated_secret(tmp_path):
+    path = tmp_path / "secret_key"
+    start = threading.Barrier(8)
+
+    def worker() -> str:
+        start.wait()
+        return load_or_create_secret(path)
+
+    with ThreadPoolExecutor(8) as pool:
+        found = set(pool.map(lambda _: worker(), range(8)))
+    assert found == {path.read_text().strip()}
+
+
+def test_a_weak_secret_file_is_refused_naming_it(tmp_path):
+    path = tmp_path / "secret_key"
+    path.write_text("change-me\n")
+    with pytest.raises(ConfigurationError, match="PULSE_SECRET_KEY_FILE .*known"):
+        load_settings(secret_key_file=path).session_secret()
