@@ -59,7 +59,7 @@ def parse_entity(entity: str | None, filters: Filters) -> Scope:
 def org_context(session: Session, org_id: int) -> OrgContext:
     """The :class:`OrgContext` of ``org_id`` read through an org-scoped session."""
     org = session.scalars(select(Org).where(Org.id == org_id)).one()
-    return OrgContext(org.id, org.slug, org.name, org.timezone, org.currency)
+    return OrgContext.of(org)
 
 
 def last_complete_day(

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from core.errors import validation_messages
+from core.models import Org
 from core.reference import COUNTRIES, DATE_RANGE_PRESETS, PLATFORMS
 from core.windows import DateWindow, org_today
 
@@ -35,6 +36,11 @@ class OrgContext:
     name: str
     timezone: str
     currency: str
+
+    @classmethod
+    def of(cls, org: Org) -> OrgContext:
+        """The context of a stored org."""
+        return cls(org.id, org.slug, org.name, org.timezone, org.currency)
 
 
 class Filters(BaseModel):

@@ -87,7 +87,7 @@ class QueryCache:
             org = session.scalars(select(Org).where(Org.id == org_id)).one_or_none()
             if org is None:
                 raise UnknownOrg(org_id)
-            context = OrgContext(org.id, org.slug, org.name, org.timezone, org.currency)
+            context = OrgContext.of(org)
         self.cache.set(key, context.__dict__, timeout=300)
         return context
 
