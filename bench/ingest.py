@@ -123,6 +123,9 @@ def commit_to_figure(target: BenchTarget, repeat: int) -> dict[str, Any]:
     http.headers["Authorization"] = f"Bearer {key}"
     params = {"metric": "revenue", "view": "summary", "period": "30d"}
     samples = []
+    # Each run posts revenue no earlier run posted: a re-run in the same hour would
+    # otherwise upsert identical rows, and the figure it waits for would never move.
+    run_offset = time.time_ns() % 1_000_000 / 1000
     try:
         with gunicorn(target.database_url, target.redis_url) as (base, _):
             kpi = f"{base}/api/v1/data/campaigns"
@@ -142,7 +145,7 @@ def commit_to_figure(target: BenchTarget, repeat: int) -> dict[str, Any]:
                             "impressions": 1000,
                             "clicks": 10,
                             "conversions": 1,
-                            "revenue": 1000.0 + attempt,
+                            "revenue": 1000.0 + run_offset + attempt,
                             "currency": currency,
                         }
                     ]
