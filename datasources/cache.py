@@ -3,7 +3,9 @@
 Callbacks, the JSON API and report jobs all ask for data here.
 
 Cache keys are made of the org, the org's cache version, the source, its validated
-params and the filters, so one org can never be served another's entry, several
+params, the filters and the org's clock (see :func:`window_clock`), so one org can
+never be served another's entry, no answer computed for one date window is served for
+another (a "today" computed before the org's midnight is not "today" after it), several
 workers share one cache (Redis when configured), and bumping an org's version
 (``invalidate_org``, on ingest or a campaign change) makes exactly that org's entries
 unreachable: a value from before an invalidation is never served after it.
@@ -17,6 +19,7 @@ value, still marked stale, and logs why.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -32,6 +35,7 @@ from core.db import Database
 from core.filters import Filters, OrgContext, QueryError
 from core.models import Org
 from core.settings import Settings
+from core.windows import org_today
 from datasources import registry
 from datasources.metrics_cache import store_kpi
 
@@ -46,8 +50,39 @@ REFRESH_LOCK_SECONDS = 60
 RESULT_FORMAT = 2
 
 
+# Aggregation periods whose sources have hour-level relative windows ("24h" is the last
+# 24 UTC hours up to the running one, see ``resolve_span``): their keys also hold the
+# current UTC hour. Daily and weekly sources only take day periods ("30d", "today",
+# "last_7_days"), so the org-local date is all their windows depend on.
+HOUR_LEVEL_PERIODS = frozenset({"realtime", "hourly"})
+
+
 class UnknownOrg(LookupError):
     pass
+
+
+def window_clock(timezone: str, period: str, now: dt.datetime | None = None) -> str:
+    """The part of a cache key that pins the date window relative periods resolve to.
+
+    Every data source resolves ``"today"``, ``"7d"`` or ``"last_30_days"`` against the
+    org-local date, so that date is in every key: at the org's midnight (DST-correct,
+    from the same clock the sources read) every key changes and the first request of the
+    new day computes the new day's answer instead of being served yesterday's, fresh or
+    stale. Keys of explicit date ranges change too, which costs one recomputation per
+    entry per day and keeps the rule simple. Hour-level sources also get the UTC hour,
+    the boundary their "24h" windows move at; their TTL (1 or 5 minutes) would bound the
+    error but a stale entry is still served for a day, so the TTL is not enough.
+
+    Args:
+        timezone: the org's IANA time zone.
+        period: the source's aggregation period for these params (``ttl_for``).
+        now: the instant; defaults to the current time.
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    clock = org_today(timezone, now).isoformat()
+    if period in HOUR_LEVEL_PERIODS:
+        clock += now.astimezone(dt.UTC).strftime("|%H")
+    return clock
 
 
 class QueryCache:
@@ -104,11 +139,26 @@ class QueryCache:
         self.cache.delete(f"org:{int(org_id)}")
 
     def cache_key(
-        self, org_id: int, source: str, params: dict[str, Any], filters: Filters
+        self,
+        org_id: int,
+        source: str,
+        params: dict[str, Any],
+        filters: Filters,
+        *,
+        now: dt.datetime | None = None,
     ) -> str:
+        """The key of one source's answer for the org, its params and filters, now.
+
+        The clock is read here and again by the source when it runs, always later: a
+        query straddling midnight stores the new day's answer under the old day's key,
+        which no request after midnight asks for.
+        """
+        data_source = registry.get(source)
+        _, period = data_source.ttl_for(data_source.parse_params(params))
+        clock = window_clock(self.org_context(org_id).timezone, period, now)
         digest = hashlib.sha256(
             json.dumps(
-                [RESULT_FORMAT, source, params, filters.cache_key()],
+                [RESULT_FORMAT, source, params, filters.cache_key(), clock],
                 sort_keys=True,
                 default=str,
             ).encode()

@@ -155,7 +155,8 @@ def test_failed_refresh_keeps_the_last_value_marked_stale(
     def broken(*_args, **_kwargs):
         raise ConnectionError("database went away")
 
-    monkeypatch.setattr(first, "org_context", broken)
+    # The org context (time zone) stays cached; its queries fail.
+    monkeypatch.setattr(first.db, "session", broken)
     assert first.query(acme, "campaigns", PARAMS)["stale"]
     first.wait_for_refreshes()
     again = first.query(acme, "campaigns", PARAMS)
