@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
@@ -272,8 +273,23 @@ class Platform(Base):
     name: Mapped[str] = mapped_column(String(64))
 
 
+# A platform's campaign id names one campaign per org: ingests and every other creator
+# upsert on this key. Campaigns created by name only (no external id) are not keyed.
+CAMPAIGN_EXTERNAL_KEY = ("org_id", "platform", "external_id")
+CAMPAIGN_HAS_EXTERNAL_ID = text("external_id <> ''")
+
+
 class Campaign(Base, TenantMixin, Timestamps):
     __tablename__ = "campaigns"
+    __table_args__ = (
+        Index(
+            "uq_campaigns_org_platform_external_id",
+            *CAMPAIGN_EXTERNAL_KEY,
+            unique=True,
+            sqlite_where=CAMPAIGN_HAS_EXTERNAL_ID,
+            postgresql_where=CAMPAIGN_HAS_EXTERNAL_ID,
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     platform: Mapped[str] = mapped_column(ForeignKey("platforms.code"), index=True)
     external_id: Mapped[str] = mapped_column(String(64), default="")

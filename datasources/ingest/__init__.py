@@ -46,6 +46,11 @@ Details:
   future, hour of day 0-23, non-negative finite numbers, clicks ≤ impressions, currency
   equal to the org's, a known campaign of the org (or one that may be created), and no
   second row for the same campaign, hour and country.
+* A ``native`` batch may mix ``hour`` as an ISO date-time with ``date`` + ``hour`` of
+  day: a row without a ``date`` whose ``hour`` is a date-time is that instant.
+* A campaign to create that has an external id is upserted on (org, platform,
+  external id), the unique key of campaigns: a batch that finds it made meanwhile by
+  another creator uses it (and does not list it in ``campaigns_created``).
 * Row numbers in error reports are the file's line numbers (the header is line 1 of a
   plain CSV) or the 1-based position in a JSON ``rows`` array.
 """

@@ -24,6 +24,8 @@ from datasources.ingest._rows import FactRow, RowError, normal_header
 
 # Checks one raw record against its validated row; raises ``FieldError``.
 RowCheck = Callable[[dict[str, Any], FactRow], None]
+# Rearranges one raw record in place, by the shape of its own cells.
+RecordShaper = Callable[[dict[str, Any]], None]
 
 
 class FileFormat:
@@ -92,6 +94,11 @@ class FileFormat:
     def is_summary_row(self, cells: list[str], record: dict[str, Any]) -> bool:
         """A total or summary row the export adds, to be skipped (a hook)."""
         return False
+
+    def record_shaper(self, columns: dict[str, str]) -> RecordShaper | None:
+        """A function that fixes one raw record by its own shape before validation,
+        if the picked ``columns`` need it (a hook)."""
+        return None
 
     def row_check(self, table: Table) -> RowCheck | None:
         """A check of each validated row that this table needs, if any (a hook)."""
@@ -275,6 +282,7 @@ def read_csv(
     pick = itemgetter(*(headers.index(columns[name]) for name in names))
     width = len(headers)
     exports = file_format.exports
+    shape = file_format.record_shaper(columns)
     for line, cells in rows[header_index + 1 :]:
         if not any(cells):
             continue
@@ -290,6 +298,8 @@ def read_csv(
         record = dict(zip(names, values if len(names) > 1 else (values,), strict=True))
         if exports and file_format.is_summary_row(cells, record):
             continue
+        if shape is not None:
+            shape(record)
         table.records.append((line, record))
     return table
 
@@ -331,9 +341,12 @@ def read_json(rows: Any, fmt: str, *, default_country: str | None = None) -> Tab
     )
     if table.errors:
         return table
+    shape = file_format.record_shaper(columns)
     for number, row in enumerate(rows, start=1):
         record = {name: row.get(header) for name, header in columns.items()}
         if file_format.is_summary_row([], record):
             continue
+        if shape is not None:
+            shape(record)
         table.records.append((number, record))
     return table

@@ -34,6 +34,8 @@ from accounts import audit
 from core.db import Database
 from core.metrics import BASE_COLUMNS
 from core.models import (
+    CAMPAIGN_EXTERNAL_KEY,
+    CAMPAIGN_HAS_EXTERNAL_ID,
     FACT_COLUMNS,
     AnalyticsRefresh,
     Campaign,
@@ -370,9 +372,54 @@ def _lock_org(session: Session, org_id: int) -> None:
 
 def _create_campaigns(
     session: Session, org_id: int, plans: Iterable[NewCampaign]
-) -> None:
+) -> list[NewCampaign]:
+    """Create the planned campaigns and set each plan's ``id``; returns the plans this
+    batch created.
+
+    A campaign with an external id is upserted on the (org, platform, external id) key
+    (``INSERT ... ON CONFLICT DO NOTHING``, then read back): when another creator made
+    it since the batch was validated, that campaign is used, never a second one. Plans
+    go in key order, so two batches creating the same campaigns never deadlock.
+    """
+    plans = list(plans)
+    created: set[int] = set()  # id() of the plans created here
+    named_only = []
+    table = Campaign.__table__
+    insert = _dialect_insert(session.get_bind().dialect.name)
+    for plan in sorted(plans, key=lambda p: (p.platform, p.external_id, p.name)):
+        if not plan.external_id:
+            named_only.append(plan)
+            continue
+        statement = (
+            insert(table)
+            .values(
+                org_id=org_id,
+                platform=plan.platform,
+                external_id=plan.external_id,
+                name=plan.name[:200],
+                start_date=plan.start_date,
+                status="active",
+                budget=0.0,
+            )
+            .on_conflict_do_nothing(
+                index_elements=list(CAMPAIGN_EXTERNAL_KEY),
+                index_where=CAMPAIGN_HAS_EXTERNAL_ID,
+            )
+            .returning(table.c.id)
+        )
+        plan.id = session.execute(statement).scalar_one_or_none()
+        if plan.id is not None:
+            created.add(id(plan))
+            continue
+        plan.id = session.execute(
+            select(Campaign.id).where(
+                Campaign.org_id == org_id,
+                Campaign.platform == plan.platform,
+                Campaign.external_id == plan.external_id,
+            )
+        ).scalar_one()
     rows = []
-    for plan in plans:
+    for plan in named_only:
         row = Campaign(
             org_id=org_id,
             platform=plan.platform,
@@ -387,6 +434,8 @@ def _create_campaigns(
     session.flush()
     for plan, row in rows:
         plan.id = row.id
+        created.add(id(plan))
+    return [plan for plan in plans if id(plan) in created]
 
 
 # --------------------------------------------------------------------------- ingest
@@ -547,7 +596,7 @@ def _commit(
     days = sorted({r.local_date for r in rows})
     with db.session(org.id) as session:
         _lock_org(session, org.id)
-        _create_campaigns(session, org.id, planned.values())
+        created = _create_campaigns(session, org.id, planned.values())
         for row in rows:
             if row.campaign_id is None:
                 row.campaign_id = planned[pending[row.row]].id
@@ -583,7 +632,7 @@ def _commit(
                 "format": meta["format"],
                 "source": meta["source"],
                 "rows_written": written,
-                "campaigns_created": len(planned),
+                "campaigns_created": len(created),
             },
         )
     return {
@@ -603,7 +652,7 @@ def _commit(
                 "platform": p.platform,
                 "external_id": p.external_id,
             }
-            for p in planned.values()
+            for p in created
         ],
     }
 

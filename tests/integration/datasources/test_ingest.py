@@ -12,16 +12,19 @@ import json
 import os
 import subprocess
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import DateTime, bindparam, text
+from sqlalchemy.exc import IntegrityError
 
 from accounts.apikeys import create_key
 from cli.main import pulse
 from core.db import Database
 from core.windows import DateWindow, org_today
-from datasources.ingest import IngestRejected, ingest, load_file
+from datasources.ingest import IngestRejected, ingest, load_file, pipeline
 from tests.conftest import (
     ROOT,
     PostgresDatabase,
@@ -648,3 +651,137 @@ def test_cli_runs_as_a_module_and_invalidates_a_shared_redis_cache(
         n=f"Redis Check {fresh['engine']}",
     )
     assert country == "USA"
+
+
+def test_a_json_batch_mixing_iso_hours_and_date_plus_hour_rows_is_committed(
+    app_db, admin, acme
+):
+    campaign = {
+        "campaign": "mixed-shapes-1",
+        "campaign_name": "Mixed Shapes",
+        "platform": "google",
+        "country": "US",
+    }
+    batch = [
+        # New York is UTC-5 in November.
+        {**campaign, "hour": "2024-11-05T23:00:00-05:00", "spend": 10.5},
+        {**campaign, "date": "2024-11-05", "hour": 22, "spend": 20.25},
+        {**campaign, "hour": "2024-11-06T05:00:00Z", "spend": 30.0},
+        {**campaign, "date": "2024-11-06", "hour": "1", "spend": 40.75},
+    ]
+    for number, row in enumerate(batch, start=1):
+        row |= {"impressions": 100 * number, "clicks": number, "revenue": number}
+    result = ingest(app_db, acme, batch, on_unknown_campaign="create")
+    assert (result["status"], result["rows_written"]) == ("committed", 4)
+    assert result["days_touched"] == ["2024-11-05", "2024-11-06"]
+
+    with admin.engine.connect() as connection:
+        stored = connection.execute(
+            text(
+                "SELECT f.hour_utc, f.local_date FROM metric_facts_hourly f"
+                " JOIN campaigns c ON c.id = f.campaign_id"
+                " WHERE c.org_id = :org AND c.external_id = 'mixed-shapes-1'"
+                " ORDER BY f.hour_utc"
+            ),
+            {"org": acme},
+        ).all()
+    assert [(str(h)[:16], str(d)) for h, d in stored] == [
+        ("2024-11-06 03:00", "2024-11-05"),
+        ("2024-11-06 04:00", "2024-11-05"),
+        ("2024-11-06 05:00", "2024-11-06"),
+        ("2024-11-06 06:00", "2024-11-06"),
+    ]
+    sums = hourly_sums(
+        admin,
+        acme,
+        dt.datetime(2024, 11, 6, 3),
+        dt.datetime(2024, 11, 6, 7),
+        campaign_names=("Mixed Shapes",),
+    )
+    assert sums == pytest.approx(
+        {
+            "impressions": 1000,
+            "clicks": 10,
+            "conversions": 0,
+            "spend": 101.5,
+            "revenue": 10,
+        }
+    )
+    assert_rollup_matches_hourly(admin, acme, result["days_touched"])
+
+
+# ----------------------------------------------------------- one campaign per key
+def test_a_second_campaign_with_the_same_platform_and_external_id_is_refused(
+    admin, acme
+):
+    insert = text(
+        "INSERT INTO campaigns (org_id, platform, external_id, name, objective,"
+        " status, budget, start_date, created_at, updated_at)"
+        " VALUES (:org, 'meta', :external, :name, 'conversions', 'active', 0,"
+        " '2024-01-01', '2024-01-01 00:00:00', '2024-01-01 00:00:00')"
+    )
+    with admin.unscoped_session() as session:
+        session.execute(insert, {"org": acme, "external": "uniq-1", "name": "One"})
+        # Campaigns created by name only carry no external id and are not keyed.
+        for name in ("By name A", "By name B"):
+            session.execute(insert, {"org": acme, "external": "", "name": name})
+    with pytest.raises(IntegrityError), admin.unscoped_session() as session:
+        session.execute(insert, {"org": acme, "external": "uniq-1", "name": "Two"})
+    count = scalar(
+        admin,
+        "SELECT COUNT(*) FROM campaigns WHERE org_id = :o AND external_id = 'uniq-1'",
+        o=acme,
+    )
+    assert count == 1
+
+
+def test_two_ingests_creating_the_same_campaign_at_once_make_one(
+    fresh, app_db, admin, acme, monkeypatch
+):
+    if fresh["engine"] != "postgresql":
+        pytest.skip("concurrent writers: PostgreSQL (SQLite has one writer)")
+    # Both batches have validated (neither saw the campaign) before either writes.
+    both_validated = threading.Barrier(2, timeout=30)
+    commit = pipeline._commit
+
+    def commit_together(*args, **kwargs):
+        both_validated.wait()
+        return commit(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "_commit", commit_together)
+    campaign = {
+        "campaign": "race-42",
+        "campaign_name": "Race",
+        "platform": "tiktok",
+        "country": "US",
+        "impressions": 10,
+        "clicks": 1,
+    }
+    batches = [
+        [{**campaign, "hour": "2024-10-01T12:00:00Z", "spend": 1.0}],
+        [{**campaign, "hour": "2024-10-01T13:00:00Z", "spend": 2.0}],
+    ]
+    with ThreadPoolExecutor(2) as pool:
+        results = list(
+            pool.map(
+                lambda rows: ingest(app_db, acme, rows, on_unknown_campaign="create"),
+                batches,
+            )
+        )
+    assert [r["status"] for r in results] == ["committed", "committed"]
+    # One batch created the campaign, the other found it.
+    assert sorted(len(r["campaigns_created"]) for r in results) == [0, 1]
+    ids = scalar(
+        admin,
+        "SELECT COUNT(*) FROM campaigns WHERE org_id = :o AND external_id = 'race-42'",
+        o=acme,
+    )
+    assert ids == 1
+    spend = scalar(
+        admin,
+        "SELECT SUM(f.spend) FROM metric_facts_hourly f"
+        " JOIN campaigns c ON c.id = f.campaign_id"
+        " WHERE c.org_id = :o AND c.external_id = 'race-42'",
+        o=acme,
+    )
+    assert spend == pytest.approx(3.0)

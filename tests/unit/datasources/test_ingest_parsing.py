@@ -85,6 +85,45 @@ def test_native_json_date_and_hour_are_read_in_the_org_time_zone():
     assert berlin_rows[0].hour_utc == dt.datetime(2024, 9, 3, 18)
 
 
+def test_a_json_batch_may_mix_iso_hours_with_date_and_hour_of_day_rows():
+    berlin = OrgInfo(2, "Europe/Berlin", "EUR")
+    metrics = {"spend": 1.5, "impressions": 10, "clicks": 1, "country": "DE"}
+    batch = [
+        # 20:00 in New York is 01:00 UTC and 02:00 in Berlin, the next day.
+        {"campaign": "c1", "hour": "2024-11-30T20:00:00-05:00", **metrics},
+        {"campaign": "c1", "date": "2024-11-30", "hour": 23, **metrics},
+        {"campaign": "c1", "hour": "2024-12-01T00:00:00Z", **metrics},
+        {"campaign": "c1", "date": "2024-12-01", "hour": "0", **metrics},
+    ]
+    table, rows, errors = parse(batch, org=berlin)
+    assert errors == []
+    assert [(r.row, r.hour_utc, r.local_date) for r in rows] == [
+        (1, dt.datetime(2024, 12, 1, 1), dt.date(2024, 12, 1)),
+        (2, dt.datetime(2024, 11, 30, 22), dt.date(2024, 11, 30)),
+        (3, dt.datetime(2024, 12, 1, 0), dt.date(2024, 12, 1)),
+        (4, dt.datetime(2024, 11, 30, 23), dt.date(2024, 12, 1)),
+    ]
+
+    bad = [
+        *batch,
+        {"campaign": "c1", "hour": "half past two", **metrics},
+        {"campaign": "c1", "hour": 14, **metrics},
+        {
+            "campaign": "c1",
+            "date": "2024-12-01",
+            "hour": "2024-12-01T05:00Z",
+            **metrics,
+        },
+    ]
+    _, rows, errors = parse(bad, org=berlin)
+    assert [r.row for r in rows] == [1, 2, 3, 4]
+    assert [str(e) for e in errors] == [
+        "row 5: hour: not an hour of day: 'half past two'; use 0-23",
+        "row 6: date: is required",
+        "row 7: hour: not an hour of day: '2024-12-01T05:00Z'; use 0-23",
+    ]
+
+
 def test_google_ads_export_skips_title_and_total_rows_and_reads_thousands_separators():
     table, rows = example("google_ads.csv", "google_ads")
     assert table.header_row == 3
