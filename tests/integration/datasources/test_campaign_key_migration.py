@@ -1,4 +1,4 @@
-"""Migration 0010 on real SQLite and PostgreSQL: duplicate campaigns (same org,
+"""Migration 0009 on real SQLite and PostgreSQL: duplicate campaigns (same org,
 platform and external id) are merged into the lowest id before the unique key is
 added, and every rollup still equals an independent sum of the hourly facts."""
 

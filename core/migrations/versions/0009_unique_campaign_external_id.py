@@ -27,7 +27,7 @@ with the lowest id is kept and every other one ("the duplicate") is folded into 
 
 Downgrade drops the key; merged campaigns are not split again.
 
-Revision ID: 0010
+Revision ID: 0009
 Revises: 0008
 """
 
@@ -37,7 +37,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
+revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None
