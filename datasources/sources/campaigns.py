@@ -682,7 +682,8 @@ def _pacing(
     """Spend to date against budget × elapsed share of each campaign's flight.
 
     Pacing 1.0 is on track; a campaign without an end date paces against its daily
-    budget. ``overall`` is the ratio of the sums, for a gauge.
+    budget. ``overall`` is the ratio of the sums over the campaigns with a budget, for a
+    gauge.
     """
     today = org_today(org.timezone)
     # Plain rows, not ORM objects: hundreds of campaigns need no identity map.
@@ -745,7 +746,10 @@ def _pacing(
             }
         )
     items.sort(key=lambda i: (i["pacing"] is None, -(i["pacing"] or 0)))
-    total_expected = sum(i["expected_spend"] for i in items)
+    # Only campaigns with a budget to date are paced: an unbudgeted one's spend would
+    # push the overall figure up against nothing.
+    paced = [i for i in items if i["expected_spend"]]
+    total_expected = sum(i["expected_spend"] for i in paced)
     return {
         "view": "pacing",
         "metric": "pacing",
@@ -753,7 +757,7 @@ def _pacing(
         "format": "percent",
         "currency": org.currency,
         "as_of": today.isoformat(),
-        "overall": (sum(i["spend_to_date"] for i in items) / total_expected)
+        "overall": (sum(i["spend_to_date"] for i in paced) / total_expected)
         if total_expected
         else None,
         "items": items[: params.limit] if params.limit else items,

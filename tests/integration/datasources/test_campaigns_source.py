@@ -12,7 +12,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import text
 
-from core.filters import OrgContext, filters_for_preset, parse_filters
+from core.filters import Filters, OrgContext, filters_for_preset, parse_filters
 from core.windows import DateWindow, org_today, zone
 from datasources.sources.campaigns import CampaignParams, campaigns_source
 from tests.conftest import org_id
@@ -337,3 +337,166 @@ def test_realtime_view_is_today_so_far_against_yesterday(app_db, admin_db):
     assert result["value"] == pytest.approx(
         sum(p["value"] for p in result["series"]), rel=1e-9
     )
+
+
+def _date(value) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(value)
+
+
+def _flight_spend(admin_db, org_id_: int, today: dt.date) -> dict[int, float]:
+    """Each campaign's spend from its start date through today, from the raw facts."""
+    with admin_db.engine.connect() as connection:
+        return {
+            key: float(value)
+            for key, value in connection.execute(
+                text(
+                    "SELECT f.campaign_id, SUM(f.spend) FROM metric_facts_hourly f "
+                    "JOIN campaigns c ON c.id = f.campaign_id WHERE f.org_id = :o "
+                    "AND f.local_date >= c.start_date AND f.local_date <= :t "
+                    "GROUP BY f.campaign_id"
+                ),
+                {"o": org_id_, "t": today},
+            ).all()
+        }
+
+
+def test_pacing_of_an_open_ended_campaign_is_against_daily_budget_times_days(
+    app_db, admin_db
+):
+    """No end date: the budget to date is the daily budget × org-local days since the
+    start (today included); utilization is then the same figure as pacing."""
+    org = org_context(admin_db, "acme")
+    result = run(app_db, org, view="pacing", limit=500)
+    today = org_today(org.timezone)
+    item = next(i for i in result["items"] if i["flight_days"] is None)
+    with admin_db.engine.connect() as connection:
+        daily, start = connection.execute(
+            text("SELECT daily_budget, start_date FROM campaigns WHERE id = :c"),
+            {"c": item["key"]},
+        ).one()
+    spent = _flight_spend(admin_db, org.id, today).get(item["key"], 0.0)
+    expected = float(daily) * ((today - _date(start)).days + 1)
+    assert item["days_elapsed"] == (today - _date(start)).days + 1
+    assert item["expected_spend"] == pytest.approx(expected, rel=1e-9)
+    assert item["budget"] == pytest.approx(expected, rel=1e-9)
+    assert item["pacing"] == pytest.approx(spent / expected, rel=1e-9)
+    assert item["budget_utilization"] == pytest.approx(spent / expected, rel=1e-9)
+
+
+def test_pacing_utilization_and_overall_match_independent_sql(app_db, admin_db):
+    """Per campaign: utilization = spend to date / lifetime budget; overall = the sum
+    of spend to date over the sum of expected spend of the campaigns paced."""
+    org = org_context(admin_db, "acme")
+    result = run(app_db, org, view="pacing", limit=500)
+    today = org_today(org.timezone)
+    with admin_db.engine.connect() as connection:
+        campaigns = connection.execute(
+            text(
+                "SELECT id, budget, daily_budget, start_date, end_date FROM campaigns "
+                "WHERE org_id = :o AND status IN ('active', 'paused') "
+                "AND start_date <= :t AND (end_date IS NULL OR end_date >= :t)"
+            ),
+            {"o": org.id, "t": today},
+        ).all()
+    spend = _flight_spend(admin_db, org.id, today)
+    expected, utilization = {}, {}
+    for key, budget, daily, start, end in campaigns:
+        start, end = _date(start), _date(end)
+        elapsed = (today - start).days + 1
+        if end is None:
+            expected[key] = float(daily or 0) * elapsed
+            budget = expected[key]
+        else:
+            expected[key] = float(budget) * elapsed / ((end - start).days + 1)
+        utilization[key] = spend.get(key, 0.0) / float(budget) if budget else None
+    assert {i["key"] for i in result["items"]} == set(expected)
+    assert {i["key"]: i["budget_utilization"] for i in result["items"]} == (
+        pytest.approx(utilization, rel=1e-9)
+    )
+    paced = [key for key in expected if expected[key]]
+    overall = sum(spend.get(key, 0.0) for key in paced) / sum(
+        expected[key] for key in paced
+    )
+    assert result["overall"] == pytest.approx(overall, rel=1e-9)
+
+
+def test_a_campaign_without_budget_has_no_pacing_and_no_utilization(admin_db):
+    """Zero budget is "no value", never 0 % or infinity, and its spend does not push
+    the overall pacing up."""
+    org = org_context(admin_db, "acme")
+    with admin_db.session(org.id) as session:
+        before = campaigns_source(
+            session, org, CampaignParams(view="pacing", limit=500), parse_filters({})
+        )
+        item = next(
+            i for i in before["items"] if i["flight_days"] and i["spend_to_date"]
+        )
+        session.execute(
+            text("UPDATE campaigns SET budget = 0, daily_budget = NULL WHERE id = :c"),
+            {"c": item["key"]},
+        )
+        after = campaigns_source(
+            session, org, CampaignParams(view="pacing", limit=500), parse_filters({})
+        )
+        summary = campaigns_source(
+            session,
+            org,
+            CampaignParams(metric="budget_utilization", view="summary", period="7d"),
+            Filters(campaign_ids=[item["key"]]),
+        )
+        session.rollback()
+    unbudgeted = next(i for i in after["items"] if i["key"] == item["key"])
+    assert unbudgeted["pacing"] is None
+    assert unbudgeted["budget_utilization"] is None
+    assert unbudgeted["pacing_state"] == "no budget"
+    others = [i for i in after["items"] if i["key"] != item["key"]]
+    assert after["overall"] == pytest.approx(
+        sum(i["spend_to_date"] for i in others)
+        / sum(i["expected_spend"] for i in others),
+        rel=1e-9,
+    )
+    assert summary["value"] is None
+    assert all(point["value"] is None for point in summary["series"])
+
+
+def test_daily_budget_utilization_is_each_days_spend_over_its_budget_share(
+    app_db, admin_db
+):
+    """Each org-local day: that day's spend / the sum of the budget shares of the
+    campaigns in flight that day (lifetime budget / flight days, or the daily
+    budget)."""
+    org = org_context(admin_db, "globex")
+    today = org_today(org.timezone)
+    result = run(
+        app_db,
+        org,
+        metric="budget_utilization",
+        view="timeseries",
+        granularity="day",
+        period="7d",
+    )
+    with admin_db.engine.connect() as connection:
+        campaigns = connection.execute(
+            text(
+                "SELECT budget, daily_budget, start_date, end_date FROM campaigns "
+                "WHERE org_id = :o"
+            ),
+            {"o": org.id},
+        ).all()
+    points = result["series"][0]["points"]
+    assert len(points) == 7
+    for point in points:
+        day = dt.date.fromisoformat(point["date"])
+        share = 0.0
+        for total, daily, start, end in campaigns:
+            start, end = _date(start), _date(end)
+            if start <= day and (end is None or day <= end):
+                share += total / ((end - start).days + 1) if end else (daily or 0)
+        spend = independent_sums(admin_db, org.id, org.timezone, DateWindow(day, day))[
+            "spend"
+        ]
+        assert share > 0
+        assert point["value"] == pytest.approx(spend / share, rel=1e-9), day
+    assert points[-1]["date"] == today.isoformat()
