@@ -1,7 +1,8 @@
 """Date windows in an org's own calendar.
 
 A window is a closed range of org-local days. "Last 30 days" ends today (org-local,
-partial day included) and its comparison period is the 30 days just before it.
+partial day included) and its comparison period is the 30 days just before it; a window
+that holds today is compared up to the same local time of day (:func:`comparison_cut`).
 """
 
 from __future__ import annotations
@@ -71,6 +72,66 @@ class DateWindow:
     @classmethod
     def last_days(cls, days: int, today: dt.date) -> DateWindow:
         return cls(today - dt.timedelta(days=days - 1), today)
+
+
+@dataclass(frozen=True)
+class ComparisonCut:
+    """Where a window holding today stops, and where its previous window stops.
+
+    The current window runs from its first day's local midnight to ``current_until``
+    (now); the previous one, ``days`` days earlier, from its first day's local midnight
+    to ``previous_until``, the same local time of day ``days`` days ago. All four
+    bounds are naive UTC, for comparing with ``hour_utc``; local times are kept for
+    display.
+    """
+
+    days: int
+    today: dt.date
+    previous_day: dt.date
+    current_from: dt.datetime
+    current_until: dt.datetime
+    previous_from: dt.datetime
+    previous_until: dt.datetime
+    local_until: dt.datetime
+    previous_local_until: dt.datetime
+
+
+def _utc(day: dt.date, time: dt.time, tz: ZoneInfo) -> dt.datetime:
+    return dt.datetime.combine(day, time, tz).astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def comparison_cut(
+    window: DateWindow, timezone: str, now: dt.datetime | None = None
+) -> ComparisonCut | None:
+    """The like-for-like cut of ``window`` and its previous window, or ``None`` when the
+    window is of complete days (it does not hold today) and compares whole days.
+
+    Today so far (00:00 to now, org-local) is compared with the day ``window.days``
+    earlier from 00:00 to the same local time; the days before are whole days on both
+    sides. Local midnights and the cut-off are converted to UTC with the zone's rules
+    of each day, so a DST change between the two days moves neither.
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=dt.UTC)
+    tz = zone(timezone)
+    local_now = now.astimezone(tz)
+    today = local_now.date()
+    if not window.start <= today <= window.end:
+        return None
+    previous_day = today - dt.timedelta(days=window.days)
+    time_of_day = local_now.time().replace(tzinfo=None)
+    return ComparisonCut(
+        days=window.days,
+        today=today,
+        previous_day=previous_day,
+        current_from=_utc(today, dt.time(), tz),
+        current_until=now.astimezone(dt.UTC).replace(tzinfo=None),
+        previous_from=_utc(previous_day, dt.time(), tz),
+        previous_until=_utc(previous_day, time_of_day, tz),
+        local_until=local_now.replace(tzinfo=None),
+        previous_local_until=dt.datetime.combine(previous_day, time_of_day),
+    )
 
 
 def period_days(period: str) -> int:

@@ -1,5 +1,6 @@
-"""KPI card: a headline number, its change against the previous period, a sparkline,
-goal progress and a colour status."""
+"""KPI card: a headline number, its change against the previous period (up to the same
+time of day when the period holds today), a sparkline, goal progress and a colour
+status."""
 
 from __future__ import annotations
 
@@ -167,6 +168,19 @@ def status_color(change_pct: float | None, higher_is_better: bool | None) -> str
     return "success" if improving else "danger"
 
 
+def comparison_label(comparison: dict | None) -> str | None:
+    """What a window holding today so far is compared with, or ``None`` for a window of
+    complete days (compared with the previous period's whole days)."""
+    if not comparison or not comparison.get("same_time"):
+        return None
+    days = comparison.get("days", 1)
+    if days == 1:
+        return "vs same time yesterday"
+    if days == 7:
+        return "vs same time last week"
+    return f"vs previous {days} days to the same time"
+
+
 @register(KpiCardSpec, default_params={"view": "summary"})
 def build(spec: KpiCardSpec, data: dict, ctx: RenderContext) -> html.Div:
     """Render the KPI card body from a ``campaigns`` summary result."""
@@ -181,6 +195,7 @@ def build(spec: KpiCardSpec, data: dict, ctx: RenderContext) -> html.Div:
     colour = status_color(change, higher_is_better)
     arrow = {"up": "▲", "down": "▼"}.get(data.get("trend"), "■")
     previous_text = format_value(data.get("previous"), fmt, currency)
+    label = comparison_label(data.get("comparison"))
     children = [
         html.Div(
             format_value(data.get("value"), fmt, currency),
@@ -199,7 +214,9 @@ def build(spec: KpiCardSpec, data: dict, ctx: RenderContext) -> html.Div:
                         className=f"kpi-change text-{colour}",
                     ),
                     html.Span(
-                        f" vs {previous_text} previous period",
+                        f" {label} ({previous_text})"
+                        if label
+                        else f" vs {previous_text} previous period",
                         className="kpi-previous text-muted",
                     ),
                 ],

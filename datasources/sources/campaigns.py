@@ -3,7 +3,8 @@ metrics.
 
 Every figure is aggregated in SQL over the daily rollup (org-local days), or over the
 hourly facts for hour-level series. Ratio metrics are ratios of the sums, and the
-comparison period is the window of equal length just before the current one.
+comparison period is the window of equal length just before the current one; when the
+current window holds today (a partial day), both are cut at the same local time of day.
 """
 
 from __future__ import annotations
@@ -28,7 +29,14 @@ from core.models import (
     MetricFactHourlyPlatform,
 )
 from core.reference import PLATFORMS
-from core.windows import DateWindow, org_today, period_days, zone
+from core.windows import (
+    ComparisonCut,
+    DateWindow,
+    comparison_cut,
+    org_today,
+    period_days,
+    zone,
+)
 from datasources.registry import QueryParams, register
 
 
@@ -251,6 +259,57 @@ def trend_direction(change: float | None, tolerance: float = 0.5) -> str:
     return "neutral"
 
 
+def partial_day_sums(
+    session: Session, cut: ComparisonCut, filters: Filters
+) -> dict[str, dict[str, float]]:
+    """Base sums of today so far and of the previous window's last day up to the same
+    local time, from the hour-level table, in one query: ``{"current": ...,
+    "previous": ...}``. Hours count when they start before the cut-off."""
+    table = _hour_table(filters)
+    ranges = {
+        "current": (cut.current_from, cut.current_until),
+        "previous": (cut.previous_from, cut.previous_until),
+    }
+    bucket = case(
+        *[
+            ((table.hour_utc >= start) & (table.hour_utc < end), literal(name))
+            for name, (start, end) in ranges.items()
+        ],
+        else_=literal(None),
+    ).label("bucket")
+    statement = (
+        select(bucket, *_sum_columns(table))
+        .where(
+            table.hour_utc >= min(start for start, _ in ranges.values()),
+            table.hour_utc < max(end for _, end in ranges.values()),
+        )
+        .group_by(bucket)
+    )
+    if filters.platforms and table is MetricFactHourly:
+        statement = statement.join(
+            Campaign, Campaign.id == MetricFactHourly.campaign_id
+        )
+    totals: dict[str, dict[str, float]] = {
+        name: dict.fromkeys(BASE_COLUMNS, 0) for name in ranges
+    }
+    for row in session.execute(_scope(statement, table, filters)).all():
+        if row.bucket in totals:
+            totals[row.bucket] = _as_sums(row)
+    return totals
+
+
+def _comparison(window: DateWindow, cut: ComparisonCut | None) -> dict:
+    """What the previous figure is compared over, for the KPI card's label."""
+    if cut is None:
+        return {"same_time": False, "days": window.days}
+    return {
+        "same_time": True,
+        "days": window.days,
+        "until": cut.local_until.isoformat(timespec="minutes"),
+        "previous_until": cut.previous_local_until.isoformat(timespec="minutes"),
+    }
+
+
 def _summary(
     session: Session,
     org: OrgContext,
@@ -260,19 +319,37 @@ def _summary(
 ) -> dict:
     window = resolve_window(org, params, filters)
     previous = window.previous()
+    cut = comparison_cut(window, org.timezone)
     # One grouped query over both windows: the sparkline's days and both totals.
     by_day = daily_sums(session, DateWindow(previous.start, window.end), filters)
+    # Whole days on each side; with a cut, the day holding it on each side is replaced
+    # by its hours up to the same local time of day.
+    whole: dict[str, tuple[dt.date, dt.date]] = (
+        {
+            "current": (window.start, cut.today - dt.timedelta(days=1)),
+            "previous": (previous.start, cut.previous_day - dt.timedelta(days=1)),
+        }
+        if cut is not None
+        else {
+            "current": (window.start, window.end),
+            "previous": (previous.start, previous.end),
+        }
+    )
     totals = {
         name: {
             column: sum(
                 sums[column]
                 for (day, _), sums in by_day.items()
-                if w.start <= day <= w.end
+                if first <= day <= last
             )
             for column in BASE_COLUMNS
         }
-        for name, w in (("current", window), ("previous", previous))
+        for name, (first, last) in whole.items()
     }
+    partial = partial_day_sums(session, cut, filters) if cut is not None else {}
+    for name, sums in partial.items():
+        for column in BASE_COLUMNS:
+            totals[name][column] += sums[column]
     budgets = (
         prorated_budgets(session, DateWindow(previous.start, window.end), filters)
         if metric.denominator == "budget"
@@ -282,13 +359,29 @@ def _summary(
     def window_budget(w: DateWindow) -> float:
         return sum(budgets.get(d, 0.0) for d in w.dates())
 
-    current_value = metric_value(metric, totals["current"], window_budget(window))
-    previous_value = metric_value(metric, totals["previous"], window_budget(previous))
+    # With a cut, each side's budget runs through the day holding its cut-off.
+    previous_budgeted = (
+        DateWindow(previous.start, cut.previous_day) if cut is not None else previous
+    )
+    current_budgeted = (
+        DateWindow(window.start, cut.today) if cut is not None else window
+    )
+    current_value = metric_value(
+        metric, totals["current"], window_budget(current_budgeted)
+    )
+    previous_value = metric_value(
+        metric, totals["previous"], window_budget(previous_budgeted)
+    )
     change = change_percent(current_value, previous_value)
     series = []
     zeros: dict[str, float] = dict.fromkeys(BASE_COLUMNS, 0)
     for day in window.dates():
-        sums = by_day.get((day, None), zeros)
+        if cut is not None and day > cut.today:
+            sums = zeros
+        elif cut is not None and day == cut.today:
+            sums = partial["current"]
+        else:
+            sums = by_day.get((day, None), zeros)
         series.append(
             {
                 "date": day.isoformat(),
@@ -311,6 +404,7 @@ def _summary(
             "start": previous.start.isoformat(),
             "end": previous.end.isoformat(),
         },
+        "comparison": _comparison(window, cut),
         "series": series,
         "partial_bucket": partial_bucket(org, window, "day"),
     }

@@ -43,13 +43,18 @@ def at(day: dt.date, hour: int, minute: int) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour, minute), BERLIN)
 
 
-def local_day_revenue(admin: Database, org: int, day: dt.date) -> float:
+def local_day_revenue(
+    admin: Database, org: int, day: dt.date, until: dt.datetime | None = None
+) -> float:
     """Globex's revenue on one Berlin day, summed from the hourly facts over that day's
-    UTC bounds (23, 24 or 25 hours), independently of the rollups the source reads."""
+    UTC bounds (23, 24 or 25 hours), independently of the rollups the source reads;
+    with ``until``, only the hours that start before that moment (today so far)."""
     start, end = (
         at(d, 0, 0).astimezone(dt.UTC).replace(tzinfo=None)
         for d in (day, day + dt.timedelta(days=1))
     )
+    if until is not None:
+        end = min(end, until.astimezone(dt.UTC).replace(tzinfo=None))
     statement = select(func.coalesce(func.sum(MetricFactHourly.revenue), 0)).where(
         MetricFactHourly.org_id == org,
         MetricFactHourly.hour_utc >= start,
@@ -109,15 +114,26 @@ def test_a_dst_day_is_one_window_of_25_hours(workers):
         return {"start": str(day), "end": str(day)}
 
     assert ask_at(at(eve, 23, 58), first, globex)["window"] == window(eve)
+    # "Today" is today so far (compared like for like with yesterday to the same time).
     start = ask_at(at(dst_day, 0, 2), second, globex)
     assert start["window"] == window(dst_day)
     dst_revenue = local_day_revenue(admin, globex, dst_day)
-    assert start["value"] == pytest.approx(dst_revenue)
-    # 22:58 UTC: 23:58 CET, still 25 October (00:58 on the 26th at the summer offset).
-    end = ask_at(dt.datetime(2026, 10, 25, 22, 58, tzinfo=dt.UTC), first, globex)
-    assert end["window"] == window(dst_day)
+    assert start["value"] == pytest.approx(
+        local_day_revenue(admin, globex, dst_day, at(dst_day, 0, 2))
+    )
+    # 22:58 UTC: 23:58 CET, still 25 October (00:58 on the 26th at the summer offset);
+    # its last hour (22:00 UTC) has started, so all 25 hours count.
+    late = dt.datetime(2026, 10, 25, 22, 58, tzinfo=dt.UTC)
+    # The 00:02 answer (today so far at 00:02) is served once, stale, while it is
+    # recomputed; the next ask has the day so far at 23:58.
+    assert ask_at(late, first, globex)["stale"] is True
+    end = ask_at(late, first, globex)
+    assert end["window"] == window(dst_day) and end["stale"] is False
     assert end["value"] == pytest.approx(dst_revenue)
-    rolled = ask_at(dt.datetime(2026, 10, 25, 23, 2, tzinfo=dt.UTC), second, globex)
+    rolled_at = dt.datetime(2026, 10, 25, 23, 2, tzinfo=dt.UTC)
+    rolled = ask_at(rolled_at, second, globex)
     assert rolled["window"] == window(next_day)
-    assert rolled["value"] == pytest.approx(local_day_revenue(admin, globex, next_day))
+    assert rolled["value"] == pytest.approx(
+        local_day_revenue(admin, globex, next_day, rolled_at)
+    )
     assert rolled["value"] != pytest.approx(dst_revenue)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 from sqlalchemy import text
 
 from core.filters import Filters, OrgContext, filters_for_preset, parse_filters
@@ -26,13 +27,39 @@ def run(app_db, org: OrgContext, filters=None, **params):
         )
 
 
+def sums_between(admin_db, org: int, start: dt.datetime, end: dt.datetime) -> dict:
+    """Revenue of the hourly facts whose hour starts in [start, end), naive UTC."""
+    with admin_db.engine.connect() as connection:
+        revenue = connection.execute(
+            text(
+                "SELECT COALESCE(SUM(revenue), 0) FROM metric_facts_hourly "
+                "WHERE org_id = :org AND hour_utc >= :start AND hour_utc < :end"
+            ),
+            {"org": org, "start": start, "end": end},
+        ).scalar_one()
+    return {"revenue": float(revenue)}
+
+
 @pytest.mark.parametrize("slug", ["acme", "globex"])
 def test_summary_matches_independent_sql(app_db, admin_db, slug):
     org = org_context(admin_db, slug)
-    result = run(app_db, org, metric="revenue", view="summary", period="30d")
-    window = DateWindow.last_days(30, org_today(org.timezone))
+    now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
+    with time_machine.travel(now, tick=False):
+        result = run(app_db, org, metric="revenue", view="summary", period="30d")
+    window = DateWindow.last_days(30, org_today(org.timezone, now))
     current = independent_sums(admin_db, org.id, org.timezone, window)
-    previous = independent_sums(admin_db, org.id, org.timezone, window.previous())
+    # The window holds today so far: the previous 30 days end at the same local time
+    # of day, 30 days ago.
+    tz = zone(org.timezone)
+    same_time = dt.datetime.combine(
+        window.start - dt.timedelta(days=1), now.astimezone(tz).time(), tz
+    )
+    previous = sums_between(
+        admin_db,
+        org.id,
+        utc_bounds(window.previous(), org.timezone)[0],
+        same_time.astimezone(dt.UTC).replace(tzinfo=None),
+    )
     assert current["revenue"] > 0
     assert result["value"] == pytest.approx(current["revenue"], rel=1e-9)
     assert result["previous"] == pytest.approx(previous["revenue"], rel=1e-9)
