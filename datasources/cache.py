@@ -47,7 +47,7 @@ REFRESH_LOCK_SECONDS = 60
 # Part of every cache key: bump it when a data source's result changes shape, so that
 # entries written by the previous release are never served (stale or not) after an
 # upgrade.
-RESULT_FORMAT = 2
+RESULT_FORMAT = 3
 
 
 # Aggregation periods whose sources have hour-level relative windows ("24h" is the last
