@@ -130,6 +130,15 @@ class QueryCache:
     def _org_version(self, org_id: int) -> int:
         return int(self.cache.get(f"orgver:{int(org_id)}") or 0)
 
+    def _org_state(self, org_id: int) -> tuple[OrgContext, int]:
+        """The org's context and cache version, read from the cache in one round trip
+        (every query's key needs both)."""
+        cached, version = self.cache.get_many(
+            f"org:{int(org_id)}", f"orgver:{int(org_id)}"
+        )
+        context = OrgContext(**cached) if cached else self.org_context(org_id)
+        return context, int(version or 0)
+
     def invalidate_org(self, org_id: int) -> None:
         """Make every cached result of this org unreachable (and only this org's)."""
         key = f"orgver:{int(org_id)}"
@@ -145,17 +154,22 @@ class QueryCache:
         params: dict[str, Any],
         filters: Filters,
         *,
+        period: str | None = None,
         now: dt.datetime | None = None,
     ) -> str:
         """The key of one source's answer for the org, its params and filters, now.
 
+        ``period`` is the source's aggregation period for these (validated) params;
+        :meth:`query` passes the one it has, other callers may leave it to be derived.
         The clock is read here and again by the source when it runs, always later: a
         query straddling midnight stores the new day's answer under the old day's key,
         which no request after midnight asks for.
         """
-        data_source = registry.get(source)
-        _, period = data_source.ttl_for(data_source.parse_params(params))
-        clock = window_clock(self.org_context(org_id).timezone, period, now)
+        if period is None:
+            data_source = registry.get(source)
+            _, period = data_source.ttl_for(data_source.parse_params(params))
+        org, version = self._org_state(org_id)
+        clock = window_clock(org.timezone, period, now)
         digest = hashlib.sha256(
             json.dumps(
                 [RESULT_FORMAT, source, params, filters.cache_key(), clock],
@@ -163,7 +177,7 @@ class QueryCache:
                 default=str,
             ).encode()
         ).hexdigest()[:32]
-        return f"data:{int(org_id)}:v{self._org_version(org_id)}:{source}:{digest}"
+        return f"data:{int(org_id)}:v{version}:{source}:{digest}"
 
     # ---------------------------------------------------------------------- query
     def query(
@@ -194,8 +208,9 @@ class QueryCache:
         source = registry.get(source_name)
         params = source.parse_params(raw_params)
         filters = filters or Filters()
+        _, period = source.ttl_for(params)
         key = self.cache_key(
-            org_id, source_name, params.model_dump(mode="json"), filters
+            org_id, source_name, params.model_dump(mode="json"), filters, period=period
         )
         entry = None if fresh else self.cache.get(key)
         now = time.time()
