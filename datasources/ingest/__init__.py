@@ -68,7 +68,7 @@ from datasources.ingest._campaigns import (
 )
 from datasources.ingest._rows import FactRow, IngestRejected, ParsedRow, RowError
 from datasources.ingest.formats import FileFormat, Table, read_csv, read_json
-from datasources.ingest.pipeline import OrgInfo, ingest, load_file, validate_rows
+from datasources.ingest.pipeline import ingest, load_file, validate_rows
 
 FORMATS: tuple[str, ...] = formats.names()
 
@@ -80,7 +80,6 @@ __all__ = [
     "IngestRejected",
     "KnownCampaign",
     "NewCampaign",
-    "OrgInfo",
     "ParsedRow",
     "RowError",
     "Table",

@@ -19,7 +19,6 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo
@@ -32,6 +31,7 @@ from sqlalchemy.sql.expression import TableClause
 
 from accounts import audit
 from core.db import Database
+from core.filters import OrgContext
 from core.metrics import BASE_COLUMNS
 from core.models import (
     CAMPAIGN_EXTERNAL_KEY,
@@ -80,15 +80,6 @@ INGEST_LOCK_CLASS = 7_311
 
 
 # --------------------------------------------------------------- validation
-@dataclass(frozen=True)
-class OrgInfo:
-    """What parsing needs to know about the org."""
-
-    id: int
-    timezone: str
-    currency: str
-
-
 class _Clock:
     """Turns a row's time fields into (naive UTC hour, org-local day), memoised."""
 
@@ -142,7 +133,7 @@ class _Clock:
 
 def validate_rows(
     table: Table,
-    org: OrgInfo,
+    org: OrgContext,
     *,
     default_country: str | None = None,
     now: dt.datetime | None = None,
@@ -439,12 +430,12 @@ def _create_campaigns(
 
 
 # --------------------------------------------------------------------------- ingest
-def org_info(db: Database, org_id: int) -> OrgInfo:
+def org_info(db: Database, org_id: int) -> OrgContext:
     with db.session(org_id) as session:
         org = session.scalars(select(Org).where(Org.id == org_id)).one_or_none()
         if org is None:
             raise LookupError(f"no org with id {org_id}")
-        return OrgInfo(org.id, org.timezone, org.currency)
+        return OrgContext.of(org)
 
 
 def _known_campaigns(session: Session) -> list[KnownCampaign]:
@@ -551,7 +542,7 @@ def ingest(
 
 def _ingest(
     db: Database,
-    org: OrgInfo,
+    org: OrgContext,
     data: bytes | str | list | dict,
     fmt: str,
     on_unknown_campaign: UnknownCampaigns,
@@ -586,7 +577,7 @@ def _ingest(
 
 def _commit(
     db: Database,
-    org: OrgInfo,
+    org: OrgContext,
     rows: list[ParsedRow],
     planned: dict[tuple, NewCampaign],
     pending: dict[int, tuple],

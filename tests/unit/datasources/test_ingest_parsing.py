@@ -6,10 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from core.filters import OrgContext
 from datasources.ingest import (
     CampaignIndex,
     KnownCampaign,
-    OrgInfo,
     find_duplicates,
     load_file,
     read_csv,
@@ -19,7 +19,7 @@ from datasources.ingest import (
 )
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "docs" / "examples"
-ACME = OrgInfo(1, "America/New_York", "USD")
+ACME = OrgContext(1, "acme", "Acme Retail", "America/New_York", "USD")
 NOW = dt.datetime(2025, 1, 1)
 NATIVE_HEADER = (
     "campaign,platform,hour,country,spend,impressions,clicks,conversions,revenue\n"
@@ -80,13 +80,13 @@ def test_native_json_date_and_hour_are_read_in_the_org_time_zone():
     assert rows[0].hour_utc == dt.datetime(2024, 9, 4, 0)  # 20:00 EDT
     assert rows[0].local_date == dt.date(2024, 9, 3)
     assert rows[3].local_date == dt.date(2024, 9, 4)
-    berlin = OrgInfo(2, "Europe/Berlin", "USD")
+    berlin = OrgContext(2, "globex", "Globex Travel", "Europe/Berlin", "USD")
     _, berlin_rows, _ = parse(load_file(EXAMPLES / "native.json"), org=berlin)
     assert berlin_rows[0].hour_utc == dt.datetime(2024, 9, 3, 18)
 
 
 def test_a_json_batch_may_mix_iso_hours_with_date_and_hour_of_day_rows():
-    berlin = OrgInfo(2, "Europe/Berlin", "EUR")
+    berlin = OrgContext(2, "globex", "Globex Travel", "Europe/Berlin", "EUR")
     metrics = {"spend": 1.5, "impressions": 10, "clicks": 1, "country": "DE"}
     batch = [
         # 20:00 in New York is 01:00 UTC and 02:00 in Berlin, the next day.
@@ -172,7 +172,7 @@ def test_meta_export_reads_time_of_day_ranges_and_skips_the_summary_row():
 
 
 def test_meta_spend_in_another_currency_than_the_org_is_refused():
-    globex = OrgInfo(2, "Europe/Berlin", "EUR")
+    globex = OrgContext(2, "globex", "Globex Travel", "Europe/Berlin", "EUR")
     _, rows, errors = parse(load_file(EXAMPLES / "meta_ads.csv"), "meta_ads", globex)
     assert rows == []
     assert [(e.row, e.field) for e in errors] == [(1, "Amount spent (USD)")]
