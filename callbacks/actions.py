@@ -30,7 +30,7 @@ from commands.campaigns import (
 )
 from commands.context import CommandContext
 from commands.errors import CommandError
-from commands.exports import export_table_csv, export_table_xlsx
+from commands.exports import export_table
 from commands.list_cards import act_on_list_item
 from commands.recommendations import RecommendationNotFound, RecommendationNotPending
 from commands.visibility import visible_widget_spec
@@ -41,6 +41,7 @@ from widgets._base import RenderContext
 from widgets._card import error_card
 from widgets.list_cards import ListCardsSpec, action_button_id, list_children, list_id
 from widgets.table import (
+    ROW_ID,
     TableSpec,
     result_rows,
     table_columns,
@@ -169,28 +170,28 @@ def edit_cell(changes, dashboard_id, grid_id, *filter_values):
 
 
 # ----------------------------------------------------------------- table: exports
-def export_csv_clicked(clicks, dashboard_id, button_id):
-    """Callback: the CSV button asks the grid to export (with a dated file name)."""
-    if not clicks or not current_user.is_authenticated:
-        raise PreventUpdate
-    try:
-        filename = export_table_csv(
-            runtime(), current_user.caller, dashboard_id, button_id["index"]
-        )
-    except CommandError:
-        raise PreventUpdate from None
-    return True, {"fileName": filename}
-
-
-def export_xlsx_clicked(clicks, dashboard_id, button_id, *filter_values):
-    """Callback: the Excel button downloads a workbook built on the server."""
+def export_clicked(clicks, dashboard_id, button_id, view_rows, *filter_values):
+    """Callback: the CSV or Excel button downloads a file built on the server, with
+    the rows the grid shows (its sort and filters) in its order."""
     if not clicks or not current_user.is_authenticated:
         raise PreventUpdate
     svc, caller = runtime(), current_user.caller
+    file_format = "csv" if button_id["type"] == table_id("csv", 0)["type"] else "xlsx"
+    view_ids = (
+        [r.get(ROW_ID) for r in view_rows if isinstance(r, dict)]
+        if isinstance(view_rows, list)
+        else None
+    )
     try:
         filters = dashboard_filters(svc, caller, filter_values)
-        export = export_table_xlsx(
-            svc, caller, dashboard_id, button_id["index"], filters
+        export = export_table(
+            svc,
+            caller,
+            dashboard_id,
+            button_id["index"],
+            filters,
+            file_format,
+            view_ids,
         )
     except (CommandError, QueryError) as exc:
         return no_update, outcome_alert(Outcome(False, str(exc)))
@@ -293,23 +294,17 @@ def register(app: Dash) -> None:
         *FILTER_STATES,
         prevent_initial_call=True,
     )(edit_cell)
-    app.callback(
-        Output(table_id("grid", MATCH), "exportDataAsCsv"),
-        Output(table_id("grid", MATCH), "csvExportParams"),
-        Input(table_id("csv", MATCH), "n_clicks"),
-        State("dashboard-id", "data"),
-        State(table_id("csv", MATCH), "id"),
-        prevent_initial_call=True,
-    )(export_csv_clicked)
-    app.callback(
-        Output(table_id("download", MATCH), "data"),
-        Output(table_id("message", MATCH), "children", allow_duplicate=True),
-        Input(table_id("xlsx", MATCH), "n_clicks"),
-        State("dashboard-id", "data"),
-        State(table_id("xlsx", MATCH), "id"),
-        *FILTER_STATES,
-        prevent_initial_call=True,
-    )(export_xlsx_clicked)
+    for part in ("csv", "xlsx"):
+        app.callback(
+            Output(table_id("download", MATCH), "data", allow_duplicate=True),
+            Output(table_id("message", MATCH), "children", allow_duplicate=True),
+            Input(table_id(part, MATCH), "n_clicks"),
+            State("dashboard-id", "data"),
+            State(table_id(part, MATCH), "id"),
+            State(table_id("grid", MATCH), "virtualRowData"),
+            *FILTER_STATES,
+            prevent_initial_call=True,
+        )(export_clicked)
     app.callback(
         Output(list_id(MATCH), "children"),
         Input(action_button_id(ALL, ALL, MATCH), "n_clicks"),

@@ -5,6 +5,8 @@ the map filters the dashboard to a country."""
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import time
 from pathlib import Path
 
@@ -219,7 +221,7 @@ def test_bwt002_pausing_a_campaign_in_the_performance_table_pauses_it(
     assert console_errors(browser) == []
 
 
-def test_bwt003_csv_export_downloads_the_table(
+def test_bwt003_csv_export_downloads_the_rows_as_sorted_on_screen(
     browser, server, output_dir, tall_window
 ):
     pulse, db = server
@@ -231,19 +233,44 @@ def test_bwt003_csv_export_downloads_the_table(
         "Page.setDownloadBehavior",
         {"behavior": "allow", "downloadPath": str(downloads)},
     )
+    title = "Top Performing Campaigns"
     open_dashboard(browser, pulse, db, "executive", tall_window)
     card = browser.find_element(
         By.XPATH,
         "//div[contains(@class,'widget-card')][div[@class='widget-title' and "
-        "text()='Top Performing Campaigns']]",
+        f"text()='{title}']]",
     )
+    # Sort by campaign name (the table opens sorted by revenue).
+    card.find_element(
+        By.CSS_SELECTOR, ".ag-header-cell[col-id='name'] .ag-header-cell-label"
+    ).click()
+    rows = len(card.find_elements(By.CSS_SELECTOR, ".ag-center-cols-container .ag-row"))
+
+    def sorted_names(driver) -> list[str] | None:
+        try:
+            names = [grid_cell(driver, title, i, "name").text for i in range(rows)]
+        except StaleElementReferenceException:
+            return None
+        # ag-grid compares strings by code unit, as Python does.
+        return names if names and names == sorted(names) else None
+
+    on_screen = waiter(browser, 10).until(sorted_names)
     card.find_element(By.XPATH, ".//button[normalize-space()='CSV']").click()
     files = waiter(browser, 20).until(
         lambda _: [p for p in downloads.glob("*.csv") if p.stat().st_size > 0]
     )
     text = Path(files[0]).read_text(encoding="utf-8-sig")
-    assert "Campaign" in text.splitlines()[0]
-    assert len(text.strip().splitlines()) >= 2  # header and at least one campaign
+    exported = list(csv.DictReader(io.StringIO(text)))
+    assert [r["Campaign"] for r in exported][: len(on_screen)] == on_screen
+    assert "$" not in text  # money is a raw number
+    assert all(float(r["Revenue"]) >= 0 for r in exported)
+    assert {r["Platform"] for r in exported} <= {
+        "Meta",
+        "Google",
+        "TikTok",
+        "LinkedIn",
+        "Snapchat",
+    }
     assert console_errors(browser) == []
 
 

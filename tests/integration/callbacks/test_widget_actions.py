@@ -10,6 +10,7 @@ own seeded SQLite database (``world``, see ``tests/integration/conftest.py``).
 from __future__ import annotations
 
 import base64
+import csv
 import datetime as dt
 import io
 import json
@@ -270,35 +271,50 @@ def test_excel_export_through_the_dash_endpoint_downloads_a_workbook(world):
     assert sheet["A1"].value == "Campaign" and sheet.max_row >= 2
 
 
-def test_the_csv_button_makes_the_grid_export_under_a_dated_file_name(world):
+def test_the_csv_button_downloads_the_rows_the_grid_shows(world):
+    """The grid's rows after the user's sort and filters (its ``virtualRowData``)
+    choose and order the exported rows; their figures come from the server."""
     table = world["widgets"]["Top Campaigns"]
     org = world["svc"].data.org_context(world["acme"])
-    params = {"fileName": f"Top-Campaigns_{org_today(org.timezone).isoformat()}.csv"}
     button = table_id("csv", table)
-    grid = table_id("grid", table)
     client = world["app"].server.test_client()
     login(client, "viewer@acme.example")
     client.get("/")
-    output = next(k for k in world["app"].callback_map if "exportDataAsCsv" in k)
+    with world["db"].session(world["acme"]) as session:
+        ids = dict(session.execute(select(Campaign.name, Campaign.id)).all())
+    page = dashboard_page(world, [])
+    shown = sorted(ids)[:2]
+    # What the browser says the grid shows: ids in its order, and figures that the
+    # export must not believe.
+    page["widget-table"]["virtualRowData"] = [
+        {"_row_id": str(ids[name]), "name": name, "spend": -1.0} for name in shown
+    ]
     response = client.post(
         "/_dash-update-component",
-        json={
-            "output": output,
-            "outputs": [
-                {"id": grid, "property": "exportDataAsCsv"},
-                {"id": grid, "property": "csvExportParams"},
+        json=browser_request(
+            world,
+            "widget-table-download",
+            [
+                (table_id("download", table), "data"),
+                (table_id("message", table), "children"),
             ],
-            "inputs": [{"id": button, "property": "n_clicks", "value": 1}],
-            "state": [
-                {"id": "dashboard-id", "property": "data", "value": world["dashboard"]},
-                {"id": button, "property": "id", "value": button},
-            ],
-            "changedPropIds": [f"{dash_id(button)}.n_clicks"],
-        },
+            (button, "n_clicks", 1),
+            page,
+            {"widget-table-csv": button, "widget-table": table_id("grid", table)},
+        ),
     )
     assert response.status_code == 200, response.get_data(as_text=True)
-    grid_props = response.get_json()["response"][dash_id(grid)]
-    assert grid_props == {"exportDataAsCsv": True, "csvExportParams": params}
+    download = response.get_json()["response"][dash_id(table_id("download", table))][
+        "data"
+    ]
+    assert download["filename"] == (
+        f"Top-Campaigns_{org_today(org.timezone).isoformat()}.csv"
+    )
+    text = base64.b64decode(download["content"]).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == ["Campaign", "Spend", "Revenue", "ROAS"]
+    assert [r[0] for r in rows[1:]] == shown
+    assert all(float(r[1]) >= 0 for r in rows[1:])
     assert audits(world, "widget", table, "export")[-1].details["format"] == "csv"
 
 
@@ -465,20 +481,32 @@ def browser_request(world, output: str, outputs, trigger, page, ids) -> dict:
         page: ``{component id or pattern type: {property: value}}``.
         ids: ``{pattern type: concrete id}`` for pattern-matching components.
     """
-    key = next(k for k in world["app"].callback_map if output in k)
-    callback = world["app"].callback_map[key]
+    callbacks = world["app"].callback_map
+
+    def name(component_id: str | dict) -> str:
+        """A component's id, or its pattern's type."""
+        if isinstance(component_id, dict):
+            return component_id["type"]
+        return (
+            json.loads(component_id)["type"] if component_id[0] == "{" else component_id
+        )
+
+    def fired_by(key: str) -> bool:
+        # Callbacks sharing an output (allow_duplicate) differ by their input.
+        return any(name(d["id"]) == name(trigger[0]) for d in callbacks[key]["inputs"])
+
+    key = next(k for k in callbacks if output in k and fired_by(k))
+    callback = callbacks[key]
 
     def dependency(dep: dict) -> dict:
-        name = dep["id"]
-        if name.startswith("{"):
-            name = json.loads(name)["type"]
-        concrete = ids.get(name, name)
+        kind = name(dep["id"])
+        concrete = ids.get(kind, kind)
         if (concrete, dep["property"]) == trigger[:2]:
             value = trigger[2]
         elif dep["property"] == "id":
             value = concrete
         else:
-            value = page[name][dep["property"]]
+            value = page[kind][dep["property"]]
         return {"id": concrete, "property": dep["property"], "value": value}
 
     return {
@@ -496,6 +524,8 @@ def dashboard_page(world, countries: list[str]) -> dict:
         "filter-date-range": {"value": "widget"},
         "filter-platforms": {"value": []},
         "filter-countries": {"data": countries},
+        # The grid has not reported its rows: every row, in the source's order.
+        "widget-table": {"virtualRowData": None},
     }
 
 
@@ -557,9 +587,9 @@ def test_every_callback_that_queries_under_the_filters_reads_them_all(world):
         if ("filter-date-range", "value") in read:
             querying += 1
             assert read >= DASHBOARD_FILTERS, (key, DASHBOARD_FILTERS - read)
-    # The widget refresh, its "updated" label, the inline edit, the Excel export and
-    # the list-card buttons.
-    assert querying == 5
+    # The widget refresh, its "updated" label, the inline edit, the CSV and Excel
+    # exports and the list-card buttons.
+    assert querying == 6
 
 
 def test_excel_export_holds_only_the_country_picked_on_the_map(world):
