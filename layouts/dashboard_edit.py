@@ -98,21 +98,27 @@ def layout(dashboard_id: str | None = None, **_) -> html.Div:
     )
     editor = dbc.Col(
         [
+            # The editor's verdict sits between its label and the text: where the
+            # user is looking, not below a 520 px box.
             _field(
                 "Widgets (JSON)",
-                dcc.Textarea(
-                    id="edit-widgets",
-                    value=json.dumps(document["widgets"], indent=2),
-                    spellCheck=False,
-                    rows=28,
-                    className="form-control json-editor",
-                    style={"minHeight": "520px"},
+                html.Div(
+                    [
+                        html.Div(id="edit-validation", className="mb-2"),
+                        dcc.Textarea(
+                            id="edit-widgets",
+                            value=json.dumps(document["widgets"], indent=2),
+                            spellCheck=False,
+                            rows=28,
+                            className="form-control json-editor",
+                            style={"minHeight": "520px"},
+                        ),
+                    ]
                 ),
                 "Each widget: type, title, data_source, query_params, config, "
                 "position_x, position_y, width, height on the 12-column grid; "
                 "is_shared false keeps it private to you.",
             ),
-            html.Div(id="edit-validation", className="mb-2"),
         ],
         xs=12,
         lg=8,
