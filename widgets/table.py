@@ -104,6 +104,9 @@ class TableConfig(BaseModel):
     actions: list[Action] = Field(default_factory=list)
     # The row field holding the campaign id the inline actions change.
     id_field: str = Field("key", pattern=FIELD_PATTERN)
+    # An inline daily budget change to more than this many times the current budget
+    # (or to less than the current one divided by it) asks the user to confirm.
+    budget_confirm_factor: float = Field(10, gt=1, le=1000)
 
     @model_validator(mode="after")
     def _consistent(self) -> TableConfig:
@@ -425,8 +428,9 @@ def column_defs(
         if can_edit and column.field == "daily_budget" and "budget" in config.actions:
             definition |= {
                 "editable": {"function": "params.data._campaign_id != null"},
-                "cellEditor": "agNumberCellEditor",
-                "cellEditorParams": {"min": 0, "precision": 2},
+                # A text editor: what the user typed reaches the server, which says
+                # what is wrong with "abc" or "-5" instead of the cell dropping it.
+                "cellEditor": "agTextCellEditor",
                 # An explicit cellClass replaces the right-aligned type's own class.
                 "cellClass": "cell-editable ag-right-aligned-cell",
                 "headerTooltip": "Click a daily budget to change it",
@@ -588,7 +592,7 @@ def xlsx_bytes(
 # ------------------------------------------------------------------------- render
 def table_id(part: str, widget_id: Any) -> dict:
     """Component ids of a table widget (``part``: grid, csv, xlsx, download,
-    message)."""
+    message, and for editors confirm and pending)."""
     return {
         "type": "widget-table" if part == "grid" else f"widget-table-{part}",
         "index": widget_id,
@@ -730,6 +734,10 @@ def build(spec: TableSpec, data: dict, ctx: RenderContext) -> html.Div:
                 className="table-grid",
             ),
             dcc.Download(id=table_id("download", ctx.widget_id)),
+            # A large budget change waits here for the user's OK (every table has
+            # them: the edit callback answers them for any grid).
+            dcc.ConfirmDialog(id=table_id("confirm", ctx.widget_id)),
+            dcc.Store(id=table_id("pending", ctx.widget_id)),
         ],
         className="pulse-table",
     )

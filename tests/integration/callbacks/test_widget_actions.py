@@ -45,6 +45,19 @@ def login(client, email):
     )
 
 
+def edit_outputs(grid: dict) -> list[tuple[dict, str]]:
+    """What the inline-edit callback answers: the grid's rows, the message, and the
+    confirmation dialog with the change waiting for it."""
+    index = grid["index"]
+    return [
+        (grid, "rowTransaction"),
+        (table_id("message", index), "children"),
+        (table_id("confirm", index), "displayed"),
+        (table_id("confirm", index), "message"),
+        (table_id("pending", index), "data"),
+    ]
+
+
 def dash_id(component_id: dict) -> str:
     return json.dumps(component_id, sort_keys=True, separators=(",", ":"))
 
@@ -103,7 +116,22 @@ def test_editor_sets_a_daily_budget_and_bad_values_are_refused(world):
             target.id,
             -5,
         )
-        assert not refused.ok and "daily budget of 0 or more" in refused.message
+        assert not refused.ok
+        assert refused.message == "A daily budget cannot be negative (got -5)."
+        assert reload(world, Campaign, target.id).daily_budget == before
+        for typed in ("abc", "", "1.2.3"):
+            refused = change_campaign_action(
+                world["svc"],
+                editor,
+                world["dashboard"],
+                table,
+                "daily_budget",
+                target.id,
+                typed,
+            )
+            assert refused.message == (
+                f"Enter a number for the daily budget (got {typed!r})."
+            )
         assert reload(world, Campaign, target.id).daily_budget == before
         outcome = change_campaign_action(
             world["svc"],
@@ -113,6 +141,7 @@ def test_editor_sets_a_daily_budget_and_bad_values_are_refused(world):
             "daily_budget",
             target.id,
             "123.45",
+            confirmed=True,
         )
         assert outcome.ok and outcome.message.endswith("set to $123.45.")
         assert reload(world, Campaign, target.id).daily_budget == pytest.approx(123.45)
@@ -128,6 +157,104 @@ def test_editor_sets_a_daily_budget_and_bad_values_are_refused(world):
             "daily_budget",
             target.id,
             before or 0,
+            confirmed=True,
+        )
+
+
+def budgeted_campaign(world) -> Campaign:
+    with world["db"].session(world["acme"]) as session:
+        return session.scalars(
+            select(Campaign)
+            .where(Campaign.status == "active", Campaign.daily_budget > 10)
+            .order_by(Campaign.id)
+            .limit(1)
+        ).one()
+
+
+def test_a_large_budget_change_waits_for_the_users_ok(world):
+    """Twenty times the budget is asked first (the table's factor is 10); the OK in
+    the dialog makes it, through the same endpoints the browser calls."""
+    target = budgeted_campaign(world)
+    before = target.daily_budget
+    grid = table_id("grid", world["widgets"]["Campaign pacing"])
+    part = {p: table_id(p, grid["index"]) for p in ("message", "confirm", "pending")}
+    client = world["app"].server.test_client()
+    login(client, "editor@acme.example")
+    client.get("/")
+    change = {
+        "rowIndex": 0,
+        "rowId": str(target.id),
+        "colId": "daily_budget",
+        "oldValue": before,
+        "value": str(before * 20),
+        "data": {"_row_id": str(target.id), "_campaign_id": target.id},
+    }
+    response = client.post(
+        "/_dash-update-component",
+        json=browser_request(
+            world,
+            "rowTransaction",
+            edit_outputs(grid),
+            (grid, "cellValueChanged", [change]),
+            dashboard_page(world, []),
+            {"widget-table": grid},
+        ),
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    answer = response.get_json()["response"]
+    dialog = answer[dash_id(part["confirm"])]
+    assert dialog["displayed"] is True
+    assert dialog["message"] == (
+        f"Change the daily budget of “{target.name}” from ${before:,.2f} to "
+        f"${before * 20:,.2f}? That is 20.0× the current budget."
+    )
+    assert "confirm the new daily budget" in json.dumps(
+        answer[dash_id(part["message"])]
+    )
+    # Nothing changed yet, and the edited row is put back from the server.
+    assert reload(world, Campaign, target.id).daily_budget == before
+    update = answer[dash_id(grid)]["rowTransaction"]["update"]
+    assert [row["_campaign_id"] for row in update] == [target.id]
+    pending = answer[dash_id(part["pending"])]["data"]
+    try:
+        page = dashboard_page(world, [])
+        page["widget-table-pending"] = {"data": pending}
+        response = client.post(
+            "/_dash-update-component",
+            json=browser_request(
+                world,
+                "rowTransaction",
+                [
+                    (grid, "rowTransaction"),
+                    (part["message"], "children"),
+                    (part["pending"], "data"),
+                ],
+                (part["confirm"], "submit_n_clicks", 1),
+                page,
+                {
+                    "widget-table": grid,
+                    "widget-table-confirm": part["confirm"],
+                    "widget-table-pending": part["pending"],
+                },
+            ),
+        )
+        assert response.status_code == 200, response.get_data(as_text=True)
+        assert reload(world, Campaign, target.id).daily_budget == pytest.approx(
+            before * 20
+        )
+        assert audits(world, "campaign", target.id)[-1].details["after"] == {
+            "daily_budget": pytest.approx(before * 20)
+        }
+    finally:
+        change_campaign_action(
+            world["svc"],
+            world["users"]["editor@acme.example"],
+            world["dashboard"],
+            grid["index"],
+            "daily_budget",
+            target.id,
+            before,
+            confirmed=True,
         )
 
 
@@ -151,7 +278,6 @@ def test_viewer_editing_a_cell_through_the_dash_endpoint_is_refused(world):
     """A crafted cellValueChanged from a viewer changes nothing and says why."""
     target = campaign(world, "active")
     grid = table_id("grid", world["widgets"]["Campaign pacing"])
-    message = table_id("message", grid["index"])
     client = world["app"].server.test_client()
     login(client, "viewer@acme.example")
     client.get("/")
@@ -171,7 +297,7 @@ def test_viewer_editing_a_cell_through_the_dash_endpoint_is_refused(world):
     payload = browser_request(
         world,
         "rowTransaction",
-        [(grid, "rowTransaction"), (message, "children")],
+        edit_outputs(grid),
         (grid, "cellValueChanged", [change]),
         dashboard_page(world, []),
         {"widget-table": grid},
@@ -587,9 +713,9 @@ def test_every_callback_that_queries_under_the_filters_reads_them_all(world):
         if ("filter-date-range", "value") in read:
             querying += 1
             assert read >= DASHBOARD_FILTERS, (key, DASHBOARD_FILTERS - read)
-    # The widget refresh, its "updated" label, the inline edit, the CSV and Excel
-    # exports and the list-card buttons.
-    assert querying == 6
+    # The widget refresh, its "updated" label, the inline edit and its confirmation,
+    # the CSV and Excel exports and the list-card buttons.
+    assert querying == 7
 
 
 def test_excel_export_holds_only_the_country_picked_on_the_map(world):
@@ -657,7 +783,7 @@ def test_rows_refreshed_after_an_inline_edit_apply_the_country_filter(world):
         json=browser_request(
             world,
             "rowTransaction",
-            [(grid, "rowTransaction"), (table_id("message", table), "children")],
+            edit_outputs(grid),
             (grid, "cellValueChanged", [change]),
             dashboard_page(world, [country]),
             {"widget-table": grid},

@@ -279,7 +279,7 @@ def test_editors_get_editable_status_and_daily_budget_cells():
     assert defs["status"]["cellEditorParams"]["values"] == ["active", "paused"]
     # Only active and paused campaigns can be switched (not completed ones).
     assert "params.data.status === 'paused'" in defs["status"]["editable"]["function"]
-    assert defs["daily_budget"]["cellEditor"] == "agNumberCellEditor"
+    assert defs["daily_budget"]["cellEditor"] == "agTextCellEditor"
     assert find(table, has_class("table-hint")) is not None
     rows = find(table, is_grid).rowData
     assert rows[0]["_campaign_id"] == 21 and rows[1]["daily_budget__display"] == "—"
