@@ -178,9 +178,10 @@ def update_dashboard(
         DashboardNotFound: no such dashboard in the caller's org.
     """
     require(caller, Permission.EDIT, "change dashboards")
-    spec = parse_template(document if document is not None else "")
     with context.db.session(caller.org_id) as session:
+        # A dashboard that is not there is "not found" whatever the document says.
         dashboard = _dashboard(session, dashboard_id)
+        spec = parse_template(document if document is not None else "")
         dashboard_store.update_dashboard(
             session, dashboard, spec, user_id=caller.user_id
         )

@@ -14,7 +14,7 @@ from flask_login import current_user
 
 from accounts.permissions import can_edit
 from commands.dashboards import DashboardNotFound, get_dashboard
-from core.reference import DATE_RANGE_LABELS, PLATFORMS
+from core.reference import DATE_RANGE_LABELS, PLATFORMS, parse_row_id
 from dashboards.schema import REFRESH_SECONDS
 from layouts import not_found
 from server.runtime import runtime
@@ -34,9 +34,8 @@ def _field(label: str, control, help_text: str | None = None) -> html.Div:
 
 
 def layout(dashboard_id: str | None = None, **_) -> html.Div:
-    try:
-        dashboard_pk = int(dashboard_id)
-    except (TypeError, ValueError):
+    dashboard_pk = parse_row_id(dashboard_id)
+    if dashboard_pk is None:
         return not_found.layout()
     try:
         view = get_dashboard(runtime(), current_user.caller, dashboard_pk)

@@ -189,3 +189,28 @@ def test_bwm004_viewer_has_no_edit_controls(browser, server):
     assert "Viewers" in message.text
     assert browser.find_elements(By.ID, "edit-widgets") == []
     assert console_errors(browser) == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/no-such-page",
+        "/dashboards/99999999999999999999",
+        "/dashboards/99999999999999999999/edit",
+        "/dashboards/abc",
+    ],
+)
+def test_bwm005_an_unknown_address_shows_the_products_not_found_page(
+    browser, server, path
+):
+    pulse, _ = server
+    sign_in(browser, pulse.url, "viewer@acme.example")
+    browser.get(f"{pulse.url}{path}")
+    message = waiter(browser).until(
+        EC.visibility_of_element_located((By.ID, "not-found"))
+    )
+    assert "Not found" in message.text and "Back to dashboards" in message.text
+    # Inside the product's shell: the navigation bar is there.
+    assert browser.find_element(By.CSS_SELECTOR, "nav, .navbar").is_displayed()
+    assert "404 - Page not found" not in browser.page_source
+    assert console_errors(browser) == []

@@ -200,7 +200,9 @@ def test_healthz_names_the_failing_part(demo_sqlite, tmp_path):
     response = dead_cache.server.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["failing"] == ["cache"]
-    dead_db = create_app(make_settings(f"sqlite:///{tmp_path}/missing/dir/pulse.db"))
+    garbage = tmp_path / "not-a-database.db"
+    garbage.write_bytes(b"this is not a SQLite file" * 100)
+    dead_db = create_app(make_settings(f"sqlite:///{garbage}"))
     response = dead_db.server.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["failing"] == ["database"]
