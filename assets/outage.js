@@ -20,9 +20,10 @@
     if (banner === null) {
       banner = document.createElement("div");
       banner.id = "pulse-outage-banner";
-      banner.className = "pulse-outage-banner alert alert-warning shadow";
+      banner.className = "pulse-outage-banner alert alert-warning";
       banner.setAttribute("role", "alert");
-      document.body.appendChild(banner);
+      // Above the page, not over it: nothing on screen is hidden by the banner.
+      document.body.insertBefore(banner, document.body.firstChild);
     }
     banner.textContent = message;
     banner.hidden = false;
