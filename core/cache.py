@@ -10,6 +10,7 @@ no-op (writes), so the app answers straight from the database while Redis is dow
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import time
@@ -158,13 +159,19 @@ class ResilientRedisCache(RedisCache):
     def has(self, key: str) -> bool:
         return self._guarded(False, super().has, key)
 
-    def set(self, key: str, value: Any, timeout: int | None = None) -> Any:
+    def set(
+        self, key: str, value: Any, timeout: int | dt.timedelta | None = None
+    ) -> Any:
         return self._guarded(False, super().set, key, value, timeout)
 
-    def add(self, key: str, value: Any, timeout: int | None = None) -> Any:
+    def add(
+        self, key: str, value: Any, timeout: int | dt.timedelta | None = None
+    ) -> Any:
         return self._guarded(False, super().add, key, value, timeout)
 
-    def set_many(self, mapping: dict[str, Any], timeout: int | None = None) -> Any:
+    def set_many(
+        self, mapping: dict[str, Any], timeout: int | dt.timedelta | None = None
+    ) -> Any:
         return self._guarded([], super().set_many, mapping, timeout)
 
     def delete(self, key: str) -> bool:
