@@ -1,17 +1,19 @@
 /* Pulse: keep the user informed while the server cannot answer.
  *
- * A dashboard's widgets are filled by Dash callbacks. When one is answered 503 (Pulse
- * cannot reach its database) or not at all (the server is unreachable), a banner
- * "Data is unavailable — retrying…" is shown over the page and /healthz is polled
- * every few seconds; once it answers 200 the banner goes and the widgets are refreshed
- * (the dashboard's Refresh button, or a reload on a page that has none). Loaded by
- * Dash from assets/, as a file: the Content-Security-Policy allows no inline script.
+ * A dashboard's widgets are filled by Dash callbacks. When one (or any other request
+ * of Dash's) is answered 503 (Pulse cannot reach its database) or not at all (the
+ * server is unreachable), a banner "Data is unavailable — retrying…" is shown above
+ * the page and /healthz is polled every few seconds; once it answers 200 the banner
+ * goes and the widgets are refreshed (the dashboard's Refresh button, or a reload on a
+ * page that has none). Loaded by Dash from assets/, as a file: the
+ * Content-Security-Policy allows no inline script.
  */
 (function () {
   "use strict";
 
   var POLL_MILLISECONDS = 3000;
-  var CALLBACK_PATH = "/_dash-update-component";
+  // Dash's own requests: callbacks, and the layout and dependencies it loads first.
+  var DASH_PATH = "/_dash-";
   var originalFetch = window.fetch.bind(window);
   var banner = null;
   var poller = null;
@@ -65,7 +67,7 @@
   window.fetch = function (input, init) {
     var url = typeof input === "string" ? input : (input && input.url) || "";
     var answer = originalFetch(input, init);
-    if (String(url).indexOf(CALLBACK_PATH) === -1) {
+    if (String(url).indexOf(DASH_PATH) === -1) {
       return answer;
     }
     return answer.then(
