@@ -124,11 +124,13 @@ def test_redis_calls_skip_a_down_server_then_try_again_after_the_back_off(
 
 
 def test_an_ingest_during_the_outage_is_not_hidden_by_entries_from_before(
-    redis_app, outage_redis
+    redis_app, outage_redis, monkeypatch
 ):
     """Redis comes back with its data (a restart with persistence): the answer cached
     before the outage must not be served after an ingest made during it."""
     app, admin, bearer, _ = redis_app
+    backend = app.server.extensions["pulse"].cache.cache
+    monkeypatch.setattr(backend, "retry_after_seconds", 0.2)
     client = app.server.test_client()
     org = org_context(admin, "acme")
     url, before = revenue_query(admin, 40)
@@ -158,9 +160,12 @@ def test_an_ingest_during_the_outage_is_not_hidden_by_entries_from_before(
 
     outage_redis.start()
     assert data_keys(outage_redis), "Redis came back without its data"
-    app.server.extensions["pulse"].cache.cache.retry_after_seconds = 0
+    time.sleep(0.3)  # past the back-off: the next call uses Redis again
     after = client.get(url, headers=bearer).get_json()
     assert after["value"] == pytest.approx(before + 1234.5)
+    assert backend.available
+    # The answer is cached again, under the same key: the entry is the new one.
+    assert data_keys(outage_redis) and not after["stale"]
 
 
 def test_a_key_revoked_while_redis_is_down_is_refused_when_redis_returns(
