@@ -124,8 +124,8 @@ class ResilientRedisCache(RedisCache):
             self._down = False
             self.last_error = None
         log.info(
-            "Redis cache at %s is reachable again; cleared %d entries written before "
-            "the outage",
+            "Redis cache at %s is reachable again; cleared what was cached before the "
+            "outage (%d keys)",
             self.address,
             cleared,
         )

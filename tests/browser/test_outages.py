@@ -1,9 +1,12 @@
-"""PostgreSQL stops under an open dashboard, then comes back (issue 12), in Chromium.
+"""PostgreSQL or Redis stops under an open dashboard, then comes back (issue 12), in
+Chromium.
 
-``python app.py`` runs on the throwaway PostgreSQL server of ``tests/outage.py`` (as the
-RLS-bound app role), which the test stops and starts for real. During the outage the
-browser's console shows the deliberately failed requests (503s); after recovery there
-must be no new console error, which is what the tests assert.
+Pulse runs on the throwaway PostgreSQL server of ``tests/outage.py`` (as the RLS-bound
+app role), embedded (``python app.py``) or scaled (gunicorn with two workers and the
+throwaway ``redis-server``); the tests stop and start those servers for real. During a
+database outage the browser's console shows the deliberately failed requests (503s);
+after recovery there must be no new console error, which is what the tests assert. A
+Redis outage must not show at all.
 """
 
 from __future__ import annotations
@@ -11,15 +14,16 @@ from __future__ import annotations
 import time
 
 import pytest
+import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.browser.conftest import PulseServer, console_errors
 from tests.browser.test_executive_dashboard import KPI_VALUE, sign_in
-from tests.outage import _outage_postgres_server, outage_postgres
+from tests.outage import _outage_postgres_server, outage_postgres, outage_redis
 
-__all__ = ["_outage_postgres_server", "outage_postgres"]
+__all__ = ["_outage_postgres_server", "outage_postgres", "outage_redis"]
 
 pytestmark = pytest.mark.postgres
 
@@ -132,3 +136,60 @@ def test_bwx004_a_page_opened_while_the_database_is_down_reloads_itself(
     time.sleep(1.0)
     browser.save_screenshot(str(output_dir / "outage-5-page-recovered.png"))
     assert console_errors(browser) == []
+
+
+def test_bwx005_with_redis_down_the_scaled_dashboard_works_from_the_database(
+    browser, outage_postgres, outage_redis, output_dir
+):
+    _, urls = outage_postgres
+    log = output_dir / "server-redis-outage.log"
+    server = PulseServer(
+        {
+            "PULSE_DATABASE_URL": urls["app"],
+            "PULSE_ADMIN_DATABASE_URL": urls["admin"],
+            "PULSE_CACHE_TYPE": "redis",
+            "PULSE_REDIS_URL": outage_redis.url,
+        },
+        gunicorn=True,
+        log=log,
+    )
+    try:
+        wait = open_executive(browser, server)
+        total = browser.find_element(By.XPATH, KPI_VALUE.format(title="Total Revenue"))
+        figure = total.text
+        updated = browser.find_element(By.ID, "dashboard-updated").text
+        time.sleep(1.0)
+
+        outage_redis.stop()
+        for _ in range(3):
+            browser.find_element(By.ID, "dashboard-refresh-button").click()
+            wait.until(
+                lambda d, before=updated: (
+                    d.find_element(By.ID, "dashboard-updated").text not in ("", before)
+                )
+            )
+            wait_until_drawn(wait)
+            updated = browser.find_element(By.ID, "dashboard-updated").text
+            time.sleep(1.0)
+        assert not banner_shown(browser)
+        assert browser.find_elements(By.CSS_SELECTOR, ".widget-error") == []
+        total = browser.find_element(By.XPATH, KPI_VALUE.format(title="Total Revenue"))
+        assert total.text == figure
+        health = requests.get(f"{server.url}/healthz", timeout=10)
+        assert health.status_code == 200
+        assert health.json()["degraded"] == ["cache"]
+        browser.save_screenshot(str(output_dir / "outage-6-redis-down.png"))
+        assert console_errors(browser) == []
+
+        outage_redis.start()
+        time.sleep(3.5)  # the workers' back-off
+        browser.find_element(By.ID, "dashboard-refresh-button").click()
+        wait.until(
+            lambda d: list(outage_redis.client().scan_iter(match="pulse:data:*"))
+        )
+        assert console_errors(browser) == []
+    finally:
+        server.stop()
+    # One warning per worker that noticed (two workers), not one per request.
+    warnings = [line for line in log.read_text().splitlines() if "unreachable" in line]
+    assert 1 <= len(warnings) <= 2, warnings
