@@ -18,7 +18,7 @@ from core.cache import make_cache
 from core.db import Database
 from core.settings import PROJECT_ROOT, Settings, load_settings
 from datasources.cache import QueryCache
-from server import api, auth, headers, health
+from server import api, auth, headers, health, unavailable
 from server.runtime import EXTENSION_KEY, Runtime
 
 
@@ -55,6 +55,7 @@ def create_app(settings: Settings | None, mount_ui: Callable[[Dash], None]) -> D
 
     auth.init_app(server)
     health.init_app(server)
+    unavailable.init_app(server)
     server.register_blueprint(api.load_routes())
 
     app = Dash(
