@@ -61,6 +61,10 @@ WIDE_FIELDS = (
     "error",
     "title",
 )
+# A header's width: about 8 px a character at the grid's header size, plus its sort
+# and filter-menu icons (and the sort arrow of the sorted column).
+HEADER_CHAR_PX = 8
+HEADER_ICONS_PX = 72
 # The grid's row id field (exports pick the rows the grid shows by it).
 ROW_ID = "_row_id"
 # Extra per-column fields of a grid row: the display text and the state's CSS class.
@@ -294,16 +298,18 @@ def _parse_time(value: Any) -> dt.datetime | None:
         return None
 
 
-def format_cell(value: Any, fmt: str, currency: str = "USD") -> str:
+def format_cell(
+    value: Any, fmt: str, currency: str = "USD", *, cents: bool | None = None
+) -> str:
     """The text a cell shows: numbers in the org's formats, ISO dates as "Nov 25, 2026",
     ISO times (already org-local) as "Nov 25, 2026 14:05", platform keys as their names;
-    no value is an em dash."""
+    no value is an em dash. ``cents``: see :func:`widgets._formatting.format_value`."""
     if value is None or value == "" or (_is_number(value) and is_missing(float(value))):
         return NO_VALUE
     if fmt == "platform":
         return PLATFORMS.get(str(value), str(value))
     if fmt in NUMERIC_FORMATS and _is_number(value):
-        return format_value(float(value), fmt, currency)
+        return format_value(float(value), fmt, currency, cents=cents)
     if fmt in ("date", "datetime"):
         moment = _parse_time(value)
         if moment is not None:
@@ -336,6 +342,17 @@ def table_rows(
 
     Only the columns' fields (and the campaign id for actions) are sent to the browser.
     """
+    # One money format per column: whole amounts when any is 1,000 or more, else
+    # cents ($10,084 and $821, not $10,084 beside $821.46).
+    cents = {
+        column.field: all(
+            abs(v) < 1000
+            for r in rows
+            if _is_number(v := cell_value(r, column.field)) and not is_missing(v)
+        )
+        for column in columns
+        if column.format == "currency"
+    }
     out = []
     for index, row in enumerate(rows):
         record: dict[str, Any] = {
@@ -345,7 +362,9 @@ def table_rows(
         for column in columns:
             value = cell_value(row, column.field)
             record[column.field] = value
-            display = format_cell(value, column.format, currency)
+            display = format_cell(
+                value, column.format, currency, cents=cents.get(column.field)
+            )
             if column.field in STATE_FIELDS:
                 record[column.field + STATE_SUFFIX] = state_class(value)
                 # States read as words: "Paused", "On track".
@@ -402,6 +421,10 @@ def column_defs(
         }
         if numeric:
             definition["type"] = "rightAligned"
+        # Wide enough for the header's longest word beside the sort and menu icons
+        # (a header wraps between words, never inside one: "Conversion-s").
+        longest = max((len(word) for word in column.title.split()), default=0)
+        definition["minWidth"] = max(100, HEADER_CHAR_PX * longest + HEADER_ICONS_PX)
         if column.width:
             # A configured width wins over the shared flex (ag-grid ignores width with
             # flex).
@@ -623,6 +646,10 @@ def make_grid(
             "resizable": True,
             "minWidth": 100,
             "flex": 1,
+            # A header longer than its column wraps onto a second line instead of
+            # being cut ("Conversi…").
+            "wrapHeaderText": True,
+            "autoHeaderHeight": True,
         },
         getRowId=f"params.data.{ROW_ID}",
         dashGridOptions={

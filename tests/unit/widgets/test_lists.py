@@ -30,6 +30,7 @@ from widgets.table import (
     rows_in_view,
     table_columns,
     table_id,
+    table_rows,
     xlsx_bytes,
 )
 from widgets.table import build as build_table
@@ -927,3 +928,33 @@ def test_list_cards_spec_checks_kind_against_the_source_and_unknown_keys():
     with pytest.raises(TemplateError) as error:
         parse_widget({"type": "list_cards", "title": "A", "data_source": "campaigns"})
     assert any("data_source" in d for d in error.value.details)
+
+
+def test_a_money_column_has_one_format_for_all_its_amounts():
+    columns = [TableColumn(field="spend", format="currency")]
+    mixed = table_rows([{"spend": 10083.69}, {"spend": 821.46}], columns)
+    assert [r["spend__display"] for r in mixed] == ["$10,084", "$821"]
+    small = table_rows([{"spend": 350.0}, {"spend": 12.5}, {"spend": None}], columns)
+    assert [r["spend__display"] for r in small] == ["$350.00", "$12.50", "—"]
+
+
+def test_long_headers_wrap_instead_of_being_cut():
+    grid = find(build_table(table_spec(), BREAKDOWN, viewer()), is_grid)
+    assert grid.defaultColDef["wrapHeaderText"] is True
+    assert grid.defaultColDef["autoHeaderHeight"] is True
+
+
+def test_a_column_is_never_narrower_than_its_headers_longest_word():
+    spec = table_spec(
+        columns=[
+            {"field": "name", "header": "Campaign"},
+            {"field": "conversions", "header": "Conversions", "format": "number"},
+            {"field": "spend", "header": "CPA", "format": "currency"},
+        ]
+    )
+    defs = {
+        d["field"]: d
+        for d in find(build_table(spec, BREAKDOWN, viewer()), is_grid).columnDefs
+    }
+    assert defs["conversions"]["minWidth"] >= 8 * len("Conversions") + 72
+    assert defs["spend"]["minWidth"] == 100  # the floor
