@@ -18,7 +18,7 @@ from core.cache import make_cache
 from core.db import Database
 from core.settings import PROJECT_ROOT, Settings, load_settings
 from datasources.cache import QueryCache
-from server import api, auth, headers, health
+from server import api, auth, csrf, headers, health, limits
 from server.runtime import EXTENSION_KEY, Runtime
 
 
@@ -53,9 +53,15 @@ def create_app(settings: Settings | None, mount_ui: Callable[[Dash], None]) -> D
         QueryCache(db, cache, query_timeout_seconds=settings.query_timeout_seconds),
     )
 
-    auth.init_app(server)
+    # In this order, which is the order of their checks on each request: rate limits
+    # (so attempts without a valid form still count), CSRF, then the login guard.
+    limiter = limits.init_app(server, settings)
+    csrf.init_app(server)
+    auth.init_app(server, limiter, settings)
     health.init_app(server)
-    server.register_blueprint(api.load_routes())
+    routes = api.load_routes()
+    limiter.limit(settings.rate_limit_api, key_func=limits.api_caller)(routes)
+    server.register_blueprint(routes)
 
     app = Dash(
         "pulse",
