@@ -16,8 +16,9 @@ import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 
 from accounts import audit
 from accounts.passwords import authenticate
@@ -161,14 +162,18 @@ def sign_out(context: CommandContext, org_id: int, user_id: int, token: str) -> 
     Once ended, the session's cookie opens nothing, wherever a copy of it is.
     """
     with context.db.session(org_id) as session:
-        ended = session.execute(
-            update(UserSession)
-            .where(
-                UserSession.id == session_id(token),
-                UserSession.user_id == user_id,
-                UserSession.ended_at.is_(None),
-            )
-            .values(ended_at=utcnow())
+        # An UPDATE gives a CursorResult (Session.execute is typed as any Result).
+        ended = cast(
+            CursorResult[Any],
+            session.execute(
+                update(UserSession)
+                .where(
+                    UserSession.id == session_id(token),
+                    UserSession.user_id == user_id,
+                    UserSession.ended_at.is_(None),
+                )
+                .values(ended_at=utcnow())
+            ),
         )
         if not ended.rowcount:
             return False

@@ -60,7 +60,10 @@ def create_app(settings: Settings | None, mount_ui: Callable[[Dash], None]) -> D
     auth.init_app(server, limiter, settings)
     health.init_app(server)
     routes = api.load_routes()
-    limiter.limit(settings.rate_limit_api, key_func=limits.api_caller)(routes)
+    # One budget per caller across every API route (a plain limit would be per route).
+    limiter.shared_limit(
+        settings.rate_limit_api, scope="api", key_func=limits.api_caller
+    )(routes)
     server.register_blueprint(routes)
 
     app = Dash(

@@ -102,6 +102,7 @@ def retry_after_seconds() -> int:
     if limit is None:
         return DEFAULT_RETRY_SECONDS
     try:
-        return max(1, math.ceil(limit.reset_at - time.time()))
+        reset_at = limit.window[0]  # when the window lets one request through
+        return max(1, math.ceil(reset_at - time.time()))
     except Exception:  # noqa: BLE001 - the storage failed: a fair guess will do
         return DEFAULT_RETRY_SECONDS

@@ -160,3 +160,20 @@ def test_bwm004_viewer_has_no_edit_controls(browser, server):
     assert "Viewers" in message.text
     assert browser.find_elements(By.ID, "edit-widgets") == []
     assert console_errors(browser) == []
+
+
+def test_bwm005_the_sign_out_button_ends_the_session(browser, server):
+    """The navigation bar's Sign out posts its form (with the CSRF token); the
+    session is over on the server, so the cookie kept from before opens nothing."""
+    pulse, _ = server
+    sign_in(browser, pulse.url, "viewer@acme.example")
+    kept = browser.get_cookie("session")
+    assert kept is not None
+    browser.find_element(By.ID, "nav-logout").click()
+    waiter(browser).until(EC.presence_of_element_located((By.ID, "login-submit")))
+    assert browser.current_url == f"{pulse.url}/login"
+    browser.add_cookie({"name": "session", "value": kept["value"], "path": "/"})
+    browser.get(f"{pulse.url}/dashboards")
+    waiter(browser).until(EC.presence_of_element_located((By.ID, "login-submit")))
+    assert "/login?next=/dashboards" in browser.current_url
+    assert console_errors(browser) == []
