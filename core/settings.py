@@ -143,6 +143,14 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("PULSE_SESSION_MAX_HOURS"),
         description="a sign-in is over this long after it began, however active",
     )
+    trusted_proxies: int = Field(
+        0,
+        ge=0,
+        validation_alias=AliasChoices("PULSE_TRUSTED_PROXIES"),
+        description="how many reverse proxies stand in front of Pulse; their "
+        "X-Forwarded-For/-Proto/-Host headers are believed (the client IP of rate "
+        "limits and sessions); 0: none, the connecting address is the client",
+    )
     rate_limits: bool = Field(
         True,
         validation_alias=AliasChoices("PULSE_RATE_LIMITS"),

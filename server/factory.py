@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from dash import Dash
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core.cache import make_cache
 from core.db import Database
@@ -44,6 +45,16 @@ def create_app(settings: Settings | None, mount_ui: Callable[[Dash], None]) -> D
         # Static assets (plotly.js is 4.8 MB) are cacheable by the browser for a day.
         SEND_FILE_MAX_AGE_DEFAULT=86400,
     )
+    if settings.trusted_proxies:
+        # Behind N proxies the client is the N-th address from the right of
+        # X-Forwarded-For; without this every visitor would share the proxy's IP (and
+        # its sign-in limit). Never set more than there are: the rest is forgeable.
+        server.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            server.wsgi_app,
+            x_for=settings.trusted_proxies,
+            x_proto=settings.trusted_proxies,
+            x_host=settings.trusted_proxies,
+        )
     db = Database(settings.database_url)
     cache = make_cache(settings, server)
     server.extensions[EXTENSION_KEY] = Runtime(

@@ -160,3 +160,29 @@ def test_an_unreachable_redis_falls_back_to_memory(demo_sqlite):
         assert attempt(client).status_code == 429  # still limited, in memory
     finally:
         app.server.extensions["pulse"].db.dispose()
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_is_the_client(
+    workers, demo_sqlite
+):
+    first, _ = workers(rate_limit_login_ip="1 per minute", trusted_proxies=1)
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}  # every request comes through the proxy
+    visitor = client_of(first, {**proxy, "HTTP_X_FORWARDED_FOR": "203.0.113.7"})
+    other = client_of(first, {**proxy, "HTTP_X_FORWARDED_FOR": "198.51.100.20"})
+    assert attempt(visitor).status_code == 401
+    assert attempt(visitor).status_code == 429
+    assert attempt(other).status_code == 401  # not the visitor's budget
+    # Without the setting the proxy's address is all Pulse sees: one shared budget.
+    direct = create_app(
+        make_settings(
+            demo_sqlite["app"], rate_limits=True, rate_limit_login_ip="1 per minute"
+        )
+    )
+    try:
+        assert attempt(client_of(direct, {**proxy, "HTTP_X_FORWARDED_FOR": "1.2.3.4"}))
+        refused = attempt(
+            client_of(direct, {**proxy, "HTTP_X_FORWARDED_FOR": "5.6.7.8"})
+        )
+        assert refused.status_code == 429
+    finally:
+        direct.server.extensions["pulse"].db.dispose()
