@@ -29,10 +29,11 @@ from flask_limiter.errors import RateLimitExceeded
 from core.settings import Settings
 
 EXTENSION_KEY = "pulse.limiter"
-# Sliding-window counters: "5 per 15 minutes" means any 15 minutes, not a clock
-# quarter-hour (which would allow 10 attempts across a boundary), at the cost of two
-# counters per key.
-STRATEGY = "sliding-window-counter"
+# A moving window: "5 per 15 minutes" means in any 15 minutes, not per clock
+# quarter-hour (which would let 10 through across a boundary), and Retry-After is
+# exact: when the oldest counted request leaves the window. It keeps one timestamp per
+# counted request (at most N per key), which is little at these limits.
+STRATEGY = "moving-window"
 # An unreachable Redis must not stall requests: give up quickly, then use memory.
 REDIS_TIMEOUTS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
 # Retry-After when the limiter cannot say (its storage failed meanwhile).
