@@ -47,7 +47,7 @@ REFUSED_PAGE = """<!doctype html>
 <main class="login-card card shadow-sm"><div class="card-body p-4">
   <h1 class="h4 mb-3">Request refused</h1>
   <p id="csrf-error">The form was not accepted: its CSRF (cross-site request forgery)
-  token is missing, expired or does not belong to this browser session
+  token is missing or does not belong to this browser session
   ({{ reason }}). This happens when a form was left open across a sign-out, or when
   another site tried to submit it for you.</p>
   <p class="mb-0"><a href="{{ retry }}">Open the page again</a> and resubmit it.</p>
