@@ -31,6 +31,7 @@ from accounts.permissions import Caller
 from commands.accounts import SessionPolicy, session_user, sign_in, sign_out
 from core.settings import Settings
 from server import limits
+from server.csrf import csrf_token
 from server.runtime import runtime
 
 PUBLIC_PREFIXES = (
@@ -172,8 +173,10 @@ def login_view():
             LOGIN_PAGE, error="Invalid email or password.", email=email, next=target
         ), 401
     # A new CSRF token for the signed-in session: one planted before sign-in (or seen
-    # on the sign-in page) is worth nothing afterwards.
+    # on the sign-in page) is worth nothing afterwards. Made now, so the redirect's
+    # cookie carries it and the next page's requests do not race to create one.
     session.pop("csrf_token", None)
+    csrf_token()
     login_user(user)
     return redirect(target)
 

@@ -172,3 +172,14 @@ def test_dash_callbacks_need_no_token_the_forms_need(app):
         content_type="text/plain",
     )
     assert form.status_code == 415
+
+
+def test_signing_in_replaces_the_token_of_the_sign_in_page(app):
+    client = app.server.test_client()
+    before = csrf_token(client)
+    assert login(client).status_code == 302
+    after = csrf_token(client)
+    assert after != before
+    refused = client.post("/logout", data={"csrf_token": before})
+    assert refused.status_code == 400
+    assert client.get("/api/v1/dashboards").status_code == 200
