@@ -58,6 +58,26 @@ GENERATE_SECRET_HINT = (
 )
 
 
+# The one folder Pulse creates for a SQLite file: its own ``var/`` (``make run``'s
+# default database lives there). Any other folder must exist: a typo in
+# DATABASE_URL should not quietly start an empty database somewhere else.
+DEFAULT_DATA_DIR = PROJECT_ROOT / "var"
+
+
+def sqlite_folder_problem(url: str) -> str | None:
+    """Why a SQLite ``url``'s file cannot be created (its folder is missing and is
+    not Pulse's own ``var/``), or ``None``."""
+    if not url.startswith("sqlite:///") or url.endswith(":memory:"):
+        return None
+    folder = Path(url.removeprefix("sqlite:///")).parent
+    if folder.is_dir() or folder.resolve() == DEFAULT_DATA_DIR.resolve():
+        return None
+    return (
+        f"DATABASE_URL {url!r}: the folder {str(folder)!r} does not exist; create it "
+        "first (Pulse creates only its own var/ folder)"
+    )
+
+
 class ConfigurationError(RuntimeError):
     """A setting is missing or malformed; the message names the variable."""
 
@@ -205,6 +225,9 @@ class Settings(BaseSettings):
                 f"DATABASE_URL {value!r} uses {url.get_backend_name()!r}; "
                 "Pulse supports sqlite and postgresql"
             )
+        problem = sqlite_folder_problem(value)
+        if problem:
+            raise ValueError(problem)
         if (
             url.get_backend_name() == "postgresql"
             and url.drivername != "postgresql+psycopg"

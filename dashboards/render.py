@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import date
 
-from core.db import is_timeout
+from core.db import is_timeout, is_unavailable
 from core.filters import Filters, QueryError
 from core.models import DashboardWidget
 from dashboards.schema import TemplateError, parse_widget, widget_query_params
@@ -120,6 +120,12 @@ def render_widget(
             return error_card(
                 f"its query took longer than {data.query_timeout_seconds:g} s and "
                 "was stopped; narrow the date range or filters."
+            )
+        if is_unavailable(exc):
+            log.warning("widget %s (%s): database unavailable", row.id, row.title)
+            return error_card(
+                "data is unavailable: Pulse cannot reach its database. Retrying at "
+                "the next refresh."
             )
         log.exception("widget %s (%s) failed", row.id, row.title)
         return error_card(f"its data could not be loaded ({type(exc).__name__}).")

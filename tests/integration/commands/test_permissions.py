@@ -25,7 +25,21 @@ from core.models import AuditLog, Campaign, Dashboard
 from tests.conftest import login
 from tests.integration.conftest import add_recommendation, campaign, reload
 
-DOCUMENT = {"name": "Permission test", "widgets": []}
+DOCUMENT = {
+    "name": "Permission test",
+    "widgets": [
+        {
+            "type": "kpi_card",
+            "title": "Spend",
+            "data_source": "campaigns",
+            "query_params": {"metric": "spend"},
+            "position_x": 0,
+            "position_y": 0,
+            "width": 3,
+            "height": 2,
+        }
+    ],
+}
 
 
 def audit_rows(world) -> int:

@@ -184,15 +184,21 @@ def test_healthz_reports_database_and_cache(app_client):
 
 
 def test_healthz_names_the_failing_part(demo_sqlite, tmp_path):
+    # Without its cache Pulse still serves from the database: degraded, not down, so
+    # a load balancer keeps the node.
     dead_cache = create_app(
         make_settings(
             demo_sqlite["app"], cache_type="redis", redis_url="redis://127.0.0.1:1/0"
         )
     )
     response = dead_cache.server.test_client().get("/healthz")
-    assert response.status_code == 503
-    assert response.get_json()["failing"] == ["cache"]
-    dead_db = create_app(make_settings(f"sqlite:///{tmp_path}/missing/dir/pulse.db"))
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "degraded" and body["degraded"] == ["cache"]
+    assert "failing" not in body and body["cache"]["status"] == "error"
+    garbage = tmp_path / "not-a-database.db"
+    garbage.write_bytes(b"this is not a SQLite file" * 100)
+    dead_db = create_app(make_settings(f"sqlite:///{garbage}"))
     response = dead_db.server.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["failing"] == ["database"]

@@ -214,7 +214,7 @@ def test_another_orgs_dashboard_cannot_be_changed(app_client):
     login(app_client, "admin@acme.example")
     assert (
         app_client.put(
-            f"/api/v1/dashboards/{globex_id}", json={"name": "x"}
+            f"/api/v1/dashboards/{globex_id}", json={"name": "x", "widgets": [KPI]}
         ).status_code
         == 404
     )
