@@ -1,8 +1,9 @@
 """The app factory: ``create_app(settings, mount_ui) -> Dash``.
 
 Builds the runtime (settings, database, cache, query cache) once, wires rate limits,
-CSRF checks, login, the JSON API and the health check, then lets ``mount_ui`` add the pages and callbacks (``app.py``
-passes them in, so the HTTP layer never imports the UI). No I/O happens at import time.
+CSRF checks, login, the JSON API and the health check, then lets ``mount_ui`` add the
+pages and callbacks (``app.py`` passes them in, so the HTTP layer never imports the
+UI). No I/O happens at import time.
 """
 
 from __future__ import annotations
