@@ -17,10 +17,12 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
+from limits import parse_many
 from pydantic import (
     AliasChoices,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -148,6 +150,63 @@ class Settings(BaseSettings):
         description="`python app.py` runs the job scheduler in-process when embedded; "
         "gunicorn workers never do (run `python -m scheduler` once beside them).",
     )
+
+    session_idle_minutes: int = Field(
+        60,
+        gt=0,
+        validation_alias=AliasChoices("PULSE_SESSION_IDLE_MINUTES"),
+        description="a sign-in with no request for this long is over (server-side)",
+    )
+    session_max_hours: int = Field(
+        24,
+        gt=0,
+        validation_alias=AliasChoices("PULSE_SESSION_MAX_HOURS"),
+        description="a sign-in is over this long after it began, however active",
+    )
+    trusted_proxies: int = Field(
+        0,
+        ge=0,
+        validation_alias=AliasChoices("PULSE_TRUSTED_PROXIES"),
+        description="how many reverse proxies stand in front of Pulse; their "
+        "X-Forwarded-For/-Proto/-Host headers are believed (the client IP of rate "
+        "limits and sessions); 0: none, the connecting address is the client",
+    )
+    rate_limits: bool = Field(
+        True,
+        validation_alias=AliasChoices("PULSE_RATE_LIMITS"),
+        description="false turns every rate limit off (the tests do, unless a test "
+        "is about the limits)",
+    )
+    rate_limit_login_ip: str = Field(
+        "20 per minute",
+        validation_alias=AliasChoices("PULSE_RATE_LIMIT_LOGIN_IP"),
+        description="sign-in attempts (POST /login) per client IP address",
+    )
+    rate_limit_login_account: str = Field(
+        "5 per 15 minutes",
+        validation_alias=AliasChoices("PULSE_RATE_LIMIT_LOGIN_ACCOUNT"),
+        description="failed sign-in attempts per email address",
+    )
+    rate_limit_api: str = Field(
+        "600 per minute",
+        validation_alias=AliasChoices("PULSE_RATE_LIMIT_API"),
+        description="/api/v1 requests per API key, or per signed-in user",
+    )
+
+    @field_validator(
+        "rate_limit_login_ip", "rate_limit_login_account", "rate_limit_api"
+    )
+    @classmethod
+    def _check_rate_limit(cls, value: str, info: ValidationInfo) -> str:
+        variable = f"PULSE_{(info.field_name or '').upper()}"
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError(
+                f"{variable} {value!r} is not a rate limit; expected e.g. "
+                "'20 per minute', '5 per 15 minutes' or '600/minute;20/second'"
+            ) from None
+        return value
 
     @field_validator("database_url", "admin_database_url")
     @classmethod

@@ -11,6 +11,12 @@ errors here, the same for every route:
   reveal nothing);
 * ``Refused`` -> 409; ``Invalid`` and ``TemplateError`` -> 422.
 
+A cookie-authenticated request that changes something must come from Pulse's own
+origin or carry the CSRF header (:func:`server.csrf.cross_site_problem`), else 400;
+API keys need no such proof. Each caller (API key, or signed-in user) has
+``PULSE_RATE_LIMIT_API`` requests (see :mod:`server.limits`); over it, 429 with
+``Retry-After``.
+
 Errors are ``{"error": "...", "details": [...]}``.
 """
 
@@ -31,6 +37,8 @@ from accounts.permissions import API_KEY_ROLE, Caller, PermissionDenied
 from commands.errors import Invalid, NotFound, Refused
 from core.reference import parse_row_id
 from dashboards.schema import TemplateError
+from server import limits
+from server.csrf import cross_site_problem
 from server.runtime import runtime
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -137,6 +145,9 @@ def _caller() -> Caller | None:
         org_id, key_id = _org_of_key(header[7:].strip())
         return Caller(org_id, None, API_KEY_ROLE, key_id)
     if current_user.is_authenticated:
+        problem = cross_site_problem()
+        if problem is not None:
+            raise ApiError(400, "CSRF check failed", [problem])
         return current_user.caller
     return None
 
@@ -197,6 +208,21 @@ def _invalid(exc: Invalid):
 @blueprint.errorhandler(TemplateError)
 def _invalid_template(exc: TemplateError):
     return error_response(422, "invalid dashboard template", exc.details)
+
+
+@blueprint.errorhandler(limits.RateLimitExceeded)
+def _too_many_requests(exc: limits.RateLimitExceeded):
+    seconds = limits.retry_after_seconds()
+    response, status = error_response(
+        429,
+        "too many requests",
+        [
+            f"at most {exc.description} for each API key or user; "
+            f"try again in {seconds} seconds"
+        ],
+    )
+    response.headers["Retry-After"] = str(seconds)
+    return response, status
 
 
 @blueprint.errorhandler(HTTPException)

@@ -214,3 +214,20 @@ def test_bwm005_an_unknown_address_shows_the_products_not_found_page(
     assert browser.find_element(By.CSS_SELECTOR, "nav, .navbar").is_displayed()
     assert "404 - Page not found" not in browser.page_source
     assert console_errors(browser) == []
+
+
+def test_bwm006_the_sign_out_button_ends_the_session(browser, server):
+    """The navigation bar's Sign out posts its form (with the CSRF token); the
+    session is over on the server, so the cookie kept from before opens nothing."""
+    pulse, _ = server
+    sign_in(browser, pulse.url, "viewer@acme.example")
+    kept = browser.get_cookie("session")
+    assert kept is not None
+    browser.find_element(By.ID, "nav-logout").click()
+    waiter(browser).until(EC.presence_of_element_located((By.ID, "login-submit")))
+    assert browser.current_url == f"{pulse.url}/login"
+    browser.add_cookie({"name": "session", "value": kept["value"], "path": "/"})
+    browser.get(f"{pulse.url}/dashboards")
+    waiter(browser).until(EC.presence_of_element_located((By.ID, "login-submit")))
+    assert "/login?next=/dashboards" in browser.current_url
+    assert console_errors(browser) == []

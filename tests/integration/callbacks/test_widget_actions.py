@@ -25,6 +25,7 @@ from commands.visibility import NOT_VISIBLE
 from core.filters import Filters
 from core.models import Anomaly, Campaign, MetricFactDaily, Recommendation
 from core.windows import org_today
+from tests.conftest import login as sign_in
 from tests.integration.conftest import (
     add_recommendation,
     audits,
@@ -37,12 +38,7 @@ from widgets.table import table_id
 
 
 def login(client, email):
-    assert (
-        client.post(
-            "/login", data={"email": email, "password": "pulse-demo"}
-        ).status_code
-        == 302
-    )
+    assert sign_in(client, email).status_code == 302
 
 
 def edit_outputs(grid: dict) -> list[tuple[dict, str]]:

@@ -23,7 +23,7 @@ from core.models import DashboardWidget
 from core.windows import DateWindow, org_today
 from dashboards.render import render_widget
 from datasources.cache import QueryCache
-from tests.conftest import make_settings
+from tests.conftest import csrf_token, login, make_settings
 from tests.figures import independent_sums, org_context
 
 pytestmark = pytest.mark.postgres
@@ -61,9 +61,14 @@ def test_a_stopped_database_answers_503_everywhere_and_recovers_by_itself(
     expected = independent_sums(admin, org.id, org.timezone, window)["revenue"]
     client = app.server.test_client()
     assert client.get("/healthz").status_code == 200
-    login = {"email": "viewer@acme.example", "password": "pulse-demo"}
-    assert client.post("/login", data=login).status_code == 302
+    assert login(client, "viewer@acme.example").status_code == 302
     assert client.get("/dashboards").status_code == 200
+    # The form's token, read while pages still load (the sign-in form is a page).
+    form = {
+        "email": "viewer@acme.example",
+        "password": "pulse-demo",
+        "csrf_token": csrf_token(client),
+    }
 
     server.stop()
     caplog.set_level(logging.WARNING)
@@ -91,7 +96,7 @@ def test_a_stopped_database_answers_503_everywhere_and_recovers_by_itself(
     assert api.get_json()["error"] == "database unavailable"
     assert api.headers["Retry-After"] == "10"
     # A login attempt cannot check the password: the same page, not a 500.
-    assert client.post("/login", data=login).status_code == 503
+    assert client.post("/login", data=form).status_code == 503
     outage_lines = [
         r for r in caplog.records if "database unavailable" in r.getMessage()
     ]

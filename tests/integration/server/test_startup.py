@@ -103,3 +103,21 @@ def test_production_refuses_the_development_secret():
     )
     assert result.returncode == 2
     assert "PULSE_SECRET_KEY must be set in production" in result.stderr
+
+
+def test_a_malformed_rate_limit_stops_start_up_naming_the_variable():
+    env = {**os.environ, "PULSE_RATE_LIMIT_LOGIN_ACCOUNT": "five a day"}
+    result = subprocess.run(
+        [sys.executable, "app.py"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert (
+        "PULSE_RATE_LIMIT_LOGIN_ACCOUNT 'five a day' is not a rate limit"
+        in result.stderr
+    )
+    assert "Traceback" not in result.stderr
