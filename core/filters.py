@@ -22,6 +22,7 @@ from core.reference import (
     MAX_ROW_ID,
     MAX_WINDOW_DAYS,
     PLATFORMS,
+    WIDGET_PERIODS,
 )
 from core.windows import DateWindow, org_today
 
@@ -145,7 +146,7 @@ def filters_for_preset(
     ``None`` or ``"widget"`` leaves each widget on its own period.
     """
     raw: dict[str, Any] = {"platforms": platforms or [], "countries": countries or []}
-    if preset and preset != "widget":
+    if preset and preset != WIDGET_PERIODS:
         if preset not in DATE_RANGE_PRESETS:
             raise QueryError(
                 f"filters.date_range: unknown preset {preset!r}; expected one "

@@ -42,6 +42,11 @@ DATE_RANGE_LABELS = {
     "last_90_days": "Last 90 days",
     "last_365_days": "Last 365 days",
 }
+# "Each widget's period": no date range from the bar, every widget its own ``period``.
+WIDGET_PERIODS = "widget"
+# What a dashboard's date range can be, in the filter bar and as the saved default
+# it opens on (the edit form offers exactly these, in this order).
+DATE_RANGE_CHOICES = {WIDGET_PERIODS: "Each widget's period", **DATE_RANGE_LABELS}
 
 
 # Countries: upper-case alpha-2, alpha-3 and English names -> ISO 3166 alpha-3.

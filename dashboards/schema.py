@@ -21,7 +21,7 @@ from pydantic import (
 
 from core.errors import validation_messages
 from core.filters import QueryError
-from core.reference import DATE_RANGE_PRESETS
+from core.reference import DATE_RANGE_CHOICES, WIDGET_PERIODS
 from datasources import registry as data_sources
 from widgets import _registry as widget_types
 from widgets._base import GRID_COLUMNS, ROW_HEIGHT, WidgetBase
@@ -56,16 +56,17 @@ class LayoutConfig(BaseModel):
 
 class DefaultFilters(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    date_range: str = "last_30_days"
+    # What the dashboard opens on: "widget" (each widget's own period) or a preset.
+    date_range: str = WIDGET_PERIODS
     platforms: list[str] = Field(default_factory=list)
 
     @field_validator("date_range")
     @classmethod
     def _known_preset(cls, value: str) -> str:
-        if value not in DATE_RANGE_PRESETS:
+        if value not in DATE_RANGE_CHOICES:
             raise ValueError(
                 f"unknown preset {value!r}; expected one of "
-                f"{', '.join(DATE_RANGE_PRESETS)}"
+                f"{', '.join(DATE_RANGE_CHOICES)}"
             )
         return value
 

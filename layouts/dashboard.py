@@ -14,18 +14,19 @@ from flask_login import current_user
 
 from accounts.permissions import can_edit
 from commands.dashboards import DashboardNotFound, open_dashboard
-from core.reference import DATE_RANGE_LABELS, PLATFORMS, parse_row_id
+from core.reference import (
+    DATE_RANGE_CHOICES,
+    PLATFORMS,
+    WIDGET_PERIODS,
+    parse_row_id,
+)
 from dashboards.schema import REFRESH_SECONDS
 from layouts import not_found
 from server.runtime import runtime
 from widgets._base import ROW_HEIGHT
 
-# The presets the filter bar offers (a subset of the dashboards' presets).
-FILTER_BAR_PRESETS = ("today", "last_7_days", "last_30_days", "last_90_days")
-DATE_RANGE_OPTIONS = [
-    {"label": "Each widget's period", "value": "widget"},
-    *({"label": DATE_RANGE_LABELS[name], "value": name} for name in FILTER_BAR_PRESETS),
-]
+# The date ranges the filter bar offers: the same the edit form saves as a default.
+DATE_RANGE_OPTIONS = [{"label": v, "value": k} for k, v in DATE_RANGE_CHOICES.items()]
 
 
 def widget_frame(widget) -> html.Div:
@@ -72,6 +73,13 @@ def country_chip() -> html.Span:
     )
 
 
+def default_date_range(dashboard) -> str:
+    """The saved default date range, or each widget's period when none (or one this
+    version no longer offers) is saved."""
+    saved = (dashboard.default_filters or {}).get("date_range")
+    return saved if saved in DATE_RANGE_CHOICES else WIDGET_PERIODS
+
+
 def filter_bar(dashboard) -> dbc.Row:
     default_platforms = (dashboard.default_filters or {}).get("platforms") or []
     return dbc.Row(
@@ -80,7 +88,8 @@ def filter_bar(dashboard) -> dbc.Row:
                 dcc.Dropdown(
                     id="filter-date-range",
                     options=DATE_RANGE_OPTIONS,
-                    value="widget",
+                    # The dashboard opens on its saved default date range.
+                    value=default_date_range(dashboard),
                     clearable=False,
                     searchable=False,
                 ),

@@ -14,12 +14,11 @@ from flask_login import current_user
 
 from accounts.permissions import can_edit
 from commands.dashboards import DashboardNotFound, get_dashboard
-from core.reference import DATE_RANGE_LABELS, PLATFORMS, parse_row_id
+from core.reference import PLATFORMS, WIDGET_PERIODS, parse_row_id
 from dashboards.schema import REFRESH_SECONDS
 from layouts import not_found
+from layouts.dashboard import DATE_RANGE_OPTIONS
 from server.runtime import runtime
-
-DATE_RANGES = DATE_RANGE_LABELS
 
 
 def _field(label: str, control, help_text: str | None = None) -> html.Div:
@@ -77,8 +76,8 @@ def layout(dashboard_id: str | None = None, **_) -> html.Div:
                 dcc.Dropdown(
                     id="edit-date-range",
                     clearable=False,
-                    value=filters.get("date_range", "last_30_days"),
-                    options=[{"label": v, "value": k} for k, v in DATE_RANGES.items()],
+                    value=filters.get("date_range", WIDGET_PERIODS),
+                    options=DATE_RANGE_OPTIONS,
                 ),
             ),
             _field(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -14,6 +15,7 @@ from sqlalchemy import select
 
 from core.db import Database
 from core.models import Dashboard
+from core.windows import org_today
 from tests.browser.conftest import PulseServer, console_errors
 from tests.browser.test_executive_dashboard import sign_in
 from tests.conftest import seed_small_demo, sqlite_url
@@ -231,3 +233,69 @@ def test_bwm006_the_sign_out_button_ends_the_session(browser, server):
     waiter(browser).until(EC.presence_of_element_located((By.ID, "login-submit")))
     assert "/login?next=/dashboards" in browser.current_url
     assert console_errors(browser) == []
+
+
+def test_bwm007_a_dashboard_opens_on_its_saved_default_date_range(browser, server):
+    """The edit form saves "Last 7 days" as the default; the dashboard then opens on
+    it (and the form offers exactly the bar's date ranges)."""
+    pulse, db = server
+    dashboard_id, _ = dashboards_of(db, "acme")[0]
+    sign_in(browser, pulse.url, "editor@acme.example")
+    browser.get(f"{pulse.url}/dashboards/{dashboard_id}/edit")
+    wait = waiter(browser)
+    wait.until(EC.visibility_of_element_located((By.ID, "edit-valid")))
+    form_choices = dropdown_options(browser, "edit-date-range")
+    choose(browser, "edit-date-range", "Last 7 days")
+    browser.find_element(By.ID, "edit-save").click()
+    wait.until(EC.visibility_of_element_located((By.ID, "edit-saved-ok")))
+    with db.unscoped_session() as session:
+        saved = session.get(Dashboard, dashboard_id).default_filters
+    assert saved["date_range"] == "last_7_days"
+
+    browser.get(f"{pulse.url}/dashboards/{dashboard_id}")
+    wait.until(EC.visibility_of_element_located((By.ID, "dashboard-title")))
+    bar = browser.find_element(By.ID, "filter-date-range")
+    assert "Last 7 days" in bar.text
+    assert dropdown_options(browser, "filter-date-range") == form_choices
+    # The widgets show the last 7 of the org's days: their captions name that window.
+    today = org_today("America/New_York")
+    start = today - dt.timedelta(days=6)
+    year = f", {start.year}" if start.year != today.year else ""
+    week = f"{start:%b} {start.day}{year} – {today:%b} {today.day}, {today.year}"
+    wait.until(
+        lambda d: any(
+            e.text.endswith(week)
+            for e in d.find_elements(By.CSS_SELECTOR, ".widget-caption")
+        )
+    )
+    assert console_errors(browser) == []
+
+
+def dropdown_options(browser, element_id: str) -> list[str]:
+    """The labels a dcc.Dropdown offers (opened and closed again)."""
+    dropdown = browser.find_element(By.ID, element_id)
+    dropdown.click()
+    options = waiter(browser, 10).until(
+        lambda d: [
+            o.text
+            for o in d.find_elements(By.CSS_SELECTOR, "[role='option']")
+            if o.is_displayed() and o.text
+        ]
+    )
+    dropdown.send_keys(Keys.ESCAPE)
+    return options
+
+
+def choose(browser, element_id: str, label: str) -> None:
+    browser.find_element(By.ID, element_id).click()
+    option = waiter(browser, 10).until(
+        lambda d: next(
+            (
+                o
+                for o in d.find_elements(By.CSS_SELECTOR, "[role='option']")
+                if o.is_displayed() and o.text == label
+            ),
+            None,
+        )
+    )
+    option.click()
