@@ -23,6 +23,7 @@ import datetime as dt
 import statistics
 from dataclasses import dataclass
 
+from babel.numbers import format_currency
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
@@ -67,7 +68,11 @@ class CampaignStats:
 
 
 def _money(amount: float, currency: str) -> str:
-    return f"{amount:,.0f} {currency}"
+    """Whole amounts in the org's currency as every card shows money ("$2,164",
+    "€94"), so a recommendation never mixes "94 USD" with "$2,164"."""
+    return format_currency(
+        round(amount), currency, format="¤#,##0", locale="en_US", currency_digits=False
+    )
 
 
 def campaign_stats(

@@ -103,6 +103,11 @@ def test_seeding_stores_forecasts_anomalies_trends_and_recommendations_for_each_
         assert counts[("anomalies", org)] > 0
         assert counts[("trend_analyses", org)] >= 6
         assert counts[("recommendations", org)] >= 1
+    # Money in a recommendation reads as on every card: "$2,164" and "€94", never
+    # "2,164 USD" beside "$2,164".
+    texts = rows(fresh["admin"], "SELECT title, description FROM recommendations")
+    words = " ".join(f"{title} {description}" for title, description in texts)
+    assert ("$" in words or "€" in words) and "USD" not in words and "EUR" not in words
 
 
 def test_forecast_history_is_the_orgs_daily_revenue(fresh):
