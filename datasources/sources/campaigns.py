@@ -422,10 +422,15 @@ def _timeseries(
     metric: Metric,
 ) -> dict:
     window = resolve_window(org, params, filters)
-    if params.granularity == "hour":
-        points = _hourly_points(session, org, window, filters, metric)
-        return _series_result(org, metric, params, window, {"all": points})
-    weekly = params.granularity == "week"
+    granularity = params.granularity
+    if window.days == 1 and metric.denominator != "budget":
+        # One day ("today", "yesterday"): a single daily or weekly point says nothing;
+        # its hours do. (A budget is a day's: it has no hourly share.)
+        granularity = "hour"
+    if granularity == "hour":
+        series = _hourly_points(session, org, window, filters, metric, params.split_by)
+        return _series_result(org, metric, granularity, window, series)
+    weekly = granularity == "week"
     if weekly:
         # Whole weeks only at the start, so the first point is not a partial-week dip.
         window = DateWindow(_week_start(window.start), window.end)
@@ -451,7 +456,7 @@ def _timeseries(
         ]
         for name in names
     }
-    return _series_result(org, metric, params, window, result)
+    return _series_result(org, metric, granularity, window, result)
 
 
 def _hourly_points(
@@ -460,29 +465,35 @@ def _hourly_points(
     window: DateWindow,
     filters: Filters,
     metric: Metric,
-) -> list[dict]:
+    split_by: str | None = None,
+) -> dict[str, list[dict]]:
+    """The window's hours (org-local times), for the total or per platform."""
+    platform = Campaign.platform if split_by else literal("all")
     statement = (
         select(
+            platform.label("name"),
             MetricFactHourly.hour_utc,
             sql_value(metric, MetricFactHourly).label("value"),
         )
         .join(Campaign, Campaign.id == MetricFactHourly.campaign_id)
         .where(MetricFactHourly.local_date.between(window.start, window.end))
-        .group_by(MetricFactHourly.hour_utc)
-        .order_by(MetricFactHourly.hour_utc)
+        .group_by(platform, MetricFactHourly.hour_utc)
+        .order_by(platform, MetricFactHourly.hour_utc)
     )
     rows = session.execute(_scope(statement, MetricFactHourly, filters)).all()
     tz = zone(org.timezone)
-    return [
-        {
-            "date": row.hour_utc.replace(tzinfo=dt.UTC)
-            .astimezone(tz)
-            .replace(tzinfo=None)
-            .isoformat(),
-            "value": None if row.value is None else float(row.value),
-        }
-        for row in rows
-    ]
+    series: dict[str, list[dict]] = defaultdict(list)
+    for row in rows:
+        series[row.name].append(
+            {
+                "date": row.hour_utc.replace(tzinfo=dt.UTC)
+                .astimezone(tz)
+                .replace(tzinfo=None)
+                .isoformat(),
+                "value": None if row.value is None else float(row.value),
+            }
+        )
+    return dict(series) or {"all": []}
 
 
 def partial_bucket(org: OrgContext, window: DateWindow, granularity: str) -> str | None:
@@ -497,18 +508,18 @@ def partial_bucket(org: OrgContext, window: DateWindow, granularity: str) -> str
 def _series_result(
     org: OrgContext,
     metric: Metric,
-    params: CampaignParams,
+    granularity: str,
     window: DateWindow,
     series: dict[str, list[dict]],
 ) -> dict:
     return {
-        "partial_bucket": partial_bucket(org, window, params.granularity),
+        "partial_bucket": partial_bucket(org, window, granularity),
         "view": "timeseries",
         "metric": metric.name,
         "label": metric.label,
         "format": metric.format,
         "currency": org.currency,
-        "granularity": params.granularity,
+        "granularity": granularity,
         "window": {"start": window.start.isoformat(), "end": window.end.isoformat()},
         "series": [
             {

@@ -528,3 +528,52 @@ def test_daily_budget_utilization_is_each_days_spend_over_its_budget_share(
         assert share > 0
         assert point["value"] == pytest.approx(spend / share, rel=1e-9), day
     assert points[-1]["date"] == today.isoformat()
+
+
+def test_a_one_day_window_is_drawn_by_the_hour(app_db, admin_db):
+    """ "Today" or one day of the bar: a daily or weekly series shows the day's hours
+    (org-local), per platform when split, each equal to SQL over the hourly facts."""
+    org = org_context(admin_db, "globex")
+    day = org_today(org.timezone) - dt.timedelta(days=1)
+    one_day = parse_filters({"date_from": day, "date_to": day})
+    result = run(
+        app_db,
+        org,
+        filters=one_day,
+        metric="revenue",
+        view="timeseries",
+        granularity="week",
+        split_by="platform",
+    )
+    assert result["granularity"] == "hour" and result["partial_bucket"] is None
+    start, end = utc_bounds(DateWindow(day, day), org.timezone)
+    with admin_db.engine.connect() as connection:
+        expected = {
+            (platform, dt.datetime.fromisoformat(str(hour))): float(revenue)
+            for platform, hour, revenue in connection.execute(
+                text(
+                    "SELECT c.platform, f.hour_utc, SUM(f.revenue) "
+                    "FROM metric_facts_hourly f JOIN campaigns c "
+                    "ON c.id = f.campaign_id WHERE f.org_id = :org "
+                    "AND f.hour_utc >= :start AND f.hour_utc < :end "
+                    "GROUP BY c.platform, f.hour_utc"
+                ),
+                {"org": org.id, "start": start, "end": end},
+            ).all()
+        }
+    tz = zone(org.timezone)
+    got = {}
+    for series in result["series"]:
+        for point in series["points"]:
+            local = dt.datetime.fromisoformat(point["date"]).replace(tzinfo=tz)
+            hour = local.astimezone(dt.UTC).replace(tzinfo=None)
+            got[(series["key"], hour)] = point["value"]
+    assert len({hour for _, hour in got}) in (23, 24, 25)  # the day's hours
+    assert got.keys() == expected.keys()
+    for key, value in expected.items():
+        assert got[key] == pytest.approx(value), key
+    # A budget metric keeps its day: a budget has no hourly share.
+    utilization = run(
+        app_db, org, filters=one_day, metric="budget_utilization", view="timeseries"
+    )
+    assert utilization["granularity"] == "day"
