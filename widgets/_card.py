@@ -43,8 +43,9 @@ def period_text(period: str | None, window: dict | None) -> str | None:
         return "Today" if days == 1 else f"Last {days} days"
     if not window or not window.get("start") or not window.get("end"):
         return None
-    start = dt.date.fromisoformat(str(window["start"])[:10])
-    end = dt.date.fromisoformat(str(window["end"])[:10])
+    # A window of instants (automation, platform sources) names its org-local days.
+    start = dt.date.fromisoformat(str(window.get("first_day", window["start"]))[:10])
+    end = dt.date.fromisoformat(str(window.get("last_day", window["end"]))[:10])
     if start == end:
         return f"{end:%b} {end.day}, {end.year}"
     left = f"{start:%b} {start.day}" + (

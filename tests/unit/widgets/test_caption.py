@@ -25,6 +25,14 @@ def test_dates_read_as_a_range_naming_the_year_once():
     assert period_text(None, {"start": "2026-12-04", "end": "2026-12-04"}) == (
         "Dec 4, 2026"
     )
+    # A window of UTC instants reads as the org-local days it covers.
+    instants = {
+        "start": "2026-12-04T05:00:00Z",
+        "end": "2026-12-05T05:00:00Z",
+        "first_day": "2026-12-04",
+        "last_day": "2026-12-04",
+    }
+    assert period_text(None, instants) == "Dec 4, 2026"
 
 
 def test_the_caption_names_the_metric_only_when_the_title_does_not():
