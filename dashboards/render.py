@@ -15,6 +15,7 @@ from core.models import DashboardWidget
 from dashboards.schema import TemplateError, parse_widget, widget_query_params
 from dashboards.store import widget_document
 from datasources.cache import QueryCache
+from datasources.registry import PERIOD_TTL_SECONDS
 from widgets import _registry as registry
 from widgets._base import RenderContext, WidgetBase
 from widgets._card import caption_text, error_card, with_caption
@@ -76,6 +77,18 @@ def _anomalies_for(
     return listed.get("items", [])
 
 
+def shown_age(result: dict) -> float | None:
+    """How old a result is when that is worth saying: older than twice what its
+    aggregation period allows (1 min realtime, 5 min hourly, 1 h daily, 6 h weekly).
+    A value one refresh behind is being recomputed in the background and is no news;
+    one whose refreshes keep failing, or lag a whole period, is."""
+    if not result.get("stale"):
+        return None
+    allowed = PERIOD_TTL_SECONDS.get(str(result.get("aggregation_period")), 300)
+    age = float(result.get("age_seconds") or 0)
+    return age if age > 2 * allowed else None
+
+
 def render_widget(
     row: DashboardWidget,
     *,
@@ -107,10 +120,10 @@ def render_widget(
         )
         component = widget_type.build(spec, result, ctx)
         period = None if filters.date_from else spec.query_params.get("period")
-        # A refresh under way (or failing): the caption says how old what is shown is.
-        stale = result.get("age_seconds", 0) if result.get("stale") else None
         return with_caption(
-            component, caption_text(spec.title, result, period), stale_seconds=stale
+            component,
+            caption_text(spec.title, result, period),
+            stale_seconds=shown_age(result),
         )
     except TemplateError as exc:
         return error_card("; ".join(exc.details))
