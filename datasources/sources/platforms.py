@@ -343,6 +343,19 @@ def _buckets(span: Span, granularity: str, timezone: str) -> list[tuple[Any, str
     ]
 
 
+def _filling_bucket(
+    buckets: list[tuple[Any, str]], granularity: str, timezone: str
+) -> str | None:
+    """The label of the bucket that holds now (this hour, or today): its counts are
+    so far, and a chart draws it as such, not as a collapse."""
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    if granularity == "day":
+        current: Any = to_local(now, timezone).date().isoformat()
+    else:
+        current = now.replace(minute=0, second=0, microsecond=0)
+    return next((label for key, label in buckets if key == current), None)
+
+
 @register(
     "platform_api_calls",
     ApiCallParams,
@@ -452,6 +465,7 @@ def platform_api_calls_source(
     }
     return {
         "view": "timeseries",
+        "partial_bucket": _filling_bucket(buckets, params.granularity, org.timezone),
         "metric": params.metric,
         "format": "percent"
         if params.metric in ("error_rate", "rate_limit_usage")

@@ -159,6 +159,27 @@ def test_hourly_api_calls_cover_the_last_24_hours(app_db, admin_db):
     )
     google = next(s for s in result["series"] if s["key"] == "google")
     assert sum(p["calls"] for p in google["points"]) == sum(r[1] for r in rows) > 0
+    # The hour still filling (if the window holds it) is named, so the chart draws it
+    # as "so far" instead of a plunge.
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    if end > now:
+        current = now.replace(minute=0, second=0, microsecond=0)
+        hours = [start + dt.timedelta(hours=i) for i in range(24)]
+        assert (
+            result["partial_bucket"] == google["points"][hours.index(current)]["date"]
+        )
+    else:
+        assert result["partial_bucket"] is None
+
+
+def test_daily_api_calls_name_today_as_the_day_still_filling(app_db, admin_db):
+    org = org_context(admin_db, "acme")
+    result = query(
+        app_db, org, "platform_api_calls", {"granularity": "day", "period": "7d"}
+    )
+    today = org_today(org.timezone).isoformat()
+    assert result["partial_bucket"] == today
+    assert result["series"][0]["points"][-1]["date"] == today
 
 
 # -------------------------------------------------------------------------- connections
