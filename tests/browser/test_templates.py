@@ -370,7 +370,7 @@ def test_bwt007_clicking_a_platform_bar_drills_down_to_that_platform(
     open_dashboard(browser, pulse, db, "executive", tall_window)
     card = (
         "//div[contains(@class,'widget-card')][div[@class='widget-title' and "
-        "text()='Platform Performance Comparison']]"
+        "text()='ROAS by Platform']]"
     )
     bars = browser.find_element(By.XPATH, card).find_elements(
         By.CSS_SELECTOR, "g.point path"
