@@ -58,7 +58,7 @@ def run_org_analytics(context: CommandContext, caller: Caller) -> dict[str, Any]
     summary = run_analytics(context.db, caller.org_id)
     with context.db.session(caller.org_id) as session:
         audit.record(
-            session, "run", "analytics", None, user_id=caller.user_id, details=summary
+            session, "run", "analytics", None, caller=caller, details=summary
         )
     context.data.invalidate_org(caller.org_id)
     return summary

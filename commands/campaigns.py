@@ -78,6 +78,7 @@ def update_campaign(
     change: CampaignChange | Mapping[str, Any],
     *,
     user_id: int | None,
+    caller: Caller | None = None,
 ) -> dict:
     """Apply ``change`` to a campaign of the session's org and audit old and new values.
 
@@ -107,6 +108,7 @@ def update_campaign(
         "campaign",
         campaign.id,
         user_id=user_id,
+        caller=caller,
         details={"before": before, "after": after},
     )
     return campaign_dict(campaign)
@@ -157,7 +159,9 @@ def change_campaign(
             details = validation_messages(exc)
             raise Invalid(details[0], details) from None
     with context.db.session(caller.org_id) as session:
-        changed = update_campaign(session, campaign_id, change, user_id=caller.user_id)
+        changed = update_campaign(
+            session, campaign_id, change, user_id=caller.user_id, caller=caller
+        )
     context.data.invalidate_org(caller.org_id)
     return changed
 

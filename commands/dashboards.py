@@ -93,7 +93,7 @@ def open_dashboard(
     """
     with context.db.session(caller.org_id) as session:
         view = _view(session, _dashboard(session, dashboard_id), caller)
-        audit.record(session, "view", "dashboard", dashboard_id, user_id=caller.user_id)
+        audit.record(session, "view", "dashboard", dashboard_id, caller=caller)
     return view
 
 
@@ -119,7 +119,7 @@ def create_dashboard(
             session, spec, org_id=caller.org_id, user_id=caller.user_id
         )
         audit.record(
-            session, "create", "dashboard", dashboard.id, user_id=caller.user_id
+            session, "create", "dashboard", dashboard.id, caller=caller
         )
         return _view(session, dashboard, caller)
 
@@ -156,7 +156,7 @@ def create_dashboard_from_template(
             name=name,
         )
         audit.record(
-            session, "create", "dashboard", dashboard.id, user_id=caller.user_id
+            session, "create", "dashboard", dashboard.id, caller=caller
         )
         return _view(session, dashboard, caller)
 
@@ -181,7 +181,7 @@ def update_dashboard(
             session, dashboard, spec, user_id=caller.user_id
         )
         audit.record(
-            session, "update", "dashboard", dashboard.id, user_id=caller.user_id
+            session, "update", "dashboard", dashboard.id, caller=caller
         )
         return _view(session, dashboard, caller)
 
@@ -199,7 +199,7 @@ def delete_dashboard(
     with context.db.session(caller.org_id) as session:
         dashboard_store.delete_dashboard(session, _dashboard(session, dashboard_id))
         audit.record(
-            session, "delete", "dashboard", dashboard_id, user_id=caller.user_id
+            session, "delete", "dashboard", dashboard_id, caller=caller
         )
 
 

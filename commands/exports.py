@@ -60,7 +60,7 @@ def export_table_csv(
             "export",
             "widget",
             row.id,
-            user_id=caller.user_id,
+            caller=caller,
             details={"format": "csv", "title": row.title},
         )
     return filename
@@ -96,7 +96,7 @@ def export_table_xlsx(
             "export",
             "widget",
             row.id,
-            user_id=caller.user_id,
+            caller=caller,
             details={"format": "xlsx", "title": row.title, "rows": len(rows)},
         )
     filename = export_filename(row.title, _export_day(context, caller), "xlsx")
