@@ -82,7 +82,9 @@ class PermissionDenied(Exception):
     def __init__(self, role: str, permission: Permission, doing: str) -> None:
         self.role, self.permission, self.doing = role, permission, doing
         self.grant = GRANTS[permission]
-        super().__init__(f"needs role {' or '.join(self.grant.roles)}; you are {role}")
+        # The operator role is the command line's, never a request's: not worth naming.
+        roles = [r for r in self.grant.roles if r != OPERATOR_ROLE]
+        super().__init__(f"needs role {' or '.join(roles)}; you are {role}")
 
     @property
     def message(self) -> str:

@@ -114,10 +114,28 @@ def update_campaign(
     return campaign_dict(campaign)
 
 
-def list_campaigns(context: CommandContext, caller: Caller) -> list[dict]:
-    """The caller's org's campaigns by name, with their flight dates."""
+def list_campaigns(
+    context: CommandContext, caller: Caller, *, audited: bool = False
+) -> list[dict]:
+    """The caller's org's campaigns by name, with their flight dates.
+
+    Args:
+        context: the database and query cache.
+        caller: who asks.
+        audited: record the read (``action="read"``) in the same transaction, as the
+            JSON API does for every read of org data.
+    """
     with context.db.session(caller.org_id) as session:
         rows = session.scalars(select(Campaign).order_by(Campaign.name)).all()
+        if audited:
+            audit.record(
+                session,
+                "read",
+                "campaign",
+                None,
+                caller=caller,
+                details={"campaigns": len(rows)},
+            )
         return [
             {
                 **campaign_dict(c),

@@ -122,6 +122,14 @@ class Settings(BaseSettings):
             "a widget's data query running longer is stopped and the widget says so"
         ),
     )
+    proxy_fix: int = Field(
+        0,
+        ge=0,
+        le=10,
+        validation_alias=AliasChoices("PULSE_PROXY_FIX"),
+        description="how many reverse proxies in front of Pulse to trust for the "
+        "client address (X-Forwarded-For); 0: the socket's peer address",
+    )
     scheduler: Literal["embedded", "off"] = Field(
         "embedded",
         validation_alias=AliasChoices("PULSE_SCHEDULER"),

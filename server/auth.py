@@ -15,6 +15,7 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 
 from accounts.permissions import Caller
 from commands.accounts import session_user, sign_in
+from server.origin import request_origin
 from server.runtime import runtime
 
 PUBLIC_PREFIXES = (
@@ -42,8 +43,9 @@ class CurrentUser(UserMixin):
 
     @property
     def caller(self) -> Caller:
-        """Who this person is to the commands (their org, id and role)."""
-        return Caller(self.org_id, self.user_id, self.role)
+        """Who this person is to the commands (their org, id and role), and where the
+        request comes from (for the audit trail)."""
+        return Caller(self.org_id, self.user_id, self.role, **request_origin())
 
 
 def load_user(session_id: str) -> CurrentUser | None:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from dash import Dash
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core.cache import make_cache
 from core.db import Database
@@ -44,6 +45,11 @@ def create_app(settings: Settings | None, mount_ui: Callable[[Dash], None]) -> D
         # Static assets (plotly.js is 4.8 MB) are cacheable by the browser for a day.
         SEND_FILE_MAX_AGE_DEFAULT=86400,
     )
+    if settings.proxy_fix:
+        # Trust exactly that many proxies' X-Forwarded-For/-Proto (audit addresses).
+        server.wsgi_app = ProxyFix(
+            server.wsgi_app, x_for=settings.proxy_fix, x_proto=settings.proxy_fix
+        )
     db = Database(settings.database_url)
     cache = make_cache(settings, server)
     server.extensions[EXTENSION_KEY] = Runtime(

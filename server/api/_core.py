@@ -26,6 +26,7 @@ from accounts.apikeys import cached_org_for_key
 from accounts.permissions import API_KEY_ROLE, Caller, PermissionDenied
 from commands.errors import Invalid, NotFound, Refused
 from dashboards.schema import TemplateError
+from server.origin import request_origin
 from server.runtime import runtime
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -47,7 +48,7 @@ def _caller() -> Caller | None:
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
         org_id, key_id = _org_of_key(header[7:].strip())
-        return Caller(org_id, None, API_KEY_ROLE, key_id)
+        return Caller(org_id, None, API_KEY_ROLE, key_id, **request_origin())
     if current_user.is_authenticated:
         return current_user.caller
     return None

@@ -13,7 +13,7 @@ from server.runtime import runtime
 @blueprint.get("/campaigns")
 @authenticated
 def list_campaigns_route():
-    return jsonify(campaigns=list_campaigns(runtime(), g.caller))
+    return jsonify(campaigns=list_campaigns(runtime(), g.caller, audited=True))
 
 
 @blueprint.patch("/campaigns/<int:campaign_id>")

@@ -10,7 +10,7 @@ PUT      /api/v1/dashboards/<id>      replace it with a template document (422 i
                                       invalid)
 DELETE   /api/v1/dashboards/<id>      delete it and its widgets
 GET      /api/v1/dashboards/<id>/data every widget's current data (filters as query
-                                      parameters)
+                                      parameters); audited as a read
 =======  ===========================  =================================================
 """
 
@@ -150,7 +150,9 @@ def dashboard_data(dashboard_id: int):
         )
     except QueryError as exc:
         raise ApiError(422, str(exc), exc.details) from None
-    view = dashboard_commands.get_dashboard(svc, g.caller, dashboard_id)
+    view = dashboard_commands.read_dashboard(
+        svc, g.caller, dashboard_id, {"filters": filters.model_dump(mode="json")}
+    )
     results = []
     for widget in view.widgets:
         entry = {"id": widget.id, "title": widget.title, "type": widget.widget_type}
