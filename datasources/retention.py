@@ -9,11 +9,15 @@ job; the command around it (:mod:`commands.retention`) audits the run.
 ``campaign_totals`` keep every day, so every day- and week-level figure (and budget
 pacing) stays what it was. Three rules keep a purge from corrupting them later:
 
-* :func:`raw_horizon`: ingest refuses rows whose org-local day is before it (an ingest
-  rebuilds, or adds differences to, the rollups of the days it touches from the raw
-  rows, which for a purged day would drop, or double, the purged facts);
-* ``orgs.raw_purged_before`` records the last cut-off, so raising the retention later
-  does not reopen the purged days to ingest;
+* a purge that deletes facts records, in ``orgs.raw_purged_before``, the day after the
+  latest day it deleted from (it only moves forward, so raising the retention later
+  does not reopen purged days);
+* ingest refuses rows of org-local days before it (:func:`raw_horizon`): an ingest
+  rebuilds, or on PostgreSQL adds its differences to, the rollups of the days it
+  touches from the raw rows, which for a purged day would drop, or double, the purged
+  facts. Days after it still hold all their raw rows, so ingesting there is exact even
+  when they are past the retention period (the next purge removes the raw rows, and
+  the rollups keep them);
 * :func:`datasources.rollups.refresh_daily_rollup` rebuilds nothing before it.
 
 The floor :data:`RAW_RETENTION_FLOOR_DAYS` keeps every window the product reads at hour
@@ -27,7 +31,7 @@ import typing
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import CursorResult, delete, select
+from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.orm import Session
 
 from automation.conditions import MAX_WINDOW
@@ -46,7 +50,8 @@ DEFAULT_RETENTION = {"raw_days": 400, "audit_days": 730, "job_runs_days": 90}
 
 @dataclass(frozen=True)
 class RawHorizon:
-    """The first org-local day whose hourly facts an org keeps (and may ingest)."""
+    """The first org-local day after an org's purged hourly facts: rows of earlier days
+    may not be ingested."""
 
     first_day: dt.date
     retention_days: int
@@ -57,18 +62,17 @@ class RawHorizon:
             return None
         return (
             f"older than this org's raw-data retention ({self.retention_days} days): "
-            f"{local_date} is before {self.first_day}; hourly facts before that day "
-            "are purged and the daily figures of those days are final"
+            f"{local_date} is before {self.first_day}, and the hourly facts of those "
+            "days have been purged; their daily figures are final"
         )
 
 
-def raw_horizon(org: Org, today: dt.date) -> RawHorizon:
-    """The org's raw horizon on ``today`` (its org-local date): ``retention_raw_days``
-    before today, or the last purge's cut-off when that is later."""
-    first = today - dt.timedelta(days=org.retention_raw_days)
-    if org.raw_purged_before is not None:
-        first = max(first, org.raw_purged_before)
-    return RawHorizon(first, org.retention_raw_days)
+def raw_horizon(org: Org) -> RawHorizon | None:
+    """The org's raw horizon: the day after its purged facts (``None`` while no fact
+    has ever been purged)."""
+    if org.raw_purged_before is None:
+        return None
+    return RawHorizon(org.raw_purged_before, org.retention_raw_days)
 
 
 def purge_expired(
@@ -82,9 +86,11 @@ def purge_expired(
         now: the current time (naive UTC); defaults to now.
 
     Returns:
-        ``{"removed": {table: rows}, "cutoffs": {...}}``: hourly facts of org-local
-        days before ``cutoffs["metric_facts_hourly"]`` (a date), audit rows and job
-        runs created before their cut-off (UTC timestamps).
+        ``{"removed": {table: rows}, "cutoffs": {...}, "retention_days": {...},
+        "raw_purged_before": day}``: hourly facts of org-local days before
+        ``cutoffs["metric_facts_hourly"]`` (a date), audit rows and job runs created
+        before their cut-off (UTC timestamps); ``raw_purged_before`` is the org's
+        horizon after the purge (``None``: nothing ever purged).
     """
     now = (now or dt.datetime.now(dt.UTC)).replace(tzinfo=None)
     # Serialise with this org's ingests (PostgreSQL): none may write a day being purged.
@@ -94,13 +100,17 @@ def purge_expired(
     raw_cutoff = today - dt.timedelta(days=org.retention_raw_days)
     audit_cutoff = now - dt.timedelta(days=org.retention_audit_days)
     runs_cutoff = now - dt.timedelta(days=org.retention_job_runs_days)
+    expired_facts = (
+        MetricFactHourly.org_id == org_id,
+        MetricFactHourly.local_date < raw_cutoff,
+    )
+    latest_purged = session.scalar(
+        select(func.max(MetricFactHourly.local_date)).where(*expired_facts)
+    )
     removed = {
         "metric_facts_hourly": _delete(
             session,
-            delete(MetricFactHourly).where(
-                MetricFactHourly.org_id == org_id,
-                MetricFactHourly.local_date < raw_cutoff,
-            ),
+            delete(MetricFactHourly).where(*expired_facts),
         ),
         "audit_log": _delete(
             session,
@@ -115,8 +125,12 @@ def purge_expired(
             ),
         ),
     }
-    if org.raw_purged_before is None or org.raw_purged_before < raw_cutoff:
-        org.raw_purged_before = raw_cutoff
+    if latest_purged is not None:
+        # Days before this one now lack (some of) their raw rows: closed to ingest and
+        # to rollup rebuilds. A purge that deleted nothing closes nothing.
+        after = _as_date(latest_purged) + dt.timedelta(days=1)
+        if org.raw_purged_before is None or org.raw_purged_before < after:
+            org.raw_purged_before = after
     return {
         "removed": removed,
         "cutoffs": {
@@ -129,7 +143,15 @@ def purge_expired(
             "audit": org.retention_audit_days,
             "job_runs": org.retention_job_runs_days,
         },
+        "raw_purged_before": org.raw_purged_before.isoformat()
+        if org.raw_purged_before
+        else None,
     }
+
+
+def _as_date(value: Any) -> dt.date:
+    """A date as the driver returns it (a ``date``, or ISO text on SQLite)."""
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
 def _delete(session: Session, statement) -> int:

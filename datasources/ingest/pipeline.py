@@ -46,7 +46,6 @@ from core.models import (
     utcnow,
 )
 from core.reference import COUNTRIES
-from core.windows import org_today
 from datasources.ingest import formats
 from datasources.ingest._campaigns import (
     CampaignIndex,
@@ -149,8 +148,8 @@ def validate_rows(
 ) -> tuple[list[ParsedRow], list[RowError]]:
     """Validate every record of ``table``; returns the valid rows and ALL problems.
 
-    ``horizon`` is the org's raw-data horizon: rows of earlier org-local days are
-    refused (see :mod:`datasources.retention`)."""
+    ``horizon`` is the org's raw-data horizon: rows of earlier org-local days, whose
+    facts have been purged, are refused (see :mod:`datasources.retention`)."""
     errors = list(table.errors)
     if table.currency and table.currency != org.currency.upper():
         errors.append(
@@ -432,25 +431,22 @@ def _create_campaigns(
 
 
 # --------------------------------------------------------------------------- ingest
-def org_info(
-    db: Database, org_id: int, now: dt.datetime | None = None
-) -> tuple[OrgContext, RawHorizon]:
-    """The org's context and its raw-data horizon at ``now`` (naive UTC)."""
+def org_info(db: Database, org_id: int) -> tuple[OrgContext, RawHorizon | None]:
+    """The org's context and its raw-data horizon (``None``: nothing purged yet)."""
     with db.session(org_id) as session:
         org = session.scalars(select(Org).where(Org.id == org_id)).one_or_none()
         if org is None:
             raise LookupError(f"no org with id {org_id}")
-        today = org_today(org.timezone, now)
-        return OrgContext.of(org), raw_horizon(org, today)
+        return OrgContext.of(org), raw_horizon(org)
 
 
 class _PurgedMeanwhile(Exception):
     """A retention purge moved the org's horizon past rows of the batch after they
     were validated (checked again under the org's write lock)."""
 
-    def __init__(self, first_day: dt.date) -> None:
+    def __init__(self, first_day: dt.date, retention_days: int) -> None:
         super().__init__(first_day)
-        self.first_day = first_day
+        self.first_day, self.retention_days = first_day, retention_days
 
 
 def _known_campaigns(session: Session) -> list[KnownCampaign]:
@@ -529,8 +525,7 @@ def ingest(
             need a platform); ``refuse`` reports those rows.
         default_country: the country of every row of a file without a country column.
         user_id, api_key_id: who sent the batch, recorded on it.
-        now: the current time (naive UTC) for the "not in the future" check and the
-            org's raw-data retention horizon (older rows are refused).
+        now: the current time (naive UTC) for the "not in the future" check.
         caller: who sent it, for the audit row's address and user agent.
 
     Returns:
@@ -545,7 +540,7 @@ def ingest(
     formats.get(fmt)  # an unknown format is a ValueError naming the known ones
     if on_unknown_campaign not in ("create", "refuse"):
         raise ValueError("on_unknown_campaign must be 'create' or 'refuse'")
-    org, horizon = org_info(db, org_id, now)
+    org, horizon = org_info(db, org_id)
     meta = {
         "source": source,
         "format": fmt,
@@ -576,7 +571,7 @@ def _ingest(
     default_country: str | None,
     meta: dict[str, Any],
     now: dt.datetime | None,
-    horizon: RawHorizon,
+    horizon: RawHorizon | None,
     caller: Caller | None,
 ) -> dict[str, Any]:
     table = (
@@ -606,7 +601,7 @@ def _ingest(
     try:
         return _commit(db, org, rows, planned, pending, rows_received, meta, caller)
     except _PurgedMeanwhile as exc:
-        late = RawHorizon(exc.first_day, horizon.retention_days)
+        late = RawHorizon(exc.first_day, exc.retention_days)
         errors = [
             RowError(r.row, "hour", late.refusal(r.local_date) or "")
             for r in rows
@@ -629,11 +624,13 @@ def _commit(
     days = sorted({r.local_date for r in rows})
     with db.session(org.id) as session:
         lock_org_facts(session, org.id)
-        purged_before = session.scalar(
-            select(Org.raw_purged_before).where(Org.id == org.id)
-        )
+        purged_before, retention_days = session.execute(
+            select(Org.raw_purged_before, Org.retention_raw_days).where(
+                Org.id == org.id
+            )
+        ).one()
         if purged_before is not None and days[0] < purged_before:
-            raise _PurgedMeanwhile(purged_before)
+            raise _PurgedMeanwhile(purged_before, retention_days)
         created = _create_campaigns(session, org.id, planned.values())
         for row in rows:
             if row.campaign_id is None:
