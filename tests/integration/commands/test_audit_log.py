@@ -103,7 +103,13 @@ def test_reads_by_an_api_key_are_audited_with_the_key_address_and_params(
         "filters": {"platforms": ["meta"]},
     }
     assert reads[1].details["campaigns"] > 0
+    assert reads[2].details["read"] == "data"
     assert reads[2].details["filters"]["date_from"] == "2026-01-01"
+    document = app_client.get(f"/api/v1/dashboards/{dashboard}", headers=headers)
+    assert document.status_code == 200
+    [last] = rows(admin_db, acme, AuditLog.api_key_id == key_row.id)[-1:]
+    assert (last.action, last.entity_id) == ("read", str(dashboard))
+    assert last.details == {"read": "document"}
 
 
 def test_a_forwarded_address_counts_only_behind_a_configured_proxy(demo_db, admin_db):
