@@ -62,7 +62,7 @@ def audit_table(items: list[dict]) -> dbc.Table | html.P:
                 html.Td(item["when"].replace("T", " "), className="text-nowrap"),
                 html.Td(item["who"]["label"]),
                 html.Td(html.Span(item["action"], className="badge text-bg-light")),
-                html.Td(_entity(item)),
+                html.Td(_entity(item), className="text-nowrap"),
                 html.Td(_details(item["details"])),
                 html.Td(
                     item["address"] or "—",

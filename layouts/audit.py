@@ -72,6 +72,7 @@ def filters_bar(choices: dict) -> dbc.Row:
                 dbc.Input(
                     id="audit-entity-id",
                     placeholder="Entity id contains…",
+                    size="sm",
                     debounce=True,
                     maxLength=64,
                 ),
