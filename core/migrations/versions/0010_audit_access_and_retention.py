@@ -12,7 +12,8 @@
   a rollup lose the figures of the deleted facts.
 
 No new table: the existing row-level-security policies and the app role's grants on
-both tables cover the new columns.
+both tables cover the new columns. ``audit_log`` is rebuilt on SQLite (batch mode, to
+add its foreign key; no table references it); ``orgs`` is only ever altered in place.
 
 Revision ID: 0010
 Revises: 0009
@@ -44,40 +45,29 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_audit_log_org_created", ["org_id", "created_at"], unique=False
         )
-    with op.batch_alter_table("orgs", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column(
-                "retention_raw_days",
-                sa.Integer(),
-                nullable=False,
-                server_default="400",
-            )
+    # Plain ALTER TABLE, never batch mode, for orgs: on SQLite a batch rebuild drops
+    # and recreates the table, and with foreign keys on that cascades to every row of
+    # every tenant table. (SQLite adds and, since 3.35, drops such columns in place.)
+    for name, default in (
+        ("retention_raw_days", "400"),
+        ("retention_audit_days", "730"),
+        ("retention_job_runs_days", "90"),
+    ):
+        op.add_column(
+            "orgs",
+            sa.Column(name, sa.Integer(), nullable=False, server_default=default),
         )
-        batch_op.add_column(
-            sa.Column(
-                "retention_audit_days",
-                sa.Integer(),
-                nullable=False,
-                server_default="730",
-            )
-        )
-        batch_op.add_column(
-            sa.Column(
-                "retention_job_runs_days",
-                sa.Integer(),
-                nullable=False,
-                server_default="90",
-            )
-        )
-        batch_op.add_column(sa.Column("raw_purged_before", sa.Date(), nullable=True))
+    op.add_column("orgs", sa.Column("raw_purged_before", sa.Date(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("orgs", schema=None) as batch_op:
-        batch_op.drop_column("raw_purged_before")
-        batch_op.drop_column("retention_job_runs_days")
-        batch_op.drop_column("retention_audit_days")
-        batch_op.drop_column("retention_raw_days")
+    for name in (
+        "raw_purged_before",
+        "retention_job_runs_days",
+        "retention_audit_days",
+        "retention_raw_days",
+    ):
+        op.drop_column("orgs", name)
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.drop_index("ix_audit_log_org_created")
         batch_op.drop_constraint("fk_audit_log_api_key_id_api_keys", type_="foreignkey")

@@ -82,5 +82,12 @@ def test_existing_orgs_get_defaults_and_audit_rows_survive(at_0009):
         admin.engine.dispose()
         columns = {c["name"] for c in inspect(admin.engine).get_columns("audit_log")}
         assert "address" not in columns and "api_key_id" not in columns
+        # Stepping back loses no row (on SQLite no table rebuild cascades from orgs).
+        with admin.unscoped_session() as session:
+            assert session.execute(text("SELECT slug FROM orgs")).scalar_one() == "old"
+            assert (
+                session.execute(text("SELECT action FROM audit_log")).scalar_one()
+                == "view"
+            )
     finally:
         admin.dispose()
