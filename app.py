@@ -10,9 +10,11 @@ from __future__ import annotations
 import sys
 
 from dash import Dash
+from sqlalchemy.exc import OperationalError
 
 import callbacks
 import layouts
+from core.errors import unreachable_database
 from core.settings import ConfigurationError, Settings, load_settings
 from scheduler.process import start_in_background
 from server import factory
@@ -33,11 +35,14 @@ def main() -> int:
     try:
         settings = load_settings()
         app = create_app(settings)  # reads or generates the session secret
+        if settings.scheduler == "embedded":
+            start_in_background(settings)
     except ConfigurationError as exc:
         print(exc, file=sys.stderr)
         return 2
-    if settings.scheduler == "embedded":
-        start_in_background(settings)
+    except OperationalError as exc:
+        print(unreachable_database(exc, settings.database_url), file=sys.stderr)
+        return 2
     print(f"Pulse is serving on http://{settings.host}:{settings.port}", flush=True)
     app.run(host=settings.host, port=settings.port, debug=settings.debug)
     return 0

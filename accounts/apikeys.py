@@ -88,10 +88,19 @@ def revoke_key(
     return list(rows)
 
 
-def mark_revoked(cache: Cache, rows: Iterable[ApiKey]) -> None:
-    """Mark committed revocations REVOKED in the shared cache (KEY_CACHE_SECONDS)."""
+def mark_revoked(cache: Cache, rows: Iterable[ApiKey]) -> bool:
+    """Mark committed revocations REVOKED in the shared cache (REVOKED_MARK_SECONDS).
+
+    Returns:
+        Whether every mark was stored (``False`` while the cache is unreachable).
+    """
+    stored = True
     for row in rows:
-        cache.set(key_cache_key(row.key_hash), REVOKED, timeout=REVOKED_MARK_SECONDS)
+        done = cache.set(
+            key_cache_key(row.key_hash), REVOKED, timeout=REVOKED_MARK_SECONDS
+        )
+        stored = stored and bool(done)
+    return stored
 
 
 def list_keys(db: Database, org_slug: str) -> list[ApiKey]:
@@ -106,7 +115,10 @@ def list_keys(db: Database, org_slug: str) -> list[ApiKey]:
 
 def cached_org_for_key(db: Database, cache: Cache, key: str) -> tuple[int, int] | None:
     """``(org id, key id)`` of an active key, remembered in ``cache`` for
-    KEY_CACHE_SECONDS; ``None`` for an unknown key or one marked REVOKED there."""
+    KEY_CACHE_SECONDS; ``None`` for an unknown key or one marked REVOKED there.
+
+    A cache that cannot be read (Redis down) is a miss: the database decides, so a key
+    revoked during the outage is refused."""
     cache_key = key_cache_key(hash_key(key))
     remembered = cache.get(cache_key)
     if remembered == REVOKED:

@@ -20,6 +20,8 @@ def record(
     details: dict[str, Any] | None = None,
     caller: Caller | None = None,
     api_key_id: int | None = None,
+    address: str | None = None,
+    user_agent: str | None = None,
 ) -> None:
     """Add one audit row in the session's org (committed with the caller's work).
 
@@ -31,13 +33,15 @@ def record(
         details: what else to keep (filters, before/after values); JSON-able.
         caller: who asked: their user or API key, address and user agent are kept.
         api_key_id: the key, for callers that have no :class:`Caller` (ingest).
+        address, user_agent: where the request came from, for callers that have no
+            :class:`Caller` (signing in); a caller's own take precedence.
     """
-    address = user_agent = None
     if caller is not None:
         user_id = caller.user_id if user_id is None else user_id
         api_key_id = caller.api_key_id if api_key_id is None else api_key_id
-        address = caller.address
-        user_agent = (caller.user_agent or "")[:USER_AGENT_LENGTH] or None
+        address = caller.address or address
+        user_agent = caller.user_agent or user_agent
+    user_agent = (user_agent or "")[:USER_AGENT_LENGTH] or None
     session.add(
         AuditLog(
             action=action,

@@ -3,10 +3,12 @@
 The slope of a least-squares line over the window (fitted together with day-of-week
 effects once the window has two weeks, so a window that ends on a quiet weekend does
 not read as a decline), normalised to percent of the window's mean per day,
-classifies a series as ``increasing`` or ``decreasing`` beyond
-±:data:`STABLE_PCT_PER_DAY`, else ``stable``; a series whose residuals (after the line
-and the weekday pattern are removed) vary by more than :data:`VOLATILE_CV` of its mean
-is ``volatile`` whatever its slope. Computed for the org total and each platform.
+classifies a series as ``increasing`` or ``decreasing`` when the fitted line moves by
+more than ±:data:`STABLE_CHANGE_PCT` of the mean over the whole window (a 13 % drop
+over four weeks is a decrease, not "stable"), else ``stable``; a series whose
+residuals (after the line and the weekday pattern are removed) vary by more than
+:data:`VOLATILE_CV` of its mean is ``volatile`` whatever its slope. Computed for the
+org total and each platform.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ from core.models import TrendAnalysis
 
 WINDOW_DAYS = 28
 METRICS = ("revenue", "spend", "conversions", "roas", "cpa", "ctr")
-# 0.5%/day is ~14% over four weeks: less than that is "stable".
-STABLE_PCT_PER_DAY = 0.5
+# A line that moves less than this (percent of the mean, first day to last) is
+# "stable": the word a reader would use for it.
+STABLE_CHANGE_PCT = 5.0
 VOLATILE_CV = 0.35
 TREND_TYPES = ("increasing", "decreasing", "stable", "volatile")
 
@@ -54,11 +57,12 @@ def classify_trend(values: np.ndarray) -> dict | None:
     residuals = (y - fit["fitted"])[valid]
     cv = float(np.std(residuals) / mean)
     slope_pct = fit["slope"] / mean * 100.0
+    change_pct = slope_pct * (len(y) - 1)
     if cv > VOLATILE_CV:
         kind = "volatile"
-    elif slope_pct > STABLE_PCT_PER_DAY:
+    elif change_pct > STABLE_CHANGE_PCT:
         kind = "increasing"
-    elif slope_pct < -STABLE_PCT_PER_DAY:
+    elif change_pct < -STABLE_CHANGE_PCT:
         kind = "decreasing"
     else:
         kind = "stable"

@@ -74,6 +74,9 @@ def gunicorn(
         "PULSE_SCHEDULER": "off",
         "PULSE_SECRET_KEY": secrets.token_urlsafe(48),
         "PULSE_CACHE_TYPE": "redis" if redis_url else "simple",
+        # The limiter stays on (its Redis round trip is part of an API request's
+        # cost), with a budget no benchmark run reaches.
+        "PULSE_RATE_LIMIT_API": "1000000 per minute",
     }
     if redis_url:
         env["PULSE_REDIS_URL"] = redis_url

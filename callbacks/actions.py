@@ -24,13 +24,14 @@ from accounts.permissions import Caller, PermissionDenied, can_edit
 from callbacks._filters import FILTER_STATES, dashboard_filters
 from commands.anomalies import AnomalyNotFound, AnomalyStatusRefused
 from commands.campaigns import (
+    BudgetChangeNeedsConfirmation,
     CampaignChangeRefused,
     CampaignNotFound,
     change_campaign_in_table,
 )
 from commands.context import CommandContext
 from commands.errors import CommandError
-from commands.exports import export_table_csv, export_table_xlsx
+from commands.exports import export_table
 from commands.list_cards import act_on_list_item
 from commands.recommendations import RecommendationNotFound, RecommendationNotPending
 from commands.visibility import visible_widget_spec
@@ -41,6 +42,7 @@ from widgets._base import RenderContext
 from widgets._card import error_card
 from widgets.list_cards import ListCardsSpec, action_button_id, list_children, list_id
 from widgets.table import (
+    ROW_ID,
     TableSpec,
     result_rows,
     table_columns,
@@ -55,6 +57,8 @@ class Outcome:
 
     ok: bool
     message: str
+    # A change waiting for the user's OK: what to send again, and the question.
+    confirm: dict | None = None
 
 
 def outcome_alert(outcomes: list[Outcome] | Outcome) -> dbc.Alert:
@@ -84,12 +88,37 @@ def change_campaign_action(
     field: str,
     campaign_id: Any,
     value: Any,
+    *,
+    confirmed: bool = False,
 ) -> Outcome:
     """Pause/resume a campaign or set its daily budget from a table cell
     (:func:`commands.campaigns.change_campaign_in_table`), as the table says it."""
     try:
         changed = change_campaign_in_table(
-            context, caller, dashboard_id, widget_id, field, campaign_id, value
+            context,
+            caller,
+            dashboard_id,
+            widget_id,
+            field,
+            campaign_id,
+            value,
+            confirmed=confirmed,
+        )
+    except BudgetChangeNeedsConfirmation as exc:
+        currency = context.data.org_context(caller.org_id).currency
+        question = (
+            f"Change the daily budget of “{exc.name}” from "
+            f"{_money(exc.current, currency)} to {_money(exc.new, currency)}? "
+            f"That is {exc.new / exc.current:.1f}× the current budget."
+        )
+        return Outcome(
+            False,
+            "Not changed yet: confirm the new daily budget.",
+            confirm={
+                "campaign_id": campaign_id,
+                "value": exc.new,
+                "question": question,
+            },
         )
     except PermissionDenied as exc:
         return Outcome(False, exc.message)
@@ -135,8 +164,20 @@ def refreshed_rows(
     return {"update": update, "remove": [{"_row_id": i} for i in campaign_ids - found]}
 
 
+def _rows_after(context, caller, dashboard_id, widget_id, filter_values, touched):
+    """The grid transaction showing the server's rows of ``touched`` (the change, or
+    the old value again after a refused or unconfirmed edit)."""
+    try:
+        _, spec = visible_widget_spec(context, caller, dashboard_id, widget_id, "table")
+        filters = dashboard_filters(context, caller, filter_values)
+        return refreshed_rows(context, caller, spec, filters, touched)
+    except (CommandError, QueryError):
+        return no_update
+
+
 def edit_cell(changes, dashboard_id, grid_id, *filter_values):
-    """Callback: a table cell was edited (status or daily budget)."""
+    """Callback: a table cell was edited (status or daily budget). A large budget
+    change is not made: the dialog asks first (:func:`confirm_budget`)."""
     if not changes or not current_user.is_authenticated:
         raise PreventUpdate
     svc, caller = runtime(), current_user.caller
@@ -157,40 +198,68 @@ def edit_cell(changes, dashboard_id, grid_id, *filter_values):
                 change.get("value", change.get("newValue")),
             )
         )
-    try:
-        _, spec = visible_widget_spec(
-            svc, caller, dashboard_id, grid_id["index"], "table"
-        )
-        filters = dashboard_filters(svc, caller, filter_values)
-        transaction = refreshed_rows(svc, caller, spec, filters, touched)
-    except (CommandError, QueryError):
-        transaction = no_update
-    return transaction, outcome_alert(outcomes)
+    transaction = _rows_after(
+        svc, caller, dashboard_id, grid_id["index"], filter_values, touched
+    )
+    pending = next((o.confirm for o in outcomes if o.confirm), None)
+    if pending is None:
+        return transaction, outcome_alert(outcomes), no_update, no_update, no_update
+    return (
+        transaction,
+        outcome_alert(outcomes),
+        True,
+        pending["question"],
+        pending,
+    )
+
+
+def confirm_budget(submitted, pending, dashboard_id, grid_id, *filter_values):
+    """Callback: the user said OK to a large daily budget change; make it."""
+    if not submitted or not isinstance(pending, dict):
+        raise PreventUpdate
+    if not current_user.is_authenticated:
+        raise PreventUpdate
+    svc, caller = runtime(), current_user.caller
+    outcome = change_campaign_action(
+        svc,
+        caller,
+        dashboard_id,
+        grid_id["index"],
+        "daily_budget",
+        pending.get("campaign_id"),
+        pending.get("value"),
+        confirmed=True,
+    )
+    touched = {str(pending.get("campaign_id"))}
+    transaction = _rows_after(
+        svc, caller, dashboard_id, grid_id["index"], filter_values, touched
+    )
+    return transaction, outcome_alert(outcome), None
 
 
 # ----------------------------------------------------------------- table: exports
-def export_csv_clicked(clicks, dashboard_id, button_id):
-    """Callback: the CSV button asks the grid to export (with a dated file name)."""
-    if not clicks or not current_user.is_authenticated:
-        raise PreventUpdate
-    try:
-        filename = export_table_csv(
-            runtime(), current_user.caller, dashboard_id, button_id["index"]
-        )
-    except CommandError:
-        raise PreventUpdate from None
-    return True, {"fileName": filename}
-
-
-def export_xlsx_clicked(clicks, dashboard_id, button_id, *filter_values):
-    """Callback: the Excel button downloads a workbook built on the server."""
+def export_clicked(clicks, dashboard_id, button_id, view_rows, *filter_values):
+    """Callback: the CSV or Excel button downloads a file built on the server, with
+    the rows the grid shows (its sort and filters) in its order."""
     if not clicks or not current_user.is_authenticated:
         raise PreventUpdate
     svc, caller = runtime(), current_user.caller
+    file_format = "csv" if button_id["type"] == table_id("csv", 0)["type"] else "xlsx"
+    view_ids = (
+        [r.get(ROW_ID) for r in view_rows if isinstance(r, dict)]
+        if isinstance(view_rows, list)
+        else None
+    )
     try:
         filters = dashboard_filters(svc, caller, filter_values)
-        export = export_table_xlsx(
-            svc, caller, dashboard_id, button_id["index"], filters
+        export = export_table(
+            svc,
+            caller,
+            dashboard_id,
+            button_id["index"],
+            filters,
+            file_format,
+            view_ids,
         )
     except (CommandError, QueryError) as exc:
         return no_update, outcome_alert(Outcome(False, str(exc)))
@@ -287,6 +356,9 @@ def register(app: Dash) -> None:
     app.callback(
         Output(table_id("grid", MATCH), "rowTransaction"),
         Output(table_id("message", MATCH), "children"),
+        Output(table_id("confirm", MATCH), "displayed"),
+        Output(table_id("confirm", MATCH), "message"),
+        Output(table_id("pending", MATCH), "data"),
         Input(table_id("grid", MATCH), "cellValueChanged"),
         State("dashboard-id", "data"),
         State(table_id("grid", MATCH), "id"),
@@ -294,22 +366,27 @@ def register(app: Dash) -> None:
         prevent_initial_call=True,
     )(edit_cell)
     app.callback(
-        Output(table_id("grid", MATCH), "exportDataAsCsv"),
-        Output(table_id("grid", MATCH), "csvExportParams"),
-        Input(table_id("csv", MATCH), "n_clicks"),
-        State("dashboard-id", "data"),
-        State(table_id("csv", MATCH), "id"),
-        prevent_initial_call=True,
-    )(export_csv_clicked)
-    app.callback(
-        Output(table_id("download", MATCH), "data"),
+        Output(table_id("grid", MATCH), "rowTransaction", allow_duplicate=True),
         Output(table_id("message", MATCH), "children", allow_duplicate=True),
-        Input(table_id("xlsx", MATCH), "n_clicks"),
+        Output(table_id("pending", MATCH), "data", allow_duplicate=True),
+        Input(table_id("confirm", MATCH), "submit_n_clicks"),
+        State(table_id("pending", MATCH), "data"),
         State("dashboard-id", "data"),
-        State(table_id("xlsx", MATCH), "id"),
+        State(table_id("grid", MATCH), "id"),
         *FILTER_STATES,
         prevent_initial_call=True,
-    )(export_xlsx_clicked)
+    )(confirm_budget)
+    for part in ("csv", "xlsx"):
+        app.callback(
+            Output(table_id("download", MATCH), "data", allow_duplicate=True),
+            Output(table_id("message", MATCH), "children", allow_duplicate=True),
+            Input(table_id(part, MATCH), "n_clicks"),
+            State("dashboard-id", "data"),
+            State(table_id(part, MATCH), "id"),
+            State(table_id("grid", MATCH), "virtualRowData"),
+            *FILTER_STATES,
+            prevent_initial_call=True,
+        )(export_clicked)
     app.callback(
         Output(list_id(MATCH), "children"),
         Input(action_button_id(ALL, ALL, MATCH), "n_clicks"),

@@ -7,6 +7,7 @@ org on every call: ids in the page are only hints.
 from __future__ import annotations
 
 import json
+import re
 
 import dash_bootstrap_components as dbc
 from dash import ALL, Dash, Input, Output, State, ctx, html, no_update
@@ -21,8 +22,11 @@ from commands.dashboards import (
     delete_dashboard,
     update_dashboard,
 )
-from dashboards.schema import TemplateError, parse_template
+from dashboards.schema import TemplateError, element_lines, parse_template
 from server.runtime import runtime
+
+# How the template's messages name a widget: 'widget 3 "ROAS": ...'.
+WIDGET_LABEL = re.compile(r"widget (\d+)\b")
 
 
 def document_from_form(
@@ -48,6 +52,20 @@ def document_from_form(
     }
 
 
+def with_lines(details: list[str], widgets_text: str | None) -> list[str]:
+    """Each problem of "widget N" prefixed with the line where that widget starts in
+    the JSON editor, so the user finds it in a long document."""
+    starts = element_lines(widgets_text or "")
+    located = []
+    for detail in details:
+        match = WIDGET_LABEL.match(detail)
+        index = int(match.group(1)) - 1 if match else -1
+        located.append(
+            f"line {starts[index]}: {detail}" if 0 <= index < len(starts) else detail
+        )
+    return located
+
+
 def problems_list(details: list[str], element_id: str = "edit-errors") -> dbc.Alert:
     return dbc.Alert(
         [
@@ -71,7 +89,7 @@ def validate(name, description, refresh, date_range, platforms, widgets_text, me
             )
         )
     except TemplateError as exc:
-        return problems_list(exc.details)
+        return problems_list(with_lines(exc.details, widgets_text))
     return html.Div(
         f"Valid: {len(spec.widgets)} widgets.",
         className="text-success small",
@@ -107,7 +125,7 @@ def save(
     except DashboardNotFound:
         return dbc.Alert("This dashboard no longer exists.", color="danger")
     except TemplateError as exc:
-        return problems_list(exc.details, "edit-save-refused")
+        return problems_list(with_lines(exc.details, widgets_text), "edit-save-refused")
     return dbc.Alert(
         ["Saved. ", html.A("Open the dashboard", href=f"/dashboards/{dashboard_id}")],
         color="success",

@@ -3,7 +3,8 @@
 Every subcommand reads the settings through the shared :class:`PulseContext`, at most
 once per run, and only when it needs them. A malformed setting (``DATABASE_URL``,
 ``PULSE_SECRET_KEY`` in production, ...) raised anywhere below is reported here, once:
-its message on stderr and exit status 2, with no traceback.
+its message on stderr and exit status 2, with no traceback; so is a database that
+cannot be reached.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 import click
+from sqlalchemy.exc import OperationalError
 
 from cli import apikeys, bench, db, devdata, ingest, retention, scheduler, users
 from cli._context import PulseContext
+from core.errors import unreachable_database
 from core.settings import ConfigurationError
 
 
@@ -25,6 +28,10 @@ class PulseGroup(click.Group):
             return super().invoke(ctx)
         except ConfigurationError as exc:
             click.echo(str(exc), err=True)
+            ctx.exit(2)
+        except OperationalError as exc:
+            # An unreachable database is one line naming its host and port.
+            click.echo(unreachable_database(exc), err=True)
             ctx.exit(2)
 
 

@@ -112,7 +112,7 @@ def serve(pulse: PulseContext) -> None:
                 code=ALREADY_RUNNING,
             )
         blocking = BlockingScheduler(timezone="UTC", job_defaults=JOB_DEFAULTS)
-        add_jobs(blocking, ctx)
+        add_jobs(blocking, ctx, lock)
         log.info("scheduler started with %d jobs", len(JOBS))
         try:
             blocking.start()

@@ -8,11 +8,16 @@ from there: the first request after ``revoke`` returns is refused.
 
 from __future__ import annotations
 
+import time
+
 from flask_caching import Cache
 
 from accounts import apikeys, audit
 from core.db import Database
 from core.models import ApiKey
+
+# How often `revoke` tries again to mark a key revoked in an unreachable cache.
+MARK_RETRY_SECONDS = 0.5
 
 
 def create_api_key(db: Database, org_slug: str, name: str = "") -> tuple[ApiKey, str]:
@@ -55,5 +60,9 @@ def revoke_api_key(db: Database, org_slug: str, prefix: str, cache: Cache) -> in
             )
     # After the commit (and the audit, which a cache outage must not lose); before
     # returning, so that the first request after `revoke` returns is refused.
-    apikeys.mark_revoked(cache, revoked)
+    # While the cache is unreachable, keep trying until the mark is stored or the
+    # entries remembered before the commit have expired.
+    give_up_at = time.monotonic() + apikeys.KEY_CACHE_SECONDS + 1
+    while not apikeys.mark_revoked(cache, revoked) and time.monotonic() < give_up_at:
+        time.sleep(MARK_RETRY_SECONDS)
     return len(revoked)

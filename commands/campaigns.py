@@ -60,6 +60,49 @@ class CampaignChangeRefused(Refused):
     """The campaign's state forbids the change (e.g. its flight has ended)."""
 
 
+class BudgetChangeNeedsConfirmation(Refused):
+    """A daily budget change from a table beyond the table's confirmation factor
+    (``budget_confirm_factor``): nothing is changed until it is asked again with
+    ``confirmed=True``. ``name``, ``current`` and ``new`` say what was asked."""
+
+    def __init__(self, name: str, current: float, new: float) -> None:
+        super().__init__(
+            f"changing the daily budget of “{name}” from {current:g} to {new:g} "
+            "needs a confirmation"
+        )
+        self.name, self.current, self.new = name, current, new
+
+
+def budget_value(value: Any) -> float:
+    """A daily budget typed into a table cell: a number of 0 or more (``1250``,
+    ``1250.5``, ``1,250.50``).
+
+    Raises:
+        Invalid: "Enter a number ..." for text, "... cannot be negative" below 0.
+    """
+    text = str(value).strip().replace(",", "") if value is not None else ""
+    try:
+        amount = float(text)
+    except ValueError:
+        raise Invalid(
+            f"Enter a number for the daily budget (got {str(value)[:40]!r})."
+        ) from None
+    if amount != amount or amount in (float("inf"), float("-inf")):
+        raise Invalid(f"Enter a number for the daily budget (got {text[:40]!r}).")
+    if amount < 0:
+        raise Invalid(f"A daily budget cannot be negative (got {amount:g}).")
+    return amount
+
+
+def needs_confirmation(current: float | None, new: float, factor: float) -> bool:
+    """Whether a daily budget change is big enough to ask first: more than
+    ``factor`` times the current budget, or less than the current ÷ ``factor``. A
+    campaign without a current daily budget has no scale to compare with."""
+    if not current:
+        return False
+    return new > current * factor or new < current / factor
+
+
 def campaign_dict(campaign: Campaign) -> dict:
     """A campaign's changeable fields as JSON-able data."""
     return {
@@ -192,11 +235,17 @@ def change_campaign_in_table(
     field: str,
     campaign_id: Any,
     value: Any,
+    *,
+    confirmed: bool = False,
 ) -> dict:
     """Pause/resume a campaign or set its daily budget from a table widget's cell.
 
     The ids and the value come from the browser: the table must be the caller's to see
     on that dashboard and offer the action of that column.
+
+    Args:
+        confirmed: the user agreed to a budget change beyond the table's
+            ``budget_confirm_factor`` (see :func:`needs_confirmation`).
 
     Returns:
         The campaign's changeable fields after the change.
@@ -206,7 +255,8 @@ def change_campaign_in_table(
         WidgetNotVisible: no such table on that dashboard for the caller.
         WidgetSettingsInvalid: the table's stored settings do not validate.
         Refused: the column is not one this table lets users edit.
-        Invalid: the value is not one the column takes.
+        Invalid: the value is not one the column takes (text, a negative budget).
+        BudgetChangeNeedsConfirmation: a large budget change, not ``confirmed``.
         CampaignNotFound / CampaignChangeRefused: as :func:`update_campaign`.
     """
     require(caller, Permission.EDIT, "change campaigns")
@@ -215,18 +265,41 @@ def change_campaign_in_table(
     if action is None or action not in spec.config.actions:
         raise Refused(f"The “{field}” column of this table cannot be edited.")
     try:
-        if value is None:
-            # CampaignChange accepts an explicit None; a cleared cell is not a change.
-            raise ValueError("no value")
-        change = (
-            CampaignChange(status=value)
-            if field == "status"
-            else CampaignChange(daily_budget=float(value))
-        )
         campaign_pk = int(campaign_id)
-    except (ValidationError, TypeError, ValueError):
-        wanted = (
-            "active or paused" if field == "status" else "a daily budget of 0 or more"
-        )
-        raise Invalid(f"{value!r} is not a valid value here: give {wanted}.") from None
+    except (TypeError, ValueError):
+        raise Invalid(f"{campaign_id!r} is not a campaign of this table.") from None
+    if field == "daily_budget":
+        change = CampaignChange(daily_budget=budget_value(value))
+        if not confirmed:
+            _ask_before_a_large_change(
+                context,
+                caller,
+                campaign_pk,
+                float(change.daily_budget or 0),
+                spec.config.budget_confirm_factor,
+            )
+    else:
+        try:
+            change = CampaignChange(status=value)
+        except ValidationError:
+            raise Invalid(
+                f"{value!r} is not a valid value here: give active or paused."
+            ) from None
     return change_campaign(context, caller, campaign_pk, change)
+
+
+def _ask_before_a_large_change(
+    context: CommandContext,
+    caller: Caller,
+    campaign_id: int,
+    new: float,
+    factor: float,
+) -> None:
+    with context.db.session(caller.org_id) as session:
+        campaign = session.get(Campaign, campaign_id)
+        if campaign is None:
+            raise CampaignNotFound(f"no campaign {campaign_id} in your org")
+        if needs_confirmation(campaign.daily_budget, new, factor):
+            raise BudgetChangeNeedsConfirmation(
+                campaign.name, float(campaign.daily_budget or 0), new
+            )

@@ -154,7 +154,9 @@ def create_dashboard_from_template(
         context: the database and query cache.
         caller: who asks; needs :attr:`Permission.EDIT`.
         template_id: a global template or one of the org's.
-        name: the new dashboard's name; the template's when ``None``.
+        name: the new dashboard's name, as given; without one (``None`` or blank)
+            the template's, numbered when the org already has a dashboard of that
+            name ("Executive Overview (2)").
 
     Raises:
         PermissionDenied: the caller may not create dashboards.
@@ -166,6 +168,8 @@ def create_dashboard_from_template(
         template = dashboard_store.get_template(session, template_id)
         if template is None:
             raise TemplateNotFound(template_id)
+        if name is None or not name.strip():
+            name = dashboard_store.unique_dashboard_name(session, template.name)
         dashboard = builtin.create_dashboard_from_template(
             session,
             template,
@@ -190,9 +194,10 @@ def update_dashboard(
         DashboardNotFound: no such dashboard in the caller's org.
     """
     require(caller, Permission.EDIT, "change dashboards")
-    spec = parse_template(document if document is not None else "")
     with context.db.session(caller.org_id) as session:
+        # A dashboard that is not there is "not found" whatever the document says.
         dashboard = _dashboard(session, dashboard_id)
+        spec = parse_template(document if document is not None else "")
         dashboard_store.update_dashboard(
             session, dashboard, spec, user_id=caller.user_id
         )

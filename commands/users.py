@@ -4,8 +4,9 @@ Deleting a user anonymises them rather than removing the row, so the history sta
 whole (audit rows, decisions, dashboards they created keep pointing at "Deleted user"):
 
 * email ``deleted-user-<id>@deleted.invalid``, full name "Deleted user", a password
-  hash no password matches, inactive (their sessions are refused on the next request:
-  the session loader refuses inactive users);
+  hash no password matches, inactive; their sign-in sessions (with the addresses and
+  browsers they recorded) are deleted, so an open session is refused on its next
+  request (the session loader also refuses inactive users);
 * their audit rows keep the actions but lose the client address and user agent;
 * their private (unshared) widgets are deleted; shared ones stay with the dashboard.
 
@@ -27,7 +28,7 @@ from accounts import audit
 from accounts.permissions import Caller, Permission, require
 from commands.context import CommandContext
 from commands.errors import NotFound, Refused
-from core.models import AuditLog, DashboardWidget, User
+from core.models import AuditLog, DashboardWidget, User, UserSession
 
 DELETED_DOMAIN = "deleted.invalid"
 DELETED_NAME = "Deleted user"
@@ -117,6 +118,7 @@ def delete_user(context: CommandContext, caller: Caller, user_id: Any) -> dict:
             raise UserNotFound(f"no user {user_pk} in your org")
         _check_deletable(session, caller, user)
         role = user.role
+        sessions = _end_sessions(session, user.id)
         widgets = _delete_private_widgets(session, user.id)
         anonymised = _forget_addresses(session, user.id)
         user.email = deleted_email(user.id)
@@ -133,6 +135,7 @@ def delete_user(context: CommandContext, caller: Caller, user_id: Any) -> dict:
             caller=caller,
             details={
                 "role": role,
+                "sessions_ended": sessions,
                 "private_widgets_deleted": widgets,
                 "audit_rows_anonymised": anonymised,
             },
@@ -161,6 +164,17 @@ def _check_deletable(session: Session, caller: Caller, user: User) -> None:
             raise UserDeletionRefused(
                 "this is the org's last active admin; make another user admin first"
             )
+
+
+def _end_sessions(session: Session, user_id: int) -> int:
+    """Delete the user's sign-in sessions: they end at once, and with them the
+    addresses and browsers they recorded."""
+    result = session.execute(
+        delete(UserSession)
+        .where(UserSession.user_id == user_id)
+        .execution_options(synchronize_session=False)
+    )
+    return max(getattr(result, "rowcount", 0) or 0, 0)
 
 
 def _delete_private_widgets(session: Session, user_id: int) -> int:

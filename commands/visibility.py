@@ -14,6 +14,7 @@ from accounts.permissions import Caller
 from commands.context import CommandContext
 from commands.errors import NotFound, Refused
 from core.models import DashboardWidget
+from core.reference import parse_row_id
 from dashboards import store as dashboard_store
 from dashboards.render import spec_from_row
 from dashboards.schema import TemplateError
@@ -46,10 +47,9 @@ def visible_widget(
         WidgetNotVisible: malformed ids, another org's or user's widget, another
             dashboard's, or a widget of another type.
     """
-    try:
-        dashboard_pk, widget_pk = int(dashboard_id), int(widget_id)
-    except (TypeError, ValueError):
-        raise WidgetNotVisible() from None
+    dashboard_pk, widget_pk = parse_row_id(dashboard_id), parse_row_id(widget_id)
+    if dashboard_pk is None or widget_pk is None:
+        raise WidgetNotVisible()
     with context.db.session(caller.org_id) as session:
         row = dashboard_store.get_visible_widget(
             session, dashboard_pk, widget_pk, caller.user_id

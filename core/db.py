@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from typing import Any, cast
 
 from sqlalchemy import Table, create_engine, event, or_, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker, with_loader_criteria
 from sqlalchemy.sql.elements import ClauseElement
@@ -28,6 +29,9 @@ from sqlalchemy.sql.util import find_tables
 from core.models import Base, SharedTenantMixin, TenantMixin
 
 ORG_KEY = "org_id"
+# A PostgreSQL server that does not answer within this is down: a request waiting
+# longer only ties up a worker (a refused connection fails at once anyway).
+PG_CONNECT_TIMEOUT_SECONDS = 3
 UNSCOPED_KEY = "unscoped"
 _TENANT_TABLE_NAMES = frozenset(
     cast(Table, mapper.local_table).name
@@ -59,7 +63,13 @@ def make_engine(url: str, **kwargs) -> Engine:
             cursor.close()
 
         return engine
+    # Pre-ping: after the server restarts, the pool notices each dead connection at
+    # checkout and opens a new one, so the app recovers by itself.
     kwargs.setdefault("pool_pre_ping", True)
+    kwargs["connect_args"] = {
+        "connect_timeout": PG_CONNECT_TIMEOUT_SECONDS,
+        **kwargs.get("connect_args", {}),
+    }
     if "poolclass" not in kwargs:
         kwargs.setdefault("pool_size", 5)
         kwargs.setdefault("max_overflow", 10)
@@ -233,3 +243,15 @@ def is_timeout(error: BaseException) -> bool:
     :meth:`Database.time_limit`."""
     message = str(getattr(error, "orig", error)).lower()
     return "statement timeout" in message or "interrupted" in message
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether a database error means the database cannot be reached (stopped, not
+    accepting connections, the connection dropped, the pool exhausted), rather than a
+    problem with the statement. Such an error goes away by itself when the database is
+    back; a statement cut off by :meth:`Database.time_limit` is not one."""
+    if is_timeout(error):
+        return False
+    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, (sa_exc.OperationalError, sa_exc.TimeoutError))

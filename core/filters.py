@@ -9,13 +9,20 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from core.errors import validation_messages
 from core.models import Org
-from core.reference import COUNTRIES, DATE_RANGE_PRESETS, PLATFORMS
+from core.reference import (
+    COUNTRIES,
+    DATE_RANGE_PRESETS,
+    EARLIEST_DAY,
+    MAX_ROW_ID,
+    MAX_WINDOW_DAYS,
+    PLATFORMS,
+)
 from core.windows import DateWindow, org_today
 
 
@@ -55,7 +62,9 @@ class Filters(BaseModel):
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     platforms: list[str] = Field(default_factory=list)
-    campaign_ids: list[int] = Field(default_factory=list)
+    campaign_ids: list[Annotated[int, Field(ge=1, le=MAX_ROW_ID)]] = Field(
+        default_factory=list
+    )
     # ISO 3166 alpha-3, upper case, as the facts store them (a click on the map).
     countries: list[str] = Field(default_factory=list)
 
@@ -96,7 +105,32 @@ def parse_filters(raw: dict[str, Any] | None) -> Filters:
         raise QueryError("filters.date_to: the date range ends before it starts")
     if (filters.date_from is None) != (filters.date_to is None):
         raise QueryError("filters: give both date_from and date_to, or neither")
+    if filters.date_from and filters.date_to:
+        _check_bounds(filters.date_from, filters.date_to)
     return filters
+
+
+def _check_bounds(start: dt.date, end: dt.date) -> None:
+    """A date range is at most MAX_WINDOW_DAYS long and lies between EARLIEST_DAY and
+    a year from now (far outside any org's data is a mistake, not a question)."""
+    days = (end - start).days + 1
+    if days > MAX_WINDOW_DAYS:
+        raise QueryError(
+            f"filters: the date range is {days} days long; the longest is "
+            f"{MAX_WINDOW_DAYS} days (3 years)"
+        )
+    earliest = dt.date.fromisoformat(EARLIEST_DAY)
+    if start < earliest:
+        raise QueryError(
+            f"filters.date_from: {start.isoformat()} is before {EARLIEST_DAY}, "
+            "earlier than any data"
+        )
+    latest = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=366)
+    if end > latest:
+        raise QueryError(
+            f"filters.date_to: {end.isoformat()} is more than a year from now; "
+            f"the latest day is {latest.isoformat()}"
+        )
 
 
 def filters_for_preset(

@@ -12,6 +12,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from core.settings import ConfigurationError, sqlite_folder_problem
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -23,8 +25,15 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str) -> None:
-    """Apply every migration to the database at ``url`` (a SQLite file's directory is
-    created first)."""
+    """Apply every migration to the database at ``url``.
+
+    Raises:
+        ConfigurationError: a SQLite file in a folder that does not exist (only
+            Pulse's own ``var/`` is created).
+    """
+    problem = sqlite_folder_problem(url)
+    if problem:
+        raise ConfigurationError(problem)
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(url), "head")

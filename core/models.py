@@ -130,6 +130,27 @@ class ApiKey(Base, TenantMixin, Timestamps):
     last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
+class UserSession(Base, TenantMixin):
+    """One sign-in: it lasts until sign-out, ``PULSE_SESSION_IDLE_MINUTES`` without a
+    request, or ``PULSE_SESSION_MAX_HOURS`` after it began, whichever comes first.
+
+    The browser's (signed) session cookie holds the random token; only its SHA-256
+    hash is stored here, as the id, so a copy of this table opens no session.
+    ``last_seen_at`` is refreshed at most about once a minute, not on every request.
+    """
+
+    __tablename__ = "user_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    ip_address: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(400))
+
+
 class AuditLog(Base, TenantMixin):
     """Who (a user, an API key, or nobody: a job or the CLI) did or read what, when,
     and from which address."""

@@ -29,6 +29,11 @@ DATE_RANGE_PRESETS = {
     "last_90_days": 90,
     "last_365_days": 365,
 }
+# The longest window a query may ask for (three years and a leap day): a longer
+# period or date range is refused rather than answered with megabytes of series.
+MAX_WINDOW_DAYS = 3 * 365 + 1
+# The earliest day a date filter may name: no marketing platform reports before it.
+EARLIEST_DAY = "2000-01-01"
 DATE_RANGE_LABELS = {
     "today": "Today",
     "last_7_days": "Last 7 days",
@@ -85,3 +90,21 @@ def _country_table() -> dict[str, str]:
 
 
 COUNTRIES = _country_table()
+
+
+# The largest row id: PostgreSQL's ``integer``. An id from a URL, a form or a browser
+# outside 1..MAX_ROW_ID names nothing (not found), and never reaches the database,
+# where it would overflow the column's type.
+MAX_ROW_ID = 2**31 - 1
+
+
+def parse_row_id(value: object) -> int | None:
+    """``value`` as a row id (an int, or a string of digits, in 1..MAX_ROW_ID), or
+    ``None``: a float, a bool, text or an id out of range names no row."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, int) and 1 <= value <= MAX_ROW_ID:
+        return value
+    return None

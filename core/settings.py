@@ -17,10 +17,12 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
+from limits import parse_many
 from pydantic import (
     AliasChoices,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -54,6 +56,26 @@ KNOWN_SECRETS = frozenset(
 GENERATE_SECRET_HINT = (
     'generate one with: python -c "import secrets; print(secrets.token_urlsafe(48))"'
 )
+
+
+# The one folder Pulse creates for a SQLite file: its own ``var/`` (``make run``'s
+# default database lives there). Any other folder must exist: a typo in
+# DATABASE_URL should not quietly start an empty database somewhere else.
+DEFAULT_DATA_DIR = PROJECT_ROOT / "var"
+
+
+def sqlite_folder_problem(url: str) -> str | None:
+    """Why a SQLite ``url``'s file cannot be created (its folder is missing and is
+    not Pulse's own ``var/``), or ``None``."""
+    if not url.startswith("sqlite:///") or url.endswith(":memory:"):
+        return None
+    folder = Path(url.removeprefix("sqlite:///")).parent
+    if folder.is_dir() or folder.resolve() == DEFAULT_DATA_DIR.resolve():
+        return None
+    return (
+        f"DATABASE_URL {url!r}: the folder {str(folder)!r} does not exist; create it "
+        "first (Pulse creates only its own var/ folder)"
+    )
 
 
 class ConfigurationError(RuntimeError):
@@ -122,20 +144,69 @@ class Settings(BaseSettings):
             "a widget's data query running longer is stopped and the widget says so"
         ),
     )
-    proxy_fix: int = Field(
-        0,
-        ge=0,
-        le=10,
-        validation_alias=AliasChoices("PULSE_PROXY_FIX"),
-        description="how many reverse proxies in front of Pulse to trust for the "
-        "client address (X-Forwarded-For); 0: the socket's peer address",
-    )
     scheduler: Literal["embedded", "off"] = Field(
         "embedded",
         validation_alias=AliasChoices("PULSE_SCHEDULER"),
         description="`python app.py` runs the job scheduler in-process when embedded; "
         "gunicorn workers never do (run `python -m scheduler` once beside them).",
     )
+
+    session_idle_minutes: int = Field(
+        60,
+        gt=0,
+        validation_alias=AliasChoices("PULSE_SESSION_IDLE_MINUTES"),
+        description="a sign-in with no request for this long is over (server-side)",
+    )
+    session_max_hours: int = Field(
+        24,
+        gt=0,
+        validation_alias=AliasChoices("PULSE_SESSION_MAX_HOURS"),
+        description="a sign-in is over this long after it began, however active",
+    )
+    trusted_proxies: int = Field(
+        0,
+        ge=0,
+        validation_alias=AliasChoices("PULSE_TRUSTED_PROXIES"),
+        description="how many reverse proxies stand in front of Pulse; their "
+        "X-Forwarded-For/-Proto/-Host headers are believed (the client IP of rate "
+        "limits and sessions); 0: none, the connecting address is the client",
+    )
+    rate_limits: bool = Field(
+        True,
+        validation_alias=AliasChoices("PULSE_RATE_LIMITS"),
+        description="false turns every rate limit off (the tests do, unless a test "
+        "is about the limits)",
+    )
+    rate_limit_login_ip: str = Field(
+        "20 per minute",
+        validation_alias=AliasChoices("PULSE_RATE_LIMIT_LOGIN_IP"),
+        description="sign-in attempts (POST /login) per client IP address",
+    )
+    rate_limit_login_account: str = Field(
+        "5 per 15 minutes",
+        validation_alias=AliasChoices("PULSE_RATE_LIMIT_LOGIN_ACCOUNT"),
+        description="failed sign-in attempts per email address",
+    )
+    rate_limit_api: str = Field(
+        "600 per minute",
+        validation_alias=AliasChoices("PULSE_RATE_LIMIT_API"),
+        description="/api/v1 requests per API key, or per signed-in user",
+    )
+
+    @field_validator(
+        "rate_limit_login_ip", "rate_limit_login_account", "rate_limit_api"
+    )
+    @classmethod
+    def _check_rate_limit(cls, value: str, info: ValidationInfo) -> str:
+        variable = f"PULSE_{(info.field_name or '').upper()}"
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError(
+                f"{variable} {value!r} is not a rate limit; expected e.g. "
+                "'20 per minute', '5 per 15 minutes' or '600/minute;20/second'"
+            ) from None
+        return value
 
     @field_validator("database_url", "admin_database_url")
     @classmethod
@@ -154,6 +225,9 @@ class Settings(BaseSettings):
                 f"DATABASE_URL {value!r} uses {url.get_backend_name()!r}; "
                 "Pulse supports sqlite and postgresql"
             )
+        problem = sqlite_folder_problem(value)
+        if problem:
+            raise ValueError(problem)
         if (
             url.get_backend_name() == "postgresql"
             and url.drivername != "postgresql+psycopg"

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from core.reference import DATE_RANGE_PRESETS
+from core.reference import DATE_RANGE_PRESETS, MAX_WINDOW_DAYS
 
 PERIOD_PATTERN = re.compile(r"^(\d{1,4})d$")
 
@@ -144,4 +144,10 @@ def period_days(period: str) -> int:
             f"period {period!r} is not like '30d' or one of "
             f"{sorted(DATE_RANGE_PRESETS)}"
         )
-    return int(match.group(1))
+    days = int(match.group(1))
+    if days > MAX_WINDOW_DAYS:
+        raise ValueError(
+            f"period {period!r} is longer than the longest window, "
+            f"{MAX_WINDOW_DAYS} days (3 years)"
+        )
+    return days

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import date
 
-from core.db import is_timeout
+from core.db import is_timeout, is_unavailable
 from core.filters import Filters, QueryError
 from core.models import DashboardWidget
 from dashboards.schema import TemplateError, parse_widget, widget_query_params
@@ -17,7 +17,7 @@ from dashboards.store import widget_document
 from datasources.cache import QueryCache
 from widgets import _registry as registry
 from widgets._base import RenderContext, WidgetBase
-from widgets._card import error_card, stale_badge
+from widgets._card import caption_text, error_card, with_caption
 
 log = logging.getLogger(__name__)
 
@@ -106,10 +106,12 @@ def render_widget(
             can_edit=can_edit,
         )
         component = widget_type.build(spec, result, ctx)
-        if result.get("stale"):
-            # A refresh is under way (or failing): say how old what is shown is.
-            return stale_badge(component, result.get("age_seconds", 0))
-        return component
+        period = None if filters.date_from else spec.query_params.get("period")
+        # A refresh under way (or failing): the caption says how old what is shown is.
+        stale = result.get("age_seconds", 0) if result.get("stale") else None
+        return with_caption(
+            component, caption_text(spec.title, result, period), stale_seconds=stale
+        )
     except TemplateError as exc:
         return error_card("; ".join(exc.details))
     except QueryError as exc:
@@ -120,6 +122,12 @@ def render_widget(
             return error_card(
                 f"its query took longer than {data.query_timeout_seconds:g} s and "
                 "was stopped; narrow the date range or filters."
+            )
+        if is_unavailable(exc):
+            log.warning("widget %s (%s): database unavailable", row.id, row.title)
+            return error_card(
+                "data is unavailable: Pulse cannot reach its database. Retrying at "
+                "the next refresh."
             )
         log.exception("widget %s (%s) failed", row.id, row.title)
         return error_card(f"its data could not be loaded ({type(exc).__name__}).")

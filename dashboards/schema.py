@@ -153,6 +153,8 @@ def parse_template(document: str | bytes | dict[str, Any]) -> TemplateSpec:
     if not isinstance(raw_widgets, list):
         raise TemplateError(["widgets: must be a list"])
     problems: list[str] = []
+    if not raw_widgets:
+        problems.append("widgets: a dashboard needs at least one widget")
     widgets: list[WidgetBase] = []
     for index, raw in enumerate(raw_widgets):
         try:
@@ -169,6 +171,39 @@ def parse_template(document: str | bytes | dict[str, Any]) -> TemplateSpec:
         raise TemplateError(problems)
     template.widgets = widgets
     return template
+
+
+def element_lines(text: str) -> list[int]:
+    """The line (1-based) on which each element of a top-level JSON array starts, so
+    that "widget 3" can be pointed at in the text a person edits. Strings (with their
+    escapes) are skipped; text that is not an array gives what it can."""
+    lines: list[int] = []
+    depth, line = 0, 1
+    in_string = escaped = expecting = False
+    for char in text:
+        if char == "\n":
+            line += 1
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+            continue
+        if expecting and depth == 1 and not char.isspace() and char not in "],":
+            lines.append(line)
+            expecting = False
+        if char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            expecting = expecting or (depth == 1 and char == "[")
+        elif char in "]}":
+            depth -= 1
+        elif char == "," and depth == 1:
+            expecting = True
+    return lines
 
 
 def _overlaps(widgets: list[WidgetBase]) -> list[str]:

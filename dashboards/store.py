@@ -7,6 +7,9 @@ org-scoped session that its caller owns.
 
 from __future__ import annotations
 
+import itertools
+import re
+
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
@@ -31,6 +34,29 @@ def list_dashboards(session: Session) -> list[tuple[Dashboard, int]]:
         .order_by(Dashboard.name)
     ).all()
     return [(dashboard, count) for dashboard, count in rows]
+
+
+def unique_dashboard_name(session: Session, name: str) -> str:
+    """``name`` if no dashboard of the org has it, else the first free one of
+    ``name (2)``, ``name (3)``, ... (a copy of a copy is numbered from the original's
+    name: "Executive Overview (2)" is followed by "Executive Overview (3)")."""
+    base = re.sub(r" \(\d+\)$", "", name)
+    taken = set(
+        session.scalars(
+            select(Dashboard.name).where(
+                Dashboard.is_template.is_(False),
+                Dashboard.org_id.is_not(None),
+                Dashboard.name.startswith(base, autoescape=True),
+            )
+        )
+    )
+    if name not in taken:
+        return name
+    return next(
+        candidate
+        for number in itertools.count(2)
+        if (candidate := f"{base} ({number})") not in taken
+    )
 
 
 def get_dashboard(session: Session, dashboard_id: int) -> Dashboard | None:

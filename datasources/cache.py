@@ -14,7 +14,13 @@ Stale-while-revalidate: an entry is *fresh* for its source's TTL (per aggregatio
 period) and then kept as *stale* for a grace period. A stale entry is served at once,
 marked ``stale`` with its age, while one background recomputation (a lock in the shared
 cache makes it one across workers) replaces it. A failed recomputation keeps the last
-value, still marked stale, and logs why.
+value, still marked stale, and logs why. A forced recomputation (``fresh``, the Refresh
+button) that cannot reach the database answers with the cached value, marked stale,
+if there is one.
+
+When the cache itself is unreachable (Redis down), every read is a miss and every write
+does nothing (:class:`core.cache.ResilientRedisCache`): queries are answered straight
+from the database.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ from flask_caching import Cache
 from sqlalchemy import select
 
 from core.cache import make_cache
-from core.db import Database
+from core.db import Database, is_unavailable
 from core.filters import Filters, OrgContext, QueryError
 from core.models import Org
 from core.settings import Settings
@@ -139,13 +145,20 @@ class QueryCache:
         context = OrgContext(**cached) if cached else self.org_context(org_id)
         return context, int(version or 0)
 
-    def invalidate_org(self, org_id: int) -> None:
-        """Make every cached result of this org unreachable (and only this org's)."""
+    def invalidate_org(self, org_id: int) -> bool:
+        """Make every cached result of this org unreachable (and only this org's).
+
+        Returns:
+            Whether the new version was stored. ``False`` while the cache is
+            unreachable: nothing is served from it then, and the first process that
+            reaches it again clears what was written before the outage.
+        """
         key = f"orgver:{int(org_id)}"
         # A timestamp-based version never goes backwards, even if the key was evicted.
         version = max(self._org_version(org_id) + 1, time.time_ns())
-        self.cache.set(key, version, timeout=0)
+        stored = bool(self.cache.set(key, version, timeout=0))
         self.cache.delete(f"org:{int(org_id)}")
+        return stored
 
     def cache_key(
         self,
@@ -219,7 +232,20 @@ class QueryCache:
             if stale:
                 self._refresh_in_background(key, org_id, source, params, filters)
             return self._answer(entry, now, stale)
-        entry = self._compute(key, org_id, source, params, filters)
+        try:
+            entry = self._compute(key, org_id, source, params, filters)
+        except Exception as exc:
+            # A manual refresh while the database is down: the last value, marked
+            # stale with its age, is better than an error.
+            last = self.cache.get(key) if fresh and is_unavailable(exc) else None
+            if last is None:
+                raise
+            log.warning(
+                "%s for org %s: database unavailable, serving the cached value",
+                source_name,
+                org_id,
+            )
+            return self._answer(last, time.time(), True)
         return self._answer(entry, time.time(), False)
 
     @staticmethod
@@ -301,8 +327,12 @@ def invalidate_shared_cache(db: Database, org_id: int, settings: Settings) -> st
     kind = settings.effective_cache_type
     if kind == "simple":
         return "no shared cache to invalidate"
-    QueryCache(db, make_cache(settings)).invalidate_org(org_id)
-    return f"{kind} cache invalidated"
+    if QueryCache(db, make_cache(settings)).invalidate_org(org_id):
+        return f"{kind} cache invalidated"
+    return (
+        f"{kind} cache unreachable, NOT invalidated: the web workers clear it when "
+        "they reach it again"
+    )
 
 
 __all__ = ["QueryCache", "QueryError", "UnknownOrg", "invalidate_shared_cache"]

@@ -55,8 +55,10 @@ def register_pages(app: Dash) -> None:
         title="Audit log · Pulse",
         layout=audit.layout,
     )
+    # Dash shows the page whose module name ends in "not_found_404" for any address
+    # no page has: the product's own page, inside the shell.
     dash.register_page(
-        "layouts.not_found",
+        "layouts.not_found_404",
         path="/404",
         name="Not found",
         title="Not found · Pulse",

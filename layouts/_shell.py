@@ -8,6 +8,7 @@ from dash import html
 from flask_login import current_user
 
 from accounts.permissions import is_admin
+from server.csrf import csrf_token
 
 
 def navbar() -> dbc.Navbar:
@@ -27,11 +28,22 @@ def navbar() -> dbc.Navbar:
                 className="navbar-text text-light small me-3",
                 id="nav-user",
             ),
-            html.A(
-                "Sign out",
-                href="/logout",
-                className="btn btn-sm btn-outline-light",
-                id="nav-logout",
+            # A form, not a link: signing out is a POST with the session's CSRF
+            # token (the submit button carries it), so no other site can sign
+            # anyone out, and the server ends the session for every copy of the
+            # cookie.
+            html.Form(
+                html.Button(
+                    "Sign out",
+                    type="submit",
+                    name="csrf_token",
+                    value=csrf_token(),
+                    className="btn btn-sm btn-outline-light",
+                    id="nav-logout",
+                ),
+                action="/logout",
+                method="post",
+                className="m-0",
             ),
         ]
     return dbc.Navbar(

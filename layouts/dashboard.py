@@ -14,7 +14,7 @@ from flask_login import current_user
 
 from accounts.permissions import can_edit
 from commands.dashboards import DashboardNotFound, open_dashboard
-from core.reference import DATE_RANGE_LABELS, PLATFORMS
+from core.reference import DATE_RANGE_LABELS, PLATFORMS, parse_row_id
 from dashboards.schema import REFRESH_SECONDS
 from layouts import not_found
 from server.runtime import runtime
@@ -124,9 +124,8 @@ def filter_bar(dashboard) -> dbc.Row:
 
 def layout(dashboard_id: str | None = None, **_) -> html.Div:
     """The page of one dashboard (its opening is audited), or "not found"."""
-    try:
-        dashboard_pk = int(dashboard_id)
-    except (TypeError, ValueError):
+    dashboard_pk = parse_row_id(dashboard_id)
+    if dashboard_pk is None:
         return not_found.layout()
     try:
         view = open_dashboard(runtime(), current_user.caller, dashboard_pk)

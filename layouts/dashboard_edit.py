@@ -14,7 +14,7 @@ from flask_login import current_user
 
 from accounts.permissions import can_edit
 from commands.dashboards import DashboardNotFound, get_dashboard
-from core.reference import DATE_RANGE_LABELS, PLATFORMS
+from core.reference import DATE_RANGE_LABELS, PLATFORMS, parse_row_id
 from dashboards.schema import REFRESH_SECONDS
 from layouts import not_found
 from server.runtime import runtime
@@ -34,9 +34,8 @@ def _field(label: str, control, help_text: str | None = None) -> html.Div:
 
 
 def layout(dashboard_id: str | None = None, **_) -> html.Div:
-    try:
-        dashboard_pk = int(dashboard_id)
-    except (TypeError, ValueError):
+    dashboard_pk = parse_row_id(dashboard_id)
+    if dashboard_pk is None:
         return not_found.layout()
     try:
         view = get_dashboard(runtime(), current_user.caller, dashboard_pk)
@@ -98,21 +97,27 @@ def layout(dashboard_id: str | None = None, **_) -> html.Div:
     )
     editor = dbc.Col(
         [
+            # The editor's verdict sits between its label and the text: where the
+            # user is looking, not below a 520 px box.
             _field(
                 "Widgets (JSON)",
-                dcc.Textarea(
-                    id="edit-widgets",
-                    value=json.dumps(document["widgets"], indent=2),
-                    spellCheck=False,
-                    rows=28,
-                    className="form-control json-editor",
-                    style={"minHeight": "520px"},
+                html.Div(
+                    [
+                        html.Div(id="edit-validation", className="mb-2"),
+                        dcc.Textarea(
+                            id="edit-widgets",
+                            value=json.dumps(document["widgets"], indent=2),
+                            spellCheck=False,
+                            rows=28,
+                            className="form-control json-editor",
+                            style={"minHeight": "520px"},
+                        ),
+                    ]
                 ),
                 "Each widget: type, title, data_source, query_params, config, "
                 "position_x, position_y, width, height on the 12-column grid; "
                 "is_shared false keeps it private to you.",
             ),
-            html.Div(id="edit-validation", className="mb-2"),
         ],
         xs=12,
         lg=8,

@@ -16,24 +16,27 @@ from apscheduler.schedulers.base import BaseScheduler
 from core.settings import Settings
 from scheduler.context import JobContext
 from scheduler.jobs import JOBS
-from scheduler.runner import SingleInstanceLock, run_job
+from scheduler.runner import SingleInstanceLock, run_scheduled
 
 log = logging.getLogger("scheduler")
 
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
 
 
-def add_jobs(scheduler: BaseScheduler, ctx: JobContext) -> None:
+def add_jobs(
+    scheduler: BaseScheduler, ctx: JobContext, lock: SingleInstanceLock | None = None
+) -> None:
     """Every job of :data:`scheduler.jobs.JOBS` on its trigger, each run logged by
-    ``run_job``."""
+    ``run_job`` (through ``run_scheduled``: with the database down a run is skipped
+    and logged, and the scheduler carries on)."""
     for definition in JOBS:
         trigger = dict(definition.trigger)
         scheduler.add_job(
-            run_job,
+            run_scheduled,
             trigger.pop("trigger"),
             id=definition.name,
             name=definition.description,
-            args=[ctx, definition],
+            args=[ctx, definition, lock],
             **trigger,
         )
 
@@ -53,7 +56,7 @@ def start_in_background(settings: Settings):
     scheduler.instance_lock = (
         lock  # held (not garbage-collected) as long as the scheduler
     )
-    add_jobs(scheduler, ctx)
+    add_jobs(scheduler, ctx, lock)
     scheduler.start()
     log.info("embedded scheduler started with %d jobs", len(JOBS))
     return scheduler

@@ -14,8 +14,10 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import select, text
 
+from core.db import is_unavailable
 from core.models import JobRun, Org, utcnow
 from scheduler.context import JobContext
 from scheduler.jobs import JobDefinition
@@ -88,6 +90,37 @@ def run_job(
     return [run_for_org(ctx, job, target, trigger) for target in targets]
 
 
+def run_scheduled(
+    ctx: JobContext, job: JobDefinition, lock: SingleInstanceLock | None = None
+) -> None:
+    """What the scheduler runs at each of a job's times: :func:`run_job` for every
+    org, as long as this process still holds the single-instance lock.
+
+    With the database down the run cannot even be logged in ``job_runs``: it is skipped
+    with one warning line (not a traceback), and the scheduler runs the job again at
+    its next time. Other errors propagate to APScheduler, which logs them and carries
+    on.
+    """
+    try:
+        if lock is not None and not lock.still_held():
+            log.warning(
+                "job %s not run: another scheduler took the lock while the database "
+                "restarted",
+                job.name,
+            )
+            return
+        run_job(ctx, job)
+    except sa_exc.SQLAlchemyError as exc:
+        if not is_unavailable(exc):
+            raise
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()
+        log.warning(
+            "job %s not run: database unavailable (%s); it runs again at its next time",
+            job.name,
+            reason[0] if reason else type(exc).__name__,
+        )
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
@@ -129,8 +162,32 @@ class SingleInstanceLock:
             return False
         return True
 
+    def still_held(self) -> bool:
+        """Whether this process still holds the lock. A PostgreSQL restart ends the
+        session that held it: then take it again, unless another scheduler took it in
+        the meantime (raises while the database is still down)."""
+        if self.ctx.admin_db.dialect != "postgresql":
+            return self._file is not None
+        if self._connection is not None:
+            try:
+                self._connection.execute(text("SELECT 1"))
+                self._connection.commit()
+                return True
+            except sa_exc.DBAPIError as exc:
+                if not is_unavailable(exc):
+                    raise
+            self._connection.close()
+            self._connection = None
+        if self.acquire():
+            log.info("scheduler lock taken again after the database restarted")
+            return True
+        self.release()
+        return False
+
     def release(self) -> None:
         if self._connection is not None:
             self._connection.close()
+            self._connection = None
         if self._file is not None:
             self._file.close()
+            self._file = None

@@ -1,20 +1,37 @@
-"""Login (email + password form), sessions, and who the caller is.
+"""Login (email + password form), sessions, sign-out, and who the caller is.
 
 Every page and Dash callback needs a logged-in user; ``/api/v1`` also accepts an org
-API key. The session stores ``"<org_id>:<user_id>"`` so the user can be loaded inside
-their own org context.
+API key. Signing in opens a server-side session (:mod:`commands.accounts`); the signed
+cookie stores ``"<org_id>:<user_id>:<session token>"``, so the user is loaded inside
+their own org context and only while that session lives: signing out, idling past
+``PULSE_SESSION_IDLE_MINUTES`` or passing ``PULSE_SESSION_MAX_HOURS`` ends it for every
+copy of the cookie. The sign-in and sign-out forms carry a CSRF token
+(:mod:`server.csrf`); sign-in attempts are rate limited (:mod:`server.limits`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import astuple, dataclass
 from urllib.parse import urlparse
 
-from flask import Flask, jsonify, redirect, render_template_string, request, url_for
+from flask import (
+    Flask,
+    jsonify,
+    redirect,
+    render_template_string,
+    request,
+    session,
+    url_for,
+)
+from flask_limiter import Limiter
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
 from accounts.permissions import Caller
-from commands.accounts import session_user, sign_in
+from commands.accounts import SessionPolicy, session_user, sign_in, sign_out
+from core.settings import Settings
+from server import limits
+from server.csrf import csrf_token
 from server.origin import request_origin
 from server.runtime import runtime
 
@@ -37,9 +54,10 @@ class CurrentUser(UserMixin):
     full_name: str
     role: str
     org_name: str
+    session_token: str
 
     def get_id(self) -> str:
-        return f"{self.org_id}:{self.user_id}"
+        return f"{self.org_id}:{self.user_id}:{self.session_token}"
 
     @property
     def caller(self) -> Caller:
@@ -48,14 +66,24 @@ class CurrentUser(UserMixin):
         return Caller(self.org_id, self.user_id, self.role, **request_origin())
 
 
+def session_policy(settings: Settings) -> SessionPolicy:
+    return SessionPolicy(
+        idle=dt.timedelta(minutes=settings.session_idle_minutes),
+        max_age=dt.timedelta(hours=settings.session_max_hours),
+    )
+
+
 def load_user(session_id: str) -> CurrentUser | None:
-    """Load the session's user inside its org; a malformed or stale id logs out."""
+    """Load the session's user inside its org; a malformed id, or a session that was
+    ended, is idle or too old, loads nobody (signed out)."""
     try:
-        org_id, user_id = (int(part) for part in session_id.split(":"))
+        org, user, token = session_id.split(":")
+        org_id, user_id = int(org), int(user)
     except (ValueError, AttributeError):
         return None
-    user = session_user(runtime(), org_id, user_id)
-    return None if user is None else CurrentUser(*astuple(user))
+    svc = runtime()
+    user_row = session_user(svc, org_id, user_id, token, session_policy(svc.settings))
+    return None if user_row is None else CurrentUser(*astuple(user_row), token)
 
 
 LOGIN_PAGE = """<!doctype html>
@@ -72,6 +100,7 @@ LOGIN_PAGE = """<!doctype html>
     {% if error %}<div class="alert alert-danger" role="alert" id="login-error">
       {{ error }}</div>{% endif %}
     <form method="post" action="/login">
+      <input type="hidden" name="csrf_token" value="{{ csrf_token() }}">
       <input type="hidden" name="next" value="{{ next }}">
       <div class="mb-3"><label class="form-label" for="email">Email</label>
         <input class="form-control" id="email" name="email" type="email"
@@ -84,6 +113,24 @@ LOGIN_PAGE = """<!doctype html>
     </form>
   </div>
 </main></body></html>"""
+
+LOGOUT_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Sign out · Pulse</title>
+<link rel="stylesheet" href="/assets/bootstrap.min.css">
+<link rel="stylesheet" href="/assets/pulse.css">
+</head><body class="login-page">
+<main class="login-card card shadow-sm"><div class="card-body p-4">
+  <h1 class="h4 mb-3">Sign out of Pulse?</h1>
+  <p class="text-muted">Signed in as {{ email }}.</p>
+  <form method="post" action="/logout">
+    <input type="hidden" name="csrf_token" value="{{ csrf_token() }}">
+    <button class="btn btn-primary w-100" id="logout-submit" type="submit">
+      Sign out</button>
+  </form>
+  <p class="mt-3 mb-0"><a href="/">Back to the dashboards</a></p>
+</div></main></body></html>"""
 
 
 def _safe_next(target: str | None) -> str:
@@ -111,19 +158,66 @@ def login_view():
     email = (request.form.get("email") or "").strip()
     password = request.form.get("password") or ""
     target = _safe_next(request.form.get("next"))
-    record = sign_in(runtime(), email, password)
-    user = None if record is None else load_user(f"{record.org_id}:{record.user_id}")
+    signed_in = sign_in(
+        runtime(),
+        email,
+        password,
+        ip_address=request.remote_addr,
+        user_agent=request.user_agent.string,
+    )
+    user = (
+        None
+        if signed_in is None
+        else load_user(f"{signed_in.org_id}:{signed_in.user_id}:{signed_in.token}")
+    )
     if user is None:
         return render_template_string(
             LOGIN_PAGE, error="Invalid email or password.", email=email, next=target
         ), 401
+    # A new CSRF token for the signed-in session: one planted before sign-in (or seen
+    # on the sign-in page) is worth nothing afterwards. Made now, so the redirect's
+    # cookie carries it and the next page's requests do not race to create one.
+    session.pop("csrf_token", None)
+    csrf_token()
     login_user(user)
     return redirect(target)
 
 
 def logout_view():
+    """GET asks (a link from another site signs nobody out); POST, with the form's
+    CSRF token, ends the session on the server and clears the cookie."""
+    if request.method == "GET":
+        if not current_user.is_authenticated:
+            return redirect(url_for("login"))
+        return render_template_string(LOGOUT_PAGE, email=current_user.email)
+    if current_user.is_authenticated:
+        sign_out(
+            runtime(),
+            current_user.org_id,
+            current_user.user_id,
+            current_user.session_token,
+        )
     logout_user()
+    session.clear()
     return redirect(url_for("login"))
+
+
+def too_many_requests(exc: limits.RateLimitExceeded):
+    """429 with Retry-After: the sign-in form with a message, JSON elsewhere."""
+    seconds = limits.retry_after_seconds()
+    if request.endpoint == "login":
+        response = render_template_string(
+            LOGIN_PAGE,
+            error=f"Too many sign-in attempts; try again in {seconds} seconds.",
+            email=(request.form.get("email") or "").strip(),
+            next=_safe_next(request.form.get("next")),
+        )
+        return response, 429, {"Retry-After": str(seconds)}
+    return (
+        jsonify(error="too many requests", details=[f"limit: {exc.description}"]),
+        429,
+        {"Retry-After": str(seconds)},
+    )
 
 
 def require_login():
@@ -136,10 +230,20 @@ def require_login():
     return redirect(url_for("login", next=request.full_path.rstrip("?")))
 
 
-def init_app(server: Flask) -> None:
+def init_app(server: Flask, limiter: Limiter, settings: Settings) -> None:
     manager = LoginManager()
     manager.user_loader(load_user)
     manager.init_app(server)
-    server.add_url_rule("/login", "login", login_view, methods=["GET", "POST"])
+    login = limiter.limit(
+        settings.rate_limit_login_ip, key_func=limits.client_ip, methods=["POST"]
+    )(login_view)
+    login = limiter.limit(
+        settings.rate_limit_login_account,
+        key_func=limits.login_account,
+        methods=["POST"],
+        deduct_when=limits.failed_sign_in,
+    )(login)
+    server.add_url_rule("/login", "login", login, methods=["GET", "POST"])
     server.add_url_rule("/logout", "logout", logout_view, methods=["GET", "POST"])
+    server.register_error_handler(limits.RateLimitExceeded, too_many_requests)
     server.before_request(require_login)

@@ -1,8 +1,9 @@
 """The app factory: ``create_app(settings, mount_ui) -> Dash``.
 
-Builds the runtime (settings, database, cache, query cache) once, wires login, the JSON
-API and the health check, then lets ``mount_ui`` add the pages and callbacks (``app.py``
-passes them in, so the HTTP layer never imports the UI). No I/O happens at import time.
+Builds the runtime (settings, database, cache, query cache) once, wires rate limits,
+CSRF checks, login, the JSON API and the health check, then lets ``mount_ui`` add the
+pages and callbacks (``app.py`` passes them in, so the HTTP layer never imports the
+UI). No I/O happens at import time.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from core.cache import make_cache
 from core.db import Database
 from core.settings import PROJECT_ROOT, Settings, load_settings
 from datasources.cache import QueryCache
-from server import api, auth, headers, health
+from server import api, auth, csrf, headers, health, limits, unavailable
 from server.runtime import EXTENSION_KEY, Runtime
 
 
@@ -45,10 +46,15 @@ def create_app(settings: Settings | None, mount_ui: Callable[[Dash], None]) -> D
         # Static assets (plotly.js is 4.8 MB) are cacheable by the browser for a day.
         SEND_FILE_MAX_AGE_DEFAULT=86400,
     )
-    if settings.proxy_fix:
-        # Trust exactly that many proxies' X-Forwarded-For/-Proto (audit addresses).
-        server.wsgi_app = ProxyFix(
-            server.wsgi_app, x_for=settings.proxy_fix, x_proto=settings.proxy_fix
+    if settings.trusted_proxies:
+        # Behind N proxies the client is the N-th address from the right of
+        # X-Forwarded-For; without this every visitor would share the proxy's IP (and
+        # its sign-in limit). Never set more than there are: the rest is forgeable.
+        server.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            server.wsgi_app,
+            x_for=settings.trusted_proxies,
+            x_proto=settings.trusted_proxies,
+            x_host=settings.trusted_proxies,
         )
     db = Database(settings.database_url)
     cache = make_cache(settings, server)
@@ -59,9 +65,19 @@ def create_app(settings: Settings | None, mount_ui: Callable[[Dash], None]) -> D
         QueryCache(db, cache, query_timeout_seconds=settings.query_timeout_seconds),
     )
 
-    auth.init_app(server)
+    # In this order, which is the order of their checks on each request: rate limits
+    # (so attempts without a valid form still count), CSRF, then the login guard.
+    limiter = limits.init_app(server, settings)
+    csrf.init_app(server)
+    auth.init_app(server, limiter, settings)
     health.init_app(server)
-    server.register_blueprint(api.load_routes())
+    unavailable.init_app(server)
+    routes = api.load_routes()
+    # One budget per caller across every API route (a plain limit would be per route).
+    limiter.shared_limit(
+        settings.rate_limit_api, scope="api", key_func=limits.api_caller
+    )(routes)
+    server.register_blueprint(routes)
 
     app = Dash(
         "pulse",

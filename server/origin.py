@@ -1,8 +1,8 @@
 """Where a request comes from, for the audit trail.
 
 The client address is the socket's peer (``request.remote_addr``) unless
-``PULSE_PROXY_FIX`` names how many reverse proxies in front of Pulse to trust: then
-werkzeug's ``ProxyFix`` (installed by the app factory) takes it from that many
+``PULSE_TRUSTED_PROXIES`` names how many reverse proxies in front of Pulse to trust:
+then werkzeug's ``ProxyFix`` (installed by the app factory) takes it from that many
 ``X-Forwarded-For`` hops. Without that setting a forwarded header is ignored, so a
 client cannot write another address into the audit log.
 """

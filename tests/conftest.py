@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import uuid
 from pathlib import Path
 
@@ -163,11 +164,14 @@ def admin_db(demo_db):
 
 
 def make_settings(database_url: str, **overrides) -> Settings:
+    """Test settings; rate limits are off unless a test passes ``rate_limits=True``
+    (the suite signs in far more often than any person)."""
     return Settings(
         database_url=database_url,
         cache_type=overrides.pop("cache_type", "simple"),
         secret_key=TEST_SECRET,
         env="test",
+        rate_limits=overrides.pop("rate_limits", False),
         **overrides,
     )
 
@@ -181,6 +185,38 @@ def app_client(demo_db):
     client = app.server.test_client()
     yield client
     app.server.extensions["pulse"].db.dispose()
+
+
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+# The origin of Flask's test client (its requests go to http://localhost/).
+TEST_ORIGIN = "http://localhost"
+
+
+def csrf_token(client) -> str:
+    """The CSRF token of the client's session, read from the sign-in form (or, when
+    the client is signed in, from the sign-out page), as a browser would see it."""
+    for path in ("/login", "/logout"):
+        response = client.get(path)
+        found = CSRF_FIELD.search(response.get_data(as_text=True))
+        if found:
+            return found.group(1)
+    raise AssertionError("no page with a CSRF token: neither /login nor /logout")
+
+
+def login(client, email="admin@acme.example", password="pulse-demo", **form):
+    """Sign in through the form, with its CSRF token, as a browser does.
+
+    The client then also sends this site's ``Origin`` with every request, as a
+    browser does, so its cookie-authenticated API writes pass the same-origin check.
+    """
+    client.environ_base["HTTP_ORIGIN"] = TEST_ORIGIN
+    data = {"email": email, "password": password, **form}
+    return client.post("/login", data={**data, "csrf_token": csrf_token(client)})
+
+
+def logout(client):
+    """Sign out through the navigation bar's form (a POST with the CSRF token)."""
+    return client.post("/logout", data={"csrf_token": csrf_token(client)})
 
 
 def org_id(db: Database, slug: str) -> int:

@@ -25,6 +25,7 @@ def format_value(
     *,
     compact: bool = False,
     locale: str = "en_US",
+    cents: bool | None = None,
 ) -> str:
     """Format ``value`` for display.
 
@@ -35,6 +36,9 @@ def format_value(
         currency: ISO 4217 code of the org's currency.
         compact: abbreviate large numbers (1.2M) for axis-like space.
         locale: Babel locale for separators and symbols.
+        cents: money with cents (``True``) or whole (``False``); ``None`` decides by
+            the amount (cents below 1,000). A column of a table decides once for all
+            its amounts, so they read alike.
     """
     if is_missing(value):
         return NO_VALUE
@@ -51,7 +55,8 @@ def format_value(
             return f"{currency_symbol(currency, locale)}{number}"
         return number
     if fmt == "currency":
-        pattern = "¤#,##0" if abs(value) >= 1000 else "¤#,##0.00"
+        with_cents = abs(value) < 1000 if cents is None else cents
+        pattern = "¤#,##0.00" if with_cents else "¤#,##0"
         return format_currency(
             value, currency, format=pattern, locale=locale, currency_digits=False
         )

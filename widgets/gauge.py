@@ -165,6 +165,13 @@ def _translucent(color: str, opacity: float) -> str:
     return f"rgba({red}, {green}, {blue}, {opacity})"
 
 
+def target_text(target: float, fmt: str, currency: str) -> str:
+    """A target as people say it: "100 %" or "85.5 %", not "100.00%"."""
+    if fmt == "percent":
+        return f"{round(target * 100, 1):g} %"
+    return format_value(target, fmt, currency)
+
+
 def make_figure(
     df: pd.DataFrame,
     *,
@@ -287,7 +294,7 @@ def make_figure(
         )
     if target is not None:
         figure.add_annotation(
-            text=f"Target {format_value(target, fmt, currency)}",
+            text=f"Target {target_text(target, fmt, currency)}",
             x=0.5,
             y=0,
             xref="paper",

@@ -13,6 +13,7 @@ rows (campaign breakdown or pacing, rules, executions, syncs, platform errors).
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import re
@@ -60,6 +61,12 @@ WIDE_FIELDS = (
     "error",
     "title",
 )
+# A header's width: about 8 px a character at the grid's header size, plus its sort
+# and filter-menu icons (and the sort arrow of the sorted column).
+HEADER_CHAR_PX = 8
+HEADER_ICONS_PX = 72
+# The grid's row id field (exports pick the rows the grid shows by it).
+ROW_ID = "_row_id"
 # Extra per-column fields of a grid row: the display text and the state's CSS class.
 DISPLAY_SUFFIX = "__display"
 STATE_SUFFIX = "__state"
@@ -101,6 +108,9 @@ class TableConfig(BaseModel):
     actions: list[Action] = Field(default_factory=list)
     # The row field holding the campaign id the inline actions change.
     id_field: str = Field("key", pattern=FIELD_PATTERN)
+    # An inline daily budget change to more than this many times the current budget
+    # (or to less than the current one divided by it) asks the user to confirm.
+    budget_confirm_factor: float = Field(10, gt=1, le=1000)
 
     @model_validator(mode="after")
     def _consistent(self) -> TableConfig:
@@ -288,16 +298,18 @@ def _parse_time(value: Any) -> dt.datetime | None:
         return None
 
 
-def format_cell(value: Any, fmt: str, currency: str = "USD") -> str:
+def format_cell(
+    value: Any, fmt: str, currency: str = "USD", *, cents: bool | None = None
+) -> str:
     """The text a cell shows: numbers in the org's formats, ISO dates as "Nov 25, 2026",
     ISO times (already org-local) as "Nov 25, 2026 14:05", platform keys as their names;
-    no value is an em dash."""
+    no value is an em dash. ``cents``: see :func:`widgets._formatting.format_value`."""
     if value is None or value == "" or (_is_number(value) and is_missing(float(value))):
         return NO_VALUE
     if fmt == "platform":
         return PLATFORMS.get(str(value), str(value))
     if fmt in NUMERIC_FORMATS and _is_number(value):
-        return format_value(float(value), fmt, currency)
+        return format_value(float(value), fmt, currency, cents=cents)
     if fmt in ("date", "datetime"):
         moment = _parse_time(value)
         if moment is not None:
@@ -330,23 +342,46 @@ def table_rows(
 
     Only the columns' fields (and the campaign id for actions) are sent to the browser.
     """
+    # One money format per column: whole amounts when any is 1,000 or more, else
+    # cents ($10,084 and $821, not $10,084 beside $821.46).
+    cents = {
+        column.field: all(
+            abs(v) < 1000
+            for r in rows
+            if _is_number(v := cell_value(r, column.field)) and not is_missing(v)
+        )
+        for column in columns
+        if column.format == "currency"
+    }
     out = []
     for index, row in enumerate(rows):
         record: dict[str, Any] = {
-            "_row_id": str(row.get(id_field, f"row-{index}")),
+            ROW_ID: row_id(row, index, id_field),
             "_campaign_id": row.get(id_field),
         }
         for column in columns:
             value = cell_value(row, column.field)
             record[column.field] = value
-            display = format_cell(value, column.format, currency)
+            display = format_cell(
+                value, column.format, currency, cents=cents.get(column.field)
+            )
             if column.field in STATE_FIELDS:
                 record[column.field + STATE_SUFFIX] = state_class(value)
                 # States read as words: "Paused", "On track".
-                display = display.replace("_", " ").capitalize()
+                display = state_words(display)
             record[column.field + DISPLAY_SUFFIX] = display
         out.append(record)
     return out
+
+
+def row_id(row: dict, index: int, id_field: str = "key") -> str:
+    """The grid's id of a row: its ``id_field`` (the campaign id), else its place."""
+    return str(row.get(id_field, f"row-{index}"))
+
+
+def state_words(value: Any) -> str:
+    """A state as the table shows it: ``on_track`` reads "On track"."""
+    return str(value).replace("_", " ").capitalize()
 
 
 def state_class(value: Any) -> str:
@@ -386,6 +421,10 @@ def column_defs(
         }
         if numeric:
             definition["type"] = "rightAligned"
+        # Wide enough for the header's longest word beside the sort and menu icons
+        # (a header wraps between words, never inside one: "Conversion-s").
+        longest = max((len(word) for word in column.title.split()), default=0)
+        definition["minWidth"] = max(100, HEADER_CHAR_PX * longest + HEADER_ICONS_PX)
         if column.width:
             # A configured width wins over the shared flex (ag-grid ignores width with
             # flex).
@@ -412,8 +451,9 @@ def column_defs(
         if can_edit and column.field == "daily_budget" and "budget" in config.actions:
             definition |= {
                 "editable": {"function": "params.data._campaign_id != null"},
-                "cellEditor": "agNumberCellEditor",
-                "cellEditorParams": {"min": 0, "precision": 2},
+                # A text editor: what the user typed reaches the server, which says
+                # what is wrong with "abc" or "-5" instead of the cell dropping it.
+                "cellEditor": "agTextCellEditor",
                 # An explicit cellClass replaces the right-aligned type's own class.
                 "cellClass": "cell-editable ag-right-aligned-cell",
                 "headerTooltip": "Click a daily budget to change it",
@@ -429,11 +469,41 @@ def export_filename(title: str, day: dt.date, extension: str) -> str:
     return f"{'-'.join(words) or 'table'}_{day.isoformat()}.{extension}"
 
 
+def rows_in_view(
+    rows: list[dict], view_ids: list[str] | None, id_field: str = "key"
+) -> list[dict]:
+    """The rows as the grid shows them: ``view_ids`` are the row ids of the grid's
+    rows after its filters and sort (its ``virtualRowData``), in that order.
+
+    Only ids pick and order rows the server queried itself; an id that is not one of
+    them (stale, or made up in the browser) is ignored. ``None`` (the grid has not
+    said) keeps every row in the order of the data source.
+    """
+    if view_ids is None:
+        return rows
+    by_id = {row_id(row, index, id_field): row for index, row in enumerate(rows)}
+    return [by_id[key] for key in dict.fromkeys(view_ids) if key in by_id]
+
+
+def export_value(value: Any, column: TableColumn) -> Any:
+    """A cell as an export holds it: numbers stay numbers, platform codes become
+    their names and states their words (as the table shows them), no value is
+    empty."""
+    if value is None or value == "":
+        return None
+    if column.format == "platform":
+        return PLATFORMS.get(str(value), str(value))
+    if column.field in STATE_FIELDS and isinstance(value, str):
+        return state_words(value)
+    return value
+
+
 def export_frame(rows: list[dict], columns: list[TableColumn]) -> pd.DataFrame:
     """The rows as a frame with the columns' headers: numbers stay numbers (no value is
-    an empty cell, never 0), dates and times become real dates."""
+    an empty cell, never 0), dates and times become real dates, platforms and states
+    read as on screen."""
     frame = pd.DataFrame(
-        [[cell_value(row, c.field) for c in columns] for row in rows],
+        [[export_value(cell_value(row, c.field), c) for c in columns] for row in rows],
         columns=[c.title for c in columns],
         dtype=object,
     )
@@ -447,17 +517,73 @@ def export_frame(rows: list[dict], columns: list[TableColumn]) -> pd.DataFrame:
     return frame
 
 
-def excel_number_format(fmt: str, currency: str) -> str | None:
-    """The Excel number format of a column format (``None``: leave Excel's default)."""
+def _all_whole(values: pd.Series) -> bool:
+    numbers = values.dropna()
+    return bool(len(numbers)) and bool((numbers == numbers.round()).all())
+
+
+# Decimals a CSV keeps per column format: cents for money; ratios and fractions to
+# six places, which is far below anything shown and clears float noise (0.1 + 0.2).
+CSV_DECIMALS = {"currency": 2, "percent": 6, "ratio": 6, "number": 6}
+
+
+def _csv_cell(value: Any, column: TableColumn) -> Any:
+    if value is None or (isinstance(value, float) and is_missing(value)):
+        return ""
+    if value is pd.NaT:
+        return ""
+    if column.format in NUMERIC_FORMATS and _is_number(value):
+        number = round(float(value), CSV_DECIMALS[column.format])
+        return int(number) if number.is_integer() else number
+    if column.format == "date" and isinstance(value, dt.date):
+        return value.isoformat()
+    if column.format == "datetime" and isinstance(value, dt.datetime):
+        return value.isoformat(timespec="minutes")
+    return value
+
+
+def csv_bytes(frame: pd.DataFrame, columns: list[TableColumn]) -> bytes:
+    """The frame as CSV for spreadsheets and scripts alike.
+
+    A header row of the column titles, then one row per table row: numbers raw with a
+    dot decimal and no currency sign or thousands separator (money to the cent,
+    percentages as fractions: 0.054 is 5.4 %), dates ``YYYY-MM-DD`` and org-local
+    times ``YYYY-MM-DDTHH:MM`` (ISO 8601), platforms and states as the table shows
+    them, no value as an empty field. UTF-8 with a byte-order mark, so Excel opens
+    accented campaign names correctly; comma-separated, CRLF line ends (RFC 4180).
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([c.title for c in columns])
+    for record in frame.itertuples(index=False):
+        writer.writerow(
+            [_csv_cell(value, c) for value, c in zip(record, columns, strict=True)]
+        )
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def excel_number_format(fmt: str, currency: str, *, whole: bool = False) -> str | None:
+    """The Excel number format of a column format (``None``: leave Excel's default);
+    ``whole``: every value of a ``number`` column is a whole number."""
     symbol = currency_symbol(currency).replace('"', "")
     return {
         "currency": f'"{symbol}"#,##0.00',
         "percent": "0.00%",
         "ratio": '0.00"×"',
-        "number": "#,##0.##",
+        "number": "#,##0" if whole else "#,##0.00",
         "date": "yyyy-mm-dd",
         "datetime": "yyyy-mm-dd hh:mm",
     }.get(fmt)
+
+
+def _column_width(frame: pd.DataFrame, column: TableColumn) -> int:
+    """Characters wide enough for the header and the longest value as Excel shows
+    it (number formats add separators and decimals: about a third more)."""
+    values = frame[column.title].dropna()
+    longest = max((len(str(v)) for v in values), default=0)
+    if column.format in NUMERIC_FORMATS:
+        longest = int(longest * 1.35) + 2
+    return max(10, min(60, max(len(column.title), longest) + 3))
 
 
 def xlsx_bytes(
@@ -467,8 +593,8 @@ def xlsx_bytes(
     currency: str = "USD",
     sheet: str = "Data",
 ) -> bytes:
-    """An Excel workbook of ``frame`` with number formats, a frozen header and
-    widths."""
+    """An Excel workbook of ``frame``: numbers as numbers with the column's number
+    format, a frozen header row and column widths that fit the header and values."""
     sheet = re.sub(r"[\[\]:*?/\\]", "", sheet)[:31] or "Data"
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
@@ -477,20 +603,19 @@ def xlsx_bytes(
         worksheet.freeze_panes = "A2"
         for index, column in enumerate(columns, start=1):
             letter = get_column_letter(index)
-            number_format = excel_number_format(column.format, currency)
+            whole = column.format == "number" and _all_whole(frame[column.title])
+            number_format = excel_number_format(column.format, currency, whole=whole)
             if number_format:
                 for cell in worksheet[letter][1:]:
                     cell.number_format = number_format
-            worksheet.column_dimensions[letter].width = max(
-                12, min(60, len(column.title) + 4)
-            )
+            worksheet.column_dimensions[letter].width = _column_width(frame, column)
     return buffer.getvalue()
 
 
 # ------------------------------------------------------------------------- render
 def table_id(part: str, widget_id: Any) -> dict:
     """Component ids of a table widget (``part``: grid, csv, xlsx, download,
-    message)."""
+    message, and for editors confirm and pending)."""
     return {
         "type": "widget-table" if part == "grid" else f"widget-table-{part}",
         "index": widget_id,
@@ -521,8 +646,12 @@ def make_grid(
             "resizable": True,
             "minWidth": 100,
             "flex": 1,
+            # A header longer than its column wraps onto a second line instead of
+            # being cut ("Conversi…").
+            "wrapHeaderText": True,
+            "autoHeaderHeight": True,
         },
-        getRowId="params.data._row_id",
+        getRowId=f"params.data.{ROW_ID}",
         dashGridOptions={
             # The Theming API styles the grid from dash-ag-grid's own bundle (no CSS
             # file, no CDN); the class below is only a hook for our CSS.
@@ -535,8 +664,6 @@ def make_grid(
             "stopEditingWhenCellsLoseFocus": True,
             "tooltipShowDelay": 300,
         },
-        # The export button's callback sets the file name again with the org's date.
-        csvExportParams={"fileName": export_filename(title, dt.date.today(), "csv")},
         className="ag-theme-alpine pulse-grid",
         style={"height": "100%", "width": "100%"},
         # A refresh rebuilds the grid with new rows: keep the user's sort, column sizes
@@ -634,6 +761,10 @@ def build(spec: TableSpec, data: dict, ctx: RenderContext) -> html.Div:
                 className="table-grid",
             ),
             dcc.Download(id=table_id("download", ctx.widget_id)),
+            # A large budget change waits here for the user's OK (every table has
+            # them: the edit callback answers them for any grid).
+            dcc.ConfirmDialog(id=table_id("confirm", ctx.widget_id)),
+            dcc.Store(id=table_id("pending", ctx.widget_id)),
         ],
         className="pulse-table",
     )

@@ -425,6 +425,9 @@ def trends_source(
                 else "neutral",
                 "slope_pct_per_day": row.slope,
                 "change_pct": row.slope * (row.window_days - 1),
+                # The same as fractions, for the percent format (-0.132 = −13.2 %).
+                "slope_per_day": row.slope / 100,
+                "change": row.slope * (row.window_days - 1) / 100,
                 "window_days": row.window_days,
                 "window_start": row.window_start.isoformat(),
                 "window_end": row.window_end.isoformat(),

@@ -16,8 +16,17 @@ from dataclasses import dataclass
 from typing import Any, Literal, overload
 
 from pydantic import Field, field_validator
-from sqlalchemy import Select, SQLColumnExpression, case, func, literal, select
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    Select,
+    SQLColumnExpression,
+    and_,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from automation.conditions import leaves
@@ -323,6 +332,10 @@ class AutomationExecutionsParams(QueryParams):
     rule_id: int | None = None
     status: Literal["success", "failed", "skipped"] | None = None
     action: Literal["pause", "budget_adjust", "notify"] | None = None
+    # Only executions on campaigns whose status is now this ("paused": still paused).
+    campaign_status: Literal["active", "paused", "completed"] | None = None
+    # One row per campaign: its latest execution that matches the other filters.
+    latest_per_campaign: bool = False
 
     @field_validator("period")
     @classmethod
@@ -346,6 +359,26 @@ def _executions_where(
         statement = statement.where(AutomationExecution.status == params.status)
     if params.action:
         statement = statement.where(AutomationExecution.action_taken == params.action)
+    if params.campaign_status:
+        statement = statement.where(Campaign.status == params.campaign_status)
+    if params.latest_per_campaign:
+        later = aliased(AutomationExecution)
+        newer = select(later.id).where(
+            later.campaign_id == AutomationExecution.campaign_id,
+            later.executed_at < end,
+            or_(
+                later.executed_at > AutomationExecution.executed_at,
+                and_(
+                    later.executed_at == AutomationExecution.executed_at,
+                    later.id > AutomationExecution.id,
+                ),
+            ),
+        )
+        if params.status:
+            newer = newer.where(later.status == params.status)
+        if params.action:
+            newer = newer.where(later.action_taken == params.action)
+        statement = statement.where(~newer.exists())
     return _execution_scope(statement, filters)
 
 

@@ -16,25 +16,25 @@ from server.api._core import authenticated, blueprint
 from server.runtime import runtime
 
 
-@blueprint.post("/recommendations/<int:rec_id>/apply")
+@blueprint.post("/recommendations/<id:rec_id>/apply")
 @authenticated
 def apply_recommendation_route(rec_id: int):
     return jsonify(apply_recommendation(runtime(), g.caller, rec_id))
 
 
-@blueprint.post("/recommendations/<int:rec_id>/dismiss")
+@blueprint.post("/recommendations/<id:rec_id>/dismiss")
 @authenticated
 def dismiss_recommendation_route(rec_id: int):
     return jsonify(dismiss_recommendation(runtime(), g.caller, rec_id))
 
 
-@blueprint.post("/anomalies/<int:anomaly_id>/acknowledge")
+@blueprint.post("/anomalies/<id:anomaly_id>/acknowledge")
 @authenticated
 def acknowledge_anomaly_route(anomaly_id: int):
     return jsonify(acknowledge_anomaly(runtime(), g.caller, anomaly_id))
 
 
-@blueprint.post("/anomalies/<int:anomaly_id>/resolve")
+@blueprint.post("/anomalies/<id:anomaly_id>/resolve")
 @authenticated
 def resolve_anomaly_route(anomaly_id: int):
     return jsonify(resolve_anomaly(runtime(), g.caller, anomaly_id))

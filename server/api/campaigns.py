@@ -3,23 +3,34 @@ API keys)."""
 
 from __future__ import annotations
 
-from flask import g, jsonify, request
+from flask import g, jsonify
 
 from commands.campaigns import change_campaign, list_campaigns
-from server.api._core import ApiError, authenticated, blueprint
+from server.api._core import (
+    PAGE_ARGS,
+    ApiError,
+    authenticated,
+    blueprint,
+    json_body,
+    page_of,
+    refuse_unknown_args,
+)
 from server.runtime import runtime
 
 
 @blueprint.get("/campaigns")
 @authenticated
 def list_campaigns_route():
-    return jsonify(campaigns=list_campaigns(runtime(), g.caller, audited=True))
+    refuse_unknown_args(PAGE_ARGS)
+    return jsonify(
+        page_of(list_campaigns(runtime(), g.caller, audited=True), "campaigns")
+    )
 
 
-@blueprint.patch("/campaigns/<int:campaign_id>")
+@blueprint.patch("/campaigns/<id:campaign_id>")
 @authenticated
 def change_campaign_route(campaign_id: int):
-    body = request.get_json(silent=True)
+    body = json_body()
     if not isinstance(body, dict):
         raise ApiError(
             400, "the body must be a JSON object", ['e.g. {"status": "paused"}']

@@ -18,16 +18,32 @@ GET      /api/v1/dashboards/<id>/data every widget's current data (filters as qu
 from __future__ import annotations
 
 from flask import g, jsonify, request
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
 from commands import dashboards as dashboard_commands
 from commands.dashboards import DashboardView
+from core.errors import validation_messages
 from core.filters import Filters, QueryError, parse_filters
+from core.reference import MAX_ROW_ID
 from dashboards import store as dashboard_store
 from dashboards.render import query_widget, spec_from_row
 from dashboards.schema import TemplateError
-from server.api._core import ApiError, authenticated, blueprint
+from server.api._core import (
+    PAGE_ARGS,
+    ApiError,
+    authenticated,
+    blueprint,
+    json_body,
+    page_of,
+    refuse_unknown_args,
+)
 from server.api.data import FILTER_FIELDS, split_query
 from server.runtime import runtime
+
+# Keys of a dashboard's JSON that describe the stored row, not the template document.
+READ_ONLY_KEYS = frozenset(
+    {"id", "url", "updated_at", "source_template_id", "widget_count"}
+)
 
 
 def _dashboard_json(dashboard, widget_count: int | None = None) -> dict:
@@ -55,65 +71,63 @@ def _view_json(view: DashboardView) -> dict:
     return _dashboard_json(view.dashboard) | view.document()
 
 
-def _body():
-    body = request.get_json(silent=True)
-    if body is None:
-        raise ApiError(
-            400, "the body must be JSON", [request.get_data(as_text=True)[:80]]
-        )
-    return body
+class CloneRequest(BaseModel):
+    """``POST /dashboards`` with a template id: clone it (optionally named)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    template_id: StrictInt = Field(ge=1, le=MAX_ROW_ID)
+    name: str | None = Field(None, max_length=200)
 
 
 @blueprint.get("/templates")
 @authenticated
 def list_templates():
-    return jsonify(
-        templates=[
-            {
-                "id": t.id,
-                "name": t.name,
-                "slug": t.slug,
-                "category": t.category,
-                "description": t.description,
-                "scope": "global" if t.org_id is None else "org",
-                "refresh_interval": t.refresh_interval,
-                "widget_count": len(t.widgets or []),
-                "usage_count": used,
-            }
-            for t, used in dashboard_commands.list_templates(runtime(), g.caller)
-        ]
-    )
+    refuse_unknown_args(PAGE_ARGS)
+    templates = [
+        {
+            "id": t.id,
+            "name": t.name,
+            "slug": t.slug,
+            "category": t.category,
+            "description": t.description,
+            "scope": "global" if t.org_id is None else "org",
+            "refresh_interval": t.refresh_interval,
+            "widget_count": len(t.widgets or []),
+            "usage_count": used,
+        }
+        for t, used in dashboard_commands.list_templates(runtime(), g.caller)
+    ]
+    return jsonify(page_of(templates, "templates"))
 
 
 @blueprint.get("/dashboards")
 @authenticated
 def list_dashboards():
+    refuse_unknown_args(PAGE_ARGS)
     rows = dashboard_commands.list_dashboards(runtime(), g.caller)
-    return jsonify(dashboards=[_dashboard_json(d, n) for d, n in rows])
+    return jsonify(page_of([_dashboard_json(d, n) for d, n in rows], "dashboards"))
 
 
 @blueprint.post("/dashboards")
 @authenticated
 def create_dashboard():
-    body = _body()
+    body = json_body()
     if isinstance(body, dict) and "template_id" in body:
         try:
-            template_id = int(body["template_id"])
-        except (TypeError, ValueError):
-            raise ApiError(
-                422,
-                "template_id: must be an integer",
-                [f"template_id: got {body['template_id']!r}"],
-            ) from None
+            clone = CloneRequest.model_validate(body)
+        except ValidationError as exc:
+            details = validation_messages(exc)
+            raise ApiError(422, details[0], details) from None
         view = dashboard_commands.create_dashboard_from_template(
-            runtime(), g.caller, template_id, body.get("name")
+            runtime(), g.caller, clone.template_id, clone.name
         )
     else:
         view = dashboard_commands.create_dashboard(runtime(), g.caller, body)
     return jsonify(_view_json(view)), 201
 
 
-@blueprint.get("/dashboards/<int:dashboard_id>")
+@blueprint.get("/dashboards/<id:dashboard_id>")
 @authenticated
 def get_dashboard(dashboard_id: int):
     view = dashboard_commands.read_dashboard(
@@ -123,26 +137,30 @@ def get_dashboard(dashboard_id: int):
     return jsonify(_dashboard_json(view.dashboard) | {"widgets": widgets})
 
 
-@blueprint.put("/dashboards/<int:dashboard_id>")
+@blueprint.put("/dashboards/<id:dashboard_id>")
 @authenticated
 def replace_dashboard(dashboard_id: int):
-    view = dashboard_commands.update_dashboard(
-        runtime(), g.caller, dashboard_id, _body()
-    )
+    body = json_body()
+    if isinstance(body, dict):
+        # What GET answers can be sent back as it is: the keys it adds about the
+        # stored row are not part of the template document and are not changed.
+        body = {k: v for k, v in body.items() if k not in READ_ONLY_KEYS}
+    view = dashboard_commands.update_dashboard(runtime(), g.caller, dashboard_id, body)
     return jsonify(_view_json(view))
 
 
-@blueprint.delete("/dashboards/<int:dashboard_id>")
+@blueprint.delete("/dashboards/<id:dashboard_id>")
 @authenticated
 def delete_dashboard(dashboard_id: int):
     dashboard_commands.delete_dashboard(runtime(), g.caller, dashboard_id)
     return "", 204
 
 
-@blueprint.get("/dashboards/<int:dashboard_id>/data")
+@blueprint.get("/dashboards/<id:dashboard_id>/data")
 @authenticated
 def dashboard_data(dashboard_id: int):
     svc = runtime()
+    refuse_unknown_args(FILTER_FIELDS)
     try:
         filters = parse_filters(
             {

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from flask import jsonify
 
+from core.reference import MAX_ROW_ID
 from datasources import registry
-from server.api._core import blueprint
+from server.api._core import MAX_PAGE, blueprint
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 FILTER_PARAMETERS = [
@@ -280,6 +281,24 @@ OPERATIONS = [
 ]
 
 
+# The list routes: ``{items, total, limit, offset}``, paged by ``limit``/``offset``.
+PAGED_OPERATIONS = ("list_templates", "list_dashboards", "list_campaigns", "list_users")
+PAGE_PARAMETERS = [
+    {
+        "name": "limit",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+        "description": f"items per page (default {MAX_PAGE})",
+    },
+    {
+        "name": "offset",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 0},
+        "description": "items to skip (default 0)",
+    },
+]
+
+
 def _query(name: str, schema: dict, description: str) -> dict:
     return {"name": name, "in": "query", "schema": schema, "description": description}
 
@@ -327,9 +346,12 @@ def _operation(
                 "name": "id",
                 "in": "path",
                 "required": True,
-                "schema": {"type": "integer"},
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ROW_ID},
             }
         ]
+    if operation_id in PAGED_OPERATIONS:
+        operation["parameters"] = PAGE_PARAMETERS
+
     if operation_id in QUERY_PARAMETERS:
         operation["parameters"] = QUERY_PARAMETERS[operation_id]
     if body:
@@ -371,7 +393,7 @@ def build_openapi() -> dict:
                     "type": "http",
                     "scheme": "bearer",
                     "description": (
-                        "an org API key: `python -m accounts.apikeys create`"
+                        "an org API key: `pulse apikeys create --org <slug>`"
                     ),
                 },
                 "session": {"type": "apiKey", "in": "cookie", "name": "session"},

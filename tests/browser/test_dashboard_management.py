@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
@@ -105,13 +107,40 @@ def test_bwm002_json_editor_refuses_a_bad_document_and_saves_a_good_one(
     errors = wait.until(EC.visibility_of_element_located((By.ID, "edit-errors")))
     assert "malformed JSON at line 1" in errors.text
 
-    set_editor_text(browser, original.replace('"line_chart"', '"sparkle_chart"', 1))
+    broken = original.replace('"line_chart"', '"sparkle_chart"', 1)
+    set_editor_text(browser, broken)
     wait.until(lambda d: "sparkle_chart" in d.find_element(By.ID, "edit-errors").text)
+    # The message points at the line where the broken widget starts (the editor
+    # holds the widgets indented by two spaces: each one opens with "  {").
+    number = next(
+        i
+        for i, widget in enumerate(json.loads(original))
+        if widget["type"] == "line_chart"
+    )
+    starts = [n for n, line in enumerate(broken.splitlines(), 1) if line == "  {"]
+    errors = browser.find_element(By.ID, "edit-errors")
+    assert f"line {starts[number]}: widget {number + 1} " in errors.text
+    # ...and is where the user is looking: above the editor, on the first screen.
+    editor = browser.find_element(By.ID, "edit-widgets")
+    assert errors.rect["y"] < editor.rect["y"]
+    assert errors.rect["y"] < browser.execute_script("return window.innerHeight")
     browser.find_element(By.ID, "edit-save").click()
     refused = wait.until(EC.visibility_of_element_located((By.ID, "edit-save-refused")))
     assert "unknown widget type 'sparkle_chart'" in refused.text
     browser.save_screenshot(str(output_dir / "edit-refused.png"))
     assert dashboards_of(db, "acme")[0] == (dashboard_id, name)  # nothing stored
+
+    set_editor_text(browser, "[]")
+    wait.until(
+        lambda d: "at least one widget" in d.find_element(By.ID, "edit-errors").text
+    )
+    browser.find_element(By.ID, "edit-save").click()
+    wait.until(
+        lambda d: (
+            "at least one widget" in d.find_element(By.ID, "edit-save-refused").text
+        )
+    )
+    assert dashboards_of(db, "acme")[0] == (dashboard_id, name)
 
     set_editor_text(browser, original)
     wait.until(EC.visibility_of_element_located((By.ID, "edit-valid")))
@@ -159,4 +188,46 @@ def test_bwm004_viewer_has_no_edit_controls(browser, server):
     )
     assert "Viewers" in message.text
     assert browser.find_elements(By.ID, "edit-widgets") == []
+    assert console_errors(browser) == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/no-such-page",
+        "/dashboards/99999999999999999999",
+        "/dashboards/99999999999999999999/edit",
+        "/dashboards/abc",
+    ],
+)
+def test_bwm005_an_unknown_address_shows_the_products_not_found_page(
+    browser, server, path
+):
+    pulse, _ = server
+    sign_in(browser, pulse.url, "viewer@acme.example")
+    browser.get(f"{pulse.url}{path}")
+    message = waiter(browser).until(
+        EC.visibility_of_element_located((By.ID, "not-found"))
+    )
+    assert "Not found" in message.text and "Back to dashboards" in message.text
+    # Inside the product's shell: the navigation bar is there.
+    assert browser.find_element(By.CSS_SELECTOR, "nav, .navbar").is_displayed()
+    assert "404 - Page not found" not in browser.page_source
+    assert console_errors(browser) == []
+
+
+def test_bwm006_the_sign_out_button_ends_the_session(browser, server):
+    """The navigation bar's Sign out posts its form (with the CSRF token); the
+    session is over on the server, so the cookie kept from before opens nothing."""
+    pulse, _ = server
+    sign_in(browser, pulse.url, "viewer@acme.example")
+    kept = browser.get_cookie("session")
+    assert kept is not None
+    browser.find_element(By.ID, "nav-logout").click()
+    waiter(browser).until(EC.presence_of_element_located((By.ID, "login-submit")))
+    assert browser.current_url == f"{pulse.url}/login"
+    browser.add_cookie({"name": "session", "value": kept["value"], "path": "/"})
+    browser.get(f"{pulse.url}/dashboards")
+    waiter(browser).until(EC.presence_of_element_located((By.ID, "login-submit")))
+    assert "/login?next=/dashboards" in browser.current_url
     assert console_errors(browser) == []

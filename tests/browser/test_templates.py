@@ -5,6 +5,8 @@ the map filters the dashboard to a country."""
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import time
 from pathlib import Path
 
@@ -12,6 +14,8 @@ import pytest
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 
@@ -219,7 +223,7 @@ def test_bwt002_pausing_a_campaign_in_the_performance_table_pauses_it(
     assert console_errors(browser) == []
 
 
-def test_bwt003_csv_export_downloads_the_table(
+def test_bwt003_csv_export_downloads_the_rows_as_sorted_on_screen(
     browser, server, output_dir, tall_window
 ):
     pulse, db = server
@@ -231,19 +235,44 @@ def test_bwt003_csv_export_downloads_the_table(
         "Page.setDownloadBehavior",
         {"behavior": "allow", "downloadPath": str(downloads)},
     )
+    title = "Top Performing Campaigns"
     open_dashboard(browser, pulse, db, "executive", tall_window)
     card = browser.find_element(
         By.XPATH,
         "//div[contains(@class,'widget-card')][div[@class='widget-title' and "
-        "text()='Top Performing Campaigns']]",
+        f"text()='{title}']]",
     )
+    # Sort by campaign name (the table opens sorted by revenue).
+    card.find_element(
+        By.CSS_SELECTOR, ".ag-header-cell[col-id='name'] .ag-header-cell-label"
+    ).click()
+    rows = len(card.find_elements(By.CSS_SELECTOR, ".ag-center-cols-container .ag-row"))
+
+    def sorted_names(driver) -> list[str] | None:
+        try:
+            names = [grid_cell(driver, title, i, "name").text for i in range(rows)]
+        except StaleElementReferenceException:
+            return None
+        # ag-grid compares strings by code unit, as Python does.
+        return names if names and names == sorted(names) else None
+
+    on_screen = waiter(browser, 10).until(sorted_names)
     card.find_element(By.XPATH, ".//button[normalize-space()='CSV']").click()
     files = waiter(browser, 20).until(
         lambda _: [p for p in downloads.glob("*.csv") if p.stat().st_size > 0]
     )
     text = Path(files[0]).read_text(encoding="utf-8-sig")
-    assert "Campaign" in text.splitlines()[0]
-    assert len(text.strip().splitlines()) >= 2  # header and at least one campaign
+    exported = list(csv.DictReader(io.StringIO(text)))
+    assert [r["Campaign"] for r in exported][: len(on_screen)] == on_screen
+    assert "$" not in text  # money is a raw number
+    assert all(float(r["Revenue"]) >= 0 for r in exported)
+    assert {r["Platform"] for r in exported} <= {
+        "Meta",
+        "Google",
+        "TikTok",
+        "LinkedIn",
+        "Snapchat",
+    }
     assert console_errors(browser) == []
 
 
@@ -461,4 +490,72 @@ def test_bwt009_a_refresh_keeps_the_users_sort_of_a_table(browser, server, tall_
     time.sleep(1.5)  # let the rebuilt grid settle
     assert header_sort(browser, title, "spend") == "ascending"
     assert grid_cell(browser, title, 0, "name").text == first
+    assert console_errors(browser) == []
+
+
+def campaign_daily_budget(db: Database, name: str) -> float | None:
+    with db.unscoped_session() as session:
+        return session.scalars(
+            select(Campaign.daily_budget).where(
+                Campaign.org_id == org_id(db, "acme"), Campaign.name == name
+            )
+        ).one()
+
+
+def type_into_cell(browser, title: str, row: int, column: str, text: str) -> None:
+    """Open a cell's editor with a click, type ``text`` and press Enter."""
+    grid_cell(browser, title, row, column).click()
+    editor = waiter(browser, 10).until(
+        lambda _: grid_cell(browser, title, row, column).find_element(
+            By.CSS_SELECTOR, "input"
+        )
+    )
+    editor.send_keys(Keys.CONTROL, "a")
+    editor.send_keys(text, Keys.ENTER)
+
+
+def test_bwt010_budget_edits_say_what_is_wrong_and_ask_before_a_large_change(
+    browser, server, tall_window, output_dir
+):
+    pulse, db = server
+    open_dashboard(browser, pulse, db, "performance", tall_window)
+    title = "Campaign Performance"
+    row = next(
+        i
+        for i in range(10)
+        if (campaign_daily_budget(db, grid_cell(browser, title, i, "name").text) or 0)
+        > 10
+    )
+    name = grid_cell(browser, title, row, "name").text.strip()
+    before = campaign_daily_budget(db, name)
+    card = browser.find_element(
+        By.XPATH,
+        "//div[contains(@class,'widget-card')][div[@class='widget-title' and "
+        f"text()='{title}']]",
+    )
+
+    def message(_) -> str:
+        return " ".join(e.text for e in card.find_elements(By.CSS_SELECTOR, ".alert"))
+
+    type_into_cell(browser, title, row, "daily_budget", "abc")
+    waiter(browser, 10).until(lambda d: "Enter a number" in message(d))
+    type_into_cell(browser, title, row, "daily_budget", "-5")
+    waiter(browser, 10).until(lambda d: "cannot be negative" in message(d))
+    assert campaign_daily_budget(db, name) == before
+
+    # Twenty times the budget: the browser asks first; "Cancel" changes nothing.
+    type_into_cell(browser, title, row, "daily_budget", f"{before * 20:.2f}")
+    dialog = waiter(browser, 10).until(EC.alert_is_present())
+    assert f"“{name}”" in dialog.text and "20.0×" in dialog.text
+    dialog.dismiss()
+    time.sleep(1)
+    assert campaign_daily_budget(db, name) == before
+    # ...and "OK" makes the change.
+    type_into_cell(browser, title, row, "daily_budget", f"{before * 20:.2f}")
+    waiter(browser, 10).until(EC.alert_is_present()).accept()
+    waiter(browser, 10).until(
+        lambda _: campaign_daily_budget(db, name) == pytest.approx(before * 20)
+    )
+    waiter(browser, 10).until(lambda d: "set to" in message(d))
+    browser.save_screenshot(str(output_dir / "budget-confirmed.png"))
     assert console_errors(browser) == []

@@ -10,6 +10,7 @@ own seeded SQLite database (``world``, see ``tests/integration/conftest.py``).
 from __future__ import annotations
 
 import base64
+import csv
 import datetime as dt
 import io
 import json
@@ -24,6 +25,7 @@ from commands.visibility import NOT_VISIBLE
 from core.filters import Filters
 from core.models import Anomaly, Campaign, MetricFactDaily, Recommendation
 from core.windows import org_today
+from tests.conftest import login as sign_in
 from tests.integration.conftest import (
     add_recommendation,
     audits,
@@ -36,12 +38,20 @@ from widgets.table import table_id
 
 
 def login(client, email):
-    assert (
-        client.post(
-            "/login", data={"email": email, "password": "pulse-demo"}
-        ).status_code
-        == 302
-    )
+    assert sign_in(client, email).status_code == 302
+
+
+def edit_outputs(grid: dict) -> list[tuple[dict, str]]:
+    """What the inline-edit callback answers: the grid's rows, the message, and the
+    confirmation dialog with the change waiting for it."""
+    index = grid["index"]
+    return [
+        (grid, "rowTransaction"),
+        (table_id("message", index), "children"),
+        (table_id("confirm", index), "displayed"),
+        (table_id("confirm", index), "message"),
+        (table_id("pending", index), "data"),
+    ]
 
 
 def dash_id(component_id: dict) -> str:
@@ -102,7 +112,22 @@ def test_editor_sets_a_daily_budget_and_bad_values_are_refused(world):
             target.id,
             -5,
         )
-        assert not refused.ok and "daily budget of 0 or more" in refused.message
+        assert not refused.ok
+        assert refused.message == "A daily budget cannot be negative (got -5)."
+        assert reload(world, Campaign, target.id).daily_budget == before
+        for typed in ("abc", "", "1.2.3"):
+            refused = change_campaign_action(
+                world["svc"],
+                editor,
+                world["dashboard"],
+                table,
+                "daily_budget",
+                target.id,
+                typed,
+            )
+            assert refused.message == (
+                f"Enter a number for the daily budget (got {typed!r})."
+            )
         assert reload(world, Campaign, target.id).daily_budget == before
         outcome = change_campaign_action(
             world["svc"],
@@ -112,6 +137,7 @@ def test_editor_sets_a_daily_budget_and_bad_values_are_refused(world):
             "daily_budget",
             target.id,
             "123.45",
+            confirmed=True,
         )
         assert outcome.ok and outcome.message.endswith("set to $123.45.")
         assert reload(world, Campaign, target.id).daily_budget == pytest.approx(123.45)
@@ -127,6 +153,104 @@ def test_editor_sets_a_daily_budget_and_bad_values_are_refused(world):
             "daily_budget",
             target.id,
             before or 0,
+            confirmed=True,
+        )
+
+
+def budgeted_campaign(world) -> Campaign:
+    with world["db"].session(world["acme"]) as session:
+        return session.scalars(
+            select(Campaign)
+            .where(Campaign.status == "active", Campaign.daily_budget > 10)
+            .order_by(Campaign.id)
+            .limit(1)
+        ).one()
+
+
+def test_a_large_budget_change_waits_for_the_users_ok(world):
+    """Twenty times the budget is asked first (the table's factor is 10); the OK in
+    the dialog makes it, through the same endpoints the browser calls."""
+    target = budgeted_campaign(world)
+    before = target.daily_budget
+    grid = table_id("grid", world["widgets"]["Campaign pacing"])
+    part = {p: table_id(p, grid["index"]) for p in ("message", "confirm", "pending")}
+    client = world["app"].server.test_client()
+    login(client, "editor@acme.example")
+    client.get("/")
+    change = {
+        "rowIndex": 0,
+        "rowId": str(target.id),
+        "colId": "daily_budget",
+        "oldValue": before,
+        "value": str(before * 20),
+        "data": {"_row_id": str(target.id), "_campaign_id": target.id},
+    }
+    response = client.post(
+        "/_dash-update-component",
+        json=browser_request(
+            world,
+            "rowTransaction",
+            edit_outputs(grid),
+            (grid, "cellValueChanged", [change]),
+            dashboard_page(world, []),
+            {"widget-table": grid},
+        ),
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    answer = response.get_json()["response"]
+    dialog = answer[dash_id(part["confirm"])]
+    assert dialog["displayed"] is True
+    assert dialog["message"] == (
+        f"Change the daily budget of “{target.name}” from ${before:,.2f} to "
+        f"${before * 20:,.2f}? That is 20.0× the current budget."
+    )
+    assert "confirm the new daily budget" in json.dumps(
+        answer[dash_id(part["message"])]
+    )
+    # Nothing changed yet, and the edited row is put back from the server.
+    assert reload(world, Campaign, target.id).daily_budget == before
+    update = answer[dash_id(grid)]["rowTransaction"]["update"]
+    assert [row["_campaign_id"] for row in update] == [target.id]
+    pending = answer[dash_id(part["pending"])]["data"]
+    try:
+        page = dashboard_page(world, [])
+        page["widget-table-pending"] = {"data": pending}
+        response = client.post(
+            "/_dash-update-component",
+            json=browser_request(
+                world,
+                "rowTransaction",
+                [
+                    (grid, "rowTransaction"),
+                    (part["message"], "children"),
+                    (part["pending"], "data"),
+                ],
+                (part["confirm"], "submit_n_clicks", 1),
+                page,
+                {
+                    "widget-table": grid,
+                    "widget-table-confirm": part["confirm"],
+                    "widget-table-pending": part["pending"],
+                },
+            ),
+        )
+        assert response.status_code == 200, response.get_data(as_text=True)
+        assert reload(world, Campaign, target.id).daily_budget == pytest.approx(
+            before * 20
+        )
+        assert audits(world, "campaign", target.id)[-1].details["after"] == {
+            "daily_budget": pytest.approx(before * 20)
+        }
+    finally:
+        change_campaign_action(
+            world["svc"],
+            world["users"]["editor@acme.example"],
+            world["dashboard"],
+            grid["index"],
+            "daily_budget",
+            target.id,
+            before,
+            confirmed=True,
         )
 
 
@@ -150,7 +274,6 @@ def test_viewer_editing_a_cell_through_the_dash_endpoint_is_refused(world):
     """A crafted cellValueChanged from a viewer changes nothing and says why."""
     target = campaign(world, "active")
     grid = table_id("grid", world["widgets"]["Campaign pacing"])
-    message = table_id("message", grid["index"])
     client = world["app"].server.test_client()
     login(client, "viewer@acme.example")
     client.get("/")
@@ -170,7 +293,7 @@ def test_viewer_editing_a_cell_through_the_dash_endpoint_is_refused(world):
     payload = browser_request(
         world,
         "rowTransaction",
-        [(grid, "rowTransaction"), (message, "children")],
+        edit_outputs(grid),
         (grid, "cellValueChanged", [change]),
         dashboard_page(world, []),
         {"widget-table": grid},
@@ -270,35 +393,50 @@ def test_excel_export_through_the_dash_endpoint_downloads_a_workbook(world):
     assert sheet["A1"].value == "Campaign" and sheet.max_row >= 2
 
 
-def test_the_csv_button_makes_the_grid_export_under_a_dated_file_name(world):
+def test_the_csv_button_downloads_the_rows_the_grid_shows(world):
+    """The grid's rows after the user's sort and filters (its ``virtualRowData``)
+    choose and order the exported rows; their figures come from the server."""
     table = world["widgets"]["Top Campaigns"]
     org = world["svc"].data.org_context(world["acme"])
-    params = {"fileName": f"Top-Campaigns_{org_today(org.timezone).isoformat()}.csv"}
     button = table_id("csv", table)
-    grid = table_id("grid", table)
     client = world["app"].server.test_client()
     login(client, "viewer@acme.example")
     client.get("/")
-    output = next(k for k in world["app"].callback_map if "exportDataAsCsv" in k)
+    with world["db"].session(world["acme"]) as session:
+        ids = dict(session.execute(select(Campaign.name, Campaign.id)).all())
+    page = dashboard_page(world, [])
+    shown = sorted(ids)[:2]
+    # What the browser says the grid shows: ids in its order, and figures that the
+    # export must not believe.
+    page["widget-table"]["virtualRowData"] = [
+        {"_row_id": str(ids[name]), "name": name, "spend": -1.0} for name in shown
+    ]
     response = client.post(
         "/_dash-update-component",
-        json={
-            "output": output,
-            "outputs": [
-                {"id": grid, "property": "exportDataAsCsv"},
-                {"id": grid, "property": "csvExportParams"},
+        json=browser_request(
+            world,
+            "widget-table-download",
+            [
+                (table_id("download", table), "data"),
+                (table_id("message", table), "children"),
             ],
-            "inputs": [{"id": button, "property": "n_clicks", "value": 1}],
-            "state": [
-                {"id": "dashboard-id", "property": "data", "value": world["dashboard"]},
-                {"id": button, "property": "id", "value": button},
-            ],
-            "changedPropIds": [f"{dash_id(button)}.n_clicks"],
-        },
+            (button, "n_clicks", 1),
+            page,
+            {"widget-table-csv": button, "widget-table": table_id("grid", table)},
+        ),
     )
     assert response.status_code == 200, response.get_data(as_text=True)
-    grid_props = response.get_json()["response"][dash_id(grid)]
-    assert grid_props == {"exportDataAsCsv": True, "csvExportParams": params}
+    download = response.get_json()["response"][dash_id(table_id("download", table))][
+        "data"
+    ]
+    assert download["filename"] == (
+        f"Top-Campaigns_{org_today(org.timezone).isoformat()}.csv"
+    )
+    text = base64.b64decode(download["content"]).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == ["Campaign", "Spend", "Revenue", "ROAS"]
+    assert [r[0] for r in rows[1:]] == shown
+    assert all(float(r[1]) >= 0 for r in rows[1:])
     assert audits(world, "widget", table, "export")[-1].details["format"] == "csv"
 
 
@@ -465,20 +603,32 @@ def browser_request(world, output: str, outputs, trigger, page, ids) -> dict:
         page: ``{component id or pattern type: {property: value}}``.
         ids: ``{pattern type: concrete id}`` for pattern-matching components.
     """
-    key = next(k for k in world["app"].callback_map if output in k)
-    callback = world["app"].callback_map[key]
+    callbacks = world["app"].callback_map
+
+    def name(component_id: str | dict) -> str:
+        """A component's id, or its pattern's type."""
+        if isinstance(component_id, dict):
+            return component_id["type"]
+        return (
+            json.loads(component_id)["type"] if component_id[0] == "{" else component_id
+        )
+
+    def fired_by(key: str) -> bool:
+        # Callbacks sharing an output (allow_duplicate) differ by their input.
+        return any(name(d["id"]) == name(trigger[0]) for d in callbacks[key]["inputs"])
+
+    key = next(k for k in callbacks if output in k and fired_by(k))
+    callback = callbacks[key]
 
     def dependency(dep: dict) -> dict:
-        name = dep["id"]
-        if name.startswith("{"):
-            name = json.loads(name)["type"]
-        concrete = ids.get(name, name)
+        kind = name(dep["id"])
+        concrete = ids.get(kind, kind)
         if (concrete, dep["property"]) == trigger[:2]:
             value = trigger[2]
         elif dep["property"] == "id":
             value = concrete
         else:
-            value = page[name][dep["property"]]
+            value = page[kind][dep["property"]]
         return {"id": concrete, "property": dep["property"], "value": value}
 
     return {
@@ -496,6 +646,8 @@ def dashboard_page(world, countries: list[str]) -> dict:
         "filter-date-range": {"value": "widget"},
         "filter-platforms": {"value": []},
         "filter-countries": {"data": countries},
+        # The grid has not reported its rows: every row, in the source's order.
+        "widget-table": {"virtualRowData": None},
     }
 
 
@@ -557,9 +709,9 @@ def test_every_callback_that_queries_under_the_filters_reads_them_all(world):
         if ("filter-date-range", "value") in read:
             querying += 1
             assert read >= DASHBOARD_FILTERS, (key, DASHBOARD_FILTERS - read)
-    # The widget refresh, its "updated" label, the inline edit, the Excel export and
-    # the list-card buttons.
-    assert querying == 5
+    # The widget refresh, its "updated" label, the inline edit and its confirmation,
+    # the CSV and Excel exports and the list-card buttons.
+    assert querying == 7
 
 
 def test_excel_export_holds_only_the_country_picked_on_the_map(world):
@@ -627,7 +779,7 @@ def test_rows_refreshed_after_an_inline_edit_apply_the_country_filter(world):
         json=browser_request(
             world,
             "rowTransaction",
-            [(grid, "rowTransaction"), (table_id("message", table), "children")],
+            edit_outputs(grid),
             (grid, "cellValueChanged", [change]),
             dashboard_page(world, [country]),
             {"widget-table": grid},

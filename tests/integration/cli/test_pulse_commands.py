@@ -32,7 +32,7 @@ def global_templates(url: str) -> int:
 
 
 def test_migrate_creates_the_schema_and_installs_the_builtin_templates(tmp_path):
-    url = f"sqlite:///{tmp_path / 'var' / 'pulse.db'}"
+    url = f"sqlite:///{tmp_path / 'pulse.db'}"
     runner = CliRunner()
     for _ in range(2):  # a second run finds nothing to do and changes nothing
         result = runner.invoke(pulse, ["migrate", "--database-url", url])

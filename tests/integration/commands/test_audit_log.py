@@ -18,11 +18,12 @@ from app import create_app
 from commands.audit_log import audit_filter_choices, list_audit_entries
 from commands.dashboards import open_dashboard
 from commands.errors import Invalid
-from commands.exports import export_table_csv
+from commands.exports import export_table
 from core.db import Database
+from core.filters import Filters
 from core.models import AuditLog, DashboardWidget, User
 from server.auth import CurrentUser
-from tests.conftest import make_settings, org_id
+from tests.conftest import login, logout, make_settings, org_id
 
 CLIENT = {"REMOTE_ADDR": "203.0.113.9"}
 AGENT = {"User-Agent": "audit-test-agent/1.0"}
@@ -44,11 +45,6 @@ def people(admin_db) -> dict[str, Caller]:
             u.email: Caller(u.org_id, u.id, u.role)
             for u in session.scalars(select(User))
         }
-
-
-def login(client, email):
-    response = client.post("/login", data={"email": email, "password": "pulse-demo"})
-    assert response.status_code == 302
 
 
 def rows(admin_db: Database, org: int, *conditions) -> list[AuditLog]:
@@ -119,7 +115,9 @@ def test_a_forwarded_address_counts_only_behind_a_configured_proxy(demo_db, admi
     for hops in (0, 1):
         app = create_app(
             make_settings(
-                demo_db["app"], admin_database_url=demo_db["admin"], proxy_fix=hops
+                demo_db["app"],
+                admin_database_url=demo_db["admin"],
+                trusted_proxies=hops,
             )
         )
         response = app.server.test_client().get(
@@ -154,7 +152,7 @@ def test_views_and_exports_by_people_record_their_address(app_client, svc, admin
         "audit-test-agent/1.0",
     )
     open_dashboard(svc, caller, table.dashboard_id)
-    export_table_csv(svc, caller, table.dashboard_id, table.id)
+    export_table(svc, caller, table.dashboard_id, table.id, Filters(), "csv")
     view, export = rows(admin_db, acme, AuditLog.user_id == user.id)[-2:]
     assert (view.action, view.entity_id) == ("view", str(table.dashboard_id))
     assert (export.action, export.entity_id) == ("export", str(table.id))
@@ -180,7 +178,7 @@ def test_only_admins_read_the_audit_log(app_client, svc, people, admin_db):
     assert app_client.get("/api/v1/audit").status_code == 401
     login(app_client, "editor@acme.example")
     assert app_client.get("/api/v1/audit").status_code == 403
-    app_client.get("/logout")
+    logout(app_client)
     login(app_client, "admin@acme.example")
     page = app_client.get("/api/v1/audit?per_page=5")
     assert page.status_code == 200
@@ -345,7 +343,7 @@ def test_an_acme_admin_never_sees_globex_rows(app_client, svc, people, admin_db)
     assert response.status_code == 200, text
     assert "No audit entries match these filters." in text and "secret" not in text
     # The same callback for a viewer shows the refusal and no rows.
-    app_client.get("/logout")
+    logout(app_client)
     login(app_client, "viewer@acme.example")
     payload["inputs"][1]["value"] = None
     refused = app_client.post("/_dash-update-component", json=payload)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from tests.integration.server.test_api import login
+from tests.conftest import login, logout
 
 
 def campaigns(client) -> list[dict]:
@@ -65,7 +65,7 @@ def test_viewers_cannot_change_campaigns(app_client):
 def test_other_orgs_campaigns_are_not_found(app_client):
     login(app_client, "admin@globex.example")
     globex_campaign = campaigns(app_client)[0]["id"]
-    app_client.get("/logout")
+    logout(app_client)
     login(app_client, "admin@acme.example")
     response = app_client.patch(
         f"/api/v1/campaigns/{globex_campaign}", json={"status": "paused"}

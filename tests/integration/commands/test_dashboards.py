@@ -13,6 +13,7 @@ from commands.dashboards import (
     create_dashboard_from_template,
     delete_dashboard,
     get_dashboard,
+    list_dashboards,
     list_templates,
     open_dashboard,
     update_dashboard,
@@ -88,6 +89,46 @@ def test_cloning_a_template_names_the_new_dashboard(world):
         delete_dashboard(world["svc"], admin, view.dashboard.id)
     with pytest.raises(TemplateNotFound):
         create_dashboard_from_template(world["svc"], admin, 999_999)
+
+
+def test_an_unnamed_copy_of_a_template_gets_a_name_no_dashboard_has(world):
+    admin = world["users"]["admin@acme.example"]
+    template = next(
+        t
+        for t, _ in list_templates(world["svc"], admin)
+        if t.name == "Executive Overview"
+    )
+    names = {d.name for d, _ in list_dashboards(world["svc"], admin)}
+    assert "Executive Overview" in names  # the demo's own copy
+    made = []
+    try:
+        for name in (None, "  ", None):
+            made.append(
+                create_dashboard_from_template(world["svc"], admin, template.id, name)
+            )
+        assert [v.dashboard.name for v in made] == [
+            "Executive Overview (2)",
+            "Executive Overview (3)",
+            "Executive Overview (4)",
+        ]
+        # A name the user gives is kept as given, even one another dashboard has.
+        made.append(
+            create_dashboard_from_template(
+                world["svc"], admin, template.id, "Executive Overview"
+            )
+        )
+        assert made[-1].dashboard.name == "Executive Overview"
+    finally:
+        for view in made:
+            delete_dashboard(world["svc"], admin, view.dashboard.id)
+    # Another org's dashboards do not count: Globex's first copy is numbered from
+    # its own.
+    globex = world["users"]["admin@globex.example"]
+    view = create_dashboard_from_template(world["svc"], globex, template.id)
+    try:
+        assert view.dashboard.name == "Executive Overview (2)"
+    finally:
+        delete_dashboard(world["svc"], globex, view.dashboard.id)
 
 
 def test_opening_a_dashboard_is_audited_and_another_orgs_is_not_found(world):

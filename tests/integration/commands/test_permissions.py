@@ -22,9 +22,24 @@ from commands.ingest import ingest_facts
 from commands.list_cards import act_on_list_item
 from commands.recommendations import apply_recommendation, dismiss_recommendation
 from core.models import AuditLog, Campaign, Dashboard
+from tests.conftest import login
 from tests.integration.conftest import add_recommendation, campaign, reload
 
-DOCUMENT = {"name": "Permission test", "widgets": []}
+DOCUMENT = {
+    "name": "Permission test",
+    "widgets": [
+        {
+            "type": "kpi_card",
+            "title": "Spend",
+            "data_source": "campaigns",
+            "query_params": {"metric": "spend"},
+            "position_x": 0,
+            "position_y": 0,
+            "width": 3,
+            "height": 2,
+        }
+    ],
+}
 
 
 def audit_rows(world) -> int:
@@ -139,9 +154,7 @@ def test_the_api_answers_a_refusal_with_403_for_keys_and_viewers(world):
         client.patch(
             f"/api/v1/campaigns/{target.id}", json={"status": "active"}, headers=headers
         )
-    client.post(
-        "/login", data={"email": "viewer@acme.example", "password": "pulse-demo"}
-    )
+    login(client, "viewer@acme.example")
     viewer = client.patch(f"/api/v1/campaigns/{target.id}", json={"status": "paused"})
     assert viewer.status_code == 403
     assert viewer.get_json()["details"] == [

@@ -30,7 +30,7 @@ from datasources.rollups import refresh_daily_rollup
 from scheduler.context import JobContext
 from scheduler.jobs import job
 from scheduler.runner import run_job
-from tests.conftest import make_settings, org_id
+from tests.conftest import login, logout, make_settings, org_id
 
 VOLATILE = {"computed_at", "age_seconds", "stale"}
 NY = "America/New_York"
@@ -196,16 +196,12 @@ def test_retention_settings_are_for_admins_validated_and_audited(world):
 
 def test_the_api_changes_retention_for_admin_sessions_only(world):
     client = world["app"].server.test_client()
-    client.post(
-        "/login", data={"email": "viewer@acme.example", "password": "pulse-demo"}
-    )
+    login(client, "viewer@acme.example")
     refused = client.patch("/api/v1/org/retention", json={"audit_days": 400})
     assert refused.status_code == 403
     assert refused.get_json()["details"] == ["needs role admin; you are viewer"]
-    client.get("/logout")
-    client.post(
-        "/login", data={"email": "admin@acme.example", "password": "pulse-demo"}
-    )
+    logout(client)
+    login(client, "admin@acme.example")
     bad = client.patch("/api/v1/org/retention", json={"raw_days": 5})
     assert bad.status_code == 422
     assert bad.get_json()["error"].startswith("raw_days: Input should be greater")

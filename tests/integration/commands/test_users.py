@@ -21,7 +21,8 @@ from commands.users import (
 )
 from core.db import Database
 from core.models import AuditLog, Dashboard, DashboardWidget, User
-from tests.conftest import make_settings, org_id
+from tests.conftest import login as sign_in
+from tests.conftest import logout, make_settings, org_id
 
 PASSWORD = "pulse-demo"
 
@@ -67,7 +68,7 @@ def callers(world) -> dict[str, Caller]:
 
 
 def login(client, email: str) -> None:
-    response = client.post("/login", data={"email": email, "password": PASSWORD})
+    response = sign_in(client, email, PASSWORD)
     assert response.status_code == 302, response.get_data(as_text=True)
 
 
@@ -77,11 +78,8 @@ def test_deleting_a_user_anonymises_them_and_ends_their_session(world):
     # Jane is signed in (from a browser that left its address in the audit log) and
     # owns a private widget and a shared one.
     jane_browser = world["app"].server.test_client()
-    jane_browser.post(
-        "/login",
-        data={"email": "jane@acme.example", "password": PASSWORD},
-        environ_base={"REMOTE_ADDR": "203.0.113.50"},
-    )
+    jane_browser.environ_base["REMOTE_ADDR"] = "203.0.113.50"
+    login(jane_browser, "jane@acme.example")
     assert jane_browser.get("/api/v1/dashboards").status_code == 200
     with world["admin"].session(world["acme"]) as session:
         dashboard = session.scalars(
@@ -142,11 +140,7 @@ def test_deleting_a_user_anonymises_them_and_ends_their_session(world):
         assert "jane" not in str(deletion.details).lower()
     # Her open session is refused on its next request, and she cannot sign in.
     assert jane_browser.get("/api/v1/dashboards").status_code == 401
-    refused = (
-        world["app"]
-        .server.test_client()
-        .post("/login", data={"email": "jane@acme.example", "password": PASSWORD})
-    )
+    refused = sign_in(world["app"].server.test_client(), "jane@acme.example", PASSWORD)
     assert refused.status_code == 401
     with pytest.raises(UserDeletionRefused, match="already deleted"):
         delete_user(world["svc"], admin, jane.user_id)
@@ -189,7 +183,7 @@ def test_the_api_lists_and_deletes_for_admin_sessions(world):
     target = add_user(world, "api-target@globex.example", org="globex")
     login(client, "editor@globex.example")
     assert client.delete(f"/api/v1/users/{target.user_id}").status_code == 403
-    client.get("/logout")
+    logout(client)
     login(client, "admin@globex.example")
     listed = client.get("/api/v1/users").get_json()["users"]
     assert {"admin@globex.example", "api-target@globex.example"} <= {

@@ -122,6 +122,11 @@ def rls_db(postgres_admin_url, seed_now):
                 ]
             )
             assert user is not None
+            session.add(
+                m.UserSession(
+                    id=f"rls-{org.id}".ljust(64, "x"), org_id=org.id, user_id=user.id
+                )
+            )
     admin.dispose()
     yield {"admin": database.admin_url, "app": database.app_url}
     database.drop()

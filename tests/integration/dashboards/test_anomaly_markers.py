@@ -47,9 +47,12 @@ def test_anomaly_days_are_marked_on_the_line(demo_db):
         height=4,
         is_shared=True,
     )
-    graph = render_widget(widget, data=service, org_id=acme, filters=Filters())
+    shown = render_widget(widget, data=service, org_id=acme, filters=Filters())
     db.dispose()
-    figure = graph.figure
+    # Under its caption ("per day · Last 90 days"): the graph.
+    caption, body = shown.children
+    assert caption.children == "per day · Last 90 days"
+    figure = body.children.figure
     markers = [t for t in figure.data if t.mode == "markers"]
     assert len(markers) == 1
     marked = {str(x)[:10] for x in markers[0].x}

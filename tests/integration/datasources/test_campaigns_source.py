@@ -148,14 +148,15 @@ def test_breakdown_and_platform_filter(app_db, admin_db):
 
 def test_zero_spend_window_has_no_roas(app_db, admin_db):
     org = org_context(admin_db, "acme")
-    future = parse_filters({"date_from": "2100-01-01", "date_to": "2100-01-07"})
-    roas = run(app_db, org, filters=future, metric="roas", view="summary")
+    # A week long before the demo's data (and the week before it, the comparison).
+    empty = parse_filters({"date_from": "2001-01-01", "date_to": "2001-01-07"})
+    roas = run(app_db, org, filters=empty, metric="roas", view="summary")
     assert (
         roas["value"] is None
         and roas["previous"] is None
         and roas["change_pct"] is None
     )
-    revenue = run(app_db, org, filters=future, metric="revenue", view="summary")
+    revenue = run(app_db, org, filters=empty, metric="revenue", view="summary")
     assert revenue["value"] == 0
     assert all(p["value"] is None for p in roas["series"])
 

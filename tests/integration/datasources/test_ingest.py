@@ -28,6 +28,7 @@ from datasources.ingest import IngestRejected, ingest, load_file, pipeline
 from tests.conftest import (
     ROOT,
     PostgresDatabase,
+    login,
     make_settings,
     org_id,
     seed_small_demo,
@@ -483,9 +484,7 @@ def test_api_refuses_missing_credentials_viewers_bad_rows_and_oversized_bodies(
         too_big.status_code == 413
         and too_big.get_json()["error"] == "request body too large"
     )
-    client.post(
-        "/login", data={"email": "viewer@acme.example", "password": "pulse-demo"}
-    )
+    login(client, "viewer@acme.example")
     assert client.post("/api/v1/ingest", json={"rows": rows}).status_code == 403
 
 

@@ -72,7 +72,7 @@ def test_seed_refuses_sizes_below_one(environment, tmp_path):
 
 
 def test_bootstrap_migrates_and_seeds_an_empty_database_once(environment, tmp_path):
-    url = "sqlite:///" + str(tmp_path / "new" / "pulse.db")
+    url = "sqlite:///" + str(tmp_path / "pulse.db")
     environment.setenv("DATABASE_URL", url)
     environment.setenv("PULSE_PORT", "8123")
     # The full demo takes seconds; a small one shows the same path.

@@ -9,14 +9,13 @@ from app import create_app
 from commands.apikeys import create_api_key, revoke_api_key
 from core.db import Database
 from core.models import AuditLog
-from tests.conftest import make_settings
+from tests.conftest import login, logout, make_settings
 
 # Dash keys pattern-matching callbacks by the wildcard form of their output id.
 MATCH_OUTPUT = '{"index":["MATCH"],"type":"widget-body"}.children'
 
 
-def login(client, email="admin@acme.example", password="pulse-demo"):
-    return client.post("/login", data={"email": email, "password": password})
+__all__ = ["login"]  # other test modules import it from here
 
 
 def dashboards_of(client) -> list[dict]:
@@ -62,21 +61,14 @@ def test_pages_and_callbacks_need_a_login(app_client):
 
 
 def test_open_redirects_are_ignored(app_client):
-    response = app_client.post(
-        "/login",
-        data={
-            "email": "admin@acme.example",
-            "password": "pulse-demo",
-            "next": "//evil.example/x",
-        },
-    )
+    response = login(app_client, next="//evil.example/x")
     assert response.headers["Location"] == "/"
 
 
 def test_another_orgs_dashboard_is_404_like_a_missing_one(app_client):
     login(app_client, "admin@globex.example")
     globex_id = dashboards_of(app_client)[0]["id"]
-    app_client.get("/logout")
+    logout(app_client)
     login(app_client, "viewer@acme.example")
     acme_id = executive_of(app_client)
     own = app_client.get(f"/api/v1/dashboards/{acme_id}")
@@ -137,7 +129,7 @@ def test_widget_callback_rechecks_the_widget_belongs_to_the_caller(app_client):
     """A crafted callback naming another org's widget gets no data from it."""
     login(app_client, "admin@globex.example")
     globex = app_client.get(f"/api/v1/dashboards/{executive_of(app_client)}").get_json()
-    app_client.get("/logout")
+    logout(app_client)
     login(app_client, "admin@acme.example")
     acme_dashboard = executive_of(app_client)
     stolen = globex["widgets"][0]["id"]
@@ -192,15 +184,21 @@ def test_healthz_reports_database_and_cache(app_client):
 
 
 def test_healthz_names_the_failing_part(demo_sqlite, tmp_path):
+    # Without its cache Pulse still serves from the database: degraded, not down, so
+    # a load balancer keeps the node.
     dead_cache = create_app(
         make_settings(
             demo_sqlite["app"], cache_type="redis", redis_url="redis://127.0.0.1:1/0"
         )
     )
     response = dead_cache.server.test_client().get("/healthz")
-    assert response.status_code == 503
-    assert response.get_json()["failing"] == ["cache"]
-    dead_db = create_app(make_settings(f"sqlite:///{tmp_path}/missing/dir/pulse.db"))
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "degraded" and body["degraded"] == ["cache"]
+    assert "failing" not in body and body["cache"]["status"] == "error"
+    garbage = tmp_path / "not-a-database.db"
+    garbage.write_bytes(b"this is not a SQLite file" * 100)
+    dead_db = create_app(make_settings(f"sqlite:///{garbage}"))
     response = dead_db.server.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["failing"] == ["database"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.server.test_api import login
+from tests.conftest import login, logout
 
 KPI = {
     "type": "kpi_card",
@@ -119,7 +119,7 @@ def test_private_widgets_are_seen_and_kept_only_for_their_owner(app_client):
         app_client.put(f"/api/v1/dashboards/{shared['id']}", json=document).status_code
         == 200
     )
-    app_client.get("/logout")
+    logout(app_client)
     login(app_client, "admin@acme.example")
     seen = app_client.get(f"/api/v1/dashboards/{shared['id']}").get_json()["widgets"]
     assert [w["title"] for w in seen] == ["Spend"]
@@ -139,7 +139,7 @@ def test_private_widgets_are_seen_and_kept_only_for_their_owner(app_client):
         response.status_code == 422
         and "private widget" in response.get_json()["details"][0]
     )
-    app_client.get("/logout")
+    logout(app_client)
     login(app_client, "editor@acme.example")
     titles = [
         w["title"]
@@ -210,11 +210,11 @@ def test_dashboard_data_returns_every_widget_and_isolates_a_broken_one(
 def test_another_orgs_dashboard_cannot_be_changed(app_client):
     login(app_client, "admin@globex.example")
     globex_id = app_client.get("/api/v1/dashboards").get_json()["dashboards"][0]["id"]
-    app_client.get("/logout")
+    logout(app_client)
     login(app_client, "admin@acme.example")
     assert (
         app_client.put(
-            f"/api/v1/dashboards/{globex_id}", json={"name": "x"}
+            f"/api/v1/dashboards/{globex_id}", json={"name": "x", "widgets": [KPI]}
         ).status_code
         == 404
     )

@@ -14,13 +14,10 @@ import sys
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
 
 from app import create_app
-from core.db import Database
-from core.models import User
 from core.settings import DEV_SECRET, Settings
-from tests.conftest import ROOT, org_id
+from tests.conftest import ROOT, login
 
 
 def forged_session(secret: str, payload: dict) -> str:
@@ -45,25 +42,20 @@ def default_settings(demo_sqlite, tmp_path, monkeypatch) -> Settings:
     )
 
 
-def acme_admin_session_id(url: str) -> str:
-    db = Database(url)
-    try:
-        acme = org_id(db, "acme")
-        with db.session(acme) as session:
-            user_id = session.scalars(
-                select(User.id).where(User.email == "admin@acme.example")
-            ).one()
-    finally:
-        db.dispose()
-    return f"{acme}:{user_id}"
+def signed_in_session(app) -> dict:
+    """The session an admin's real sign-in leaves in the cookie (user and token)."""
+    client = app.server.test_client()
+    assert login(client).status_code == 302
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    serializer = app.server.session_interface.get_signing_serializer(app.server)
+    return serializer.loads(cookie.value)
 
 
-def test_a_cookie_signed_with_the_old_development_key_is_refused(
-    default_settings, demo_sqlite
-):
+def test_a_cookie_signed_with_the_old_development_key_is_refused(default_settings):
     app = create_app(default_settings)
     try:
-        payload = {"_user_id": acme_admin_session_id(demo_sqlite["app"])}
+        payload = signed_in_session(app)
         client = app.server.test_client()
         client.set_cookie("session", forged_session(DEV_SECRET, payload))
         forged = client.get("/api/v1/campaigns")
@@ -91,9 +83,7 @@ def test_the_generated_secret_is_private_and_shared_by_every_app(default_setting
         assert first.server.secret_key == second.server.secret_key == secret
         # A session made by one instance (one web worker) is valid on the other.
         signing_in = first.server.test_client()
-        response = signing_in.post(
-            "/login", data={"email": "admin@acme.example", "password": "pulse-demo"}
-        )
+        response = login(signing_in)
         assert response.status_code == 302 and response.headers["Location"] == "/"
         cookie = signing_in.get_cookie("session")
         assert cookie is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 
@@ -38,6 +39,56 @@ def test_malformed_database_url_is_a_clear_message(command, url, expected):
     assert "Traceback" not in result.stderr
 
 
+def free_closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def run_pulse(command: list[str], **env: str) -> subprocess.CompletedProcess:
+    environment = {**os.environ, **env}
+    environment.pop("PULSE_DATABASE_URL", None)
+    return subprocess.run(
+        [sys.executable, *command],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["app.py"], ["-m", "cli", "migrate"], ["-m", "cli", "bootstrap"]],
+)
+def test_an_unreachable_postgresql_is_one_line_naming_host_and_port(command):
+    port = free_closed_port()
+    result = run_pulse(
+        command,
+        DATABASE_URL=f"postgresql+psycopg://pulse@127.0.0.1:{port}/pulse",
+        PULSE_SECRET_KEY="startup-tests-8d2f6a4c1e9b7d3f5a0c2e4b6d8f1a3c",
+        PULSE_PORT=str(free_closed_port()),
+    )
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("database: cannot connect")
+    assert f"{port}" in lines[0] and "127.0.0.1" in lines[0]
+
+
+@pytest.mark.parametrize("command", [["app.py"], ["-m", "cli", "migrate"]])
+def test_a_sqlite_file_in_a_missing_folder_is_refused_not_created(command, tmp_path):
+    folder = tmp_path / "no-such-folder"
+    result = run_pulse(command, DATABASE_URL=f"sqlite:///{folder}/pulse.db")
+    assert result.returncode == 2
+    assert f"the folder '{folder}' does not exist" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not folder.exists()
+
+
 def test_production_refuses_the_development_secret():
     env = {**os.environ, "PULSE_ENV": "production"}
     env.pop("PULSE_SECRET_KEY", None)
@@ -52,3 +103,21 @@ def test_production_refuses_the_development_secret():
     )
     assert result.returncode == 2
     assert "PULSE_SECRET_KEY must be set in production" in result.stderr
+
+
+def test_a_malformed_rate_limit_stops_start_up_naming_the_variable():
+    env = {**os.environ, "PULSE_RATE_LIMIT_LOGIN_ACCOUNT": "five a day"}
+    result = subprocess.run(
+        [sys.executable, "app.py"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert (
+        "PULSE_RATE_LIMIT_LOGIN_ACCOUNT 'five a day' is not a rate limit"
+        in result.stderr
+    )
+    assert "Traceback" not in result.stderr

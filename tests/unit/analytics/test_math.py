@@ -210,6 +210,17 @@ def test_trend_direction_from_the_slope(slope, expected):
     )
 
 
+@pytest.mark.parametrize("change,expected", [(-13, "decreasing"), (8, "increasing")])
+def test_the_words_match_the_change_over_the_window(change, expected):
+    """A 13 % fall over four weeks is a decrease (once read "stable"); under 5 %
+    either way is stable."""
+    y = 50 * (1 + change / 100 * np.arange(28) / 27)
+    assert classify_trend(y)["trend_type"] == expected
+    assert classify_trend(50 * (1 - 0.04 * np.arange(28) / 27))["trend_type"] == (
+        "stable"
+    )
+
+
 def test_erratic_series_are_volatile_and_weekly_rhythm_is_not():
     rng = np.random.default_rng(8)
     assert classify_trend(100 * rng.lognormal(0, 0.8, 28))["trend_type"] == "volatile"

@@ -117,3 +117,48 @@ def test_a_weak_secret_file_is_refused_naming_it(tmp_path):
     path.write_text("change-me\n")
     with pytest.raises(ConfigurationError, match="PULSE_SECRET_KEY_FILE .*known"):
         load_settings(secret_key_file=path).session_secret()
+
+
+def test_sessions_and_rate_limits_have_safe_defaults(monkeypatch):
+    for name in (
+        "PULSE_RATE_LIMITS",
+        "PULSE_RATE_LIMIT_LOGIN_IP",
+        "PULSE_RATE_LIMIT_LOGIN_ACCOUNT",
+        "PULSE_RATE_LIMIT_API",
+        "PULSE_SESSION_IDLE_MINUTES",
+        "PULSE_SESSION_MAX_HOURS",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings()
+    assert settings.rate_limits is True  # on for `make run`
+    assert settings.rate_limit_login_ip == "20 per minute"
+    assert settings.rate_limit_login_account == "5 per 15 minutes"
+    assert settings.rate_limit_api == "600 per minute"
+    assert (settings.session_idle_minutes, settings.session_max_hours) == (60, 24)
+    monkeypatch.setenv("PULSE_RATE_LIMIT_API", "100/minute;10/second")
+    assert load_settings().rate_limit_api == "100/minute;10/second"
+
+
+@pytest.mark.parametrize(
+    "variable",
+    [
+        "PULSE_RATE_LIMIT_LOGIN_IP",
+        "PULSE_RATE_LIMIT_LOGIN_ACCOUNT",
+        "PULSE_RATE_LIMIT_API",
+    ],
+)
+def test_a_malformed_rate_limit_is_refused_naming_its_variable(monkeypatch, variable):
+    monkeypatch.setenv(variable, "lots per hour")
+    with pytest.raises(ConfigurationError) as refused:
+        load_settings()
+    assert f"{variable} 'lots per hour' is not a rate limit" in str(refused.value)
+    assert "'20 per minute'" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "variable", ["PULSE_SESSION_IDLE_MINUTES", "PULSE_SESSION_MAX_HOURS"]
+)
+def test_session_lifetimes_must_be_positive(monkeypatch, variable):
+    monkeypatch.setenv(variable, "0")
+    with pytest.raises(ConfigurationError, match=variable):
+        load_settings()

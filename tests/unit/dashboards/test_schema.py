@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dashboards.builtin import builtin_template_documents
-from dashboards.schema import TemplateError, parse_template
+from dashboards.schema import TemplateError, element_lines, parse_template
 
 KPI = {
     "type": "kpi_card",
@@ -149,3 +149,21 @@ def test_parser_only_ever_raises_its_own_error(document):
         assert error.details and all(isinstance(d, str) for d in error.details)
     with contextlib.suppress(TemplateError):
         parse_template(json.dumps(document))
+
+
+def test_a_dashboard_without_widgets_is_refused():
+    for document in (template(), {"name": "T"}):
+        with pytest.raises(TemplateError) as refused:
+            parse_template(document)
+        assert refused.value.details == [
+            "widgets: a dashboard needs at least one widget"
+        ]
+
+
+def test_element_lines_find_where_each_widget_starts_in_the_editor_text():
+    text = json.dumps([KPI, KPI | {"title": 'A "quoted" {brace}'}, KPI], indent=2)
+    opening = [n for n, line in enumerate(text.splitlines(), 1) if line == "  {"]
+    assert element_lines(text) == opening and len(opening) == 3
+    # Hand-written text: several per line, strings holding brackets and commas.
+    assert element_lines('[{"a": "],[{"}, {"b": [1, 2]},\n 3, "x"\n]') == [1, 1, 2, 2]
+    assert element_lines("not json") == []

@@ -485,7 +485,7 @@ def test_gauge_for_pacing_gets_pacing_bands_and_a_100_percent_target():
     ]
     assert list(dial.gauge.axis.range) == [0.0, 1.5]
     assert dial.gauge.bar.color == theme.WARNING  # under-pacing
-    assert figure.layout.annotations[-1].text == "Target 100.00%"
+    assert figure.layout.annotations[-1].text == "Target 100 %"
 
 
 def test_gauge_summary_shows_change_against_previous_and_configured_bands():

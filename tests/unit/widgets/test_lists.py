@@ -21,12 +21,16 @@ from widgets.list_cards import build as build_list
 from widgets.status_cards import StatusCardsSpec, relative_time, token_text
 from widgets.status_cards import build as build_status
 from widgets.table import (
+    TableColumn,
     TableSpec,
     cell_value,
+    csv_bytes,
     export_filename,
     export_frame,
+    rows_in_view,
     table_columns,
     table_id,
+    table_rows,
     xlsx_bytes,
 )
 from widgets.table import build as build_table
@@ -242,7 +246,7 @@ def test_table_grid_uses_the_bundled_alpine_theme_and_no_css_from_a_cdn():
     )  # the Theming API styles from the JS bundle
 
 
-def test_table_offers_csv_and_excel_export_with_the_title_in_the_file_name():
+def test_table_offers_csv_and_excel_downloads_built_on_the_server():
     table = build_table(table_spec(), BREAKDOWN, viewer(widget_id=9))
     assert (
         find(table, lambda c: getattr(c, "id", None) == table_id("csv", 9)) is not None
@@ -256,7 +260,9 @@ def test_table_offers_csv_and_excel_export_with_the_title_in_the_file_name():
     )
     grid = find(table, is_grid)
     assert grid.id == table_id("grid", 9)
-    assert grid.csvExportParams["fileName"].startswith("Top-Campaigns_")
+    # The grid's own CSV export (formatted text) is not used: both files come from
+    # the server through the download component.
+    assert getattr(grid, "csvExportParams", None) is None
 
 
 def test_table_without_rows_shows_a_friendly_message():
@@ -274,7 +280,7 @@ def test_editors_get_editable_status_and_daily_budget_cells():
     assert defs["status"]["cellEditorParams"]["values"] == ["active", "paused"]
     # Only active and paused campaigns can be switched (not completed ones).
     assert "params.data.status === 'paused'" in defs["status"]["editable"]["function"]
-    assert defs["daily_budget"]["cellEditor"] == "agNumberCellEditor"
+    assert defs["daily_budget"]["cellEditor"] == "agTextCellEditor"
     assert find(table, has_class("table-hint")) is not None
     rows = find(table, is_grid).rowData
     assert rows[0]["_campaign_id"] == 21 and rows[1]["daily_budget__display"] == "—"
@@ -351,6 +357,59 @@ def test_excel_export_keeps_numbers_numeric_and_missing_values_empty():
     assert values[1] == ["Meta – Retargeting", 400.0, pytest.approx(3.08625)]
     assert values[2] == ["Google – Brand", 0.0, None]
     assert sheet["B2"].number_format == '"€"#,##0.00'
+
+
+def test_csv_holds_raw_numbers_iso_times_and_display_names():
+    columns = [
+        TableColumn(field="executed_at_local", header="Time", format="datetime"),
+        TableColumn(field="platform", header="Platform", format="platform"),
+        TableColumn(field="status", header="Status"),
+        TableColumn(field="clicks", header="Clicks", format="number"),
+        TableColumn(field="spend", header="Spend", format="currency"),
+        TableColumn(field="ctr", header="CTR", format="percent"),
+        TableColumn(field="day", header="Day", format="date"),
+    ]
+    rows = [
+        {
+            "executed_at_local": "2026-11-25T14:05:09",
+            "platform": "tiktok",
+            "status": "on_track",
+            "clicks": 1057,
+            "spend": 1725.0000000002,
+            "ctr": 0.1 + 0.2,
+            "day": "2026-11-25",
+        },
+        {"platform": "meta", "status": "paused", "clicks": None, "spend": 0.5},
+    ]
+    content = csv_bytes(export_frame(rows, columns), columns)
+    assert content.startswith("\ufeff".encode())
+    assert content.decode("utf-8-sig").split("\r\n") == [
+        "Time,Platform,Status,Clicks,Spend,CTR,Day",
+        "2026-11-25T14:05,TikTok,On track,1057,1725,0.3,2026-11-25",
+        ",Meta,Paused,,0.5,,",
+        "",
+    ]
+
+
+def test_excel_whole_numbers_show_without_a_trailing_decimal_point():
+    columns = [
+        TableColumn(field="clicks", format="number"),
+        TableColumn(field="seconds", format="number"),
+    ]
+    rows = [{"clicks": 1057, "seconds": 1.5}, {"clicks": 12, "seconds": 2}]
+    sheet = load_workbook(
+        io.BytesIO(xlsx_bytes(export_frame(rows, columns), columns))
+    ).active
+    assert sheet["A2"].number_format == "#,##0"  # not "#,##0.##", which shows "1,057."
+    assert sheet["B2"].number_format == "#,##0.00"
+
+
+def test_rows_in_view_follow_the_grids_ids_and_ignore_unknown_ones():
+    rows = [{"key": 1, "n": "a"}, {"key": 2, "n": "b"}, {"n": "c"}]
+    assert rows_in_view(rows, None) == rows
+    picked = rows_in_view(rows, ["row-2", "1", "77", "1"])
+    assert [r["n"] for r in picked] == ["c", "a"]
+    assert rows_in_view(rows, []) == []
 
 
 def test_export_file_names_hold_the_title_and_date_only_in_safe_characters():
@@ -869,3 +928,33 @@ def test_list_cards_spec_checks_kind_against_the_source_and_unknown_keys():
     with pytest.raises(TemplateError) as error:
         parse_widget({"type": "list_cards", "title": "A", "data_source": "campaigns"})
     assert any("data_source" in d for d in error.value.details)
+
+
+def test_a_money_column_has_one_format_for_all_its_amounts():
+    columns = [TableColumn(field="spend", format="currency")]
+    mixed = table_rows([{"spend": 10083.69}, {"spend": 821.46}], columns)
+    assert [r["spend__display"] for r in mixed] == ["$10,084", "$821"]
+    small = table_rows([{"spend": 350.0}, {"spend": 12.5}, {"spend": None}], columns)
+    assert [r["spend__display"] for r in small] == ["$350.00", "$12.50", "—"]
+
+
+def test_long_headers_wrap_instead_of_being_cut():
+    grid = find(build_table(table_spec(), BREAKDOWN, viewer()), is_grid)
+    assert grid.defaultColDef["wrapHeaderText"] is True
+    assert grid.defaultColDef["autoHeaderHeight"] is True
+
+
+def test_a_column_is_never_narrower_than_its_headers_longest_word():
+    spec = table_spec(
+        columns=[
+            {"field": "name", "header": "Campaign"},
+            {"field": "conversions", "header": "Conversions", "format": "number"},
+            {"field": "spend", "header": "CPA", "format": "currency"},
+        ]
+    )
+    defs = {
+        d["field"]: d
+        for d in find(build_table(spec, BREAKDOWN, viewer()), is_grid).columnDefs
+    }
+    assert defs["conversions"]["minWidth"] >= 8 * len("Conversions") + 72
+    assert defs["spend"]["minWidth"] == 100  # the floor
