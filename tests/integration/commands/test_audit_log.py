@@ -142,7 +142,7 @@ def test_views_and_exports_by_people_record_their_address(app_client, svc, admin
         table = session.scalars(
             select(DashboardWidget).where(DashboardWidget.widget_type == "table")
         ).first()
-        person = CurrentUser(user.id, acme, user.email, "", user.role, "Acme")
+        person = CurrentUser(user.id, acme, user.email, "", user.role, "Acme", "t")
     with app_client.application.test_request_context(
         "/dashboards", environ_base=CLIENT, headers=AGENT
     ):
