@@ -20,7 +20,7 @@ from commands.users import (
     list_users,
 )
 from core.db import Database
-from core.models import AuditLog, Dashboard, DashboardWidget, User
+from core.models import AuditLog, Dashboard, DashboardWidget, User, UserSession
 from tests.conftest import login as sign_in
 from tests.conftest import logout, make_settings, org_id
 
@@ -138,6 +138,10 @@ def test_deleting_a_user_anonymises_them_and_ends_their_session(world):
         assert deletion.user_id == admin.user_id
         assert deletion.entity_id == str(jane.user_id)
         assert "jane" not in str(deletion.details).lower()
+        assert deletion.details["sessions_ended"] == 1
+        assert not session.scalars(
+            select(UserSession).where(UserSession.user_id == jane.user_id)
+        ).all()
     # Her open session is refused on its next request, and she cannot sign in.
     assert jane_browser.get("/api/v1/dashboards").status_code == 401
     refused = sign_in(world["app"].server.test_client(), "jane@acme.example", PASSWORD)
