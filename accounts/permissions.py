@@ -10,6 +10,10 @@ at its dashboards and data. Beyond that, :data:`GRANTS` says which roles hold ea
 * :attr:`Permission.DECIDE`: apply or dismiss recommendations, acknowledge or resolve
   anomalies, re-run the analytics; admins and editors only, because such a decision is
   recorded as a person's (``decided_by``, ``acknowledged_by``) and a key is nobody.
+* :attr:`Permission.ADMINISTER`: read the audit log, list and delete users, change the
+  org's retention settings; admins only (and the ``pulse`` command line, which acts
+  as :data:`OPERATOR_ROLE` with the schema owner's database URL). An API key may not:
+  a leaked key must not be able to read who did what, or erase people.
 
 Commands call :func:`require` before they change anything, whoever calls them (API
 route, callback, CLI); pages ask :func:`can_edit` only to decide which buttons to show.
@@ -21,6 +25,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 API_KEY_ROLE = "api"
+# The role of the ``pulse`` command line acting on an org (``pulse users delete``): an
+# operator holding the schema owner's database URL, not a person of the org.
+OPERATOR_ROLE = "operator"
+# How much of a client's User-Agent header an audit row keeps.
+USER_AGENT_LENGTH = 256
 
 
 class Permission(StrEnum):
@@ -28,6 +37,7 @@ class Permission(StrEnum):
 
     EDIT = "edit"
     DECIDE = "decide"
+    ADMINISTER = "administer"
 
 
 @dataclass(frozen=True)
@@ -41,6 +51,7 @@ class Grant:
 GRANTS: dict[Permission, Grant] = {
     Permission.EDIT: Grant(("admin", "editor", API_KEY_ROLE), "editors and admins"),
     Permission.DECIDE: Grant(("admin", "editor"), "editors and admins"),
+    Permission.ADMINISTER: Grant(("admin", OPERATOR_ROLE), "admins"),
 }
 
 
@@ -48,13 +59,17 @@ GRANTS: dict[Permission, Grant] = {
 class Caller:
     """Who asks: a signed-in person of an org, or an org API key (``user_id`` None).
 
-    Built from the credentials only (the session or the key), never from the request.
+    The org, the user, the role and the key come from the credentials only (the session
+    or the key), never from the request. ``address`` and ``user_agent`` say where the
+    request came from; they are only written to audit rows, never used to decide.
     """
 
     org_id: int
     user_id: int | None
     role: str
     api_key_id: int | None = None
+    address: str | None = None
+    user_agent: str | None = None
 
 
 class PermissionDenied(Exception):
@@ -67,7 +82,9 @@ class PermissionDenied(Exception):
     def __init__(self, role: str, permission: Permission, doing: str) -> None:
         self.role, self.permission, self.doing = role, permission, doing
         self.grant = GRANTS[permission]
-        super().__init__(f"needs role {' or '.join(self.grant.roles)}; you are {role}")
+        # The operator role is the command line's, never a request's: not worth naming.
+        roles = [r for r in self.grant.roles if r != OPERATOR_ROLE]
+        super().__init__(f"needs role {' or '.join(roles)}; you are {role}")
 
     @property
     def message(self) -> str:
@@ -83,6 +100,11 @@ def allowed(role: str, permission: Permission) -> bool:
 def can_edit(role: str) -> bool:
     """Whether ``role`` may change dashboards and campaigns (and sees the buttons)."""
     return allowed(role, Permission.EDIT)
+
+
+def is_admin(role: str) -> bool:
+    """Whether ``role`` may read the audit log and manage users (and sees the link)."""
+    return allowed(role, Permission.ADMINISTER)
 
 
 def require(caller: Caller, permission: Permission, doing: str) -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dash import Dash
 
-from callbacks import actions, dashboard, manage
+from callbacks import actions, audit, dashboard, manage
 
 
 def register_callbacks(app: Dash) -> None:
     dashboard.register(app)
     manage.register(app)
     actions.register(app)
+    audit.register(app)

@@ -5,12 +5,27 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import NoReturn
 
 import click
 
+from accounts.orgs import org_id_by_slug
+from accounts.permissions import OPERATOR_ROLE, Caller
+from core.cache import make_cache
 from core.db import Database
 from core.settings import Settings, load_settings
+from datasources.cache import QueryCache
+
+
+@dataclass(frozen=True)
+class OperatorContext:
+    """What a command needs (the database and the deployment's query cache) when the
+    ``pulse`` command line calls it as an operator, and the operator as a caller."""
+
+    db: Database
+    data: QueryCache
+    caller: Caller
 
 
 class PulseContext:
@@ -51,6 +66,21 @@ class PulseContext:
             yield database
         finally:
             database.dispose()
+
+    @contextmanager
+    def operator(
+        self, org_slug: str, explicit: str | None = None
+    ) -> Iterator[OperatorContext]:
+        """The schema owner's database, the shared cache and an operator
+        :class:`Caller` of the org ``org_slug`` (role ``operator``: the commands that
+        admins may run accept it); fails the command if there is no such org."""
+        with self.admin_database(explicit) as database:
+            try:
+                org_id = org_id_by_slug(database, org_slug)
+            except LookupError as exc:
+                fail(f"error: {exc}")
+            data = QueryCache(database, make_cache(self.settings))
+            yield OperatorContext(database, data, Caller(org_id, None, OPERATOR_ROLE))
 
 
 pass_pulse = click.make_pass_decorator(PulseContext, ensure=True)

@@ -14,7 +14,7 @@ from typing import Any
 import click
 from sqlalchemy.exc import OperationalError
 
-from cli import apikeys, bench, db, devdata, ingest, scheduler
+from cli import apikeys, bench, db, devdata, ingest, retention, scheduler, users
 from cli._context import PulseContext
 from core.errors import unreachable_database
 from core.settings import ConfigurationError
@@ -49,5 +49,7 @@ pulse.add_command(devdata.bootstrap)
 pulse.add_command(ingest.ingest_command)
 pulse.add_command(apikeys.apikeys)
 pulse.add_command(scheduler.scheduler)
+pulse.add_command(users.users)
+pulse.add_command(retention.retention)
 pulse.add_command(bench.bench)
 bench.bench.add_command(devdata.generate)

@@ -19,5 +19,9 @@ and none of them holds SQL or a business rule; refusals are the exceptions of
   makes (and an editor's "run now");
 * :mod:`~commands.ingest`: a batch of facts sent to the API;
 * :mod:`~commands.accounts`: signing in;
+* :mod:`~commands.access`: reads of org data through the API, audited;
+* :mod:`~commands.audit_log`: the audit log as admins page through it;
+* :mod:`~commands.users`: listing users and deleting one (GDPR erasure);
+* :mod:`~commands.retention`: the org's retention settings and the daily purge;
 * :mod:`~commands.visibility`: the widget a caller names, checked.
 """

@@ -104,7 +104,15 @@ def sign_in(
                 user_agent=(user_agent or None) and user_agent[:MAX_USER_AGENT],
             )
         )
-        audit.record(session, "login", "user", record.user_id, user_id=record.user_id)
+        audit.record(
+            session,
+            "login",
+            "user",
+            record.user_id,
+            user_id=record.user_id,
+            address=ip_address,
+            user_agent=user_agent,
+        )
     return SignedIn(record.org_id, record.user_id, token)
 
 

@@ -57,8 +57,6 @@ def run_org_analytics(context: CommandContext, caller: Caller) -> dict[str, Any]
     require(caller, Permission.DECIDE, "re-run the analytics")
     summary = run_analytics(context.db, caller.org_id)
     with context.db.session(caller.org_id) as session:
-        audit.record(
-            session, "run", "analytics", None, user_id=caller.user_id, details=summary
-        )
+        audit.record(session, "run", "analytics", None, caller=caller, details=summary)
     context.data.invalidate_org(caller.org_id)
     return summary

@@ -61,13 +61,20 @@ def _move(
     context: CommandContext, caller: Caller, anomaly_id: int, status: str
 ) -> dict:
     with context.db.session(caller.org_id) as session:
-        result = set_anomaly_status(session, anomaly_id, status, user_id=caller.user_id)
+        result = set_anomaly_status(
+            session, anomaly_id, status, user_id=caller.user_id, caller=caller
+        )
     context.data.invalidate_org(caller.org_id)
     return result
 
 
 def set_anomaly_status(
-    session: Session, anomaly_id: int, status: str, *, user_id: int | None
+    session: Session,
+    anomaly_id: int,
+    status: str,
+    *,
+    user_id: int | None,
+    caller: Caller | None = None,
 ) -> dict:
     """Acknowledge or resolve an anomaly of the session's org, audited (the caller has
     authorized it and owns the session).
@@ -98,6 +105,7 @@ def set_anomaly_status(
         "anomaly",
         anomaly.id,
         user_id=user_id,
+        caller=caller,
         details={"before": before, "after": status},
     )
     return anomaly_dict(anomaly)

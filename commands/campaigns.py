@@ -121,6 +121,7 @@ def update_campaign(
     change: CampaignChange | Mapping[str, Any],
     *,
     user_id: int | None,
+    caller: Caller | None = None,
 ) -> dict:
     """Apply ``change`` to a campaign of the session's org and audit old and new values.
 
@@ -150,15 +151,34 @@ def update_campaign(
         "campaign",
         campaign.id,
         user_id=user_id,
+        caller=caller,
         details={"before": before, "after": after},
     )
     return campaign_dict(campaign)
 
 
-def list_campaigns(context: CommandContext, caller: Caller) -> list[dict]:
-    """The caller's org's campaigns by name, with their flight dates."""
+def list_campaigns(
+    context: CommandContext, caller: Caller, *, audited: bool = False
+) -> list[dict]:
+    """The caller's org's campaigns by name, with their flight dates.
+
+    Args:
+        context: the database and query cache.
+        caller: who asks.
+        audited: record the read (``action="read"``) in the same transaction, as the
+            JSON API does for every read of org data.
+    """
     with context.db.session(caller.org_id) as session:
         rows = session.scalars(select(Campaign).order_by(Campaign.name)).all()
+        if audited:
+            audit.record(
+                session,
+                "read",
+                "campaign",
+                None,
+                caller=caller,
+                details={"campaigns": len(rows)},
+            )
         return [
             {
                 **campaign_dict(c),
@@ -200,7 +220,9 @@ def change_campaign(
             details = validation_messages(exc)
             raise Invalid(details[0], details) from None
     with context.db.session(caller.org_id) as session:
-        changed = update_campaign(session, campaign_id, change, user_id=caller.user_id)
+        changed = update_campaign(
+            session, campaign_id, change, user_id=caller.user_id, caller=caller
+        )
     context.data.invalidate_org(caller.org_id)
     return changed
 

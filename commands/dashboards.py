@@ -93,7 +93,27 @@ def open_dashboard(
     """
     with context.db.session(caller.org_id) as session:
         view = _view(session, _dashboard(session, dashboard_id), caller)
-        audit.record(session, "view", "dashboard", dashboard_id, user_id=caller.user_id)
+        audit.record(session, "view", "dashboard", dashboard_id, caller=caller)
+    return view
+
+
+def read_dashboard(
+    context: CommandContext,
+    caller: Caller,
+    dashboard_id: int,
+    details: dict[str, Any] | None = None,
+) -> DashboardView:
+    """:func:`get_dashboard` for a read through the API (a script with a key, say):
+    audited as ``read`` with ``details`` (the filters), in the same transaction.
+
+    Raises:
+        DashboardNotFound: no such dashboard in the caller's org.
+    """
+    with context.db.session(caller.org_id) as session:
+        view = _view(session, _dashboard(session, dashboard_id), caller)
+        audit.record(
+            session, "read", "dashboard", dashboard_id, caller=caller, details=details
+        )
     return view
 
 
@@ -118,9 +138,7 @@ def create_dashboard(
         dashboard = dashboard_store.create_dashboard(
             session, spec, org_id=caller.org_id, user_id=caller.user_id
         )
-        audit.record(
-            session, "create", "dashboard", dashboard.id, user_id=caller.user_id
-        )
+        audit.record(session, "create", "dashboard", dashboard.id, caller=caller)
         return _view(session, dashboard, caller)
 
 
@@ -159,9 +177,7 @@ def create_dashboard_from_template(
             owner_id=caller.user_id,
             name=name,
         )
-        audit.record(
-            session, "create", "dashboard", dashboard.id, user_id=caller.user_id
-        )
+        audit.record(session, "create", "dashboard", dashboard.id, caller=caller)
         return _view(session, dashboard, caller)
 
 
@@ -185,9 +201,7 @@ def update_dashboard(
         dashboard_store.update_dashboard(
             session, dashboard, spec, user_id=caller.user_id
         )
-        audit.record(
-            session, "update", "dashboard", dashboard.id, user_id=caller.user_id
-        )
+        audit.record(session, "update", "dashboard", dashboard.id, caller=caller)
         return _view(session, dashboard, caller)
 
 
@@ -203,9 +217,7 @@ def delete_dashboard(
     require(caller, Permission.EDIT, "delete dashboards")
     with context.db.session(caller.org_id) as session:
         dashboard_store.delete_dashboard(session, _dashboard(session, dashboard_id))
-        audit.record(
-            session, "delete", "dashboard", dashboard_id, user_id=caller.user_id
-        )
+        audit.record(session, "delete", "dashboard", dashboard_id, caller=caller)
 
 
 def _dashboard(session: Session, dashboard_id: int) -> Dashboard:

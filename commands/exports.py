@@ -94,7 +94,7 @@ def export_table(
             "export",
             "widget",
             row.id,
-            user_id=caller.user_id,
+            caller=caller,
             details={"format": file_format, "title": row.title, "rows": len(rows)},
         )
     filename = export_filename(row.title, _export_day(context, caller), file_format)

@@ -70,6 +70,7 @@ def ingest_facts(
         default_country=default_country,
         user_id=caller.user_id,
         api_key_id=caller.api_key_id,
+        caller=caller,
     )
     if result["rows_written"] or result["campaigns_created"]:
         context.data.invalidate_org(caller.org_id)

@@ -54,8 +54,8 @@ def apply_recommendation(context: CommandContext, caller: Caller, rec_id: int) -
     require(caller, Permission.DECIDE, "apply recommendations")
     with context.db.session(caller.org_id) as session:
         rec = _pending(session, rec_id)
-        changes = _apply(session, rec, caller.user_id)
-        _decide(session, rec, "applied", caller.user_id, {"changes": changes})
+        changes = _apply(session, rec, caller)
+        _decide(session, rec, "applied", caller, {"changes": changes})
         result = {"recommendation": recommendation_dict(rec), "changes": changes}
     context.data.invalidate_org(caller.org_id)
     return result
@@ -77,7 +77,7 @@ def dismiss_recommendation(
     require(caller, Permission.DECIDE, "dismiss recommendations")
     with context.db.session(caller.org_id) as session:
         rec = _pending(session, rec_id)
-        _decide(session, rec, "dismissed", caller.user_id, {})
+        _decide(session, rec, "dismissed", caller, {})
         result = {"recommendation": recommendation_dict(rec)}
     context.data.invalidate_org(caller.org_id)
     return result
@@ -101,8 +101,9 @@ def _daily_budget(session: Session, campaign_id: int) -> float:
     return (campaign.daily_budget or 0.0) if campaign is not None else 0.0
 
 
-def _apply(session: Session, rec: Recommendation, user_id: int | None) -> list[dict]:
+def _apply(session: Session, rec: Recommendation, caller: Caller) -> list[dict]:
     """The campaign changes of ``rec``'s payload, made; the campaigns after each."""
+    user_id = caller.user_id
     payload = rec.payload or {}
     action = payload.get("action")
     if action == "pause":
@@ -112,6 +113,7 @@ def _apply(session: Session, rec: Recommendation, user_id: int | None) -> list[d
                 payload["campaign_id"],
                 CampaignChange(status="paused"),
                 user_id=user_id,
+                caller=caller,
             )
         ]
     if action == "budget_shift":
@@ -129,12 +131,14 @@ def _apply(session: Session, rec: Recommendation, user_id: int | None) -> list[d
                 payload["from_campaign_id"],
                 CampaignChange(daily_budget=source_budget - amount),
                 user_id=user_id,
+                caller=caller,
             ),
             update_campaign(
                 session,
                 payload["to_campaign_id"],
                 CampaignChange(daily_budget=target_budget + amount),
                 user_id=user_id,
+                caller=caller,
             ),
         ]
     if action == "increase_budget":
@@ -147,6 +151,7 @@ def _apply(session: Session, rec: Recommendation, user_id: int | None) -> list[d
                 payload["campaign_id"],
                 CampaignChange(daily_budget=raised),
                 user_id=user_id,
+                caller=caller,
             )
         ]
     raise Refused(f"recommendation {rec.id} has no action to apply")
@@ -156,15 +161,15 @@ def _decide(
     session: Session,
     rec: Recommendation,
     status: str,
-    user_id: int | None,
+    caller: Caller,
     details: dict,
 ) -> None:
-    rec.status, rec.decided_by, rec.decided_at = status, user_id, utcnow()
+    rec.status, rec.decided_by, rec.decided_at = status, caller.user_id, utcnow()
     audit.record(
         session,
         "apply" if status == "applied" else "dismiss",
         "recommendation",
         rec.id,
-        user_id=user_id,
+        caller=caller,
         details={"rec_type": rec.rec_type, "title": rec.title, **details},
     )

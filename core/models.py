@@ -91,6 +91,20 @@ class Org(Base, Timestamps):
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     allowed_recipient_domains: Mapped[list[Any]] = mapped_column(default=list)
     retention_days: Mapped[int] = mapped_column(Integer, default=730)
+    # How long the retention job keeps raw hourly facts, audit rows and job runs, in
+    # days (commands.retention validates them); the rollups are never purged.
+    retention_raw_days: Mapped[int] = mapped_column(
+        Integer, default=400, server_default="400"
+    )
+    retention_audit_days: Mapped[int] = mapped_column(
+        Integer, default=730, server_default="730"
+    )
+    retention_job_runs_days: Mapped[int] = mapped_column(
+        Integer, default=90, server_default="90"
+    )
+    # The org-local day before which hourly facts have been purged (None: never):
+    # ingest refuses older rows and rollup rebuilds stop here.
+    raw_purged_before: Mapped[dt.date | None] = mapped_column(Date)
 
 
 class User(Base, TenantMixin, Timestamps):
@@ -138,7 +152,11 @@ class UserSession(Base, TenantMixin):
 
 
 class AuditLog(Base, TenantMixin):
+    """Who (a user, an API key, or nobody: a job or the CLI) did or read what, when,
+    and from which address."""
+
     __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_org_created", "org_id", "created_at"),)
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True
     )
@@ -152,6 +170,11 @@ class AuditLog(Base, TenantMixin):
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime, default=utcnow, index=True
     )
+    api_key_id: Mapped[int | None] = mapped_column(
+        ForeignKey("api_keys.id", ondelete="SET NULL")
+    )
+    address: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(256))
 
 
 # ------------------------------------------------------------------- the six hub tables

@@ -14,6 +14,12 @@ The rollups, by grain, and the views they serve:
 An ingest calls :func:`refresh_campaign_days` for exactly what it touched, in its own
 transaction; on PostgreSQL it has first added its differences to the two fact-grain
 rollups with :data:`STAGE_DELTA_SQL` and :data:`APPLY_DELTA_SQL`.
+
+Every path that rebuilds a rollup from the hourly facts must stay after the org's
+retention purge (``orgs.raw_purged_before``, see :mod:`datasources.retention`): before
+it the facts are gone and the rollups are the only record. Ingest refuses rows before
+it, and :func:`refresh_daily_rollup` starts there. (Migrations 0005-0009 also rebuild
+rollups from the facts, but they run before 0010 adds retention, so before any purge.)
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
@@ -46,6 +53,7 @@ from core.models import (
     MetricFactDailyPlatform,
     MetricFactHourly,
     MetricFactHourlyPlatform,
+    Org,
 )
 
 DAILY_COLUMNS = [
@@ -59,6 +67,8 @@ DAILY_COLUMNS = [
 ]
 HOURLY_PLATFORM_COLUMNS = ["org_id", "hour_utc", "platform", "local_date", *SUMS]
 DAILY_PLATFORM_COLUMNS = ["org_id", "day", "platform", "week_start", *SUMS]
+# A key of the advisory lock that serialises one org's ingests and purges (PostgreSQL).
+INGEST_LOCK_CLASS = 7_311
 # Bound parameters per IN list: well under SQLite's limit, a few years of days.
 DAYS_PER_STATEMENT = 400
 
@@ -104,6 +114,17 @@ APPLY_DELTA_SQL = (
 )
 
 
+def lock_org_facts(session: Session, org_id: int) -> None:
+    """Serialise one org's writers of hourly facts (ingests, the retention purge), so
+    two rollup rebuilds never interleave and no ingest writes a day being purged
+    (PostgreSQL; SQLite has one writer at a time anyway)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:k, :org)"),
+            {"k": INGEST_LOCK_CLASS, "org": org_id},
+        )
+
+
 def week_start_of(day: SQLColumnExpression[Any], dialect: str) -> ColumnElement[Any]:
     """SQL for the Monday of ``day``'s week (``day`` is already an org-local date)."""
     if dialect == "postgresql":
@@ -130,7 +151,16 @@ def refresh_daily_rollup(
 
     Returns:
         The number of daily rows written.
+
+    Days before the org's retention purge (``orgs.raw_purged_before``) are never
+    rebuilt, whatever ``date_from`` says: their facts are gone and the rollups are
+    their only record.
     """
+    purged_before = session.scalar(
+        select(Org.raw_purged_before).where(Org.id == org_id)
+    )
+    if purged_before is not None and (date_from is None or date_from < purged_before):
+        date_from = purged_before
     fact_days = _day_range(MetricFactHourly.local_date, date_from, date_to)
     _refresh_hourly_platform(
         session,

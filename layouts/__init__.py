@@ -9,7 +9,7 @@ from __future__ import annotations
 import dash
 from dash import Dash
 
-from layouts import _shell, dashboard, dashboard_edit, dashboards, not_found
+from layouts import _shell, audit, dashboard, dashboard_edit, dashboards, not_found
 
 
 def register_pages(app: Dash) -> None:
@@ -47,6 +47,13 @@ def register_pages(app: Dash) -> None:
         title="Dashboard · Pulse",
         layout=dashboard.layout,
         order=1,
+    )
+    dash.register_page(
+        "layouts.audit",
+        path="/audit",
+        name="Audit log",
+        title="Audit log · Pulse",
+        layout=audit.layout,
     )
     # Dash shows the page whose module name ends in "not_found_404" for any address
     # no page has: the product's own page, inside the shell.

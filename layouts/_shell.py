@@ -7,12 +7,18 @@ import dash_bootstrap_components as dbc
 from dash import html
 from flask_login import current_user
 
+from accounts.permissions import is_admin
 from server.csrf import csrf_token
 
 
 def navbar() -> dbc.Navbar:
     user_items = []
+    links = [dbc.NavLink("Dashboards", href="/dashboards", active="partial")]
     if current_user and current_user.is_authenticated:
+        if is_admin(current_user.role):
+            links.append(
+                dbc.NavLink("Audit log", href="/audit", active="exact", id="nav-audit")
+            )
         user_items = [
             html.Span(
                 [
@@ -47,7 +53,7 @@ def navbar() -> dbc.Navbar:
                     "Pulse", href="/dashboards", className="navbar-brand brand fw-bold"
                 ),
                 dbc.Nav(
-                    [dbc.NavLink("Dashboards", href="/dashboards", active="partial")],
+                    links,
                     navbar=True,
                     className="me-auto",
                 ),

@@ -42,6 +42,15 @@ JOBS: list[JobDefinition] = [
         {"trigger": "interval", "minutes": 15},
         description="evaluate automation rules and apply their actions",
     ),
+    JobDefinition(
+        "retention",
+        "scheduler.tasks:retention",
+        {"trigger": "cron", "hour": 3, "minute": 30},
+        description=(
+            "delete hourly facts, audit rows and job runs past the org's retention, "
+            "daily (UTC 03:30); the rollups are kept"
+        ),
+    ),
 ]
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from commands.analytics import run_queued_analytics, run_scheduled_analytics
 from commands.automation import run_automation_rules
+from commands.retention import apply_retention
 from scheduler.context import JobContext
 
 
@@ -27,3 +28,8 @@ def queued_analytics(ctx: JobContext, org_id: int) -> dict[str, Any]:
 def automation_rules(ctx: JobContext, org_id: int) -> dict[str, Any]:
     """Evaluate the org's automation rules and apply their actions."""
     return run_automation_rules(ctx, org_id)
+
+
+def retention(ctx: JobContext, org_id: int) -> dict[str, Any]:
+    """Purge the org's expired raw facts, audit rows and job runs (audited)."""
+    return apply_retention(ctx, org_id)

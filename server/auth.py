@@ -32,6 +32,7 @@ from commands.accounts import SessionPolicy, session_user, sign_in, sign_out
 from core.settings import Settings
 from server import limits
 from server.csrf import csrf_token
+from server.origin import request_origin
 from server.runtime import runtime
 
 PUBLIC_PREFIXES = (
@@ -60,8 +61,9 @@ class CurrentUser(UserMixin):
 
     @property
     def caller(self) -> Caller:
-        """Who this person is to the commands (their org, id and role)."""
-        return Caller(self.org_id, self.user_id, self.role)
+        """Who this person is to the commands (their org, id and role), and where the
+        request comes from (for the audit trail)."""
+        return Caller(self.org_id, self.user_id, self.role, **request_origin())
 
 
 def session_policy(settings: Settings) -> SessionPolicy:

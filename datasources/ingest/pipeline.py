@@ -24,12 +24,13 @@ from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
-from sqlalchemy import case, column, or_, select, table, text
+from sqlalchemy import case, column, or_, select, table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import TableClause
 
 from accounts import audit
+from accounts.permissions import Caller
 from core.db import Database
 from core.filters import OrgContext
 from core.metrics import BASE_COLUMNS
@@ -66,26 +67,29 @@ from datasources.ingest._rows import (
     pydantic_reason,
 )
 from datasources.ingest.formats import Table, read_csv, read_json
+from datasources.retention import RawHorizon, raw_horizon
 from datasources.rollups import (
     APPLY_DELTA_SQL,
     DELTA_TABLE,
     STAGE_DELTA_SQL,
     STAGING_TABLE,
+    lock_org_facts,
     refresh_campaign_days,
 )
 
 WRITE_CHUNK_ROWS = 5000
-# A key of the advisory lock that serialises one org's ingests (PostgreSQL).
-INGEST_LOCK_CLASS = 7_311
 
 
 # --------------------------------------------------------------- validation
 class _Clock:
     """Turns a row's time fields into (naive UTC hour, org-local day), memoised."""
 
-    def __init__(self, timezone: str, now: dt.datetime) -> None:
+    def __init__(
+        self, timezone: str, now: dt.datetime, horizon: RawHorizon | None = None
+    ) -> None:
         self.zone = ZoneInfo(timezone)
         self.latest = now.replace(minute=0, second=0, microsecond=0)
+        self.horizon = horizon
         self.memo: dict[tuple, tuple[dt.datetime, dt.date]] = {}
 
     def place(self, row: FactRow) -> tuple[dt.datetime, dt.date]:
@@ -117,6 +121,9 @@ class _Clock:
                 "hour" if row.hour is not None else "date",
                 f"{local_date} is before {EARLIEST_DAY}",
             )
+        refusal = self.horizon.refusal(local_date) if self.horizon else None
+        if refusal:
+            raise FieldError("hour" if row.hour is not None else "date", refusal)
         return hour_utc, local_date
 
     def _localise(self, naive: dt.datetime, field_name: str) -> dt.datetime:
@@ -137,8 +144,12 @@ def validate_rows(
     *,
     default_country: str | None = None,
     now: dt.datetime | None = None,
+    horizon: RawHorizon | None = None,
 ) -> tuple[list[ParsedRow], list[RowError]]:
-    """Validate every record of ``table``; returns the valid rows and ALL problems."""
+    """Validate every record of ``table``; returns the valid rows and ALL problems.
+
+    ``horizon`` is the org's raw-data horizon: rows of earlier org-local days, whose
+    facts have been purged, are refused (see :mod:`datasources.retention`)."""
     errors = list(table.errors)
     if table.currency and table.currency != org.currency.upper():
         errors.append(
@@ -163,7 +174,7 @@ def validate_rows(
     context = {"currency": org.currency, "default_country": country}
     exports = table.format.exports
     validate = FactRow.__pydantic_validator__.validate_python
-    clock = _Clock(org.timezone, (now or utcnow()).replace(tzinfo=None))
+    clock = _Clock(org.timezone, (now or utcnow()).replace(tzinfo=None), horizon)
     check_row = table.format.row_check(table)
     platform = table.format.platform
     rows: list[ParsedRow] = []
@@ -351,16 +362,6 @@ def widen_analytics_refresh(
     )
 
 
-def _lock_org(session: Session, org_id: int) -> None:
-    """Serialise one org's ingests so two rollup rebuilds never interleave (PostgreSQL;
-    SQLite has one writer at a time anyway)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(:k, :org)"),
-            {"k": INGEST_LOCK_CLASS, "org": org_id},
-        )
-
-
 def _create_campaigns(
     session: Session, org_id: int, plans: Iterable[NewCampaign]
 ) -> list[NewCampaign]:
@@ -430,12 +431,22 @@ def _create_campaigns(
 
 
 # --------------------------------------------------------------------------- ingest
-def org_info(db: Database, org_id: int) -> OrgContext:
+def org_info(db: Database, org_id: int) -> tuple[OrgContext, RawHorizon | None]:
+    """The org's context and its raw-data horizon (``None``: nothing purged yet)."""
     with db.session(org_id) as session:
         org = session.scalars(select(Org).where(Org.id == org_id)).one_or_none()
         if org is None:
             raise LookupError(f"no org with id {org_id}")
-        return OrgContext.of(org)
+        return OrgContext.of(org), raw_horizon(org)
+
+
+class _PurgedMeanwhile(Exception):
+    """A retention purge moved the org's horizon past rows of the batch after they
+    were validated (checked again under the org's write lock)."""
+
+    def __init__(self, first_day: dt.date, retention_days: int) -> None:
+        super().__init__(first_day)
+        self.first_day, self.retention_days = first_day, retention_days
 
 
 def _known_campaigns(session: Session) -> list[KnownCampaign]:
@@ -498,6 +509,7 @@ def ingest(
     user_id: int | None = None,
     api_key_id: int | None = None,
     now: dt.datetime | None = None,
+    caller: Caller | None = None,
 ) -> dict[str, Any]:
     """Ingest one batch of facts for an org, all or nothing.
 
@@ -514,6 +526,7 @@ def ingest(
         default_country: the country of every row of a file without a country column.
         user_id, api_key_id: who sent the batch, recorded on it.
         now: the current time (naive UTC) for the "not in the future" check.
+        caller: who sent it, for the audit row's address and user agent.
 
     Returns:
         ``{"batch_id", "status": "committed", "format", "rows_received", "rows_written",
@@ -527,7 +540,7 @@ def ingest(
     formats.get(fmt)  # an unknown format is a ValueError naming the known ones
     if on_unknown_campaign not in ("create", "refuse"):
         raise ValueError("on_unknown_campaign must be 'create' or 'refuse'")
-    org = org_info(db, org_id)
+    org, horizon = org_info(db, org_id)
     meta = {
         "source": source,
         "format": fmt,
@@ -536,7 +549,16 @@ def ingest(
     }
     with _collector_paused():
         return _ingest(
-            db, org, data, fmt, on_unknown_campaign, default_country, meta, now
+            db,
+            org,
+            data,
+            fmt,
+            on_unknown_campaign,
+            default_country,
+            meta,
+            now,
+            horizon,
+            caller,
         )
 
 
@@ -549,6 +571,8 @@ def _ingest(
     default_country: str | None,
     meta: dict[str, Any],
     now: dt.datetime | None,
+    horizon: RawHorizon | None,
+    caller: Caller | None,
 ) -> dict[str, Any]:
     table = (
         read_json(data, fmt, default_country=default_country)
@@ -556,7 +580,9 @@ def _ingest(
         else read_csv(data, fmt, default_country=default_country)
     )
     rows_received = len(table.records)
-    rows, errors = validate_rows(table, org, default_country=default_country, now=now)
+    rows, errors = validate_rows(
+        table, org, default_country=default_country, now=now, horizon=horizon
+    )
     if not errors and not rows:
         errors = [RowError(None, "rows", "the batch has no data rows")]
     planned: dict[tuple, NewCampaign] = {}
@@ -572,7 +598,17 @@ def _ingest(
         errors.sort(key=lambda e: e.row or 0)
         batch_id = _record_rejection(db, org.id, errors, rows_received, meta)
         raise IngestRejected(errors, rows_received, batch_id)
-    return _commit(db, org, rows, planned, pending, rows_received, meta)
+    try:
+        return _commit(db, org, rows, planned, pending, rows_received, meta, caller)
+    except _PurgedMeanwhile as exc:
+        late = RawHorizon(exc.first_day, exc.retention_days)
+        errors = [
+            RowError(r.row, "hour", late.refusal(r.local_date) or "")
+            for r in rows
+            if late.refusal(r.local_date)
+        ]
+        batch_id = _record_rejection(db, org.id, errors, rows_received, meta)
+        raise IngestRejected(errors, rows_received, batch_id) from None
 
 
 def _commit(
@@ -583,10 +619,18 @@ def _commit(
     pending: dict[int, tuple],
     rows_received: int,
     meta: dict[str, Any],
+    caller: Caller | None = None,
 ) -> dict[str, Any]:
     days = sorted({r.local_date for r in rows})
     with db.session(org.id) as session:
-        _lock_org(session, org.id)
+        lock_org_facts(session, org.id)
+        purged_before, retention_days = session.execute(
+            select(Org.raw_purged_before, Org.retention_raw_days).where(
+                Org.id == org.id
+            )
+        ).one()
+        if purged_before is not None and days[0] < purged_before:
+            raise _PurgedMeanwhile(purged_before, retention_days)
         created = _create_campaigns(session, org.id, planned.values())
         for row in rows:
             if row.campaign_id is None:
@@ -619,6 +663,8 @@ def _commit(
             "ingest_batch",
             batch.id,
             user_id=meta["user_id"],
+            api_key_id=meta["api_key_id"],
+            caller=caller,
             details={
                 "format": meta["format"],
                 "source": meta["source"],

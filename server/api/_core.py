@@ -39,6 +39,7 @@ from core.reference import parse_row_id
 from dashboards.schema import TemplateError
 from server import limits
 from server.csrf import cross_site_problem
+from server.origin import request_origin
 from server.runtime import runtime
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -143,7 +144,7 @@ def _caller() -> Caller | None:
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
         org_id, key_id = _org_of_key(header[7:].strip())
-        return Caller(org_id, None, API_KEY_ROLE, key_id)
+        return Caller(org_id, None, API_KEY_ROLE, key_id, **request_origin())
     if current_user.is_authenticated:
         problem = cross_site_problem()
         if problem is not None:

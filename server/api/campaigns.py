@@ -22,7 +22,9 @@ from server.runtime import runtime
 @authenticated
 def list_campaigns_route():
     refuse_unknown_args(PAGE_ARGS)
-    return jsonify(page_of(list_campaigns(runtime(), g.caller), "campaigns"))
+    return jsonify(
+        page_of(list_campaigns(runtime(), g.caller, audited=True), "campaigns")
+    )
 
 
 @blueprint.patch("/campaigns/<id:campaign_id>")

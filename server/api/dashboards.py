@@ -5,12 +5,13 @@ GET      /api/v1/templates            global and org templates, with usage count
 GET      /api/v1/dashboards           the org's dashboards
 POST     /api/v1/dashboards           ``{"template_id": 1, "name": "..."}`` clones a
                                       template; a template document is created as is
-GET      /api/v1/dashboards/<id>      the dashboard document with its visible widgets
+GET      /api/v1/dashboards/<id>      the dashboard document with its visible widgets;
+                                      audited as a read
 PUT      /api/v1/dashboards/<id>      replace it with a template document (422 if
                                       invalid)
 DELETE   /api/v1/dashboards/<id>      delete it and its widgets
 GET      /api/v1/dashboards/<id>/data every widget's current data (filters as query
-                                      parameters)
+                                      parameters); audited as a read
 =======  ===========================  =================================================
 """
 
@@ -129,7 +130,9 @@ def create_dashboard():
 @blueprint.get("/dashboards/<id:dashboard_id>")
 @authenticated
 def get_dashboard(dashboard_id: int):
-    view = dashboard_commands.get_dashboard(runtime(), g.caller, dashboard_id)
+    view = dashboard_commands.read_dashboard(
+        runtime(), g.caller, dashboard_id, {"read": "document"}
+    )
     widgets = [dashboard_store.widget_document(w) for w in view.widgets]
     return jsonify(_dashboard_json(view.dashboard) | {"widgets": widgets})
 
@@ -168,7 +171,12 @@ def dashboard_data(dashboard_id: int):
         )
     except QueryError as exc:
         raise ApiError(422, str(exc), exc.details) from None
-    view = dashboard_commands.get_dashboard(svc, g.caller, dashboard_id)
+    view = dashboard_commands.read_dashboard(
+        svc,
+        g.caller,
+        dashboard_id,
+        {"read": "data", "filters": filters.model_dump(mode="json")},
+    )
     results = []
     for widget in view.widgets:
         entry = {"id": widget.id, "title": widget.title, "type": widget.widget_type}

@@ -3,7 +3,8 @@
 Query parameters are the source's ``query_params`` plus the global filters
 (``date_from``, ``date_to``, ``platforms``, ``campaign_ids``); list values may repeat
 (``platforms=meta&platforms=google``) or be comma-separated. The org always comes from
-the credentials.
+the credentials. Every answered query is audited as a read (who, from where, the
+params and filters).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import typing
 
 from flask import g, jsonify, request
 
+from commands.access import record_read
 from core.filters import QueryError, parse_filters
 from datasources import registry
 from server.api._core import ApiError, authenticated, blueprint
@@ -79,10 +81,21 @@ def query_source(source_name: str):
         }
         filters = parse_filters(filter_args)
         fresh = request.args.get("fresh", "").lower() in ("1", "true", "yes")
-        result = runtime().data.query(
+        svc = runtime()
+        result = svc.data.query(
             g.caller.org_id, source_name, param_args, filters, fresh=fresh
         )
     except QueryError as exc:
         status = 404 if str(exc).startswith("unknown data_source") else 422
         raise ApiError(status, str(exc), exc.details) from None
+    record_read(
+        svc,
+        g.caller,
+        "data_source",
+        source_name,
+        {
+            "params": param_args,
+            "filters": filters.model_dump(mode="json", exclude_defaults=True),
+        },
+    )
     return jsonify(result)

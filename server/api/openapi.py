@@ -67,6 +67,10 @@ def _responses(ok: str) -> dict:
             "description": "not authenticated",
             "content": {"application/json": {"schema": ERROR}},
         },
+        "403": {
+            "description": "the caller's role may not do this",
+            "content": {"application/json": {"schema": ERROR}},
+        },
         "404": {
             "description": "not found",
             "content": {"application/json": {"schema": ERROR}},
@@ -233,11 +237,52 @@ OPERATIONS = [
         "analytics",
         None,
     ),
+    (
+        "get",
+        "/api/v1/audit",
+        "list_audit_entries",
+        "The org's audit log, newest first, one page (admin sessions only; API "
+        "keys get 403)",
+        "admin",
+        None,
+    ),
+    (
+        "get",
+        "/api/v1/users",
+        "list_users",
+        "The org's users (admin sessions only)",
+        "admin",
+        None,
+    ),
+    (
+        "delete",
+        "/api/v1/users/{id}",
+        "delete_user",
+        "Delete a user: anonymise their personal data (admin sessions only)",
+        "admin",
+        None,
+    ),
+    (
+        "get",
+        "/api/v1/org/retention",
+        "get_retention",
+        "The org's retention settings (admin sessions only)",
+        "admin",
+        None,
+    ),
+    (
+        "patch",
+        "/api/v1/org/retention",
+        "set_retention",
+        "Change the org's retention settings, audited (admin sessions only)",
+        "admin",
+        '{"raw_days": 400, "audit_days": 730, "job_runs_days": 90} (any of them)',
+    ),
 ]
 
 
 # The list routes: ``{items, total, limit, offset}``, paged by ``limit``/``offset``.
-PAGED_OPERATIONS = ("list_templates", "list_dashboards", "list_campaigns")
+PAGED_OPERATIONS = ("list_templates", "list_dashboards", "list_campaigns", "list_users")
 PAGE_PARAMETERS = [
     {
         "name": "limit",
@@ -252,6 +297,38 @@ PAGE_PARAMETERS = [
         "description": "items to skip (default 0)",
     },
 ]
+
+
+def _query(name: str, schema: dict, description: str) -> dict:
+    return {"name": name, "in": "query", "schema": schema, "description": description}
+
+
+# Query parameters of the operations that take some, by operation id.
+QUERY_PARAMETERS = {
+    "list_audit_entries": [
+        _query("action", {"type": "string"}, "e.g. read, view, export, update"),
+        _query("entity_type", {"type": "string"}, "e.g. dashboard, data_source"),
+        _query("entity_id", {"type": "string"}, "entity ids containing this text"),
+        _query("user_id", {"type": "integer"}, "the person who acted"),
+        _query("api_key_id", {"type": "integer"}, "the API key that acted"),
+        _query(
+            "date_from",
+            {"type": "string", "format": "date"},
+            "first org-local day (included)",
+        ),
+        _query(
+            "date_to",
+            {"type": "string", "format": "date"},
+            "last org-local day (included)",
+        ),
+        _query("page", {"type": "integer", "minimum": 1}, "1-based page"),
+        _query(
+            "per_page",
+            {"type": "integer", "minimum": 1, "maximum": 200},
+            "entries per page (default 50)",
+        ),
+    ]
+}
 
 
 def _operation(
@@ -274,6 +351,9 @@ def _operation(
         ]
     if operation_id in PAGED_OPERATIONS:
         operation["parameters"] = PAGE_PARAMETERS
+
+    if operation_id in QUERY_PARAMETERS:
+        operation["parameters"] = QUERY_PARAMETERS[operation_id]
     if body:
         operation["requestBody"] = {
             "description": body,

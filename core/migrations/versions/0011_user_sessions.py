@@ -8,7 +8,7 @@ out. A tenant table like the others: row-level security on PostgreSQL, and the a
 role may read and write it. The id is not a sequence, so no sequence grant is needed.
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 """
 
 import sqlalchemy as sa
@@ -17,7 +17,8 @@ from alembic import op
 from core.migrations.tenancy import secure_tenant_tables
 
 revision = "0011"
-down_revision = "0009"
+# Written beside 0010 (audit access and retention); chained after it when merged.
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

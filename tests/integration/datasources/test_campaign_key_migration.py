@@ -17,16 +17,14 @@ from tests.conftest import PostgresDatabase, sqlite_url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def at_0008(request, tmp_path):
-    """An empty database migrated to head and stepped back to 0008: its admin URL."""
+def at_head(request, tmp_path):
+    """An empty database migrated to head: its admin URL. The test fills it at head
+    (the ingest code reads the schema of head) and then steps back to 0008."""
     if request.param == "sqlite":
-        url = sqlite_url(tmp_path)
-        command.downgrade(alembic_config(url), "0008")
-        yield url
+        yield sqlite_url(tmp_path)
         return
     database = PostgresDatabase(request.getfixturevalue("postgres_admin_url"))
     try:
-        command.downgrade(alembic_config(database.admin_url), "0008")
         yield database.admin_url
     finally:
         database.drop()
@@ -38,9 +36,9 @@ def rows(db: Database, sql: str, **params) -> list:
 
 
 def test_duplicate_campaigns_are_merged_into_the_lowest_id_and_rollups_stay_exact(
-    at_0008,
+    at_head,
 ):
-    db = Database(at_0008)
+    db = Database(at_head)
     try:
         with db.unscoped_session() as session:
             org = session.execute(
@@ -56,13 +54,14 @@ def test_duplicate_campaigns_are_merged_into_the_lowest_id_and_rollups_stay_exac
                     text(
                         "INSERT INTO campaigns (org_id, platform, external_id, name,"
                         " objective, status, budget, start_date, created_at,"
-                        " updated_at) VALUES (:org, 'google', '555', :name,"
+                        " updated_at) VALUES (:org, 'google', :external, :name,"
                         " 'conversions', 'active', 0, '2024-05-01',"
                         " '2024-01-01 00:00:00', '2024-01-01 00:00:00') RETURNING id"
                     ),
-                    {"org": org, "name": name},
+                    {"org": org, "name": name, "external": external},
                 ).scalar_one()
-                for name in ("Brand", "Brand (again)")
+                # Distinct external ids for now: head's unique key refuses the same.
+                for name, external in (("Brand", "555"), ("Brand (again)", "555-x"))
             ]
         keep, duplicate = sorted(ids)
 
@@ -88,7 +87,15 @@ def test_duplicate_campaigns_are_merged_into_the_lowest_id_and_rollups_stay_exac
             ],
         )
 
-        command.upgrade(alembic_config(at_0008), "head")
+        # Back at 0008, without the unique key, the second campaign becomes the
+        # duplicate two creators could make then; migration 0009 merges them.
+        command.downgrade(alembic_config(at_head), "0008")
+        with db.unscoped_session() as session:
+            session.execute(
+                text("UPDATE campaigns SET external_id = '555' WHERE id = :d"),
+                {"d": duplicate},
+            )
+        command.upgrade(alembic_config(at_head), "head")
 
         assert rows(db, "SELECT id FROM campaigns WHERE org_id = :o", o=org) == [
             (keep,)

@@ -29,10 +29,14 @@ def test_every_task_of_the_readme_is_a_subcommand():
         "bootstrap",
         "ingest",
         "apikeys",
+        "users",
+        "retention",
         "scheduler",
         "bench",
     }
     assert set(pulse.commands["apikeys"].commands) == {"create", "list", "revoke"}
+    assert set(pulse.commands["users"].commands) == {"list", "delete"}
+    assert set(pulse.commands["retention"].commands) == {"show", "set"}
     assert set(pulse.commands["scheduler"].commands) == {
         "list",
         "run",
