@@ -254,4 +254,24 @@ def is_unavailable(error: BaseException) -> bool:
         return False
     if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
         return True
+    if isinstance(error, sa_exc.OperationalError) and _is_sqlite(error):
+        # SQLite says OperationalError for a missing table or column too: that is a
+        # schema out of date (run the migrations), not an outage to wait out.
+        message = str(error.orig).lower()
+        return any(sign in message for sign in SQLITE_UNAVAILABLE)
     return isinstance(error, (sa_exc.OperationalError, sa_exc.TimeoutError))
+
+
+# What SQLite says when its file cannot be used right now (as opposed to a bad
+# statement or schema).
+SQLITE_UNAVAILABLE = (
+    "database is locked",
+    "unable to open database",
+    "disk i/o error",
+    "file is not a database",
+    "database disk image is malformed",
+)
+
+
+def _is_sqlite(error: sa_exc.DBAPIError) -> bool:
+    return type(error.orig).__module__.startswith("sqlite3")

@@ -30,7 +30,7 @@ from widgets._registry import register
 
 # Category labels longer than this are cut on the axis (the hover shows them whole),
 # so that one long campaign name cannot squeeze the bars into a sliver.
-MAX_LABEL_CHARS = 28
+MAX_LABEL_CHARS = 22
 # Room beyond the longest bar for its value label, as a share of the value range.
 LABEL_HEADROOM = 0.18
 # Approximate width of one value-label character at the theme's font size, in pixels.
@@ -200,7 +200,12 @@ def make_figure(
     max_abs = float(df["value"].abs().max()) if df["value"].notna().any() else None
     prefix, tickformat, suffix = plotly_number_parts(fmt, currency, max_abs=max_abs)
     value_axis_layout: dict[str, Any] = dict(
-        tickformat=tickformat, tickprefix=prefix, ticksuffix=suffix, rangemode="tozero"
+        tickformat=tickformat,
+        tickprefix=prefix,
+        ticksuffix=suffix,
+        rangemode="tozero",
+        # A phone-width card has room for a few ticks; more would be turned on end.
+        nticks=5,
     )
     if show_values and not (several and stacked) and max_abs:
         # Outside labels need room past the longest bar, or the plot edge cuts them.
@@ -209,6 +214,9 @@ def make_figure(
             # On a narrow card the headroom is a few pixels: let the label run into a
             # right margin wide enough for it (labels are not clipped to the axes).
             figure.update_layout(margin=dict(r=16 + LABEL_CHAR_PX * longest_label))
+            # Every bar says its value: the value axis would only repeat it, and on a
+            # phone its ticks have no room but to stand on end.
+            value_axis_layout["showticklabels"] = False
     if dates:
         category_axis_layout: dict[str, Any] = dict(type="date")
     else:

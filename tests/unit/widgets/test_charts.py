@@ -295,9 +295,9 @@ def test_bar_shortens_long_names_on_the_axis_only_and_keeps_equal_names_apart():
     assert list(frame["category"])[-2:] == ["Twin (11)", "Twin (12)"]
     figure = bar_chart.make_figure(frame, orientation="horizontal", fmt="currency")
     assert list(figure.layout.yaxis.ticktext) == [
-        "Meta – Video Vie…ry – Wave 2",
-        "Meta – Video Vie…Brand Story",
-        "TikTok – TopView – Black Fr…",
+        "Meta – Video…– Wave 2",
+        "Meta – Video…and Story",
+        "TikTok – TopView – Bl…",
         "Twin (11)",
         "Twin (12)",
     ]
