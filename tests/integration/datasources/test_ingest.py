@@ -155,7 +155,7 @@ def facts_count(db: Database, org: int) -> int:
     )
 
 
-SEPTEMBER = (dt.datetime(2024, 8, 31), dt.datetime(2024, 9, 6))
+EXAMPLE_WEEK = (dt.datetime(2026, 11, 21), dt.datetime(2026, 11, 27))
 
 
 # --------------------------------------------------------------------------- library
@@ -172,34 +172,34 @@ def test_native_file_lands_on_org_local_days_and_the_rollup_matches_hourly_facts
     assert result["status"] == "committed"
     assert (result["rows_received"], result["rows_written"]) == (7, 7)
     # 22:00 and 23:00 EDT on Sep 1 are Sep 2 in UTC but stay on the org's Sep 1.
-    assert result["days_touched"] == ["2024-09-01", "2024-09-02"]
+    assert result["days_touched"] == ["2026-11-22", "2026-11-23"]
     assert sorted(c["name"] for c in result["campaigns_created"]) == [
         "Autumn Sale – Prospecting",
         "Brand Search – Autumn",
     ]
     assert_rollup_matches_hourly(admin, acme, result["days_touched"])
-    sums = hourly_sums(admin, acme, *SEPTEMBER, ("Autumn Sale – Prospecting",))
+    sums = hourly_sums(admin, acme, *EXAMPLE_WEEK, ("Autumn Sale – Prospecting",))
     assert sums["spend"] == pytest.approx(152.40 + 98.15 + 41.70 + 12.30)
     local_day = scalar(
         admin,
         "SELECT f.local_date FROM metric_facts_hourly f JOIN campaigns c "
         "ON c.id = f.campaign_id WHERE c.name = 'Brand Search – Autumn' "
         "AND f.hour_utc = :h",
-        h=dt.datetime(2024, 9, 2, 3),
+        h=dt.datetime(2026, 11, 23, 4),
     )
-    assert str(local_day) == "2024-09-01"
+    assert str(local_day) == "2026-11-22"
     weeks = {
         str(d): str(w)
         for d, w in admin.engine.connect().execute(
             text(
                 "SELECT day, week_start FROM metric_facts_daily WHERE org_id = :o AND "
                 "day IN "
-                "('2024-09-01', '2024-09-02')"
+                "('2026-11-22', '2026-11-23')"
             ),
             {"o": acme},
         )
     }
-    assert weeks == {"2024-09-01": "2024-08-26", "2024-09-02": "2024-09-02"}  # Sun; Mon
+    assert weeks == {"2026-11-22": "2026-11-16", "2026-11-23": "2026-11-23"}  # Sun; Mon
     refresh = (
         admin.engine.connect()
         .execute(
@@ -212,7 +212,7 @@ def test_native_file_lands_on_org_local_days_and_the_rollup_matches_hourly_facts
         .one()
     )
     assert (
-        str(refresh.first_day) <= "2024-09-01" and str(refresh.last_day) >= "2024-09-02"
+        str(refresh.first_day) <= "2026-11-22" and str(refresh.last_day) >= "2026-11-23"
     )
     batch = (
         admin.engine.connect()
@@ -235,20 +235,20 @@ def test_resending_a_file_changes_nothing_and_a_corrected_row_replaces_the_old_o
     data = load_file(EXAMPLES / "native.json")
     ingest(app_db, acme, data, on_unknown_campaign="create")
     names = ("Autumn Sale – Retargeting",)
-    before = hourly_sums(admin, acme, *SEPTEMBER, names)
+    before = hourly_sums(admin, acme, *EXAMPLE_WEEK, names)
     count = facts_count(admin, acme)
     again = ingest(app_db, acme, data)
     assert (again["rows_written"], again["rows_unchanged"]) == (0, 4)
-    assert hourly_sums(admin, acme, *SEPTEMBER, names) == before
+    assert hourly_sums(admin, acme, *EXAMPLE_WEEK, names) == before
     assert facts_count(admin, acme) == count
     assert before["spend"] == pytest.approx(55.10 + 61.75 + 9.80 + 18.40)
     data["rows"][0]["spend"] = 60.10
     corrected = ingest(app_db, acme, data)
     assert corrected["rows_written"] == 1
-    after = hourly_sums(admin, acme, *SEPTEMBER, names)
+    after = hourly_sums(admin, acme, *EXAMPLE_WEEK, names)
     assert after["spend"] == pytest.approx(before["spend"] + 5.0)
     assert facts_count(admin, acme) == count
-    assert_rollup_matches_hourly(admin, acme, ["2024-09-03", "2024-09-04"])
+    assert_rollup_matches_hourly(admin, acme, ["2026-11-24", "2026-11-25"])
 
 
 def test_google_and_meta_exports_are_ingested_with_their_own_columns(
@@ -271,23 +271,23 @@ def test_google_and_meta_exports_are_ingested_with_their_own_columns(
     assert (google["rows_received"], meta["rows_received"]) == (6, 4)
     assert {c["platform"] for c in google["campaigns_created"]} == {"google"}
     assert meta["campaigns_created"][0]["external_id"] == "23851234567890123"
-    shoes = hourly_sums(admin, acme, *SEPTEMBER, ("Search – Running Shoes",))
+    shoes = hourly_sums(admin, acme, *EXAMPLE_WEEK, ("Search – Running Shoes",))
     assert shoes["spend"] == pytest.approx(1204.56 + 880.10 + 410.00 + 95.25)
     assert shoes["impressions"] == 12480 + 9215 + 4870 + 1120
-    lookalike = hourly_sums(admin, acme, *SEPTEMBER, ("Autumn Sale – Lookalike",))
+    lookalike = hourly_sums(admin, acme, *EXAMPLE_WEEK, ("Autumn Sale – Lookalike",))
     assert (lookalike["clicks"], lookalike["conversions"]) == (
         81 + 66 + 42,
         3 + 2 + 2 + 1,
     )
-    # "23:00:00 - 23:59:59" on Sep 1 in New York is 03:00 UTC on Sep 2.
+    # "23:00:00 - 23:59:59" on Nov 22 in New York (EST) is 04:00 UTC on Nov 23.
     assert scalar(
         admin,
         "SELECT f.spend FROM metric_facts_hourly f JOIN campaigns c ON "
         "c.id = f.campaign_id WHERE c.name = 'Autumn Sale – Lookalike' AND "
         "f.hour_utc = :h",
-        h=dt.datetime(2024, 9, 2, 3),
+        h=dt.datetime(2026, 11, 23, 4),
     ) == pytest.approx(47.90)
-    assert_rollup_matches_hourly(admin, acme, ["2024-09-01", "2024-09-02"])
+    assert_rollup_matches_hourly(admin, acme, ["2026-11-22", "2026-11-23"])
 
 
 def test_a_batch_with_one_bad_row_writes_nothing_and_is_recorded_as_rejected(
