@@ -31,6 +31,7 @@ from accounts.permissions import Caller
 from commands.accounts import SessionPolicy, session_user, sign_in, sign_out
 from core.settings import Settings
 from server import limits
+from server._pages import card_page
 from server.csrf import csrf_token
 from server.origin import request_origin
 from server.runtime import runtime
@@ -86,15 +87,9 @@ def load_user(session_id: str) -> CurrentUser | None:
     return None if user_row is None else CurrentUser(*astuple(user_row), token)
 
 
-LOGIN_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Sign in · Pulse</title>
-<link rel="stylesheet" href="/assets/bootstrap.min.css">
-<link rel="stylesheet" href="/assets/pulse.css">
-</head><body class="login-page">
-<main class="login-card card shadow-sm">
-  <div class="card-body p-4">
+LOGIN_PAGE = card_page(
+    "Sign in",
+    """\
     <h1 class="h3 mb-1 brand">Pulse</h1>
     <p class="text-muted mb-4">Marketing performance, live.</p>
     {% if error %}<div class="alert alert-danger" role="alert" id="login-error">
@@ -111,17 +106,12 @@ LOGIN_PAGE = """<!doctype html>
       <button class="btn btn-primary w-100" id="login-submit" type="submit">
         Sign in</button>
     </form>
-  </div>
-</main></body></html>"""
+""",
+)
 
-LOGOUT_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Sign out · Pulse</title>
-<link rel="stylesheet" href="/assets/bootstrap.min.css">
-<link rel="stylesheet" href="/assets/pulse.css">
-</head><body class="login-page">
-<main class="login-card card shadow-sm"><div class="card-body p-4">
+LOGOUT_PAGE = card_page(
+    "Sign out",
+    """\
   <h1 class="h4 mb-3">Sign out of Pulse?</h1>
   <p class="text-muted">Signed in as {{ email }}.</p>
   <form method="post" action="/logout">
@@ -130,7 +120,8 @@ LOGOUT_PAGE = """<!doctype html>
       Sign out</button>
   </form>
   <p class="mt-3 mb-0"><a href="/">Back to the dashboards</a></p>
-</div></main></body></html>"""
+""",
+)
 
 
 def _safe_next(target: str | None) -> str:

@@ -30,6 +30,8 @@ from flask import Flask, current_app, jsonify, render_template_string, request
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf, validate_csrf
 from wtforms.validators import ValidationError
 
+from server._pages import card_page
+
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 # Paths whose unsafe requests are not checked for the form token, and why (see the
 # module docstring): Dash callbacks take only JSON; the API checks cookie callers'
@@ -37,21 +39,17 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 EXEMPT_PREFIXES = ("/_dash-update-component", "/api/")
 TOKEN_HEADER = "X-CSRFToken"
 
-REFUSED_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Request refused · Pulse</title>
-<link rel="stylesheet" href="/assets/bootstrap.min.css">
-<link rel="stylesheet" href="/assets/pulse.css">
-</head><body class="login-page">
-<main class="login-card card shadow-sm"><div class="card-body p-4">
+REFUSED_PAGE = card_page(
+    "Request refused",
+    """\
   <h1 class="h4 mb-3">Request refused</h1>
   <p id="csrf-error">The form was not accepted: its CSRF (cross-site request forgery)
   token is missing or does not belong to this browser session
   ({{ reason }}). This happens when a form was left open across a sign-out, or when
   another site tried to submit it for you.</p>
   <p class="mb-0"><a href="{{ retry }}">Open the page again</a> and resubmit it.</p>
-</div></main></body></html>"""
+""",
+)
 
 
 def csrf_token() -> str:

@@ -28,6 +28,7 @@ from flask import Flask, jsonify, request
 from sqlalchemy import exc as sa_exc
 
 from core.db import is_unavailable
+from server._pages import card_page
 
 log = logging.getLogger(__name__)
 
@@ -36,23 +37,18 @@ RETRY_SECONDS = 10
 # requests fail (each failing request would otherwise log a traceback).
 LOG_EVERY_SECONDS = 60.0
 
-UNAVAILABLE_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="refresh" content="{retry}">
-<title>Data is unavailable · Pulse</title>
-<link rel="stylesheet" href="/assets/bootstrap.min.css">
-<link rel="stylesheet" href="/assets/pulse.css">
-</head><body class="login-page">
-<main class="login-card card shadow-sm" id="unavailable">
-  <div class="card-body p-4">
+UNAVAILABLE_PAGE = card_page(
+    "Data is unavailable",
+    """\
     <h1 class="h3 mb-1 brand">Pulse</h1>
     <h2 class="h5 mt-3">Pulse cannot reach its database</h2>
     <p class="mb-2">Data is unavailable, retrying… This page reloads by itself every
       {retry} seconds and shows your page as soon as the database is back.</p>
     <p class="text-muted small mb-0">Nothing you saved is lost.</p>
-  </div>
-</main></body></html>"""
+""",
+    head='<meta http-equiv="refresh" content="{retry}">\n',
+    card_id="unavailable",
+)
 
 
 class _OutageLog:

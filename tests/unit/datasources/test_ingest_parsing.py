@@ -20,7 +20,7 @@ from datasources.ingest import (
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "docs" / "examples"
 ACME = OrgContext(1, "acme", "Acme Retail", "America/New_York", "USD")
-NOW = dt.datetime(2025, 1, 1)
+NOW = dt.datetime(2026, 12, 1)
 NATIVE_HEADER = (
     "campaign,platform,hour,country,spend,impressions,clicks,conversions,revenue\n"
 )
@@ -51,18 +51,18 @@ def test_native_csv_hours_with_offsets_land_on_utc_hours_and_org_local_days():
     first = rows[0]
     assert first.row == 2  # line 1 is the header
     assert (first.hour_utc, first.local_date) == (
-        dt.datetime(2024, 9, 2, 2),
-        dt.date(2024, 9, 1),
+        dt.datetime(2026, 11, 23, 3),
+        dt.date(2026, 11, 22),
     )
-    # 00:00 EDT is the next local day although the UTC date did not change.
+    # 00:00 EST is the next local day although the UTC date did not change.
     assert (rows[2].hour_utc, rows[2].local_date) == (
-        dt.datetime(2024, 9, 2, 4),
-        dt.date(2024, 9, 2),
+        dt.datetime(2026, 11, 23, 5),
+        dt.date(2026, 11, 23),
     )
-    # A "Z" hour at 03:00 UTC is still 23:00 of the previous day in New York.
+    # A "Z" hour at 03:00 UTC is still 22:00 of the previous day in New York.
     assert (rows[4].hour_utc, rows[4].local_date) == (
-        dt.datetime(2024, 9, 2, 3),
-        dt.date(2024, 9, 1),
+        dt.datetime(2026, 11, 23, 3),
+        dt.date(2026, 11, 22),
     )
     assert [rows[i].country for i in (3, 5, 6)] == ["CAN", "USA", "GBR"]
     assert (
@@ -77,12 +77,12 @@ def test_native_csv_hours_with_offsets_land_on_utc_hours_and_org_local_days():
 def test_native_json_date_and_hour_are_read_in_the_org_time_zone():
     _, rows = example("native.json", "native")
     assert [r.row for r in rows] == [1, 2, 3, 4]
-    assert rows[0].hour_utc == dt.datetime(2024, 9, 4, 0)  # 20:00 EDT
-    assert rows[0].local_date == dt.date(2024, 9, 3)
-    assert rows[3].local_date == dt.date(2024, 9, 4)
+    assert rows[0].hour_utc == dt.datetime(2026, 11, 25, 1)  # 20:00 EST
+    assert rows[0].local_date == dt.date(2026, 11, 24)
+    assert rows[3].local_date == dt.date(2026, 11, 25)
     berlin = OrgContext(2, "globex", "Globex Travel", "Europe/Berlin", "USD")
     _, berlin_rows, _ = parse(load_file(EXAMPLES / "native.json"), org=berlin)
-    assert berlin_rows[0].hour_utc == dt.datetime(2024, 9, 3, 18)
+    assert berlin_rows[0].hour_utc == dt.datetime(2026, 11, 24, 19)  # 20:00 CET
 
 
 def test_a_json_batch_may_mix_iso_hours_with_date_and_hour_of_day_rows():
@@ -136,8 +136,8 @@ def test_google_ads_export_skips_title_and_total_rows_and_reads_thousands_separa
     )
     assert (first.spend, first.impressions, first.revenue) == (1204.56, 12480, 2310.75)
     assert (first.hour_utc, first.local_date) == (
-        dt.datetime(2024, 9, 2, 2),
-        dt.date(2024, 9, 1),
+        dt.datetime(2026, 11, 23, 3),  # 22:00 EST
+        dt.date(2026, 11, 22),
     )
     assert rows[3].country == "CAN"  # "Canada", as Google writes it
     assert rows[4].spend == 0.0  # "--"
@@ -162,10 +162,10 @@ def test_meta_export_reads_time_of_day_ranges_and_skips_the_summary_row():
     assert table.columns["clicks"] == "Link clicks"
     assert table.columns["conversions"] == "Purchases"
     assert [(r.hour_utc.hour, r.local_date.day) for r in rows] == [
-        (2, 1),
-        (3, 1),
-        (4, 2),
-        (5, 2),
+        (3, 22),
+        (4, 22),
+        (5, 23),
+        (6, 23),
     ]
     assert rows[3].clicks == 0  # Meta leaves zero cells blank
     assert all(r.platform == "meta" for r in rows)
@@ -341,7 +341,7 @@ def test_campaigns_resolve_by_external_id_name_or_pulse_id():
     assert (plan.platform, plan.external_id, plan.start_date) == (
         "google",
         "20489876543",
-        dt.date(2024, 9, 2),
+        dt.date(2026, 11, 23),
     )
     assert errors == []
     data = (
