@@ -624,8 +624,13 @@ def _daily(
         }
         for status in STATUSES
     ]
+    today = org_today(org.timezone)
     return {
         "view": "daily",
+        # Today's counts are so far: the chart draws that day as such, not a drop.
+        "partial_bucket": today.isoformat()
+        if span.days.start <= today <= span.days.end
+        else None,
         "format": "number",
         "timezone": org.timezone,
         "window": span.as_dict(org.timezone),

@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import text
 
 from core.filters import parse_filters
+from core.windows import org_today
 from datasources.sources.automation import (
     AutomationExecutionsParams,
     automation_executions_source,
@@ -86,3 +87,16 @@ def test_campaigns_paused_by_rules_are_listed_once_each_and_only_while_paused(
     assert checked >= 1, "the demo has campaigns that rules paused"
     # Some campaigns were paused more than once: listing each once is the point.
     assert events > checked
+
+
+def test_executions_per_day_name_today_as_the_day_still_filling(app_db, admin_db):
+    org = org_context(admin_db, "acme")
+    with app_db.session(org.id) as session:
+        result = automation_executions_source(
+            session,
+            org,
+            AutomationExecutionsParams(view="daily", period="7d"),
+            parse_filters({}),
+        )
+    today = org_today(org.timezone).isoformat()
+    assert result["partial_bucket"] == today == result["days"][-1]["date"]
