@@ -138,17 +138,21 @@ def set_retention(
 
 
 def apply_retention(
-    context: CommandContext, org_id: int, now: dt.datetime | None = None
+    context: CommandContext,
+    org_id: int,
+    now: dt.datetime | None = None,
+    session_lifetime: dt.timedelta | None = None,
 ) -> dict[str, Any]:
-    """Purge the org's expired hourly facts, audit rows and job runs (the daily
-    ``retention`` job), and audit what was removed in the same transaction.
+    """Purge the org's expired hourly facts, audit rows and job runs, and the rows of
+    sign-in sessions over ``session_lifetime`` (the daily ``retention`` job), and
+    audit what was removed in the same transaction.
 
     Returns:
         The purge's summary: ``removed`` (rows per table), ``cutoffs`` and
         ``retention_days`` (see :func:`datasources.retention.purge_expired`).
     """
     with context.db.session(org_id) as session:
-        summary = purge_expired(session, org_id, now)
+        summary = purge_expired(session, org_id, now, session_lifetime)
         audit.record(session, "purge", "retention", org_id, details=summary)
     if summary["removed"]["metric_facts_hourly"]:
         # Hour-level views filtered by campaign or country lose the purged hours.

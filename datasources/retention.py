@@ -1,4 +1,5 @@
-"""Purging an org's expired raw facts, audit rows and job runs.
+"""Purging an org's expired raw facts, audit rows and job runs (and the rows of
+sign-in sessions that are over).
 
 Each org keeps its hourly facts ``retention_raw_days``, its audit rows
 ``retention_audit_days`` and its job runs ``retention_job_runs_days`` (columns of
@@ -31,11 +32,11 @@ import typing
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import CursorResult, delete, func, select
+from sqlalchemy import CursorResult, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from automation.conditions import MAX_WINDOW
-from core.models import AuditLog, JobRun, MetricFactHourly, Org
+from core.models import AuditLog, JobRun, MetricFactHourly, Org, UserSession
 from core.windows import org_today
 from datasources.rollups import lock_org_facts
 
@@ -76,7 +77,10 @@ def raw_horizon(org: Org) -> RawHorizon | None:
 
 
 def purge_expired(
-    session: Session, org_id: int, now: dt.datetime | None = None
+    session: Session,
+    org_id: int,
+    now: dt.datetime | None = None,
+    session_lifetime: dt.timedelta | None = None,
 ) -> dict[str, Any]:
     """Delete the org's hourly facts, audit rows and job runs past their retention.
 
@@ -84,6 +88,9 @@ def purge_expired(
         session: a session in the org's context; the caller owns the transaction.
         org_id: the org.
         now: the current time (naive UTC); defaults to now.
+        session_lifetime: the longest a sign-in lasts (``PULSE_SESSION_MAX_HOURS``):
+            sign-in sessions that began longer ago, or were signed out, are over and
+            their rows go too; ``None`` leaves them.
 
     Returns:
         ``{"removed": {table: rows}, "cutoffs": {...}, "retention_days": {...},
@@ -125,6 +132,17 @@ def purge_expired(
             ),
         ),
     }
+    if session_lifetime is not None:
+        removed["user_sessions"] = _delete(
+            session,
+            delete(UserSession).where(
+                UserSession.org_id == org_id,
+                or_(
+                    UserSession.ended_at.is_not(None),
+                    UserSession.created_at < now - session_lifetime,
+                ),
+            ),
+        )
     if latest_purged is not None:
         # Days before this one now lack (some of) their raw rows: closed to ingest and
         # to rollup rebuilds. A purge that deleted nothing closes nothing.

@@ -7,6 +7,7 @@ analytics).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from commands.analytics import run_queued_analytics, run_scheduled_analytics
@@ -31,5 +32,7 @@ def automation_rules(ctx: JobContext, org_id: int) -> dict[str, Any]:
 
 
 def retention(ctx: JobContext, org_id: int) -> dict[str, Any]:
-    """Purge the org's expired raw facts, audit rows and job runs (audited)."""
-    return apply_retention(ctx, org_id)
+    """Purge the org's expired raw facts, audit rows and job runs, and the sign-in
+    sessions that are over (audited)."""
+    lifetime = dt.timedelta(hours=ctx.settings.session_max_hours)
+    return apply_retention(ctx, org_id, session_lifetime=lifetime)

@@ -22,7 +22,7 @@ from commands.ingest import ingest_facts
 from commands.retention import get_retention, set_retention
 from core.db import Database
 from core.filters import Filters
-from core.models import AuditLog, JobRun, User
+from core.models import AuditLog, JobRun, User, UserSession
 from core.windows import org_today
 from datasources.ingest import IngestRejected
 from datasources.retention import RAW_RETENTION_FLOOR_DAYS
@@ -248,7 +248,30 @@ def test_the_purge_removes_old_rows_records_them_and_keeps_every_figure(world):
             status="success",
             started_at=now - dt.timedelta(days=40),
         )
-        session.add_all([old_audit, new_audit, old_run])
+        admin_id = world["callers"]["admin@acme.example"].user_id
+        sign_ins = [
+            # Signed out; begun two days ago (past the 24-hour maximum); live.
+            UserSession(
+                id="a" * 64,
+                org_id=acme,
+                user_id=admin_id,
+                created_at=now - dt.timedelta(hours=1),
+                ended_at=now - dt.timedelta(minutes=30),
+            ),
+            UserSession(
+                id="b" * 64,
+                org_id=acme,
+                user_id=admin_id,
+                created_at=now - dt.timedelta(days=2),
+            ),
+            UserSession(
+                id="c" * 64,
+                org_id=acme,
+                user_id=admin_id,
+                created_at=now - dt.timedelta(hours=1),
+            ),
+        ]
+        session.add_all([old_audit, new_audit, old_run, *sign_ins])
         session.flush()
         old_ids = (old_audit.id, new_audit.id, old_run.id)
     before = figures(world)
@@ -274,6 +297,7 @@ def test_the_purge_removes_old_rows_records_them_and_keeps_every_figure(world):
     removed = summary["removed"]
     assert removed["metric_facts_hourly"] > 0
     assert removed["audit_log"] >= 1 and removed["job_runs"] >= 1
+    assert removed["user_sessions"] >= 2
     assert summary["raw_purged_before"] == cutoff.isoformat()
     oldest = scalar(
         admin_db,
@@ -285,6 +309,9 @@ def test_the_purge_removes_old_rows_records_them_and_keeps_every_figure(world):
         assert session.get(AuditLog, old_ids[0]) is None
         assert session.get(AuditLog, old_ids[1]) is not None
         assert session.get(JobRun, old_ids[2]) is None
+        # Sign-ins that are over are gone; the live one stays.
+        left = set(session.scalars(select(UserSession.id)))
+        assert "c" * 64 in left and not {"a" * 64, "b" * 64} & left
         purge = session.scalars(
             select(AuditLog).where(AuditLog.action == "purge")
         ).one()
