@@ -19,14 +19,12 @@ from pydantic import Field, field_validator
 from sqlalchemy import (
     Select,
     SQLColumnExpression,
-    and_,
     case,
     func,
     literal,
-    or_,
     select,
 )
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from automation.conditions import leaves
@@ -362,23 +360,31 @@ def _executions_where(
     if params.campaign_status:
         statement = statement.where(Campaign.status == params.campaign_status)
     if params.latest_per_campaign:
-        later = aliased(AutomationExecution)
-        newer = select(later.id).where(
-            later.campaign_id == AutomationExecution.campaign_id,
-            later.executed_at < end,
-            or_(
-                later.executed_at > AutomationExecution.executed_at,
-                and_(
-                    later.executed_at == AutomationExecution.executed_at,
-                    later.id > AutomationExecution.id,
+        # Each campaign's latest matching execution: rank them per campaign (one pass
+        # over the filtered executions, not a probe per row).
+        rank = (
+            func.row_number()
+            .over(
+                partition_by=AutomationExecution.campaign_id,
+                order_by=(
+                    AutomationExecution.executed_at.desc(),
+                    AutomationExecution.id.desc(),
                 ),
-            ),
+            )
+            .label("rank")
+        )
+        ranked = select(AutomationExecution.id, rank).where(
+            AutomationExecution.executed_at >= start,
+            AutomationExecution.executed_at < end,
         )
         if params.status:
-            newer = newer.where(later.status == params.status)
+            ranked = ranked.where(AutomationExecution.status == params.status)
         if params.action:
-            newer = newer.where(later.action_taken == params.action)
-        statement = statement.where(~newer.exists())
+            ranked = ranked.where(AutomationExecution.action_taken == params.action)
+        latest = ranked.subquery()
+        statement = statement.where(
+            AutomationExecution.id.in_(select(latest.c.id).where(latest.c.rank == 1))
+        )
     return _execution_scope(statement, filters)
 
 
