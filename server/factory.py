@@ -16,6 +16,7 @@ from dash import Dash
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from accounts.audit import ReadLog
 from core.cache import make_cache
 from core.db import Database
 from core.settings import PROJECT_ROOT, Settings, load_settings
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None, mount_ui: Callable[[Dash], None]) -> D
         db,
         cache,
         QueryCache(db, cache, query_timeout_seconds=settings.query_timeout_seconds),
+        ReadLog(db),
     )
 
     # In this order, which is the order of their checks on each request: rate limits

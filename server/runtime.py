@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from flask import current_app
 from flask_caching import Cache
 
+from accounts.audit import ReadLog
 from core.db import Database
 from core.settings import Settings
 from datasources.cache import QueryCache
@@ -20,6 +21,8 @@ class Runtime:
     db: Database
     cache: Cache
     data: QueryCache
+    # Records of API reads, written a second's worth at a time (accounts.audit).
+    read_log: ReadLog | None = None
 
 
 def runtime() -> Runtime:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 import uuid
 
 import pytest
@@ -48,10 +49,21 @@ def people(admin_db) -> dict[str, Caller]:
 
 
 def rows(admin_db: Database, org: int, *conditions) -> list[AuditLog]:
+    """The org's audit rows in the order things happened (a read's row is written a
+    moment after the read, with the read's time)."""
     with admin_db.session(org) as session:
         return list(
-            session.scalars(select(AuditLog).where(*conditions).order_by(AuditLog.id))
+            session.scalars(
+                select(AuditLog)
+                .where(*conditions)
+                .order_by(AuditLog.created_at, AuditLog.id)
+            )
         )
+
+
+def written(app_client) -> None:
+    """Write the reads the app's read log still holds (it does within a second)."""
+    app_client.application.extensions["pulse"].read_log.flush()
 
 
 def executive(app_client, headers) -> int:
@@ -83,6 +95,7 @@ def test_reads_by_an_api_key_are_audited_with_the_key_address_and_params(
         environ_base=CLIENT,
     )
     assert widgets.status_code == 200
+    written(app_client)
     reads = rows(
         admin_db, acme, AuditLog.api_key_id == key_row.id, AuditLog.action == "read"
     )
@@ -103,6 +116,7 @@ def test_reads_by_an_api_key_are_audited_with_the_key_address_and_params(
     assert reads[2].details["filters"]["date_from"] == "2026-01-01"
     document = app_client.get(f"/api/v1/dashboards/{dashboard}", headers=headers)
     assert document.status_code == 200
+    written(app_client)
     [last] = rows(admin_db, acme, AuditLog.api_key_id == key_row.id)[-1:]
     assert (last.action, last.entity_id) == ("read", str(dashboard))
     assert last.details == {"read": "document"}
@@ -350,3 +364,24 @@ def test_an_acme_admin_never_sees_globex_rows(app_client, svc, people, admin_db)
     body = json.loads(refused.get_data(as_text=True))
     assert "Only admins can see the audit log." in json.dumps(body)
     assert "audit-row" not in json.dumps(body)
+
+
+def test_the_read_log_writes_a_read_within_seconds_without_being_asked(
+    app_client, admin_db
+):
+    """No flush: the web app's read log writes the read's row by itself, with the
+    moment of the read."""
+    key_row, key = create_key(admin_db, "acme", f"later-{uuid.uuid4().hex[:6]}")
+    headers = {"Authorization": f"Bearer {key}"}
+    before = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    response = app_client.get(
+        "/api/v1/data/campaigns?metric=spend&view=summary", headers=headers
+    )
+    assert response.status_code == 200
+    deadline = time.monotonic() + 10
+    found: list[AuditLog] = []
+    while not found and time.monotonic() < deadline:
+        time.sleep(0.2)
+        found = rows(admin_db, key_row.org_id, AuditLog.api_key_id == key_row.id)
+    assert [(r.action, r.entity_id) for r in found] == [("read", "campaigns")]
+    assert before <= found[0].created_at <= before + dt.timedelta(seconds=5)
