@@ -17,14 +17,13 @@ from core.errors import validation_messages
 from core.models import Org
 from core.reference import (
     COUNTRIES,
-    DATE_RANGE_PRESETS,
     EARLIEST_DAY,
     MAX_ROW_ID,
     MAX_WINDOW_DAYS,
     PLATFORMS,
     WIDGET_PERIODS,
 )
-from core.windows import DateWindow, org_today
+from core.windows import org_today, preset_window
 
 
 class QueryError(ValueError):
@@ -147,11 +146,9 @@ def filters_for_preset(
     """
     raw: dict[str, Any] = {"platforms": platforms or [], "countries": countries or []}
     if preset and preset != WIDGET_PERIODS:
-        if preset not in DATE_RANGE_PRESETS:
-            raise QueryError(
-                f"filters.date_range: unknown preset {preset!r}; expected one "
-                f"of {', '.join(DATE_RANGE_PRESETS)}"
-            )
-        window = DateWindow.last_days(DATE_RANGE_PRESETS[preset], org_today(timezone))
+        try:
+            window = preset_window(preset, org_today(timezone))
+        except ValueError as exc:
+            raise QueryError(f"filters.date_range: {exc}") from None
         raw |= {"date_from": window.start, "date_to": window.end}
     return parse_filters(raw)

@@ -34,13 +34,20 @@ DATE_RANGE_PRESETS = {
 MAX_WINDOW_DAYS = 3 * 365 + 1
 # The earliest day a date filter may name: no marketing platform reports before it.
 EARLIEST_DAY = "2000-01-01"
+# Calendar presets of the filter bar: their length depends on the day they are asked
+# on (core.windows.preset_window); a widget's own ``period`` is a number of days.
+CALENDAR_PRESETS = ("yesterday", "month_to_date", "quarter_to_date", "year_to_date")
 DATE_RANGE_LABELS = {
     "today": "Today",
+    "yesterday": "Yesterday",
     "last_7_days": "Last 7 days",
     "last_14_days": "Last 14 days",
     "last_30_days": "Last 30 days",
     "last_90_days": "Last 90 days",
     "last_365_days": "Last 365 days",
+    "month_to_date": "Month to date",
+    "quarter_to_date": "Quarter to date",
+    "year_to_date": "Year to date",
 }
 # "Each widget's period": no date range from the bar, every widget its own ``period``.
 WIDGET_PERIODS = "widget"

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from core.reference import DATE_RANGE_PRESETS, MAX_WINDOW_DAYS
+from core.reference import DATE_RANGE_LABELS, DATE_RANGE_PRESETS, MAX_WINDOW_DAYS
 
 PERIOD_PATTERN = re.compile(r"^(\d{1,4})d$")
 
@@ -131,6 +131,30 @@ def comparison_cut(
         previous_until=_utc(previous_day, time_of_day, tz),
         local_until=local_now.replace(tzinfo=None),
         previous_local_until=dt.datetime.combine(previous_day, time_of_day),
+    )
+
+
+def preset_window(preset: str, today: dt.date) -> DateWindow:
+    """The org-local days a date-range preset covers on ``today``: the last N days,
+    yesterday, or this month, quarter (January, April, July, October) or year so far.
+
+    Raises:
+        ValueError: ``preset`` is not one of :data:`core.reference.DATE_RANGE_LABELS`.
+    """
+    if preset in DATE_RANGE_PRESETS:
+        return DateWindow.last_days(DATE_RANGE_PRESETS[preset], today)
+    if preset == "yesterday":
+        day = today - dt.timedelta(days=1)
+        return DateWindow(day, day)
+    if preset == "month_to_date":
+        return DateWindow(today.replace(day=1), today)
+    if preset == "quarter_to_date":
+        first_month = 3 * ((today.month - 1) // 3) + 1
+        return DateWindow(dt.date(today.year, first_month, 1), today)
+    if preset == "year_to_date":
+        return DateWindow(dt.date(today.year, 1, 1), today)
+    raise ValueError(
+        f"unknown preset {preset!r}; expected one of {', '.join(DATE_RANGE_LABELS)}"
     )
 
 

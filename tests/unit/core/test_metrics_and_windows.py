@@ -3,7 +3,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 
+from core.filters import QueryError, filters_for_preset
 from core.metrics import METRICS, resolve_metric
 from core.windows import (
     DateWindow,
@@ -11,6 +13,7 @@ from core.windows import (
     local_date_of,
     org_today,
     period_days,
+    preset_window,
     zone,
 )
 from datasources.sources.campaigns import change_percent, trend_direction
@@ -86,3 +89,36 @@ def test_change_and_trend():
     assert change_percent(None, 5.0) is None
     assert trend_direction(3.0) == "up" and trend_direction(-3.0) == "down"
     assert trend_direction(0.1) == "neutral" and trend_direction(None) == "neutral"
+
+
+@pytest.mark.parametrize(
+    "preset,today,start,end",
+    [
+        ("yesterday", "2026-12-04", "2026-12-03", "2026-12-03"),
+        ("yesterday", "2027-01-01", "2026-12-31", "2026-12-31"),
+        ("month_to_date", "2026-12-04", "2026-12-01", "2026-12-04"),
+        ("quarter_to_date", "2026-12-04", "2026-10-01", "2026-12-04"),
+        ("quarter_to_date", "2026-04-01", "2026-04-01", "2026-04-01"),
+        ("year_to_date", "2026-12-04", "2026-01-01", "2026-12-04"),
+        ("last_7_days", "2026-12-04", "2026-11-28", "2026-12-04"),
+        ("today", "2026-12-04", "2026-12-04", "2026-12-04"),
+    ],
+)
+def test_calendar_presets_cover_the_org_days_they_name(preset, today, start, end):
+    window = preset_window(preset, dt.date.fromisoformat(today))
+    assert (window.start.isoformat(), window.end.isoformat()) == (start, end)
+
+
+def test_a_preset_is_resolved_in_the_orgs_days_at_its_midnight():
+    """00:30 on New Year's Day in Berlin is still 31 December in UTC and New York."""
+    moment = dt.datetime(2026, 12, 31, 23, 30, tzinfo=dt.UTC)
+    with time_machine.travel(moment, tick=False):
+        berlin = filters_for_preset("year_to_date", [], "Europe/Berlin")
+        new_york = filters_for_preset("year_to_date", [], "America/New_York")
+        yesterday = filters_for_preset("yesterday", [], "Europe/Berlin")
+    assert (berlin.date_from, berlin.date_to) == (dt.date(2027, 1, 1),) * 2
+    assert new_york.date_from == dt.date(2026, 1, 1)
+    assert new_york.date_to == dt.date(2026, 12, 31)
+    assert yesterday.date_from == yesterday.date_to == dt.date(2026, 12, 31)
+    with pytest.raises(QueryError, match="unknown preset 'fortnight'"):
+        filters_for_preset("fortnight", [], "Europe/Berlin")
