@@ -134,6 +134,20 @@ def comparison_cut(
     )
 
 
+def week_start(day: dt.date) -> dt.date:
+    """The Monday of ``day``'s week (weeks run Monday to Sunday)."""
+    return day - dt.timedelta(days=day.weekday())
+
+
+def filling_bucket(window: DateWindow, today: dt.date, granularity: str) -> str | None:
+    """The day (or week, by its Monday) of a daily or weekly series that holds
+    ``today`` when the window reaches it: its figures are so far, not final, and a
+    chart draws it as such. ``None`` for an hourly series or a window of past days."""
+    if granularity not in ("day", "week") or not window.start <= today <= window.end:
+        return None
+    return (week_start(today) if granularity == "week" else today).isoformat()
+
+
 def preset_window(preset: str, today: dt.date) -> DateWindow:
     """The org-local days a date-range preset covers on ``today``: the last N days,
     yesterday, or this month, quarter (January, April, July, October) or year so far.

@@ -32,7 +32,7 @@ from automation.rules import RuleError, parse_rule
 from core.filters import Filters, OrgContext
 from core.models import AutomationExecution, AutomationRule, Campaign
 from core.reference import PLATFORMS
-from core.windows import DateWindow, org_today, period_days, zone
+from core.windows import DateWindow, filling_bucket, org_today, period_days, zone
 from datasources.registry import QueryParams, register
 from datasources.sources.campaigns import change_percent, trend_direction
 
@@ -630,13 +630,10 @@ def _daily(
         }
         for status in STATUSES
     ]
-    today = org_today(org.timezone)
     return {
         "view": "daily",
         # Today's counts are so far: the chart draws that day as such, not a drop.
-        "partial_bucket": today.isoformat()
-        if span.days.start <= today <= span.days.end
-        else None,
+        "partial_bucket": filling_bucket(span.days, org_today(org.timezone), "day"),
         "format": "number",
         "timezone": org.timezone,
         "window": span.as_dict(org.timezone),

@@ -33,8 +33,10 @@ from core.windows import (
     ComparisonCut,
     DateWindow,
     comparison_cut,
+    filling_bucket,
     org_today,
     period_days,
+    week_start,
     zone,
 )
 from datasources.registry import QueryParams, register
@@ -406,12 +408,8 @@ def _summary(
         },
         "comparison": _comparison(window, cut),
         "series": series,
-        "partial_bucket": partial_bucket(org, window, "day"),
+        "partial_bucket": filling_bucket(window, org_today(org.timezone), "day"),
     }
-
-
-def _week_start(day: dt.date) -> dt.date:
-    return day - dt.timedelta(days=day.weekday())
 
 
 def _timeseries(
@@ -433,13 +431,13 @@ def _timeseries(
     weekly = granularity == "week"
     if weekly:
         # Whole weeks only at the start, so the first point is not a partial-week dip.
-        window = DateWindow(_week_start(window.start), window.end)
+        window = DateWindow(week_start(window.start), window.end)
     by_bucket = daily_sums(session, window, filters, params.split_by, weekly=weekly)
     budgets: dict[dt.date, float] = defaultdict(float)
     if metric.denominator == "budget":
         for day, amount in prorated_budgets(session, window, filters).items():
-            budgets[_week_start(day) if weekly else day] += amount
-    buckets = sorted({_week_start(d) if weekly else d for d in window.dates()})
+            budgets[week_start(day) if weekly else day] += amount
+    buckets = sorted({week_start(d) if weekly else d for d in window.dates()})
     names = (
         sorted({key[1] for key in by_bucket if key[1]}) if params.split_by else [None]
     )
@@ -496,15 +494,6 @@ def _hourly_points(
     return dict(series) or {"all": []}
 
 
-def partial_bucket(org: OrgContext, window: DateWindow, granularity: str) -> str | None:
-    """The bucket (day, or week by its Monday) that holds today when the window reaches
-    today: its figures are so far, not final, and a chart should say so."""
-    today = org_today(org.timezone)
-    if granularity == "hour" or not window.start <= today <= window.end:
-        return None
-    return (_week_start(today) if granularity == "week" else today).isoformat()
-
-
 def _series_result(
     org: OrgContext,
     metric: Metric,
@@ -513,7 +502,7 @@ def _series_result(
     series: dict[str, list[dict]],
 ) -> dict:
     return {
-        "partial_bucket": partial_bucket(org, window, granularity),
+        "partial_bucket": filling_bucket(window, org_today(org.timezone), granularity),
         "view": "timeseries",
         "metric": metric.name,
         "label": metric.label,

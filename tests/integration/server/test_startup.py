@@ -12,6 +12,31 @@ import pytest
 from tests.conftest import ROOT
 
 
+def free_closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def run_pulse(
+    command: list[str], *, unset: tuple[str, ...] = (), **env: str
+) -> subprocess.CompletedProcess:
+    """``python <command>`` from the project folder with ``env`` set and ``unset``
+    (and PULSE_DATABASE_URL, which would beat DATABASE_URL) removed."""
+    environment = {**os.environ, **env}
+    for name in ("PULSE_DATABASE_URL", *unset):
+        environment.pop(name, None)
+    return subprocess.run(
+        [sys.executable, *command],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 @pytest.mark.parametrize(
     "command",
     [["app.py"], ["-m", "cli", "migrate"], ["-m", "cli", "bootstrap"]],
@@ -24,39 +49,10 @@ from tests.conftest import ROOT
     ],
 )
 def test_malformed_database_url_is_a_clear_message(command, url, expected):
-    env = {**os.environ, "DATABASE_URL": url}
-    env.pop("PULSE_DATABASE_URL", None)
-    result = subprocess.run(
-        [sys.executable, *command],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_pulse(command, DATABASE_URL=url)
     assert result.returncode == 2
     assert expected in result.stderr
     assert "Traceback" not in result.stderr
-
-
-def free_closed_port() -> int:
-    """A loopback port nothing listens on (bound, then released)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def run_pulse(command: list[str], **env: str) -> subprocess.CompletedProcess:
-    environment = {**os.environ, **env}
-    environment.pop("PULSE_DATABASE_URL", None)
-    return subprocess.run(
-        [sys.executable, *command],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 @pytest.mark.parametrize(
@@ -90,31 +86,15 @@ def test_a_sqlite_file_in_a_missing_folder_is_refused_not_created(command, tmp_p
 
 
 def test_production_refuses_the_development_secret():
-    env = {**os.environ, "PULSE_ENV": "production"}
-    env.pop("PULSE_SECRET_KEY", None)
-    env.pop("SECRET_KEY", None)
-    result = subprocess.run(
-        [sys.executable, "app.py"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    result = run_pulse(
+        ["app.py"], unset=("PULSE_SECRET_KEY", "SECRET_KEY"), PULSE_ENV="production"
     )
     assert result.returncode == 2
     assert "PULSE_SECRET_KEY must be set in production" in result.stderr
 
 
 def test_a_malformed_rate_limit_stops_start_up_naming_the_variable():
-    env = {**os.environ, "PULSE_RATE_LIMIT_LOGIN_ACCOUNT": "five a day"}
-    result = subprocess.run(
-        [sys.executable, "app.py"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_pulse(["app.py"], PULSE_RATE_LIMIT_LOGIN_ACCOUNT="five a day")
     assert result.returncode == 2
     assert (
         "PULSE_RATE_LIMIT_LOGIN_ACCOUNT 'five a day' is not a rate limit"
