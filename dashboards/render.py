@@ -6,6 +6,8 @@ becomes an error card with the reason; the rest of the dashboard is unaffected.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from datetime import date
 
@@ -48,6 +50,33 @@ def query_widget(
     """
     params = widget_query_params(spec.type, spec.data_source, spec.query_params)
     return data.query(org_id, spec.data_source, params, filters, fresh=fresh)
+
+
+def widget_data_key(
+    row: DashboardWidget,
+    *,
+    data: QueryCache,
+    org_id: int,
+    filters: Filters,
+) -> str:
+    """What a widget would show, as a short digest, without querying: its stored
+    document (an edit changes it) and the cache key of its result (the org's data
+    version, its params, the filters and the window clock). A refresh tick compares
+    it with the digest of what the screen shows and re-renders only on a change.
+
+    An invalid widget digests its document alone (it shows the same error card until
+    it is edited).
+    """
+    document = widget_document(row)
+    try:
+        spec = spec_from_row(row)
+        params = widget_query_params(spec.type, spec.data_source, spec.query_params)
+        key = data.result_key(org_id, spec.data_source, params, filters)
+    except (TemplateError, QueryError, KeyError):
+        key = "invalid"
+    return hashlib.sha256(
+        json.dumps([document, key], sort_keys=True, default=str).encode()
+    ).hexdigest()[:20]
 
 
 def _anomalies_for(

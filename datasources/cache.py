@@ -192,6 +192,32 @@ class QueryCache:
         ).hexdigest()[:32]
         return f"data:{int(org_id)}:v{version}:{source}:{digest}"
 
+    def result_key(
+        self,
+        org_id: int,
+        source_name: str,
+        raw_params: dict[str, Any] | None,
+        filters: Filters | None = None,
+    ) -> str:
+        """The cache key :meth:`query` would read for this request, now, without
+        running it: one cache round trip. Two equal keys mean the same answer (same
+        org version, params, filters and window clock), so a refresh tick can skip a
+        widget whose key has not changed since the screen last drew it.
+
+        Raises:
+            QueryError: unknown source or invalid params, naming the field.
+        """
+        source = registry.get(source_name)
+        params = source.parse_params(raw_params)
+        _, period = source.ttl_for(params)
+        return self.cache_key(
+            org_id,
+            source_name,
+            params.model_dump(mode="json"),
+            filters or Filters(),
+            period=period,
+        )
+
     # ---------------------------------------------------------------------- query
     def query(
         self,
