@@ -4,49 +4,70 @@ Each widget has its own callback request (pattern-matching on the widget id), so
 widgets load in parallel and one failure stays in its own card. Ids and filters come
 from the browser, so every call re-checks them: the widget must be on the dashboard,
 in the caller's org and visible to the caller.
+
+Refreshing redraws only what changed. A tick (the dashboard's interval, or on a
+realtime dashboard a new org data version, see ``assets/live.js``) asks
+:func:`check_widgets` for every widget's data key at once — one database read and a
+cache round trip per widget, no query — and gets no body back when none changed. When
+some did, the browser compares each widget's new key with the one it shows and asks
+:func:`refresh_widget` to redraw only those. The Refresh button and a filter change
+redraw every widget.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-
-from dash import ALL, MATCH, Dash, Input, Output, State, ctx, no_update
+from dash import ALL, MATCH, ClientsideFunction, Dash, Input, Output, State, ctx
 from dash.exceptions import PreventUpdate
 from flask_login import current_user
 
 from accounts.permissions import can_edit
-from callbacks._filters import FILTER_INPUTS, dashboard_filters
+from callbacks._filters import FILTER_INPUTS, FILTER_STATES, dashboard_filters
+from commands.live import dashboard_data_keys, keys_digest
 from commands.visibility import WidgetNotVisible, visible_widget
 from core.filters import Filters, QueryError
 from core.reference import PLATFORMS
-from core.windows import zone
-from dashboards.render import render_widget
+from dashboards.render import draw_widget, widget_data_key
 from server.runtime import runtime
 from widgets._card import error_card
 from widgets.map_chart import country_name
 
-# What refreshes a widget besides the filters: its interval and the Refresh button.
+# What redraws a widget besides the filters: a tick that found its data changed (set
+# in the browser by ``pulse.wantedIfChanged``) and the Refresh button.
 REFRESH_INPUTS = [
-    Input("dashboard-interval", "n_intervals"),
+    Input({"type": "widget-wanted", "index": MATCH}, "data"),
     Input("dashboard-refresh-button", "n_clicks"),
+]
+# What runs a tick: the dashboard's interval and, on a realtime dashboard, a new data
+# version of the org (polled by ``pulse.pollVersion``).
+TICK_INPUTS = [
+    Input("dashboard-interval", "n_intervals"),
+    Input("dashboard-data-version", "data"),
 ]
 
 
-def refresh_widget(_tick, _refresh, dashboard_id, body_id, *filter_values):
-    """Callback: (re)render one widget under the bar's filters."""
+def refresh_widget(_wanted, _refresh, dashboard_id, body_id, *filter_values):
+    """Callback: (re)draw one widget under the bar's filters; also the data key of
+    what it now shows and when that data was computed (for its age)."""
     if not current_user.is_authenticated:
         raise PreventUpdate
     svc, caller = runtime(), current_user.caller
     try:
         filters = dashboard_filters(svc, caller, filter_values)
     except QueryError as exc:
-        return error_card(str(exc))
+        return error_card(str(exc)), None, None
     try:
         widget = visible_widget(svc, caller, dashboard_id, body_id["index"])
     except WidgetNotVisible:
-        return error_card("this widget does not exist or is not shared with you.")
+        return (
+            error_card("this widget does not exist or is not shared with you."),
+            None,
+            None,
+        )
     manual = ctx.triggered_id == "dashboard-refresh-button"
-    return render_widget(
+    # The key before the data: an ingest in between leaves an older key with newer
+    # data, which the next tick redraws once more (never the other way round).
+    key = widget_data_key(widget, data=svc.data, org_id=caller.org_id, filters=filters)
+    drawn = draw_widget(
         widget,
         data=svc.data,
         org_id=caller.org_id,
@@ -54,15 +75,29 @@ def refresh_widget(_tick, _refresh, dashboard_id, body_id, *filter_values):
         fresh=manual,
         can_edit=can_edit(caller.role),
     )
+    computed = (
+        None
+        if drawn.computed_at is None
+        else {"at": drawn.computed_at, "stale": drawn.stale}
+    )
+    return drawn.component, key, computed
 
 
-def updated_label(*_refresh_and_filter_values):
-    """Callback: when the widgets were last refreshed, in the org's time zone."""
+def check_widgets(_tick, _version, dashboard_id, shown_digest, *filter_values):
+    """Callback: a refresh tick. Every widget's data key by widget id, or no update
+    at all (an empty answer) when none changed since the last tick."""
     if not current_user.is_authenticated:
-        return no_update
-    org = runtime().data.org_context(current_user.org_id)
-    now = dt.datetime.now(zone(org.timezone))
-    return f"Updated {now:%H:%M:%S} ({org.timezone})"
+        raise PreventUpdate
+    svc, caller = runtime(), current_user.caller
+    try:
+        filters = dashboard_filters(svc, caller, filter_values)
+    except QueryError:
+        raise PreventUpdate from None
+    keys = dashboard_data_keys(svc, caller, dashboard_id, filters)
+    digest = keys_digest(keys)
+    if digest == shown_digest:
+        raise PreventUpdate
+    return keys, digest
 
 
 def clicked_country(click_data: dict | None) -> str | None:
@@ -149,11 +184,50 @@ def register(app: Dash) -> None:
     )(country_chip)
     app.callback(
         Output({"type": "widget-body", "index": MATCH}, "children"),
+        Output({"type": "widget-key", "index": MATCH}, "data"),
+        Output({"type": "widget-computed", "index": MATCH}, "data"),
         *REFRESH_INPUTS,
         State("dashboard-id", "data"),
         State({"type": "widget-body", "index": MATCH}, "id"),
         *FILTER_INPUTS,
     )(refresh_widget)
     app.callback(
-        Output("dashboard-updated", "children"), *REFRESH_INPUTS, *FILTER_INPUTS
-    )(updated_label)
+        Output("dashboard-keys", "data"),
+        Output("dashboard-keys-digest", "data"),
+        *TICK_INPUTS,
+        State("dashboard-id", "data"),
+        State("dashboard-keys-digest", "data"),
+        *FILTER_STATES,
+        prevent_initial_call=True,
+    )(check_widgets)
+    # In the browser (assets/live.js): no request unless something changed.
+    app.clientside_callback(
+        ClientsideFunction("pulse", "wantedIfChanged"),
+        Output({"type": "widget-wanted", "index": MATCH}, "data"),
+        Input("dashboard-keys", "data"),
+        State({"type": "widget-key", "index": MATCH}, "data"),
+        State({"type": "widget-computed", "index": MATCH}, "data"),
+        State({"type": "widget-wanted", "index": MATCH}, "id"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        ClientsideFunction("pulse", "forgetDigestIfStale"),
+        Output("dashboard-keys-digest", "data", allow_duplicate=True),
+        Input({"type": "widget-computed", "index": ALL}, "data"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        ClientsideFunction("pulse", "pollVersion"),
+        Output("dashboard-data-version", "data"),
+        Input("dashboard-live-clock", "n_intervals"),
+        State("dashboard-data-version", "data"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        ClientsideFunction("pulse", "showAges"),
+        Output({"type": "widget-age", "index": ALL}, "children"),
+        Output({"type": "widget-age", "index": ALL}, "className"),
+        Output("dashboard-updated", "children"),
+        Input("dashboard-age-clock", "n_intervals"),
+        Input({"type": "widget-computed", "index": ALL}, "data"),
+    )

@@ -9,7 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from dataclasses import dataclass
 from datetime import date
+
+from dash import dcc
 
 from core.db import is_timeout, is_unavailable
 from core.filters import Filters, QueryError
@@ -118,6 +121,39 @@ def shown_age(result: dict) -> float | None:
     return age if age > 2 * allowed else None
 
 
+@dataclass(frozen=True)
+class RenderedWidget:
+    """A widget drawn for the screen, and what the screen says about its data.
+
+    Attributes:
+        component: the widget (or its error card).
+        computed_at: when the data it shows was computed (epoch seconds), ``None``
+            for an error card.
+        stale: whether that data is being recomputed (the cache served it past its
+            freshness).
+    """
+
+    component: object
+    computed_at: float | None = None
+    stale: bool = False
+
+
+def keep_ui_state(component: object, widget_id: int) -> object:
+    """Give every chart in ``component`` a ``uirevision`` fixed per widget, so a new
+    figure for the same widget keeps what the user did to the old one (zoom, legend
+    toggles, hover mode): Plotly resets them only when ``uirevision`` changes."""
+    graphs = [component] if isinstance(component, dcc.Graph) else []
+    traverse = getattr(component, "_traverse", None)
+    if traverse is not None:
+        graphs += [c for c in traverse() if isinstance(c, dcc.Graph)]
+    for graph in graphs:
+        figure = getattr(graph, "figure", None)
+        layout = getattr(figure, "layout", None)
+        if layout is not None and layout.uirevision is None:
+            layout.uirevision = f"widget-{widget_id}"
+    return component
+
+
 def render_widget(
     row: DashboardWidget,
     *,
@@ -130,6 +166,29 @@ def render_widget(
 ) -> object:
     """Render one widget for ``org_id`` under the dashboard's ``filters``; ``can_edit``
     offers the caller's role the widget's actions (read-only when false)."""
+    return draw_widget(
+        row,
+        data=data,
+        org_id=org_id,
+        filters=filters,
+        theme=theme,
+        fresh=fresh,
+        can_edit=can_edit,
+    ).component
+
+
+def draw_widget(
+    row: DashboardWidget,
+    *,
+    data: QueryCache,
+    org_id: int,
+    filters: Filters,
+    theme: str = "light",
+    fresh: bool = False,
+    can_edit: bool = False,
+) -> RenderedWidget:
+    """:func:`render_widget`, with when its data was computed and whether it is
+    stale (the screen counts the data's age up from ``computed_at``)."""
     try:
         spec = spec_from_row(row)
         widget_type = registry.get(spec.type)
@@ -147,29 +206,39 @@ def render_widget(
             theme=theme,
             can_edit=can_edit,
         )
-        component = widget_type.build(spec, result, ctx)
+        component = keep_ui_state(widget_type.build(spec, result, ctx), row.id)
         period = None if filters.date_from else spec.query_params.get("period")
-        return with_caption(
-            component,
-            caption_text(spec.title, result, period),
-            stale_seconds=shown_age(result),
+        return RenderedWidget(
+            with_caption(
+                component,
+                caption_text(spec.title, result, period),
+                stale_seconds=shown_age(result),
+            ),
+            computed_at=result.get("computed_at"),
+            stale=bool(result.get("stale")),
         )
     except TemplateError as exc:
-        return error_card("; ".join(exc.details))
+        return RenderedWidget(error_card("; ".join(exc.details)))
     except QueryError as exc:
-        return error_card(str(exc))
+        return RenderedWidget(error_card(str(exc)))
     except Exception as exc:
         if is_timeout(exc):
             log.warning("widget %s (%s) timed out", row.id, row.title)
-            return error_card(
-                f"its query took longer than {data.query_timeout_seconds:g} s and "
-                "was stopped; narrow the date range or filters."
+            return RenderedWidget(
+                error_card(
+                    f"its query took longer than {data.query_timeout_seconds:g} s "
+                    "and was stopped; narrow the date range or filters."
+                )
             )
         if is_unavailable(exc):
             log.warning("widget %s (%s): database unavailable", row.id, row.title)
-            return error_card(
-                "data is unavailable: Pulse cannot reach its database. Retrying at "
-                "the next refresh."
+            return RenderedWidget(
+                error_card(
+                    "data is unavailable: Pulse cannot reach its database. Retrying "
+                    "at the next refresh."
+                )
             )
         log.exception("widget %s (%s) failed", row.id, row.title)
-        return error_card(f"its data could not be loaded ({type(exc).__name__}).")
+        return RenderedWidget(
+            error_card(f"its data could not be loaded ({type(exc).__name__}).")
+        )

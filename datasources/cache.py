@@ -133,7 +133,10 @@ class QueryCache:
         return context
 
     # ------------------------------------------------------------------ versioning
-    def _org_version(self, org_id: int) -> int:
+    def org_version(self, org_id: int) -> int:
+        """The org's cache version: one cache round trip, no query. Every change to
+        the org's data (an ingest, a campaign change) bumps it, in the cache every
+        worker shares, so an open screen that polls it learns of the change."""
         return int(self.cache.get(f"orgver:{int(org_id)}") or 0)
 
     def _org_state(self, org_id: int) -> tuple[OrgContext, int]:
@@ -155,7 +158,7 @@ class QueryCache:
         """
         key = f"orgver:{int(org_id)}"
         # A timestamp-based version never goes backwards, even if the key was evicted.
-        version = max(self._org_version(org_id) + 1, time.time_ns())
+        version = max(self.org_version(org_id) + 1, time.time_ns())
         stored = bool(self.cache.set(key, version, timeout=0))
         self.cache.delete(f"org:{int(org_id)}")
         return stored

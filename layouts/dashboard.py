@@ -1,9 +1,12 @@
 """One dashboard: the filter bar and its widgets on the 12-column grid.
 
-The page only lays out empty widget frames; ``callbacks.dashboard`` fills each one
-(and refreshes it at the dashboard's interval), so a slow or broken widget never holds
-up the others. Which dashboard and widgets the user may see, and the audit of the
-view, come from :func:`commands.dashboards.open_dashboard`.
+The page only lays out empty widget frames; ``callbacks.dashboard`` fills each one,
+so a slow or broken widget never holds up the others, and keeps them current: at the
+dashboard's interval (and, on a ``realtime`` dashboard, as soon as the org's data
+version changes) one cheap tick compares the widgets' data keys with those on screen
+and only widgets whose data changed are drawn again. Which dashboard and widgets the
+user may see, and the audit of the view, come from
+:func:`commands.dashboards.open_dashboard`.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from flask_login import current_user
 
 from accounts.permissions import can_edit
 from commands.dashboards import DashboardNotFound, open_dashboard
+from commands.live import data_version
 from core.reference import (
     DATE_RANGE_CHOICES,
     PLATFORMS,
@@ -27,6 +31,15 @@ from widgets._base import ROW_HEIGHT
 
 # The date ranges the filter bar offers: the same the edit form saves as a default.
 DATE_RANGE_OPTIONS = [{"label": v, "value": k} for k, v in DATE_RANGE_CHOICES.items()]
+# How often a realtime dashboard asks whether its org's data changed (a 304 when not).
+LIVE_POLL_MILLISECONDS = 1000
+# How often the widgets' "updated N min ago" counts up (in the browser, no request).
+AGE_CLOCK_MILLISECONDS = 15_000
+
+
+def widget_id(kind: str, wid: int) -> dict:
+    """The id of one of a widget's components: ``{"type": kind, "index": wid}``."""
+    return {"type": kind, "index": wid}
 
 
 def widget_frame(widget) -> html.Div:
@@ -34,14 +47,21 @@ def widget_frame(widget) -> html.Div:
     return html.Div(
         [
             html.Div(widget.title, className="widget-title"),
+            # How old its data is, counted up in the browser (assets/live.js).
+            html.Div(id=widget_id("widget-age", widget.id), className="widget-age"),
             html.Div(
                 html.Div(
                     className="widget-placeholder placeholder-glow",
                     children=html.Span(className="placeholder col-8"),
                 ),
-                id={"type": "widget-body", "index": widget.id},
+                id=widget_id("widget-body", widget.id),
                 className=f"widget-body widget-{widget.widget_type}",
             ),
+            # The data key of what the card shows, and when that data was computed.
+            dcc.Store(id=widget_id("widget-key", widget.id)),
+            dcc.Store(id=widget_id("widget-computed", widget.id)),
+            # Set (in the browser) to the new key when a tick finds the data changed.
+            dcc.Store(id=widget_id("widget-wanted", widget.id)),
         ],
         className="widget-card",
         id={"type": "widget-frame", "index": widget.id},
@@ -143,6 +163,7 @@ def layout(dashboard_id: str | None = None, **_) -> html.Div:
     dashboard, widgets = view.dashboard, view.widgets
     row_height = (dashboard.layout_config or {}).get("row_height", ROW_HEIGHT)
     refresh_ms = REFRESH_SECONDS.get(dashboard.refresh_interval, 900) * 1000
+    realtime = dashboard.refresh_interval == "realtime"
     actions = []
     if can_edit(current_user.role):
         actions = [
@@ -196,6 +217,22 @@ def layout(dashboard_id: str | None = None, **_) -> html.Div:
             dcc.Store(id="dashboard-id", data=dashboard.id),
             dcc.Store(id="filter-countries", data=[]),
             dcc.Interval(id="dashboard-interval", interval=refresh_ms, n_intervals=0),
+            # The widgets' data keys the last tick found, and their digest (what the
+            # next tick sends, to be answered "nothing new" without a body).
+            dcc.Store(id="dashboard-keys"),
+            dcc.Store(id="dashboard-keys-digest"),
+            # Realtime: the org's data version, polled every second (a 304 while it
+            # is unchanged); a new version runs the tick at once.
+            dcc.Store(
+                id="dashboard-data-version",
+                data=data_version(runtime(), current_user.caller) if realtime else None,
+            ),
+            dcc.Interval(
+                id="dashboard-live-clock",
+                interval=LIVE_POLL_MILLISECONDS,
+                disabled=not realtime,
+            ),
+            dcc.Interval(id="dashboard-age-clock", interval=AGE_CLOCK_MILLISECONDS),
         ],
         className="dashboard-page",
     )

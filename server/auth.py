@@ -212,11 +212,12 @@ def too_many_requests(exc: limits.RateLimitExceeded):
 
 
 def require_login():
-    """Guard every non-public route: pages redirect to /login, callbacks get 401."""
+    """Guard every non-public route: pages redirect to /login, callbacks and the
+    live version get 401."""
     path = request.path
     if path.startswith(PUBLIC_PREFIXES) or current_user.is_authenticated:
         return None
-    if path.startswith(("/_dash-", "/_reload-hash")):
+    if path.startswith(("/_dash-", "/_reload-hash", "/live/")):
         return jsonify(error="not signed in", details=["sign in again at /login"]), 401
     return redirect(url_for("login", next=request.full_path.rstrip("?")))
 

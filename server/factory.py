@@ -21,7 +21,7 @@ from core.cache import make_cache
 from core.db import Database
 from core.settings import PROJECT_ROOT, Settings, load_settings
 from datasources.cache import QueryCache
-from server import api, auth, csrf, headers, health, limits, unavailable
+from server import api, auth, csrf, headers, health, limits, live, unavailable
 from server.runtime import EXTENSION_KEY, Runtime
 
 
@@ -73,6 +73,7 @@ def create_app(settings: Settings | None, mount_ui: Callable[[Dash], None]) -> D
     csrf.init_app(server)
     auth.init_app(server, limiter, settings)
     health.init_app(server)
+    live.init_app(server)
     unavailable.init_app(server)
     routes = api.load_routes()
     # One budget per caller across every API route (a plain limit would be per route).

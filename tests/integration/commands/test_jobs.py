@@ -16,7 +16,7 @@ from tests.integration.conftest import audits
 
 
 def cache_version(world) -> int:
-    return world["svc"].data._org_version(world["acme"])
+    return world["svc"].data.org_version(world["acme"])
 
 
 def test_queued_analytics_run_only_for_a_queued_org(world):

@@ -1,0 +1,107 @@
+/* Pulse: the browser's side of keeping a dashboard current (callbacks/dashboard.py).
+ *
+ * - pollVersion: on a realtime dashboard, every second, ask /live/version with the tag
+ *   last seen; a 304 (nothing changed, no body) leaves everything as it is, a new tag
+ *   runs the dashboard's refresh tick at once.
+ * - wantedIfChanged: after a tick found some widget's data key changed, redraw only
+ *   the widgets whose new key differs from the one they show (or whose data was stale
+ *   when drawn: the cache has recomputed it since).
+ * - forgetDigestIfStale: a widget drawn from stale data makes the next tick answer
+ *   with the keys, so that widget is drawn again from the recomputed data.
+ * - showAges: "updated 2 min ago" under each widget's title, counted up here from when
+ *   its data was computed, without asking the server.
+ * Loaded by Dash from assets/, as a file: the Content-Security-Policy allows no inline
+ * script.
+ */
+(function () {
+  "use strict";
+
+  var VERSION_PATH = "/live/version";
+
+  function noUpdate() {
+    return window.dash_clientside.no_update;
+  }
+
+  function ageText(seconds) {
+    if (seconds < 45) {
+      return "updated just now";
+    }
+    var minutes = Math.round(seconds / 60);
+    if (minutes < 60) {
+      return "updated " + minutes + " min ago";
+    }
+    var hours = Math.round(minutes / 60);
+    if (hours < 48) {
+      return "updated " + hours + " h ago";
+    }
+    return "updated " + Math.round(hours / 24) + " days ago";
+  }
+
+  function pollVersion(_n, version) {
+    var headers = version ? { "If-None-Match": '"' + version + '"' } : {};
+    return fetch(VERSION_PATH, {
+      headers: headers,
+      cache: "no-store",
+      credentials: "same-origin",
+    })
+      .then(function (response) {
+        if (response.status !== 200) {
+          return noUpdate(); // 304: nothing new; 401 and errors: the tick still runs
+        }
+        return response.text().then(function (tag) {
+          return tag && tag !== version ? tag : noUpdate();
+        });
+      })
+      .catch(function () {
+        return noUpdate(); // unreachable: outage.js says so; the interval still ticks
+      });
+  }
+
+  function wantedIfChanged(keys, shownKey, computed, id) {
+    var key = keys ? keys[String(id.index)] : undefined;
+    if (key === undefined) {
+      return noUpdate();
+    }
+    if (key !== shownKey || (computed && computed.stale)) {
+      // A new value each time: the widget's callback runs on every request to redraw.
+      return key + "@" + Date.now();
+    }
+    return noUpdate();
+  }
+
+  function forgetDigestIfStale(computedList) {
+    var stale = (computedList || []).some(function (c) {
+      return c && c.stale;
+    });
+    return stale ? null : noUpdate();
+  }
+
+  function showAges(_n, computedList) {
+    var now = Date.now() / 1000;
+    var texts = [];
+    var classes = [];
+    var oldest = null;
+    (computedList || []).forEach(function (computed) {
+      if (!computed || typeof computed.at !== "number") {
+        texts.push("");
+        classes.push("widget-age");
+        return;
+      }
+      var age = Math.max(0, now - computed.at);
+      oldest = oldest === null ? age : Math.max(oldest, age);
+      texts.push(ageText(age) + (computed.stale ? " · refreshing" : ""));
+      classes.push(computed.stale ? "widget-age widget-age-stale" : "widget-age");
+    });
+    var label = oldest === null ? "" : "Oldest data " + ageText(oldest).slice(8);
+    return [texts, classes, label];
+  }
+
+  window.dash_clientside = Object.assign({}, window.dash_clientside, {
+    pulse: {
+      pollVersion: pollVersion,
+      wantedIfChanged: wantedIfChanged,
+      forgetDigestIfStale: forgetDigestIfStale,
+      showAges: showAges,
+    },
+  });
+})();
