@@ -9,7 +9,8 @@
  * - forgetDigestIfStale: a widget drawn from stale data makes the next tick answer
  *   with the keys, so that widget is drawn again from the recomputed data.
  * - showAges: "updated 2 min ago" under each widget's title, counted up here from when
- *   its data was computed, without asking the server.
+ *   its data was computed, without asking the server; and the dashboard's "Updated"
+ *   label: when its newest data was computed, in the org's time zone.
  * Loaded by Dash from assets/, as a file: the Content-Security-Policy allows no inline
  * script.
  */
@@ -76,10 +77,27 @@
     return stale ? null : noUpdate();
   }
 
-  function showAges(_n, computedList) {
+  function clockText(seconds, timezone) {
+    var options = {
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+      hourCycle: "h23",
+    };
+    try {
+      options.timeZone = timezone || undefined;
+      return new Intl.DateTimeFormat("en-GB", options).format(seconds * 1000);
+    } catch (error) {
+      delete options.timeZone; // a zone this browser does not know: its own
+      return new Intl.DateTimeFormat("en-GB", options).format(seconds * 1000);
+    }
+  }
+
+  function showAges(_n, computedList, timezone) {
     var now = Date.now() / 1000;
     var texts = [];
     var classes = [];
+    var newest = null;
     var oldest = null;
     (computedList || []).forEach(function (computed) {
       if (!computed || typeof computed.at !== "number") {
@@ -88,11 +106,20 @@
         return;
       }
       var age = Math.max(0, now - computed.at);
+      newest = newest === null ? computed.at : Math.max(newest, computed.at);
       oldest = oldest === null ? age : Math.max(oldest, age);
       texts.push(ageText(age) + (computed.stale ? " · refreshing" : ""));
       classes.push(computed.stale ? "widget-age widget-age-stale" : "widget-age");
     });
-    var label = oldest === null ? "" : "Oldest data " + ageText(oldest).slice(8);
+    // The dashboard: when its newest data was computed, in the org's time zone, and
+    // how old its oldest is once that is worth saying.
+    var label = "";
+    if (newest !== null) {
+      label = "Updated " + clockText(newest, timezone) + " (" + timezone + ")";
+      if (oldest >= 90) {
+        label += " · oldest data " + ageText(oldest).slice("updated ".length);
+      }
+    }
     return [texts, classes, label];
   }
 

@@ -230,4 +230,5 @@ def register(app: Dash) -> None:
         Output("dashboard-updated", "children"),
         Input("dashboard-age-clock", "n_intervals"),
         Input({"type": "widget-computed", "index": ALL}, "data"),
+        State("dashboard-timezone", "data"),
     )

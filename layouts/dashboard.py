@@ -233,6 +233,11 @@ def layout(dashboard_id: str | None = None, **_) -> html.Div:
                 disabled=not realtime,
             ),
             dcc.Interval(id="dashboard-age-clock", interval=AGE_CLOCK_MILLISECONDS),
+            # The "Updated" label's clock is the org's.
+            dcc.Store(
+                id="dashboard-timezone",
+                data=runtime().data.org_context(current_user.org_id).timezone,
+            ),
         ],
         className="dashboard-page",
     )
