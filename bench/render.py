@@ -46,6 +46,41 @@ return performance.now();
 """
 
 
+# Where a page load's time goes, from the browser's Resource and Navigation Timing
+# (milliseconds from navigation start): the HTML, the scripts (plotly.js among them),
+# Dash's layout and dependencies, and the widget callbacks (how many ran at once).
+PROFILE = """
+const entries = performance.getEntriesByType('resource');
+const nav = performance.getEntriesByType('navigation')[0];
+const pick = (test) => entries.filter((e) => test(e.name));
+const span = (list) => list.length
+  ? [Math.min(...list.map((e) => e.startTime)),
+     Math.max(...list.map((e) => e.responseEnd))]
+  : null;
+const callbacks = pick((n) => n.includes('_dash-update-component'));
+let overlap = 0;
+for (const c of callbacks) {
+  overlap = Math.max(overlap, callbacks.filter(
+    (d) => d.startTime < c.responseEnd && d.responseEnd > c.startTime).length);
+}
+const waits = callbacks.map((c) => c.responseStart - c.requestStart)
+  .sort((a, b) => a - b);
+return {
+  html_done: nav.responseEnd,
+  dom_content_loaded: nav.domContentLoadedEventEnd,
+  scripts: span(pick((n) => n.includes('.js'))),
+  plotly: span(pick((n) => n.includes('plotly'))),
+  layout: span(pick((n) => n.includes('_dash-layout'))),
+  dependencies: span(pick((n) => n.includes('_dash-dependencies'))),
+  callbacks: span(callbacks),
+  callback_count: callbacks.length,
+  callbacks_at_once: overlap,
+  callback_wait_p50: waits.length ? waits[Math.floor(waits.length / 2)] : null,
+  callback_wait_max: waits.length ? waits[waits.length - 1] : null,
+};
+"""
+
+
 def prepare(admin: Database, slug: str, template_slug: str) -> int:
     """A bench user and a dashboard from the template in the bench org; its id."""
     with admin.unscoped_session() as session:
@@ -81,7 +116,9 @@ def prepare(admin: Database, slug: str, template_slug: str) -> int:
         ).id
 
 
-def browser():
+def browser(performance_log: bool = False):
+    """Headless Chromium; with ``performance_log`` its network events are kept for
+    ``driver.get_log("performance")``."""
     from selenium import webdriver  # noqa: PLC0415 - test extras only
     from selenium.webdriver.chrome.service import Service  # noqa: PLC0415 - test extras only
 
@@ -96,6 +133,8 @@ def browser():
         "--window-size=1400,1400",
     ):
         options.add_argument(argument)
+    if performance_log:
+        options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 
 
@@ -161,6 +200,8 @@ def measure_render(
                     )
                     timings[kind].append(float(took))
             widgets = len(driver.find_elements(By.CSS_SELECTOR, ".widget-card"))
+            profile = driver.execute_script(PROFILE)
+            profile["fully_rendered"] = timings["warm"][-1]
             memory = rss_mb(server.pid)
         finally:
             driver.quit()
@@ -168,6 +209,7 @@ def measure_render(
         "dashboard": template,
         "widgets": widgets,
         "gunicorn_rss_mb": round(memory, 1),
+        "warm_profile": profile,
     }
     for kind, values in timings.items():
         report[kind] = {

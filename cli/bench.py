@@ -4,6 +4,7 @@ pulse bench generate ...   # one large org to measure (cli.devdata)
 pulse bench queries ...    # every template's widget queries, in process and HTTP
 pulse bench render ...     # the Executive dashboard in headless Chromium
 pulse bench ingest ...     # ingest rows/s and commit-to-figure
+pulse bench live ...       # 45-widget render, refresh ticks, ingest to the screen
 pulse bench report         # markdown tables from bench/results/*.json
 """
 
@@ -16,6 +17,7 @@ from typing import Any
 import click
 
 from bench import ingest as ingest_bench
+from bench import live as live_bench
 from bench import queries as query_bench
 from bench import render as render_bench
 from bench.common import BenchTarget
@@ -153,6 +155,62 @@ def ingest(
     report = {"throughput": ingest_bench.throughput(target, rows, campaigns)}
     if redis_url:
         report["commit_to_figure"] = ingest_bench.commit_to_figure(target, repeat)
+    _write_json(json_path, report)
+
+
+@bench.command("live")
+@click.option("--database-url", required=True, help="the app role's URL")
+@click.option("--admin-url", required=True, help=OWNER_URL_HELP)
+@click.option("--redis-url", required=True, help="the shared cache (flushed cold)")
+@org_option
+@click.option("--repeat", type=int, default=5, show_default=True)
+@click.option(
+    "--watch-seconds",
+    type=float,
+    default=46,
+    show_default=True,
+    help="how long to watch an idle realtime dashboard (a tick every 15 s)",
+)
+@json_option
+def live(
+    database_url: str,
+    admin_url: str,
+    redis_url: str,
+    org: str,
+    repeat: int,
+    watch_seconds: float,
+    json_path: Path | None,
+) -> None:
+    """Time live dashboards in Chromium.
+
+    The 45-widget dashboard fully rendered, an idle tick's bytes, the tick's server
+    time, and an ingest's commit to the new figure on a realtime screen.
+    """
+    target = BenchTarget(database_url, admin_url, redis_url, org)
+    report = live_bench.measure_live(target, repeat, watch_seconds)
+    big = report["big_dashboard"]
+    click.echo(f"{big['widgets']}-widget dashboard, fully rendered:")
+    for kind in ("cold", "warm"):
+        click.echo(
+            f"  {kind}: p50 {big[kind]['p50']:.0f} ms, p95 {big[kind]['p95']:.0f} ms"
+        )
+    for name, traffic in report["idle_ticks"].items():
+        ticks = [t["bytes"] for t in traffic["ticks"]]
+        polls = [p["bytes"] for p in traffic["version_polls"]]
+        click.echo(
+            f"  idle {name}: ticks {ticks} bytes, {traffic['widget_redraws']} redraws, "
+            f"{len(polls)} version polls of {max(polls, default=0)} bytes at most"
+        )
+    for name, figures in report["tick_server_ms"].items():
+        click.echo(
+            f"  tick round trip ({name}): p50 {figures['p50']:.1f} ms, "
+            f"p95 {figures['p95']:.1f} ms"
+        )
+    figures = report["ingest_to_figure_ms"]
+    click.echo(
+        f"  ingest commit to figure: p50 {figures['p50']:.0f} ms, "
+        f"p95 {figures['p95']:.0f} ms"
+    )
     _write_json(json_path, report)
 
 
