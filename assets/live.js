@@ -18,6 +18,8 @@
   "use strict";
 
   var VERSION_PATH = "/live/version";
+  // Signed out (401): stop asking every second; the next page load signs in again.
+  var signedOut = false;
 
   function noUpdate() {
     return window.dash_clientside.no_update;
@@ -39,6 +41,9 @@
   }
 
   function pollVersion(_n, version) {
+    if (signedOut) {
+      return noUpdate();
+    }
     var headers = version ? { "If-None-Match": '"' + version + '"' } : {};
     return fetch(VERSION_PATH, {
       headers: headers,
@@ -46,6 +51,9 @@
       credentials: "same-origin",
     })
       .then(function (response) {
+        if (response.status === 401) {
+          signedOut = true;
+        }
         if (response.status !== 200) {
           return noUpdate(); // 304: nothing new; 401 and errors: the tick still runs
         }

@@ -5,13 +5,15 @@ widgets load in parallel and one failure stays in its own card. Ids and filters 
 from the browser, so every call re-checks them: the widget must be on the dashboard,
 in the caller's org and visible to the caller.
 
-Refreshing redraws only what changed. A tick (the dashboard's interval, or on a
-realtime dashboard a new org data version, see ``assets/live.js``) asks
+The page arrives with every widget whose data is cached already drawn
+(``layouts.dashboard.paint_from_cache``). Refreshing redraws only what changed. A tick
+(the page's first, the dashboard's interval, or on a realtime dashboard a new org data
+version, see ``assets/live.js``) asks
 :func:`check_widgets` for every widget's data key at once — one database read and a
 cache round trip per widget, no query — and gets no body back when none changed. When
-some did, the browser compares each widget's new key with the one it shows and asks
-:func:`refresh_widget` to redraw only those. The Refresh button and a filter change
-redraw every widget.
+some did, the browser compares each widget's new key with the one it shows (none for a
+widget the page left empty) and asks :func:`refresh_widget` to draw only those. The
+Refresh button and a filter change redraw every widget.
 """
 
 from __future__ import annotations
@@ -190,6 +192,9 @@ def register(app: Dash) -> None:
         State("dashboard-id", "data"),
         State({"type": "widget-body", "index": MATCH}, "id"),
         *FILTER_INPUTS,
+        # The page arrives with the cached widgets drawn; the first tick asks for the
+        # others (and for any drawn under other filters than the bar's).
+        prevent_initial_call=True,
     )(refresh_widget)
     app.callback(
         Output("dashboard-keys", "data"),
@@ -198,7 +203,6 @@ def register(app: Dash) -> None:
         State("dashboard-id", "data"),
         State("dashboard-keys-digest", "data"),
         *FILTER_STATES,
-        prevent_initial_call=True,
     )(check_widgets)
     # In the browser (assets/live.js): no request unless something changed.
     app.clientside_callback(

@@ -19,7 +19,7 @@ from core.filters import Filters, QueryError
 from core.models import DashboardWidget
 from dashboards.schema import TemplateError, parse_widget, widget_query_params
 from dashboards.store import widget_document
-from datasources.cache import QueryCache
+from datasources.cache import NotCached, QueryCache
 from datasources.registry import PERIOD_TTL_SECONDS
 from widgets import _registry as registry
 from widgets._base import RenderContext, WidgetBase
@@ -40,10 +40,12 @@ def query_widget(
     org_id: int,
     filters: Filters,
     fresh: bool = False,
+    cached_only: bool = False,
 ) -> dict:
     """The data-source answer a widget shows for ``org_id`` under the dashboard's
     ``filters``, through the cache: its type's default params (those its source
-    accepts), then its own ``query_params``.
+    accepts), then its own ``query_params``; only from the cache with ``cached_only``
+    (raises :class:`~datasources.cache.NotCached` on a miss).
 
     The screen, the table exports, the rows refreshed after an inline edit and the
     API's dashboard data all ask this, so they all show the same rows.
@@ -52,7 +54,9 @@ def query_widget(
         QueryError: the data source refused the query.
     """
     params = widget_query_params(spec.type, spec.data_source, spec.query_params)
-    return data.query(org_id, spec.data_source, params, filters, fresh=fresh)
+    return data.query(
+        org_id, spec.data_source, params, filters, fresh=fresh, cached_only=cached_only
+    )
 
 
 def widget_data_key(
@@ -89,6 +93,7 @@ def _anomalies_for(
     org_id: int,
     filters: Filters,
     fresh: bool,
+    cached_only: bool = False,
 ) -> list[dict]:
     """The anomalies to mark on a line chart: the chart's metric (or ``anomaly_metric``)
     over the days it shows, through the same cache as every query."""
@@ -105,6 +110,7 @@ def _anomalies_for(
         {"metric": metric, "status": "all", "period": period, "limit": 200},
         filters,
         fresh=fresh,
+        cached_only=cached_only,
     )
     return listed.get("items", [])
 
@@ -186,20 +192,31 @@ def draw_widget(
     theme: str = "light",
     fresh: bool = False,
     can_edit: bool = False,
+    cached_only: bool = False,
 ) -> RenderedWidget:
     """:func:`render_widget`, with when its data was computed and whether it is
-    stale (the screen counts the data's age up from ``computed_at``)."""
+    stale (the screen counts the data's age up from ``computed_at``).
+
+    Raises:
+        NotCached: ``cached_only`` (draw only from the cache, query nothing) and its
+            data is not cached.
+    """
     try:
         spec = spec_from_row(row)
         widget_type = registry.get(spec.type)
         result = query_widget(
-            spec, data=data, org_id=org_id, filters=filters, fresh=fresh
+            spec,
+            data=data,
+            org_id=org_id,
+            filters=filters,
+            fresh=fresh,
+            cached_only=cached_only,
         )
         if getattr(spec.config, "show_anomalies", False):
-            result = {
-                **result,
-                "anomalies": _anomalies_for(spec, result, data, org_id, filters, fresh),
-            }
+            anomalies = _anomalies_for(
+                spec, result, data, org_id, filters, fresh, cached_only
+            )
+            result = {**result, "anomalies": anomalies}
         ctx = RenderContext(
             widget_id=row.id,
             currency=result.get("currency", "USD"),
@@ -217,6 +234,8 @@ def draw_widget(
             computed_at=result.get("computed_at"),
             stale=bool(result.get("stale")),
         )
+    except NotCached:
+        raise
     except TemplateError as exc:
         return RenderedWidget(error_card("; ".join(exc.details)))
     except QueryError as exc:

@@ -67,6 +67,10 @@ class UnknownOrg(LookupError):
     pass
 
 
+class NotCached(LookupError):
+    """A ``cached_only`` query whose answer is not in the cache."""
+
+
 def window_clock(timezone: str, period: str, now: dt.datetime | None = None) -> str:
     """The part of a cache key that pins the date window relative periods resolve to.
 
@@ -230,6 +234,7 @@ class QueryCache:
         filters: Filters | None = None,
         *,
         fresh: bool = False,
+        cached_only: bool = False,
     ) -> dict:
         """Validate, then answer one data-source request for ``org_id``.
 
@@ -239,6 +244,8 @@ class QueryCache:
             raw_params: its ``query_params``.
             filters: the dashboard's global filters.
             fresh: recompute now even if a cached value exists (a manual refresh).
+            cached_only: answer only from the cache (fresh or stale), never run the
+                query: a page drawn at once with what is cached, the rest later.
 
         Returns:
             The source's result plus ``computed_at`` (epoch seconds), ``stale`` and
@@ -246,6 +253,7 @@ class QueryCache:
 
         Raises:
             QueryError: unknown source or invalid params, naming the field.
+            NotCached: ``cached_only`` and no cached answer.
         """
         source = registry.get(source_name)
         params = source.parse_params(raw_params)
@@ -261,6 +269,8 @@ class QueryCache:
             if stale:
                 self._refresh_in_background(key, org_id, source, params, filters)
             return self._answer(entry, now, stale)
+        if cached_only:
+            raise NotCached(key)
         try:
             entry = self._compute(key, org_id, source, params, filters)
         except Exception as exc:
@@ -364,4 +374,10 @@ def invalidate_shared_cache(db: Database, org_id: int, settings: Settings) -> st
     )
 
 
-__all__ = ["QueryCache", "QueryError", "UnknownOrg", "invalidate_shared_cache"]
+__all__ = [
+    "NotCached",
+    "QueryCache",
+    "QueryError",
+    "UnknownOrg",
+    "invalidate_shared_cache",
+]

@@ -18,13 +18,16 @@ from flask_login import current_user
 from accounts.permissions import can_edit
 from commands.dashboards import DashboardNotFound, open_dashboard
 from commands.live import data_version
+from core.filters import Filters, QueryError, filters_for_preset
 from core.reference import (
     DATE_RANGE_CHOICES,
     PLATFORMS,
     WIDGET_PERIODS,
     parse_row_id,
 )
+from dashboards.render import RenderedWidget, draw_widget, widget_data_key
 from dashboards.schema import REFRESH_SECONDS
+from datasources.cache import NotCached
 from layouts import not_found
 from server.runtime import runtime
 from widgets._base import ROW_HEIGHT
@@ -42,15 +45,24 @@ def widget_id(kind: str, wid: int) -> dict:
     return {"type": kind, "index": wid}
 
 
-def widget_frame(widget) -> html.Div:
-    """An empty card at the widget's grid position, filled by its callback."""
+def widget_frame(widget, painted: tuple[str, RenderedWidget] | None = None) -> html.Div:
+    """The card at the widget's grid position: drawn when its data was cached
+    (``painted``: its data key and drawing), else empty, filled by its callback."""
+    key, drawn = painted if painted is not None else (None, None)
+    computed = (
+        {"at": drawn.computed_at, "stale": drawn.stale}
+        if drawn is not None and drawn.computed_at is not None
+        else None
+    )
     return html.Div(
         [
             html.Div(widget.title, className="widget-title"),
             # How old its data is, counted up in the browser (assets/live.js).
             html.Div(id=widget_id("widget-age", widget.id), className="widget-age"),
             html.Div(
-                html.Div(
+                drawn.component
+                if drawn is not None
+                else html.Div(
                     className="widget-placeholder placeholder-glow",
                     children=html.Span(className="placeholder col-8"),
                 ),
@@ -58,8 +70,8 @@ def widget_frame(widget) -> html.Div:
                 className=f"widget-body widget-{widget.widget_type}",
             ),
             # The data key of what the card shows, and when that data was computed.
-            dcc.Store(id=widget_id("widget-key", widget.id)),
-            dcc.Store(id=widget_id("widget-computed", widget.id)),
+            dcc.Store(id=widget_id("widget-key", widget.id), data=key),
+            dcc.Store(id=widget_id("widget-computed", widget.id), data=computed),
             # Set (in the browser) to the new key when a tick finds the data changed.
             dcc.Store(id=widget_id("widget-wanted", widget.id)),
         ],
@@ -70,6 +82,49 @@ def widget_frame(widget) -> html.Div:
             "gridRow": f"{widget.position_y + 1} / span {widget.height}",
         },
     )
+
+
+def opening_filters(dashboard, timezone: str) -> Filters | None:
+    """The filters the bar opens with (the dashboard's saved defaults), or ``None``
+    when they no longer parse (the widgets' callbacks then say why)."""
+    defaults = dashboard.default_filters or {}
+    try:
+        return filters_for_preset(
+            default_date_range(dashboard), defaults.get("platforms") or [], timezone
+        )
+    except (QueryError, ValueError):
+        return None
+
+
+def paint_from_cache(widgets, dashboard) -> dict[int, tuple[str, RenderedWidget]]:
+    """The widgets whose data is cached, drawn now, with their data keys: the page
+    arrives with them (a warm dashboard needs no callback round trip to show its
+    figures, and plotly.js starts loading at once). Nothing is queried here: a widget
+    whose data is not cached is drawn by its callback after the page's first tick,
+    so a slow query never holds up the page. The first tick compares every key with
+    the bar's actual filters, so a widget drawn under other filters is drawn again."""
+    svc, caller = runtime(), current_user.caller
+    filters = opening_filters(dashboard, svc.data.org_context(caller.org_id).timezone)
+    if filters is None:
+        return {}
+    painted = {}
+    for widget in widgets:
+        key = widget_data_key(
+            widget, data=svc.data, org_id=caller.org_id, filters=filters
+        )
+        try:
+            drawn = draw_widget(
+                widget,
+                data=svc.data,
+                org_id=caller.org_id,
+                filters=filters,
+                can_edit=can_edit(caller.role),
+                cached_only=True,
+            )
+        except NotCached:
+            continue
+        painted[widget.id] = (key, drawn)
+    return painted
 
 
 def country_chip() -> html.Span:
@@ -164,6 +219,7 @@ def layout(dashboard_id: str | None = None, **_) -> html.Div:
     row_height = (dashboard.layout_config or {}).get("row_height", ROW_HEIGHT)
     refresh_ms = REFRESH_SECONDS.get(dashboard.refresh_interval, 900) * 1000
     realtime = dashboard.refresh_interval == "realtime"
+    painted = paint_from_cache(widgets, dashboard)
     actions = []
     if can_edit(current_user.role):
         actions = [
@@ -209,7 +265,7 @@ def layout(dashboard_id: str | None = None, **_) -> html.Div:
             dcc.Location(id="dashboard-redirect", refresh=True),
             filter_bar(dashboard),
             html.Div(
-                [widget_frame(w) for w in widgets],
+                [widget_frame(w, painted.get(w.id)) for w in widgets],
                 className="dashboard-grid",
                 style={"--row-height": f"{row_height}px"},
                 id="dashboard-grid",
