@@ -4,8 +4,9 @@
  *   last seen; a 304 (nothing changed, no body) leaves everything as it is, a new tag
  *   runs the dashboard's refresh tick at once.
  * - wantedIfChanged: after a tick found some widget's data key changed, redraw only
- *   the widgets whose new key differs from the one they show (or whose data was stale
- *   when drawn: the cache has recomputed it since).
+ *   the widgets whose new key differs from the one they show (none: still empty, or an
+ *   error card, tried again), or whose data was stale when drawn (the cache has
+ *   recomputed it since).
  * - forgetDigestIfStale: a widget drawn from stale data makes the next tick answer
  *   with the keys, so that widget is drawn again from the recomputed data.
  * - showAges: "updated 2 min ago" under each widget's title, counted up here from when

@@ -77,12 +77,11 @@ def refresh_widget(_wanted, _refresh, dashboard_id, body_id, *filter_values):
         fresh=manual,
         can_edit=can_edit(caller.role),
     )
-    computed = (
-        None
-        if drawn.computed_at is None
-        else {"at": drawn.computed_at, "stale": drawn.stale}
-    )
-    return drawn.component, key, computed
+    if drawn.computed_at is None:
+        # An error card: no key, so every tick tries again (the database may be
+        # back, the query may not time out this time).
+        return drawn.component, None, None
+    return drawn.component, key, {"at": drawn.computed_at, "stale": drawn.stale}
 
 
 def check_widgets(_tick, _version, dashboard_id, shown_digest, *filter_values):

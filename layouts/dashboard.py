@@ -49,11 +49,11 @@ def widget_frame(widget, painted: tuple[str, RenderedWidget] | None = None) -> h
     """The card at the widget's grid position: drawn when its data was cached
     (``painted``: its data key and drawing), else empty, filled by its callback."""
     key, drawn = painted if painted is not None else (None, None)
-    computed = (
-        {"at": drawn.computed_at, "stale": drawn.stale}
-        if drawn is not None and drawn.computed_at is not None
-        else None
-    )
+    computed = None
+    if drawn is not None and drawn.computed_at is not None:
+        computed = {"at": drawn.computed_at, "stale": drawn.stale}
+    elif drawn is not None:
+        key = None  # an error card: the first tick tries again
     return html.Div(
         [
             html.Div(widget.title, className="widget-title"),
