@@ -7,8 +7,8 @@
  *   the widgets whose new key differs from the one they show (none: still empty, or an
  *   error card, tried again), or whose data was stale when drawn (the cache has
  *   recomputed it since).
- * - forgetDigestIfStale: a widget drawn from stale data makes the next tick answer
- *   with the keys, so that widget is drawn again from the recomputed data.
+ * - forgetDigestIfStale: a widget drawn from stale data, or showing an error card,
+ *   makes the next tick answer with the keys, so that widget is drawn again.
  * - showAges: "updated 2 min ago" under each widget's title, counted up here from when
  *   its data was computed, without asking the server; and the dashboard's "Updated"
  *   label: when its newest data was computed, in the org's time zone.
@@ -80,10 +80,12 @@
   }
 
   function forgetDigestIfStale(computedList) {
-    var stale = (computedList || []).some(function (c) {
-      return c && c.stale;
+    // Stale data, or an error card (no data at all): the next tick answers with the
+    // keys even if none changed, so wantedIfChanged draws those widgets again.
+    var retry = (computedList || []).some(function (c) {
+      return !c || c.stale;
     });
-    return stale ? null : noUpdate();
+    return retry ? null : noUpdate();
   }
 
   function clockText(seconds, timezone) {

@@ -78,7 +78,7 @@ def refresh_widget(_wanted, _refresh, dashboard_id, body_id, *filter_values):
         can_edit=can_edit(caller.role),
     )
     if drawn.computed_at is None:
-        # An error card: no key, so every tick tries again (the database may be
+        # An error card: no key, so the next tick tries again (the database may be
         # back, the query may not time out this time).
         return drawn.component, None, None
     return drawn.component, key, {"at": drawn.computed_at, "stale": drawn.stale}
