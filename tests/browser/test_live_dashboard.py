@@ -136,7 +136,7 @@ def test_bwl001_a_tick_with_unchanged_data_redraws_nothing(browser, live, output
     assert browser.find_element(By.ID, "dashboard-updated").text.startswith("Updated ")
     browser.save_screenshot(str(output_dir / "live-unchanged.png"))
     assert console_errors(browser) == []
-    browser.get("about:blank")  # stop polling before the next test signs out
+    browser.get(f"{server.url}/")  # no polling page open when the next signs out
 
 
 def test_bwl002_an_ingest_shows_on_a_realtime_dashboard_before_the_next_tick(
@@ -178,4 +178,4 @@ def test_bwl002_an_ingest_shows_on_a_realtime_dashboard_before_the_next_tick(
         f"{dt.datetime.now(dt.UTC).isoformat()} ingest to figure: {took:.2f} s\n"
     )
     assert console_errors(browser) == []
-    browser.get("about:blank")
+    browser.get(f"{server.url}/")
