@@ -57,6 +57,40 @@ def summary(result: dict, part: str) -> str:
     )
 
 
+def live_lines(live: dict) -> list[str]:
+    """The ``pulse bench live`` figures, one line each."""
+    big = live["big_dashboard"]
+    lines = [
+        f"- {big['widgets']}-widget dashboard fully rendered: cold p50 "
+        f"{big['cold']['p50']:.0f} ms, p95 {big['cold']['p95']:.0f} ms; warm p50 "
+        f"{big['warm']['p50']:.0f} ms, p95 {big['warm']['p95']:.0f} ms "
+        f"({big['warm']['n']} runs each)"
+    ]
+    for name, traffic in live["idle_ticks"].items():
+        ticks = ", ".join(
+            f"{t['bytes']} B (HTTP {t['status']})" for t in traffic["ticks"]
+        )
+        polls = traffic["version_polls"]
+        lines.append(
+            f"- idle {name} dashboard: ticks {ticks or 'none'}; "
+            f"{traffic['widget_redraws']} widget redraws; {len(polls)} version polls, "
+            f"{max((p['bytes'] for p in polls), default=0)} B each at most "
+            f"(HTTP {sorted({p['status'] for p in polls})})"
+        )
+    for name, figures in live["tick_server_ms"].items():
+        lines.append(
+            f"- refresh tick round trip, {name}: p50 {figures['p50']:.1f} ms, "
+            f"p95 {figures['p95']:.1f} ms ({figures['n']} ticks, HTTP "
+            f"{figures['statuses']})"
+        )
+    figures = live["ingest_to_figure_ms"]
+    lines.append(
+        f"- ingest commit to the new figure on a realtime screen: p50 "
+        f"{figures['p50']:.0f} ms, p95 {figures['p95']:.0f} ms ({figures['n']} runs)"
+    )
+    return lines
+
+
 def report_markdown(results: Path = RESULTS) -> str:
     """The markdown of every result file found in ``results``."""
     out: list[str] = []
@@ -96,6 +130,8 @@ def report_markdown(results: Path = RESULTS) -> str:
             f"{render['gunicorn_rss_mb']:.0f} MB resident",
             "",
         ]
+    for path in sorted(results.glob("live-*.json")):
+        out += [f"### Live dashboards ({path.stem})", "", *live_lines(load(path)), ""]
     for path in sorted(results.glob("ingest-*.json")):
         ingest = load(path)
         t, c = ingest["throughput"], ingest.get("commit_to_figure")

@@ -43,6 +43,30 @@ window.fetch = function (input, init) {
 """
 COUNTS = "return window.__pulseCounts;"
 REVENUE = KPI_VALUE.format(title="Total Revenue")
+# The ROAS Trend chart's plot, zoomed as a user's drag would (Plotly.relayout), and its
+# x range and data as drawn now.
+ROAS_PLOT = """
+for (const card of document.querySelectorAll('.widget-card')) {
+  const title = card.querySelector('.widget-title');
+  if (title && title.textContent === 'ROAS Trend') {
+    return card.querySelector('.js-plotly-plot');
+  }
+}
+return null;
+"""
+ZOOM = ROAS_PLOT.replace(
+    "return card.querySelector('.js-plotly-plot');",
+    "const plot = card.querySelector('.js-plotly-plot');"
+    "const x = plot._fullData[0].x;"
+    "return Plotly.relayout(plot, {'xaxis.range': [x[x.length - 20], x[x.length - 1]]})"
+    ".then(() => plot.layout.xaxis.range.map(String));",
+)
+X_RANGE = ROAS_PLOT.replace(
+    "return card.querySelector('.js-plotly-plot');",
+    "const plot = card.querySelector('.js-plotly-plot');"
+    "return plot && plot.layout.xaxis.range ? plot.layout.xaxis.range.map(String)"
+    " : null;",
+)
 
 
 def revenue_text(browser) -> str | None:
@@ -145,6 +169,10 @@ def test_bwl002_an_ingest_shows_on_a_realtime_dashboard_before_the_next_tick(
     server, dashboard_id, key, timezone = live
     open_live_dashboard(browser, server, dashboard_id)
     before = revenue_text(browser)
+    zoomed = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        f"(function () {{ {ZOOM} }})().then(done);"
+    )
     row = {
         "campaign": "Live Test Campaign",
         "platform": "meta",
@@ -173,6 +201,9 @@ def test_bwl002_an_ingest_shows_on_a_realtime_dashboard_before_the_next_tick(
     counts = browser.execute_script(COUNTS)
     assert 200 in counts["versions"], counts
     assert counts["redraws"] > 0
+    # The redrawn chart kept the user's zoom (its uirevision did not change).
+    time.sleep(1)
+    assert browser.execute_script(X_RANGE) == zoomed
     browser.save_screenshot(str(output_dir / "live-after-ingest.png"))
     (output_dir / "live-ingest-to-figure.txt").write_text(
         f"{dt.datetime.now(dt.UTC).isoformat()} ingest to figure: {took:.2f} s\n"
