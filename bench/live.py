@@ -126,9 +126,8 @@ def sign_in(driver, base: str) -> None:
 
 def open_rendered(driver, url: str) -> float:
     """Navigate and wait until fully rendered; milliseconds from navigation start."""
-    from selenium.webdriver.support.ui import WebDriverWait  # noqa: PLC0415 - test extras only
-
     from selenium.common.exceptions import TimeoutException  # noqa: PLC0415 - test extras only
+    from selenium.webdriver.support.ui import WebDriverWait  # noqa: PLC0415 - test extras only
 
     driver.get(url)
     # A page drawing 45 widgets may keep Chromium's main thread busy for seconds: a
