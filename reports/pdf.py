@@ -59,16 +59,21 @@ class _Column:
     align: str
 
 
+def _align(fmt: str) -> str:
+    """The cell class of a column format: numbers right-aligned, dates and times kept
+    on one line."""
+    if fmt in NUMERIC_FORMATS:
+        return "num"
+    return "when" if fmt in ("date", "datetime") else ""
+
+
 def _table(table: ReportTable, currency: str) -> _Table:
-    columns = [
-        _Column(c.title, "num" if c.format in NUMERIC_FORMATS else "")
-        for c in table.columns
-    ]
+    columns = [_Column(c.title, _align(c.format)) for c in table.columns]
     rows = [
         [
             _Cell(
                 format_cell(cell_value(row, c.field), c.format, currency),
-                "num" if c.format in NUMERIC_FORMATS else "",
+                _align(c.format),
             )
             for c in table.columns
         ]

@@ -8,6 +8,7 @@ numbers (percent columns hold fractions), dates stay ISO dates.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from reports.content import ReportTable
@@ -152,15 +153,15 @@ CONNECTION_COLUMNS = [
 
 
 def numeric_rows(rows: list[dict], columns: list[TableColumn]) -> list[dict]:
-    """The rows with their numeric columns as numbers (some sources send counts as
-    strings, e.g. conversions)."""
+    """The rows with their numeric columns as numbers: some sources send counts as
+    ``Decimal`` (straight from SQL) or as strings (once through JSON)."""
     numeric = [c.field for c in columns if c.format in NUMERIC_FORMATS]
     fixed = []
     for row in rows:
         row = dict(row)
         for name in numeric:
             value = row.get(name)
-            if isinstance(value, str):
+            if isinstance(value, (str, Decimal)):
                 try:
                     row[name] = float(value)
                 except ValueError:
