@@ -13,6 +13,7 @@ scheduler calls it:
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ from core.db import Database
 from core.settings import load_settings
 from datasources.cache import QueryCache
 from reports.charts import chart_browser
+
+WARM_UP = 3
 
 
 @dataclass(frozen=True)
@@ -61,10 +64,18 @@ def measure_reports(
     def render(context: _Context, fmt: str) -> Any:
         return render_dashboard_report(context, org, dashboard, fmt)
 
-    report: dict[str, Any] = {"template": template, "repeat": repeat}
+    # The machine's load when the run starts: a shared 2-core VM moves these figures.
+    report: dict[str, Any] = {
+        "template": template,
+        "repeat": repeat,
+        "load_average_1min": os.getloadavg()[0],
+    }
     try:
         with chart_browser():
-            render(warm_context, "pdf")  # first touch: imports, pools, the browser
+            # First touches: imports, pools, the browser's tabs and plotly.js JIT (the
+            # first PDFs of a fresh Chromium are up to twice as slow).
+            for _ in range(WARM_UP):
+                render(warm_context, "pdf")
             for fmt in ("pdf", "xlsx", "csv"):
                 samples, made = _timed(
                     lambda fmt=fmt: render(warm_context, fmt), repeat
