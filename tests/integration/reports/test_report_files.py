@@ -26,13 +26,19 @@ from core.windows import DateWindow
 from dashboards.schema import parse_template
 from dashboards.store import create_dashboard
 from datasources.cache import QueryCache
-from reports.charts import chart_browser
+from reports.charts import browser_path, chart_browser
 from reports.errors import ReportRenderError
-from tests.conftest import PostgresDatabase, make_settings, org_id, seed_small_demo
+from tests.conftest import (
+    PostgresDatabase,
+    make_settings,
+    missing_service,
+    org_id,
+    seed_small_demo,
+)
 from tests.figures import independent_sums, org_context
 from widgets._formatting import format_value
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.browser]
 
 NOW = dt.datetime(2026, 3, 8, 14, 30, tzinfo=dt.UTC)  # 09:30 in New York, 23:30 Tokyo
 
@@ -47,6 +53,10 @@ class Context:
 def demo(postgres_admin_url, seed_now):
     """A seeded demo of this module's own (previews write audit rows), the app role's
     command context, the Executive dashboard's id and one warm Chromium."""
+    try:
+        browser_path()
+    except ReportRenderError as exc:
+        missing_service(str(exc))
     database = PostgresDatabase(postgres_admin_url)
     seed_small_demo(database.admin_url, seed_now)
     db, admin = Database(database.app_url), Database(database.admin_url)

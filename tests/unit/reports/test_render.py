@@ -17,9 +17,8 @@ from reports.content import ReportContent, ReportKpi, ReportTable, ReportWidget
 from reports.errors import ReportRenderError
 from reports.excel import sheet_name
 from reports.render import formats, render_report
+from tests.conftest import missing_service
 from widgets.table import TableColumn
-
-pytestmark = pytest.mark.browser
 
 
 def column(field: str, header: str, fmt: str = "text") -> TableColumn:
@@ -80,6 +79,11 @@ def chart(title: str, figure: dict) -> ReportWidget:
 
 @pytest.fixture(scope="module")
 def warm_browser():
+    """One Chromium for the module's PDFs (skipped without one, failed under CI)."""
+    try:
+        charts.browser_path()
+    except ReportRenderError as exc:
+        missing_service(str(exc))
     with charts.chart_browser():
         yield
 
@@ -92,6 +96,7 @@ def test_rpr001_formats_are_registered_and_unknown_ones_refused():
         render_report(content(), "pdf", paper="A3")
 
 
+@pytest.mark.browser
 def test_rpr002_a_chart_chromium_cannot_draw_fails_the_report_naming_it(warm_browser):
     with pytest.raises(ReportRenderError) as failure:
         render_report(
@@ -102,6 +107,7 @@ def test_rpr002_a_chart_chromium_cannot_draw_fails_the_report_naming_it(warm_bro
     assert "could not be drawn" in str(failure.value)
 
 
+@pytest.mark.browser
 def test_rpr003_long_tables_split_across_pages_repeating_their_header(warm_browser):
     table = ReportWidget("All campaigns", "table", None, {}, None, CAMPAIGNS)
     report = render_report(content(chart("Clicks", LINE), table), "pdf")
