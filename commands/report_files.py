@@ -21,7 +21,7 @@ from core.filters import Filters
 from core.reference import parse_row_id
 from dashboards import store as dashboard_store
 from reports.collect import collect_report_content
-from reports.render import RenderedReport, render_report
+from reports.render import RenderedReport, render_report, report_format
 
 __all__ = ["RenderedReport", "preview_report", "render_dashboard_report"]
 
@@ -69,6 +69,7 @@ def render_dashboard_report(
         filters=filters or Filters(),
         recipient_timezone=recipient_timezone,
         generated_at=now or dt.datetime.now(dt.UTC),
+        figures=report_format(fmt) == "pdf",
     )
     return render_report(content, fmt, paper=paper)
 

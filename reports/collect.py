@@ -100,8 +100,10 @@ def _widget(
     data: QueryCache,
     org: OrgContext,
     filters: Filters,
+    figures: bool = True,
 ) -> ReportWidget:
-    """One widget's data, figure and table, or a ``ReportRenderError`` naming it."""
+    """One widget's data, figure (when ``figures``) and table, or a
+    ``ReportRenderError`` naming it."""
     part = f'widget "{row.title}"'
     try:
         spec = spec_from_row(row)
@@ -124,7 +126,7 @@ def _widget(
     typed: Any = spec
     widget_type = widget_registry.get(typed.type)
     figure = None
-    if widget_type.figure is not None:
+    if figures and widget_type.figure is not None:
         ctx = RenderContext(
             widget_id=row.id, currency=result.get("currency", org.currency)
         )
@@ -239,15 +241,23 @@ def collect_report_content(
     filters: Filters,
     recipient_timezone: str | None,
     generated_at: dt.datetime,
+    figures: bool = True,
 ) -> ReportContent:
     """The report of a dashboard's ``rows`` (its shared widgets, in grid order).
+
+    Args:
+        figures: draw the charts' figures (only the PDF shows them; Excel and CSV
+            hold the data alone, and skip the cost of building Plotly figures).
 
     Raises:
         ReportRenderError: a widget cannot be shown (named), a section's query was
             refused, or the recipient's zone is unknown.
     """
     zone = valid_timezone(recipient_timezone or org.timezone)
-    widgets = [_widget(row, data=data, org=org, filters=filters) for row in rows]
+    widgets = [
+        _widget(row, data=data, org=org, filters=filters, figures=figures)
+        for row in rows
+    ]
     start, end = report_period(filters, widgets, org)
     period = filters.model_copy(update={"date_from": start, "date_to": end})
     days = f"{(end - start).days + 1}d"

@@ -66,7 +66,8 @@ class ReportWidget:
             Dec 4, 2026"), as under the widget on screen.
         data: the data-source result the widget drew (the query's answer).
         figure: the Plotly figure (as a dict) drawn by the widget type's own figure
-            function, for chart types with data; ``None`` otherwise.
+            function, for chart types with data when the report shows charts (PDF);
+            ``None`` otherwise.
         table: the widget's data as rows and columns (for tables, Excel and CSV).
     """
 

@@ -82,6 +82,11 @@ def _csv(content: ReportContent, paper: str) -> bytes:
 ALIASES = {"excel": "xlsx"}
 
 
+def report_format(fmt: str) -> str:
+    """The registered name ``fmt`` stands for (``excel`` is ``xlsx``)."""
+    return ALIASES.get(fmt, fmt)
+
+
 def report_filename(content: ReportContent, extension: str) -> str:
     """``<dashboard>_<first day>_<last day>.<ext>`` with only letters, digits, ``-``
     and ``_``."""
@@ -103,7 +108,7 @@ def render_report(
         ReportRenderError: an unknown format or paper, or the renderer failed (a chart
             that could not be drawn is named).
     """
-    chosen = _FORMATS.get(ALIASES.get(fmt, fmt))
+    chosen = _FORMATS.get(report_format(fmt))
     if chosen is None:
         raise ReportRenderError(
             f"format {fmt!r}", f"expected one of {', '.join(formats())}"
