@@ -21,6 +21,7 @@ from commands.dashboards import DashboardNotFound
 from commands.report_files import preview_report, render_dashboard_report
 from core.cache import make_cache
 from core.db import Database
+from core.filters import Filters
 from core.models import AuditLog, Dashboard, DashboardWidget, User
 from core.windows import DateWindow
 from dashboards.schema import parse_template
@@ -311,3 +312,56 @@ def test_rpf007_preview_is_audited_and_stays_in_the_callers_org(demo):
         preview_report(demo["context"], outsider, demo["executive"], "csv")
     with pytest.raises(DashboardNotFound):
         preview_report(demo["context"], viewer, "1 OR 1=1", "csv")
+
+
+def csv_summary(report) -> dict[str, list[str]]:
+    archive = zipfile.ZipFile(io.BytesIO(report.data))
+    rows = archive.read("01-summary.csv").decode("utf-8-sig").splitlines()[1:]
+    return {row.split(",")[0]: row.split(",") for row in rows}
+
+
+def test_rpf008_filters_set_the_period_and_the_platforms(demo):
+    window = kpi_window(demo)
+    start = window.end - dt.timedelta(days=6)
+    filters = Filters(date_from=start, date_to=window.end, platforms=["google"])
+    report = render_dashboard_report(
+        demo["context"], demo["acme"], demo["executive"], "csv", filters=filters
+    )
+    assert report.filename.endswith(f"_{start}_{window.end}.zip")
+    org = org_context(demo["admin"], "acme")
+    sums = independent_sums(
+        demo["admin"], org.id, org.timezone, DateWindow(start, window.end), "google"
+    )
+    summary = csv_summary(report)
+    assert float(summary["Total Revenue"][1]) == pytest.approx(
+        sums["revenue"], abs=0.005
+    )
+    assert float(summary["Total Spend"][1]) == pytest.approx(sums["spend"], abs=0.005)
+    facts = zipfile.ZipFile(io.BytesIO(report.data)).read("00-report.csv")
+    assert b"filters,platforms Google" in facts
+
+
+def test_rpf009_a_private_widget_stays_out_of_the_report(demo):
+    analyst = demo["users"]["admin@acme.example"]
+    with demo["admin"].session(demo["acme"]) as session:
+        session.add(
+            DashboardWidget(
+                dashboard_id=demo["executive"],
+                widget_type="kpi_card",
+                title="My private KPI",
+                data_source="campaigns",
+                query_params={"metric": "clicks", "period": "30d"},
+                config={},
+                position_x=0,
+                position_y=40,
+                width=3,
+                height=2,
+                is_shared=False,
+                owner_id=analyst.user_id,
+            )
+        )
+    report = render_dashboard_report(
+        demo["context"], demo["acme"], demo["executive"], "csv"
+    )
+    assert "My private KPI" not in csv_summary(report)
+    assert "Total Revenue" in csv_summary(report)
