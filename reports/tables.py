@@ -147,7 +147,7 @@ CONNECTION_COLUMNS = [
     _column("last_sync_at_local", "Last sync", "datetime"),
     _column("last_sync_status", "Sync status"),
     _column("token_expires_at_local", "Token expires", "datetime"),
-    _column("rate_limit_usage", "API quota used", "percent"),
+    _column("rate_limit_usage", "API quota", "percent"),
     _column("api_errors_24h", "API errors (24 h)", "number"),
 ]
 
