@@ -46,17 +46,20 @@ class _Cell:
 
 
 @dataclass(frozen=True)
-class _Table:
-    columns: list[Any]
-    rows: list[list[_Cell]]
-    total: int | None
-    more: bool
-
-
-@dataclass(frozen=True)
 class _Column:
     title: str
     align: str
+
+
+@dataclass(frozen=True)
+class _Table:
+    """A table as the template prints it: formatted cells, and whether the source had
+    more rows than shown (``total``)."""
+
+    columns: list[_Column]
+    rows: list[list[_Cell]]
+    total: int | None
+    more: bool
 
 
 def _align(fmt: str) -> str:
@@ -134,11 +137,12 @@ def _footer(content: ReportContent) -> str:
     """The footer line, safe inside a CSS string in a ``<style>`` element (no quote,
     backslash or angle bracket can end either)."""
     text = f"{content.org_name} · {content.dashboard_name} · {content.period_text}"
-    return re.sub(r'["\\<>]', "", text)
+    return re.sub(r'["\\<>\r\n]', "", text)
 
 
 def report_html(content: ReportContent, *, paper: str = "A4") -> str:
-    """The report as print HTML, charts exported to SVG (inline) through kaleido.
+    """The report as print HTML; each chart exported to SVG through kaleido and
+    inlined as a ``data:`` image.
 
     Raises:
         ReportRenderError: a chart could not be drawn (named), or no Chromium.
