@@ -148,4 +148,25 @@ def report_markdown(results: Path = RESULTS) -> str:
                 f"{c['post_p50_ms']:.0f} ms)"
             )
         out += [f"### Ingest ({path.stem})", "", line, ""]
+    for path in sorted(results.glob("reports-*.json")):
+        out += report_files_table(path.stem, load(path) or {})
     return "\n".join(out)
+
+
+def report_files_table(name: str, run: dict) -> list[str]:
+    """``pulse bench reports``: one row per format, warm and cold."""
+    lines = [
+        f"### Report files ({name}): {run.get('template')}, {run.get('repeat')} runs, "
+        f"load average {run.get('load_average_1min', 0):.1f} at the start",
+        "",
+        "| format | warm p50 | warm p95 | cold p50 | cold p95 | size |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for fmt in ("pdf", "xlsx", "csv"):
+        warm, cold = run[f"{fmt}_warm"], run[f"{fmt}_cold"]
+        lines.append(
+            f"| {fmt} | {warm['p50']:.0f} ms | {warm['p95']:.0f} ms | "
+            f"{cold['p50']:.0f} ms | {cold['p95']:.0f} ms | "
+            f"{run[f'{fmt}_bytes']:,} B |"
+        )
+    return [*lines, ""]

@@ -5,6 +5,7 @@ pulse bench queries ...    # every template's widget queries, in process and HTT
 pulse bench render ...     # the Executive dashboard in headless Chromium
 pulse bench ingest ...     # ingest rows/s and commit-to-figure
 pulse bench live ...       # 45-widget render, refresh ticks, ingest to the screen
+pulse bench reports ...    # the Executive dashboard's PDF, Excel and CSV report files
 pulse bench report         # markdown tables from bench/results/*.json
 """
 
@@ -20,6 +21,7 @@ from bench import ingest as ingest_bench
 from bench import live as live_bench
 from bench import queries as query_bench
 from bench import render as render_bench
+from bench import reports as reports_bench
 from bench.common import BenchTarget
 from bench.report import RESULTS, report_markdown
 
@@ -211,6 +213,39 @@ def live(
         f"  ingest commit to figure: p50 {figures['p50']:.0f} ms, "
         f"p95 {figures['p95']:.0f} ms"
     )
+
+
+@bench.command("reports")
+@click.option("--database-url", required=True, help=APP_URL_HELP)
+@click.option("--admin-url", help=OWNER_URL_HELP)
+@org_option
+@click.option("--template", default="executive", show_default=True)
+@click.option("--repeat", type=int, default=7, show_default=True)
+@json_option
+def reports(
+    database_url: str,
+    admin_url: str | None,
+    org: str,
+    template: str,
+    repeat: int,
+    json_path: Path | None,
+) -> None:
+    """Time a dashboard's report files (PDF, Excel, CSV).
+
+    PDF warm (one Chromium kept warm, cached queries) and cold (a fresh cache and a
+    Chromium started for the report); Excel and CSV warm and cold (fresh cache).
+    """
+    target = BenchTarget(database_url, admin_url, None, org)
+    report = reports_bench.measure_reports(target, template, repeat)
+    click.echo(f"{template} dashboard report files ({repeat} runs, ms):")
+    for fmt in ("pdf", "xlsx", "csv"):
+        for kind in ("warm", "cold"):
+            figures = report[f"{fmt}_{kind}"]
+            click.echo(
+                f"  {fmt:<4} {kind}: p50 {figures['p50']:.0f}, p95 "
+                f"{figures['p95']:.0f} ({figures['n']} runs)"
+            )
+        click.echo(f"  {fmt:<4} size: {report[f'{fmt}_bytes']:,} bytes")
     _write_json(json_path, report)
 
 

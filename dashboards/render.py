@@ -115,6 +115,38 @@ def _anomalies_for(
     return listed.get("items", [])
 
 
+def widget_result(
+    spec: WidgetBase,
+    *,
+    data: QueryCache,
+    org_id: int,
+    filters: Filters,
+    fresh: bool = False,
+    cached_only: bool = False,
+) -> dict:
+    """What a widget draws: :func:`query_widget`'s answer, plus the anomalies to mark
+    on a line chart that shows them. The screen and the reports both draw this.
+
+    Raises:
+        QueryError: a data source refused the query.
+        NotCached: ``cached_only`` and the answer is not in the cache.
+    """
+    result = query_widget(
+        spec,
+        data=data,
+        org_id=org_id,
+        filters=filters,
+        fresh=fresh,
+        cached_only=cached_only,
+    )
+    if getattr(spec.config, "show_anomalies", False):
+        anomalies = _anomalies_for(
+            spec, result, data, org_id, filters, fresh, cached_only
+        )
+        result = {**result, "anomalies": anomalies}
+    return result
+
+
 def shown_age(result: dict) -> float | None:
     """How old a result is when that is worth saying: older than twice what its
     aggregation period allows (1 min realtime, 5 min hourly, 1 h daily, 6 h weekly).
@@ -204,7 +236,7 @@ def draw_widget(
     try:
         spec = spec_from_row(row)
         widget_type = registry.get(spec.type)
-        result = query_widget(
+        result = widget_result(
             spec,
             data=data,
             org_id=org_id,
@@ -212,11 +244,6 @@ def draw_widget(
             fresh=fresh,
             cached_only=cached_only,
         )
-        if getattr(spec.config, "show_anomalies", False):
-            anomalies = _anomalies_for(
-                spec, result, data, org_id, filters, fresh, cached_only
-            )
-            result = {**result, "anomalies": anomalies}
         ctx = RenderContext(
             widget_id=row.id,
             currency=result.get("currency", "USD"),

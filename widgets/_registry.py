@@ -25,15 +25,22 @@ class WidgetType:
     # query_params the type always needs from its data source (e.g. a KPI's summary
     # view).
     default_params: dict[str, Any] = field(default_factory=dict)
+    # ``figure(spec, data, ctx) -> go.Figure | None`` for chart types: the figure the
+    # builder puts on screen (``None``: no data to draw), which reports export too.
+    figure: Builder | None = None
 
 
 _REGISTRY: dict[str, WidgetType] = {}
 
 
 def register(
-    spec_model: type[WidgetBase], *, default_params: dict[str, Any] | None = None
+    spec_model: type[WidgetBase],
+    *,
+    default_params: dict[str, Any] | None = None,
+    figure: Builder | None = None,
 ) -> Callable[[Builder], Builder]:
-    """Decorator: register ``build`` for the spec model's ``type`` literal."""
+    """Decorator: register ``build`` for the spec model's ``type`` literal, with the
+    chart types' ``figure`` function (the one ``build`` draws with)."""
     name = spec_model.model_fields["type"].default
     if not isinstance(name, str):
         raise TypeError(f"{spec_model.__name__}.type needs a Literal default")
@@ -41,7 +48,9 @@ def register(
     def decorate(build: Builder) -> Builder:
         if name in _REGISTRY:
             raise ValueError(f"widget type {name!r} is already registered")
-        _REGISTRY[name] = WidgetType(name, spec_model, build, default_params or {})
+        _REGISTRY[name] = WidgetType(
+            name, spec_model, build, default_params or {}, figure
+        )
         return build
 
     return decorate

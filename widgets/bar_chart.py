@@ -272,13 +272,13 @@ def _mark_missing(
         )
 
 
-@register(BarChartSpec, default_params={"view": "breakdown"})
-def build(spec: BarChartSpec, data: dict, ctx: RenderContext) -> dcc.Graph | html.Div:
-    """Render a ``breakdown`` or split ``timeseries`` result as a bar chart."""
+def spec_figure(spec: BarChartSpec, data: dict, ctx: RenderContext) -> go.Figure | None:
+    """The figure :func:`build` shows (also exported into reports), or ``None`` when
+    there is no data to draw."""
     frame = bar_frame(data)
     if frame["value"].isna().all():
-        return html.Div(NO_DATA, className="widget-empty")
-    figure = make_figure(
+        return None
+    return make_figure(
         frame,
         orientation=spec.config.orientation,
         fmt=spec.config.format or data.get("format", "number"),
@@ -288,6 +288,14 @@ def build(spec: BarChartSpec, data: dict, ctx: RenderContext) -> dcc.Graph | htm
         dates="items" not in data,
         template=theme.template_name(ctx.theme),
     )
+
+
+@register(BarChartSpec, default_params={"view": "breakdown"}, figure=spec_figure)
+def build(spec: BarChartSpec, data: dict, ctx: RenderContext) -> dcc.Graph | html.Div:
+    """Render a ``breakdown`` or split ``timeseries`` result as a bar chart."""
+    figure = spec_figure(spec, data, ctx)
+    if figure is None:
+        return html.Div(NO_DATA, className="widget-empty")
     return dcc.Graph(
         figure=figure,
         config={"displayModeBar": False, "responsive": True},

@@ -308,23 +308,18 @@ def make_figure(
     return figure
 
 
-@register(GaugeSpec, default_params={"view": "summary"})
-def build(spec: GaugeSpec, data: dict, ctx: RenderContext) -> dcc.Graph | html.Div:
-    """Render a summary value (or a pacing result's overall pacing) as a gauge.
-
-    A pacing result without configured thresholds gets the pacing bands and a 100%
-    target, so a "Budget Pacing" widget needs no config. A value of ``None`` (ROAS
-    without spend, no active campaign to pace) shows "—" on an empty dial.
-    """
+def spec_figure(spec: GaugeSpec, data: dict, ctx: RenderContext) -> go.Figure | None:
+    """The figure :func:`build` shows (also exported into reports), or ``None`` when
+    there is no data to draw."""
     config = spec.config
     pacing = data.get("view") == "pacing"
     if ("overall" if pacing else "value") not in data:
-        return html.Div(NO_DATA, className="widget-empty")
+        return None
     frame = gauge_frame(data)
     thresholds = config.thresholds or (
         [Threshold.model_validate(t) for t in PACING_THRESHOLDS] if pacing else []
     )
-    figure = make_figure(
+    return make_figure(
         frame,
         minimum=config.min,
         maximum=config.max,
@@ -338,6 +333,19 @@ def build(spec: GaugeSpec, data: dict, ctx: RenderContext) -> dcc.Graph | html.D
         higher_is_better=data.get("higher_is_better"),
         template=theme.template_name(ctx.theme),
     )
+
+
+@register(GaugeSpec, default_params={"view": "summary"}, figure=spec_figure)
+def build(spec: GaugeSpec, data: dict, ctx: RenderContext) -> dcc.Graph | html.Div:
+    """Render a summary value (or a pacing result's overall pacing) as a gauge.
+
+    A pacing result without configured thresholds gets the pacing bands and a 100%
+    target, so a "Budget Pacing" widget needs no config. A value of ``None`` (ROAS
+    without spend, no active campaign to pace) shows "—" on an empty dial.
+    """
+    figure = spec_figure(spec, data, ctx)
+    if figure is None:
+        return html.Div(NO_DATA, className="widget-empty")
     return dcc.Graph(
         figure=figure,
         config={"displayModeBar": False, "responsive": True},

@@ -142,15 +142,15 @@ def make_figure(
     return figure
 
 
-@register(HeatmapSpec, default_params={"view": "heatmap"})
-def build(spec: HeatmapSpec, data: dict, ctx: RenderContext) -> dcc.Graph | html.Div:
-    """Render a ``heatmap`` result as a weekday × hour grid."""
+def spec_figure(spec: HeatmapSpec, data: dict, ctx: RenderContext) -> go.Figure | None:
+    """The figure :func:`build` shows (also exported into reports), or ``None`` when
+    there is no data to draw."""
     frame = heatmap_frame(data)
     # No cell with a value, or only zeros (a window without any delivery): a grid of
     # one colour would say nothing.
     if not frame["value"].fillna(0).ne(0).any():
-        return html.Div(NO_DATA, className="widget-empty")
-    figure = make_figure(
+        return None
+    return make_figure(
         frame,
         fmt=spec.config.format or data.get("format", "number"),
         currency=data.get("currency", ctx.currency),
@@ -159,6 +159,14 @@ def build(spec: HeatmapSpec, data: dict, ctx: RenderContext) -> dcc.Graph | html
         reverse_scale=spec.config.reverse_scale,
         template=theme.template_name(ctx.theme),
     )
+
+
+@register(HeatmapSpec, default_params={"view": "heatmap"}, figure=spec_figure)
+def build(spec: HeatmapSpec, data: dict, ctx: RenderContext) -> dcc.Graph | html.Div:
+    """Render a ``heatmap`` result as a weekday × hour grid."""
+    figure = spec_figure(spec, data, ctx)
+    if figure is None:
+        return html.Div(NO_DATA, className="widget-empty")
     return dcc.Graph(
         figure=figure,
         config={"displayModeBar": False, "responsive": True},

@@ -343,9 +343,9 @@ def is_forecast(data: dict) -> bool:
     return data.get("view") == "forecast" and "points" in data
 
 
-@register(LineChartSpec, default_params={"view": "timeseries"})
-def build(spec: LineChartSpec, data: dict, ctx: RenderContext) -> dcc.Graph:
-    """Render a ``timeseries`` result as lines, or a forecast with its band."""
+def spec_figure(spec: LineChartSpec, data: dict, ctx: RenderContext) -> go.Figure:
+    """The figure :func:`build` shows (also exported into reports): lines of a
+    ``timeseries`` result, or a forecast with its band."""
     config = spec.config
     fmt = config.format or data.get("format", "number")
     currency = data.get("currency", ctx.currency)
@@ -357,7 +357,7 @@ def build(spec: LineChartSpec, data: dict, ctx: RenderContext) -> dcc.Graph:
         )
     if is_forecast(data):
         history, forecast = forecast_frames(data)
-        figure = forecast_figure(
+        return forecast_figure(
             history,
             forecast,
             fmt=fmt,
@@ -365,19 +365,23 @@ def build(spec: LineChartSpec, data: dict, ctx: RenderContext) -> dcc.Graph:
             template=template,
             anomalies=anomalies,
         )
-    else:
-        figure = make_figure(
-            series_frame(data),
-            fmt=fmt,
-            currency=currency,
-            show_markers=config.show_markers,
-            area=config.area,
-            template=template,
-            anomalies=anomalies,
-            partial_from=data.get("partial_bucket"),
-        )
+    return make_figure(
+        series_frame(data),
+        fmt=fmt,
+        currency=currency,
+        show_markers=config.show_markers,
+        area=config.area,
+        template=template,
+        anomalies=anomalies,
+        partial_from=data.get("partial_bucket"),
+    )
+
+
+@register(LineChartSpec, default_params={"view": "timeseries"}, figure=spec_figure)
+def build(spec: LineChartSpec, data: dict, ctx: RenderContext) -> dcc.Graph:
+    """Render a ``timeseries`` result as lines, or a forecast with its band."""
     return dcc.Graph(
-        figure=figure,
+        figure=spec_figure(spec, data, ctx),
         config={"displayModeBar": False, "responsive": True},
         className="widget-graph",
         style={"height": "100%"},

@@ -462,16 +462,13 @@ def make_figure(
     return figure
 
 
-@register(
-    MapChartSpec,
-    default_params={"view": "breakdown", "group_by": "country", "limit": 500},
-)
-def build(spec: MapChartSpec, data: dict, ctx: RenderContext) -> dcc.Graph | html.Div:
-    """Render a country ``breakdown`` as a world map; clicks expose the country."""
+def spec_figure(spec: MapChartSpec, data: dict, ctx: RenderContext) -> go.Figure | None:
+    """The figure :func:`build` shows (also exported into reports), or ``None`` when
+    there is no data to draw."""
     frame = country_frame(data)
     if frame["value"].isna().all():
-        return html.Div(NO_DATA, className="widget-empty")
-    figure = make_figure(
+        return None
+    return make_figure(
         frame,
         fmt=spec.config.format or data.get("format", "number"),
         currency=data.get("currency", ctx.currency),
@@ -480,6 +477,18 @@ def build(spec: MapChartSpec, data: dict, ctx: RenderContext) -> dcc.Graph | htm
         reverse_scale=spec.config.reverse_scale,
         template=theme.template_name(ctx.theme),
     )
+
+
+@register(
+    MapChartSpec,
+    default_params={"view": "breakdown", "group_by": "country", "limit": 500},
+    figure=spec_figure,
+)
+def build(spec: MapChartSpec, data: dict, ctx: RenderContext) -> dcc.Graph | html.Div:
+    """Render a country ``breakdown`` as a world map; clicks expose the country."""
+    figure = spec_figure(spec, data, ctx)
+    if figure is None:
+        return html.Div(NO_DATA, className="widget-empty")
     return dcc.Graph(
         figure=figure,
         config=GRAPH_CONFIG,

@@ -181,17 +181,13 @@ def make_figure(
     return figure
 
 
-@register(PieChartSpec, default_params={"view": "breakdown", "limit": 500})
-def build(spec: PieChartSpec, data: dict, ctx: RenderContext) -> dcc.Graph | html.Div:
-    """Render a ``breakdown`` result as a pie or donut of shares.
-
-    The default ``limit`` of 500 fetches every item, so "Other" is the true remainder;
-    a template that sets a smaller ``limit`` gets shares of its top N only.
-    """
+def spec_figure(spec: PieChartSpec, data: dict, ctx: RenderContext) -> go.Figure | None:
+    """The figure :func:`build` shows (also exported into reports), or ``None`` when
+    there is no data to draw."""
     frame = pie_frame(data)
     if not (frame["value"] > 0).any():
-        return html.Div(NO_DATA, className="widget-empty")
-    figure = make_figure(
+        return None
+    return make_figure(
         frame,
         hole=spec.config.hole,
         max_slices=spec.config.max_slices,
@@ -200,6 +196,20 @@ def build(spec: PieChartSpec, data: dict, ctx: RenderContext) -> dcc.Graph | htm
         show_total=spec.config.show_total,
         template=theme.template_name(ctx.theme),
     )
+
+
+@register(
+    PieChartSpec, default_params={"view": "breakdown", "limit": 500}, figure=spec_figure
+)
+def build(spec: PieChartSpec, data: dict, ctx: RenderContext) -> dcc.Graph | html.Div:
+    """Render a ``breakdown`` result as a pie or donut of shares.
+
+    The default ``limit`` of 500 fetches every item, so "Other" is the true remainder;
+    a template that sets a smaller ``limit`` gets shares of its top N only.
+    """
+    figure = spec_figure(spec, data, ctx)
+    if figure is None:
+        return html.Div(NO_DATA, className="widget-empty")
     return dcc.Graph(
         figure=figure,
         config={"displayModeBar": False, "responsive": True},
