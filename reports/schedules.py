@@ -78,7 +78,7 @@ class ScheduleConfig(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _check_timezone(cls, value: str) -> str:
-        if value not in _zone_names():
+        if value not in zone_names():
             raise ValueError(
                 f"unknown time zone {value!r}; expected an IANA name such as "
                 "America/New_York or Europe/Paris"
@@ -101,7 +101,8 @@ class ScheduleConfig(BaseModel):
 
 
 @functools.cache
-def _zone_names() -> frozenset[str]:
+def zone_names() -> frozenset[str]:
+    """Every IANA time zone name a schedule may use."""
     # ``available_timezones`` walks the tz database on every call: once is enough.
     return frozenset(available_timezones())
 
