@@ -17,6 +17,7 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 
 class Inbox:
@@ -70,12 +71,33 @@ def free_port() -> int:
 
 
 class SmtpServer:
-    """The running server: ``url`` for ``SMTP_URL``, ``inbox`` for what came."""
+    """The running server: ``url`` for ``SMTP_URL``, ``inbox`` for what came.
 
-    def __init__(self) -> None:
+    With ``login=(user, password)`` the server requires that login (AUTH PLAIN, over
+    the unencrypted loopback session) before it takes a message.
+    """
+
+    def __init__(self, login: tuple[str, str] | None = None) -> None:
         self.inbox = Inbox()
         self.port = free_port()
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        options = {}
+        if login is not None:
+
+            def authenticator(server, session, envelope, mechanism, auth_data):
+                given = (auth_data.login.decode(), auth_data.password.decode())
+                return AuthResult(success=given == login, handled=False)
+
+            options = {
+                "authenticator": authenticator,
+                "auth_required": True,
+                "auth_require_tls": False,
+                # smtplib's AUTH LOGIN with an initial response stalls aiosmtpd
+                # after a refused password; PLAIN is what servers offer first.
+                "auth_exclude_mechanism": ["LOGIN"],
+            }
+        self.controller = Controller(
+            self.inbox, hostname="127.0.0.1", port=self.port, **options
+        )
         self.url = f"smtp://127.0.0.1:{self.port}"
 
     def __enter__(self) -> SmtpServer:

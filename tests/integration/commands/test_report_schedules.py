@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from email.message import EmailMessage
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, text, update
@@ -315,6 +316,101 @@ def test_pausing_stops_runs_and_resuming_skips_the_paused_time(world):
     )
     assert resumed.schedule.next_run_at > utcnow()
     assert deliveries(world, view.schedule.id) == []
+
+
+# The test server takes a login without TLS (loopback only), which aiosmtpd warns of.
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_the_smtp_login_of_the_url_is_used_and_a_wrong_one_is_named(world):
+    view = reports.create_schedule(
+        world["ctx"], world["admin"], body(world, name="Authenticated")
+    )
+    with SmtpServer(login=("pulse", "s3cret/pass")) as smtp:
+        wrong = smtp.url.replace("smtp://", "smtp://pulse:nope@")
+        right = smtp.url.replace("smtp://", "smtp://pulse:s3cret%2Fpass@")
+        refused = reports.send_now(
+            world["ctx"],
+            world["settings"].model_copy(update={"smtp_url": wrong}),
+            world["admin"],
+            view.schedule.id,
+        )
+        sent = reports.send_now(
+            world["ctx"],
+            world["settings"].model_copy(update={"smtp_url": right}),
+            world["admin"],
+            view.schedule.id,
+        )
+        [message] = smtp.inbox.wait_for(1)
+    assert refused.delivery.status == "retrying"
+    assert "login refused" in refused.delivery.error
+    assert "nope" not in refused.delivery.error
+    assert sent.delivery.status == "sent"
+    assert message["Subject"].startswith("Authenticated:")
+
+
+def test_fire_instants_keep_9am_new_york_across_the_dst_change(world):
+    """The claim at fixed instants around 8 March 2026 (clocks forward in New
+    York): each day's run is due at 09:00 local, claimed once. (The instants are
+    before every other schedule's next run, so only this one can be due.)"""
+    view = reports.create_schedule(
+        world["ctx"],
+        world["admin"],
+        body(
+            world,
+            name="Daily New York",
+            frequency="daily",
+            schedule_config={"time": "09:00", "timezone": "America/New_York"},
+        ),
+        now=dt.datetime(2026, 3, 6, 12, tzinfo=dt.UTC),
+    )
+    settings = world["settings"]
+    claimed = []
+    for now in (
+        dt.datetime(2026, 3, 6, 13, 59),  # a minute early: nothing
+        dt.datetime(2026, 3, 6, 14, 0, 5),  # 09:00 EST
+        dt.datetime(2026, 3, 6, 14, 1, 5),  # the next minute: nothing again
+        dt.datetime(2026, 3, 7, 14, 0, 5),  # 09:00 EST
+        dt.datetime(2026, 3, 8, 13, 0, 5),  # 09:00 EDT, the day the clocks change
+        dt.datetime(2026, 3, 8, 14, 0, 5),  # 10:00 EDT: nothing
+        dt.datetime(2026, 3, 9, 13, 0, 5),  # 09:00 EDT
+    ):
+        claimed.append(reports.claim_due(world["ctx"], settings, world["acme"], now))
+    assert [c for c, _ in claimed] == [0, 1, 0, 1, 1, 0, 1]
+    rows = deliveries(world, view.schedule.id)
+    local = [
+        r.scheduled_for.replace(tzinfo=dt.UTC)
+        .astimezone(ZoneInfo("America/New_York"))
+        .isoformat()
+        for r in rows
+    ]
+    assert local == [
+        "2026-03-06T09:00:00-05:00",
+        "2026-03-07T09:00:00-05:00",
+        "2026-03-08T09:00:00-04:00",
+        "2026-03-09T09:00:00-04:00",
+    ]
+    reports.delete_schedule(world["ctx"], world["admin"], view.schedule.id)
+
+
+def test_a_monthly_31st_schedule_is_due_on_the_last_day_of_february(world):
+    view = reports.create_schedule(
+        world["ctx"],
+        world["admin"],
+        body(
+            world,
+            name="Month end",
+            frequency="monthly",
+            schedule_config={"day_of_month": 31, "time": "18:00", "timezone": "UTC"},
+        ),
+        now=dt.datetime(2026, 2, 1, tzinfo=dt.UTC),
+    )
+    settings = world["settings"]
+    feb_27 = dt.datetime(2026, 2, 27, 18, 0, 5)
+    feb_28 = dt.datetime(2026, 2, 28, 18, 0, 5)
+    assert reports.claim_due(world["ctx"], settings, world["acme"], feb_27) == (0, 0)
+    assert reports.claim_due(world["ctx"], settings, world["acme"], feb_28) == (1, 0)
+    [row] = deliveries(world, view.schedule.id)
+    assert row.scheduled_for == dt.datetime(2026, 2, 28, 18, 0)
+    reports.delete_schedule(world["ctx"], world["admin"], view.schedule.id)
 
 
 @pytest.mark.skip(reason="needs the rendering branch")
