@@ -634,6 +634,7 @@ def deliver(
         DashboardNotFound,
         QueryError,
         ScheduleError,
+        ScheduleNotFound,
         RecipientRefused,
     ) as exc:
         outcome = {"error": f"{type(exc).__name__}: {exc}"}
@@ -645,7 +646,8 @@ def deliver(
         status = "retrying"
     with context.db.session(org_id) as session:
         row = session.get(ReportDelivery, delivery_id)
-        assert row is not None  # the UPDATE above found it in this org
+        if row is None:  # its schedule was deleted meanwhile, with its log
+            return None
         if status == "retrying" and row.attempts >= settings.report_max_attempts:
             status = "failed"
             outcome["error"] = (
@@ -685,7 +687,8 @@ def _send(
     """Render and send one delivery; what to record of it (message id or file)."""
     with context.db.session(org_id) as session:
         delivery = session.get(ReportDelivery, delivery_id)
-        assert delivery is not None
+        if delivery is None:  # its schedule was deleted meanwhile, with its log
+            raise ScheduleNotFound(0)
         schedule = _schedule(session, delivery.schedule_id)
         org = _org(session, org_id)
         dashboard = session.get(Dashboard, schedule.dashboard_id)

@@ -50,6 +50,7 @@ def test_every_task_of_the_readme_is_a_subcommand():
         "queries",
         "render",
         "ingest",
+        "reports",
         "report",
     }
 
