@@ -67,7 +67,41 @@ def test_bwx020_editor_creates_a_schedule_sends_it_and_reads_the_log(
     logged = browser.find_element(By.CSS_SELECTOR, "tr.report-delivery-sent").text
     assert eml.name in logged
     browser.save_screenshot(str(output_dir / "bwx020-reports.png"))
+    # Edit: the form takes the schedule's settings; make it daily.
+    row_button(browser, "Edit").click()
+    wait.until(
+        lambda d: (
+            d.find_element(By.ID, "report-form-title").text == "Edit “Monday numbers”"
+        )
+    )
+    assert browser.find_element(By.ID, "report-name").get_attribute("value") == (
+        "Monday numbers"
+    )
+    choose(browser, "report-frequency", "Daily")
+    browser.find_element(By.ID, "report-save").click()
+    wait.until(lambda d: "daily at 09:00 America/New_York" in schedule_row(d))
+    # Pause: no next runs until it is resumed.
+    row_button(browser, "Pause").click()
+    wait.until(lambda d: "paused" in schedule_row(d))
+    assert browser.find_elements(By.CSS_SELECTOR, ".report-next-runs li") == []
+    row_button(browser, "Resume").click()
+    wait.until(
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, ".report-next-runs li")) == 5
+    )
     assert console_errors(browser) == []
+
+
+def schedule_row(browser) -> str:
+    return browser.find_element(By.CSS_SELECTOR, "tr.report-schedule-row").text
+
+
+def row_button(browser, label: str):
+    return waiter(browser).until(
+        lambda d: d.find_element(
+            By.XPATH,
+            f"//tr[contains(@class,'report-schedule-row')]//button[.='{label}']",
+        )
+    )
 
 
 def test_bwx021_viewer_sees_schedules_and_the_log_but_no_form(browser, server):
