@@ -9,12 +9,17 @@ sending it at a known point.
 from __future__ import annotations
 
 import asyncio
+import shutil
 import socket
+import ssl
+import subprocess
 import threading
 import time
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
+from pathlib import Path
+from typing import Literal
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
@@ -77,10 +82,15 @@ class SmtpServer:
     the unencrypted loopback session) before it takes a message.
     """
 
-    def __init__(self, login: tuple[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        login: tuple[str, str] | None = None,
+        tls: Literal["starttls", "smtps"] | None = None,
+        certificate: Path | None = None,
+    ) -> None:
         self.inbox = Inbox()
         self.port = free_port()
-        options = {}
+        options: dict = {}
         if login is not None:
 
             def authenticator(server, session, envelope, mechanism, auth_data):
@@ -95,10 +105,21 @@ class SmtpServer:
                 # after a refused password; PLAIN is what servers offer first.
                 "auth_exclude_mechanism": ["LOGIN"],
             }
+        scheme = "smtp"
+        if tls is not None:
+            assert certificate is not None, "TLS needs self_signed_certificate()"
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(certificate, certificate.with_suffix(".key"))
+            if tls == "starttls":
+                options |= {"tls_context": context, "require_starttls": True}
+            else:
+                options["ssl_context"] = context
+                scheme = "smtps"
         self.controller = Controller(
             self.inbox, hostname="127.0.0.1", port=self.port, **options
         )
-        self.url = f"smtp://127.0.0.1:{self.port}"
+        query = "?starttls=1" if tls == "starttls" else ""
+        self.url = f"{scheme}://127.0.0.1:{self.port}{query}"
 
     def __enter__(self) -> SmtpServer:
         self.controller.start()
@@ -107,3 +128,35 @@ class SmtpServer:
     def __exit__(self, *exc_info) -> None:
         self.inbox.release.set()
         self.controller.stop()
+
+
+def self_signed_certificate(directory: Path) -> Path | None:
+    """A certificate for 127.0.0.1 (``<dir>/server.pem``, its key beside it) made
+    with the ``openssl`` command, or ``None`` when there is none. A client trusts it
+    with ``SSL_CERT_FILE`` pointing at it."""
+    if shutil.which("openssl") is None:
+        return None
+    certificate = directory / "server.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-keyout",
+            str(certificate.with_suffix(".key")),
+            "-out",
+            str(certificate),
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return certificate

@@ -24,8 +24,8 @@ from core.models import (
     utcnow,
 )
 from scheduler.context import JobContext
-from tests.conftest import make_settings, org_id
-from tests.smtp import SmtpServer, free_port
+from tests.conftest import make_settings, missing_service, org_id
+from tests.smtp import SmtpServer, free_port, self_signed_certificate
 
 WEEKLY = {"day_of_week": 1, "time": "09:00", "timezone": "America/New_York"}
 
@@ -97,6 +97,10 @@ def deliveries(world, schedule_id: int) -> list[ReportDelivery]:
                 .order_by(ReportDelivery.scheduled_for)
             )
         )
+
+
+def send_now(world, settings, schedule_id: int) -> reports.DeliveryView:
+    return reports.send_now(world["ctx"], settings, world["admin"], schedule_id)
 
 
 def run(world, settings=None, now=None) -> dict:
@@ -345,6 +349,35 @@ def test_the_smtp_login_of_the_url_is_used_and_a_wrong_one_is_named(world):
     assert "nope" not in refused.delivery.error
     assert sent.delivery.status == "sent"
     assert message["Subject"].startswith("Authenticated:")
+
+
+@pytest.mark.parametrize("tls", ["starttls", "smtps"])
+def test_the_message_goes_over_starttls_or_smtps(world, tls, tmp_path, monkeypatch):
+    certificate = self_signed_certificate(tmp_path)
+    if certificate is None:
+        missing_service("the openssl command is needed to make a test certificate")
+    # The client verifies the server's certificate: trust the test one.
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate))
+    view = reports.create_schedule(
+        world["ctx"], world["admin"], body(world, name=f"Over {tls}")
+    )
+    with SmtpServer(tls=tls, certificate=certificate) as smtp:
+        settings = world["settings"].model_copy(update={"smtp_url": smtp.url})
+        delivery = reports.send_now(
+            world["ctx"], settings, world["admin"], view.schedule.id
+        )
+        [message] = smtp.inbox.wait_for(1)
+    assert delivery.delivery.status == "sent", delivery.delivery.error
+    assert message["Subject"].startswith(f"Over {tls}:")
+    # Without trusting it, the certificate is refused and the reason named.
+    monkeypatch.delenv("SSL_CERT_FILE")
+    with SmtpServer(tls=tls, certificate=certificate) as smtp:
+        settings = world["settings"].model_copy(update={"smtp_url": smtp.url})
+        refused = reports.send_now(
+            world["ctx"], settings, world["admin"], view.schedule.id
+        )
+    assert refused.delivery.status == "retrying"
+    assert "CERTIFICATE_VERIFY_FAILED" in refused.delivery.error
 
 
 def test_fire_instants_keep_9am_new_york_across_the_dst_change(world):
