@@ -89,12 +89,10 @@ def _run_unlogged(
     started = utcnow()
     try:
         summary, status, error = resolve(job.func)(ctx, org_id) or {}, "success", None
-    except sa_exc.SQLAlchemyError as exc:
-        if is_unavailable(exc):
-            raise
-        log.exception("job %s failed for org %s", job.name, org_id)
-        summary, status, error = {}, "failed", f"{type(exc).__name__}: {exc}"[:4000]
     except Exception as exc:
+        # A database that is down is the scheduler's to report (run_scheduled).
+        if isinstance(exc, sa_exc.SQLAlchemyError) and is_unavailable(exc):
+            raise
         log.exception("job %s failed for org %s", job.name, org_id)
         summary, status, error = {}, "failed", f"{type(exc).__name__}: {exc}"[:4000]
     return JobRun(
