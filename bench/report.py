@@ -150,6 +150,23 @@ def report_markdown(results: Path = RESULTS) -> str:
         out += [f"### Ingest ({path.stem})", "", line, ""]
     for path in sorted(results.glob("reports-*.json")):
         out += report_files_table(path.stem, load(path) or {})
+    for path in sorted(results.glob("deliveries-*.json")):
+        burst = load(path)
+        last = burst["last_arrival_s"]
+        runs = burst["runs"]
+        out += [
+            f"### Report burst ({path.stem})",
+            "",
+            f"{burst['reports']} {burst['format'].upper()} reports due at the same "
+            f"minute, {burst['processes']} scheduler processes, {len(runs)} runs: "
+            f"{'all delivered' if burst['all_delivered'] else 'NOT all delivered'}, "
+            f"{burst['duplicates']} duplicates; the last one arrived after "
+            f"{last['median']:.1f} s (median; {last['min']:.1f}–{last['max']:.1f} s), "
+            f"the first after "
+            + ", ".join(f"{run['first_arrival_s']:.1f}" for run in runs)
+            + " s",
+            "",
+        ]
     return "\n".join(out)
 
 

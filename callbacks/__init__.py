@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dash import Dash
 
-from callbacks import actions, audit, dashboard, manage
+from callbacks import actions, audit, dashboard, manage, reports
 
 
 def register_callbacks(app: Dash) -> None:
@@ -12,3 +12,4 @@ def register_callbacks(app: Dash) -> None:
     manage.register(app)
     actions.register(app)
     audit.register(app)
+    reports.register(app)

@@ -6,6 +6,7 @@ pulse bench render ...     # the Executive dashboard in headless Chromium
 pulse bench ingest ...     # ingest rows/s and commit-to-figure
 pulse bench live ...       # 45-widget render, refresh ticks, ingest to the screen
 pulse bench reports ...    # the Executive dashboard's PDF, Excel and CSV report files
+pulse bench deliveries ... # a burst of scheduled reports due at the same minute
 pulse bench report         # markdown tables from bench/results/*.json
 """
 
@@ -17,6 +18,7 @@ from typing import Any
 
 import click
 
+from bench import deliveries as deliveries_bench
 from bench import ingest as ingest_bench
 from bench import live as live_bench
 from bench import queries as query_bench
@@ -246,6 +248,46 @@ def reports(
                 f"{figures['p95']:.0f} ({figures['n']} runs)"
             )
         click.echo(f"  {fmt:<4} size: {report[f'{fmt}_bytes']:,} bytes")
+    _write_json(json_path, report)
+
+
+@bench.command("deliveries")
+@click.option("--database-url", required=True, help=APP_URL_HELP)
+@click.option("--admin-url", required=True, help=OWNER_URL_HELP)
+@click.option("--redis-url", help="a shared cache (else one per process)")
+@org_option
+@click.option("--reports", "count", type=int, default=20, show_default=True)
+@click.option("--processes", type=int, default=2, show_default=True)
+@click.option("--repeat", type=int, default=3, show_default=True)
+@json_option
+def deliveries(
+    database_url: str,
+    admin_url: str,
+    redis_url: str | None,
+    org: str,
+    count: int,
+    processes: int,
+    repeat: int,
+    json_path: Path | None,
+) -> None:
+    """Deliver a burst of scheduled reports due at the same minute.
+
+    COUNT CSV reports, due at once, sent by PROCESSES scheduler processes to an SMTP
+    server on loopback: all delivered, none twice, and the time until the last one
+    arrived.
+    """
+    target = BenchTarget(database_url, admin_url, redis_url, org)
+    report = deliveries_bench.measure_report_burst(target, count, processes, repeat)
+    click.echo(
+        f"{count} reports due at the same minute, {processes} scheduler processes, "
+        f"{repeat} runs:"
+    )
+    for run in report["runs"]:
+        click.echo(
+            f"  delivered {run['delivered']}/{count}, duplicates {run['duplicates']}, "
+            f"first after {run['first_arrival_s']:.2f} s, last after "
+            f"{run['last_arrival_s']:.2f} s"
+        )
     _write_json(json_path, report)
 
 

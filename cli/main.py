@@ -14,7 +14,17 @@ from typing import Any
 import click
 from sqlalchemy.exc import OperationalError
 
-from cli import apikeys, bench, db, devdata, ingest, retention, scheduler, users
+from cli import (
+    apikeys,
+    bench,
+    db,
+    devdata,
+    ingest,
+    reports,
+    retention,
+    scheduler,
+    users,
+)
 from cli._context import PulseContext
 from core.errors import unreachable_database
 from core.settings import ConfigurationError
@@ -51,5 +61,6 @@ pulse.add_command(apikeys.apikeys)
 pulse.add_command(scheduler.scheduler)
 pulse.add_command(users.users)
 pulse.add_command(retention.retention)
+pulse.add_command(reports.reports)
 pulse.add_command(bench.bench)
 bench.bench.add_command(devdata.generate)

@@ -273,6 +273,41 @@ class ReportSchedule(Base, TenantMixin, Timestamps):
     )
 
 
+class ReportDelivery(Base, TenantMixin, Timestamps):
+    """One run of a report schedule: what was sent, when, to whom, and how it ended.
+
+    ``(schedule_id, scheduled_for)`` is unique: the delivery key that keeps two
+    scheduler processes from sending one fire instant twice (see
+    :mod:`commands.report_schedules`). ``scheduled_for`` is naive UTC like every
+    instant in the database.
+    """
+
+    __tablename__ = "report_deliveries"
+    __table_args__ = (
+        UniqueConstraint(
+            "schedule_id", "scheduled_for", name="uq_report_deliveries_key"
+        ),
+        Index("ix_report_deliveries_status", "status", "next_attempt_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    schedule_id: Mapped[int] = mapped_column(
+        ForeignKey("report_schedules.id", ondelete="CASCADE")
+    )
+    trigger: Mapped[str] = mapped_column(String(16))  # schedule, manual
+    scheduled_for: Mapped[dt.datetime] = mapped_column(DateTime)
+    # pending, running, retrying, sent, failed, missed
+    status: Mapped[str] = mapped_column(String(16))
+    recipients: Mapped[list[Any]] = mapped_column(default=list)
+    format: Mapped[str] = mapped_column(String(8))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str | None] = mapped_column(String(255))
+    outbox_file: Mapped[str | None] = mapped_column(String(500))
+
+
 class DashboardAlert(Base, TenantMixin, Timestamps):
     __tablename__ = "dashboard_alerts"
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -16,6 +16,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import Literal
+from urllib.parse import parse_qs, urlsplit
 
 from limits import parse_many
 from pydantic import (
@@ -193,6 +194,55 @@ class Settings(BaseSettings):
         description="/api/v1 requests per API key, or per signed-in user",
     )
 
+    smtp_url: str | None = Field(
+        None,
+        validation_alias=_env("SMTP_URL"),
+        description="where scheduled reports are mailed: smtp://user:pass@host:587"
+        "?starttls=1 (plain SMTP, upgraded with STARTTLS when starttls=1) or "
+        "smtps://user:pass@host:465 (TLS from the start); unset: each message is "
+        "written as an .eml file to outbox_dir instead",
+    )
+    smtp_from: str = Field(
+        "Pulse Reports <reports@pulse.localhost>",
+        validation_alias=AliasChoices("PULSE_SMTP_FROM"),
+        description="the From address of report emails",
+    )
+    smtp_timeout_seconds: float = Field(
+        30.0, gt=0, validation_alias=AliasChoices("PULSE_SMTP_TIMEOUT")
+    )
+    outbox_dir: Path = Field(
+        PROJECT_ROOT / "var" / "outbox",
+        validation_alias=AliasChoices("PULSE_OUTBOX_DIR"),
+        description="where report emails go as .eml files when SMTP_URL is unset",
+    )
+    report_grace_minutes: int = Field(
+        120,
+        ge=1,
+        validation_alias=AliasChoices("PULSE_REPORT_GRACE_MINUTES"),
+        description="a scheduled report found due later than this after its time "
+        "(the scheduler was down) is recorded as missed instead of sent late",
+    )
+    report_max_attempts: int = Field(
+        3,
+        ge=1,
+        validation_alias=AliasChoices("PULSE_REPORT_MAX_ATTEMPTS"),
+        description="attempts to render and send a report before it is failed",
+    )
+    report_retry_seconds: float = Field(
+        60.0,
+        ge=0,
+        validation_alias=AliasChoices("PULSE_REPORT_RETRY_SECONDS"),
+        description="wait before the second attempt; each later wait is 4 times "
+        "longer (60 s, 4 min, 16 min ...)",
+    )
+    report_lease_seconds: float = Field(
+        900.0,
+        gt=0,
+        validation_alias=AliasChoices("PULSE_REPORT_LEASE_SECONDS"),
+        description="a delivery still running after this long belongs to a process "
+        "that died: another scheduler takes it over",
+    )
+
     @field_validator(
         "rate_limit_login_ip", "rate_limit_login_account", "rate_limit_api"
     )
@@ -206,6 +256,16 @@ class Settings(BaseSettings):
                 f"{variable} {value!r} is not a rate limit; expected e.g. "
                 "'20 per minute', '5 per 15 minutes' or '600/minute;20/second'"
             ) from None
+        return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _check_smtp_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        problem = smtp_url_problem(value)
+        if problem:
+            raise ValueError(f"SMTP_URL: {problem}")
         return value
 
     @field_validator("database_url", "admin_database_url")
@@ -276,6 +336,27 @@ class Settings(BaseSettings):
     @property
     def migration_database_url(self) -> str:
         return self.admin_database_url or self.database_url
+
+
+def smtp_url_problem(url: str) -> str | None:
+    """Why ``url`` is not a usable ``SMTP_URL`` (never repeats its password), or
+    ``None``."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps"):
+        return (
+            f"expected smtp://host:port or smtps://host:port, got scheme "
+            f"{parts.scheme or 'none'!r}"
+        )
+    if not parts.hostname:
+        return "no host; expected e.g. smtp://user:pass@mail.example.com:587"
+    try:
+        parts.port  # noqa: B018 - urlsplit checks the port only when asked
+    except ValueError:
+        return "the port is not a number from 0 to 65535"
+    options = set(parse_qs(parts.query)) - {"starttls"}
+    if options:
+        return f"unknown option(s) {', '.join(sorted(options))}; expected starttls=1"
+    return None
 
 
 def weak_secret_problem(value: str) -> str | None:

@@ -9,7 +9,15 @@ from __future__ import annotations
 import dash
 from dash import Dash
 
-from layouts import _shell, audit, dashboard, dashboard_edit, dashboards, not_found
+from layouts import (
+    _shell,
+    audit,
+    dashboard,
+    dashboard_edit,
+    dashboards,
+    not_found,
+    reports,
+)
 
 
 def register_pages(app: Dash) -> None:
@@ -54,6 +62,13 @@ def register_pages(app: Dash) -> None:
         name="Audit log",
         title="Audit log · Pulse",
         layout=audit.layout,
+    )
+    dash.register_page(
+        "layouts.reports",
+        path="/reports",
+        name="Scheduled reports",
+        title="Scheduled reports · Pulse",
+        layout=reports.layout,
     )
     # Dash shows the page whose module name ends in "not_found_404" for any address
     # no page has: the product's own page, inside the shell.

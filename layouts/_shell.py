@@ -15,6 +15,9 @@ def navbar() -> dbc.Navbar:
     user_items = []
     links = [dbc.NavLink("Dashboards", href="/dashboards", active="partial")]
     if current_user and current_user.is_authenticated:
+        links.append(
+            dbc.NavLink("Reports", href="/reports", active="exact", id="nav-reports")
+        )
         if is_admin(current_user.role):
             links.append(
                 dbc.NavLink("Audit log", href="/audit", active="exact", id="nav-audit")

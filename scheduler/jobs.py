@@ -2,7 +2,9 @@
 
 Each job names the function it runs (``module:function``, imported when it runs, so
 this list loads without importing the analytics), its trigger in APScheduler's terms,
-and whether it runs once per org. Every run writes one ``job_runs`` row.
+and whether it runs once per org. Every run writes one ``job_runs`` row, except for
+jobs that log their own work (``logged=False``: ``report_deliveries`` runs every
+minute and writes a ``report_deliveries`` row for each report it sends or misses).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ class JobDefinition:
     trigger: dict[str, Any]
     per_org: bool = True
     description: str = ""
+    # False: no job_runs row per run (the job's own rows say what it did).
+    logged: bool = True
     options: dict[str, Any] = field(default_factory=dict)
 
 
@@ -52,6 +56,21 @@ JOBS: list[JobDefinition] = [
         ),
     ),
 ]
+
+
+JOBS.append(
+    JobDefinition(
+        "report_deliveries",
+        "scheduler.tasks:report_deliveries",
+        # Every minute, a few seconds past it: a report due at 09:00 leaves at 09:00.
+        {"trigger": "cron", "second": 5},
+        description=(
+            "send the scheduled reports that are due (each fire instant once), retry "
+            "failed sends, record missed ones; every minute"
+        ),
+        logged=False,
+    )
+)
 
 
 def job(name: str) -> JobDefinition:

@@ -12,6 +12,7 @@ from typing import Any
 
 from commands.analytics import run_queued_analytics, run_scheduled_analytics
 from commands.automation import run_automation_rules
+from commands.report_schedules import run_due_reports
 from commands.retention import apply_retention
 from scheduler.context import JobContext
 
@@ -36,3 +37,9 @@ def retention(ctx: JobContext, org_id: int) -> dict[str, Any]:
     sessions that are over (audited)."""
     lifetime = dt.timedelta(hours=ctx.settings.session_max_hours)
     return apply_retention(ctx, org_id, session_lifetime=lifetime)
+
+
+def report_deliveries(ctx: JobContext, org_id: int) -> dict[str, Any]:
+    """Claim the org's scheduled reports that are due and deliver them (see
+    :mod:`commands.report_schedules`)."""
+    return run_due_reports(ctx, ctx.settings, org_id)

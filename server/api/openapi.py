@@ -281,8 +281,121 @@ OPERATIONS = [
 ]
 
 
+REPORT_SCHEDULE_BODY = (
+    '{"name": "Weekly executive", "dashboard_id": 1, "frequency": "weekly", '
+    '"schedule_config": {"day_of_week": 1, "time": "09:00", "timezone": '
+    '"America/New_York"}, "recipients": ["cfo@acme.example"], "format": "pdf"}'
+)
+OPERATIONS += [
+    (
+        "get",
+        "/api/v1/report-schedules",
+        "list_report_schedules",
+        "The org's report schedules, each with its next five runs in its zone",
+        "reports",
+        None,
+    ),
+    (
+        "post",
+        "/api/v1/report-schedules",
+        "create_report_schedule",
+        "Create a report schedule (editors and admins); recipients must be within "
+        "the org's allowed domains",
+        "reports",
+        REPORT_SCHEDULE_BODY,
+    ),
+    (
+        "get",
+        "/api/v1/report-schedules/{id}",
+        "get_report_schedule",
+        "One report schedule",
+        "reports",
+        None,
+    ),
+    (
+        "put",
+        "/api/v1/report-schedules/{id}",
+        "replace_report_schedule",
+        "Replace a report schedule's settings",
+        "reports",
+        REPORT_SCHEDULE_BODY,
+    ),
+    (
+        "patch",
+        "/api/v1/report-schedules/{id}",
+        "pause_report_schedule",
+        "Pause (is_active false) or resume (true) a report schedule",
+        "reports",
+        '{"is_active": false}',
+    ),
+    (
+        "delete",
+        "/api/v1/report-schedules/{id}",
+        "delete_report_schedule",
+        "Delete a report schedule and its delivery log",
+        "reports",
+        None,
+    ),
+    (
+        "get",
+        "/api/v1/report-schedules/{id}/preview",
+        "preview_report_schedule",
+        "The schedule's report file, rendered now (audited as an export)",
+        "reports",
+        None,
+    ),
+    (
+        "post",
+        "/api/v1/report-schedules/{id}/send",
+        "send_report_schedule",
+        "Send the schedule's report now; answers the delivery row",
+        "reports",
+        None,
+    ),
+    (
+        "get",
+        "/api/v1/report-schedules/{id}/deliveries",
+        "report_schedule_deliveries",
+        "The schedule's delivery log, newest first",
+        "reports",
+        None,
+    ),
+    (
+        "get",
+        "/api/v1/report-schedules/deliveries",
+        "report_deliveries",
+        "The org's delivery log, newest first",
+        "reports",
+        None,
+    ),
+    (
+        "get",
+        "/api/v1/org/recipient-domains",
+        "get_recipient_domains",
+        "The domains report recipients must be in",
+        "reports",
+        None,
+    ),
+    (
+        "put",
+        "/api/v1/org/recipient-domains",
+        "set_recipient_domains",
+        "Replace the allowed recipient domains (admins)",
+        "reports",
+        '{"domains": ["acme.example"]}',
+    ),
+]
+
 # The list routes: ``{items, total, limit, offset}``, paged by ``limit``/``offset``.
-PAGED_OPERATIONS = ("list_templates", "list_dashboards", "list_campaigns", "list_users")
+PAGED_OPERATIONS = (
+    "list_templates",
+    "list_dashboards",
+    "list_campaigns",
+    "list_users",
+    "list_report_schedules",
+    "report_schedule_deliveries",
+    "report_deliveries",
+)
 PAGE_PARAMETERS = [
     {
         "name": "limit",
@@ -350,7 +463,7 @@ def _operation(
             }
         ]
     if operation_id in PAGED_OPERATIONS:
-        operation["parameters"] = PAGE_PARAMETERS
+        operation["parameters"] = operation.get("parameters", []) + PAGE_PARAMETERS
 
     if operation_id in QUERY_PARAMETERS:
         operation["parameters"] = QUERY_PARAMETERS[operation_id]

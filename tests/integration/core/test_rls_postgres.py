@@ -46,8 +46,21 @@ def rls_db(postgres_admin_url, seed_now):
             session.add(dashboard)
             session.flush()
             rule = m.AutomationRule(org_id=org.id, name="rls")
-            session.add(rule)
+            schedule = m.ReportSchedule(
+                org_id=org.id, dashboard_id=dashboard.id, name="r", frequency="daily"
+            )
+            session.add_all([rule, schedule])
             session.flush()
+            session.add(
+                m.ReportDelivery(
+                    org_id=org.id,
+                    schedule_id=schedule.id,
+                    trigger="schedule",
+                    scheduled_for=now,
+                    status="sent",
+                    format="csv",
+                )
+            )
             session.add_all(
                 [
                     m.ApiKey(
@@ -65,12 +78,6 @@ def rls_db(postgres_admin_url, seed_now):
                     ),
                     m.DashboardSnapshot(
                         org_id=org.id, dashboard_id=dashboard.id, data=b"x"
-                    ),
-                    m.ReportSchedule(
-                        org_id=org.id,
-                        dashboard_id=dashboard.id,
-                        name="r",
-                        frequency="daily",
                     ),
                     m.DashboardAlert(org_id=org.id, name="a", alert_type="threshold"),
                     m.RealtimeMetricsCache(

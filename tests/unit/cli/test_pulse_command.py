@@ -31,12 +31,14 @@ def test_every_task_of_the_readme_is_a_subcommand():
         "apikeys",
         "users",
         "retention",
+        "reports",
         "scheduler",
         "bench",
     }
     assert set(pulse.commands["apikeys"].commands) == {"create", "list", "revoke"}
     assert set(pulse.commands["users"].commands) == {"list", "delete"}
     assert set(pulse.commands["retention"].commands) == {"show", "set"}
+    assert set(pulse.commands["reports"].commands) == {"next-runs"}
     assert set(pulse.commands["scheduler"].commands) == {
         "list",
         "run",
