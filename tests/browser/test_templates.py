@@ -323,7 +323,7 @@ def test_bwt004_clicking_a_country_on_the_map_filters_the_dashboard(
 
 
 def test_bwt005_a_map_click_names_a_known_country_or_nothing():
-    from callbacks.dashboard import clicked_country
+    from callbacks.crossfilter import clicked_country
 
     assert clicked_country({"points": [{"location": "DEU", "z": 10}]}) == "DEU"
     assert (

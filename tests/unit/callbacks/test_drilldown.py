@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from callbacks.dashboard import clicked_platform
+from callbacks.crossfilter import clicked_platform
 from widgets.bar_chart import bar_frame
 from widgets.bar_chart import make_figure as bar_figure
 
