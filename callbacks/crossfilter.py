@@ -12,6 +12,7 @@ sends is checked: codes against the known lists, campaigns against the caller's 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -179,16 +180,13 @@ assert FILTER_COMPONENTS[0] == ("filter-date-range", "value")
 
 
 # ------------------------------------------------------------------- callbacks
-def _campaign_of_row(svc, caller, dashboard_id, cell: dict) -> int | None:
+def _campaign_of_row(svc, caller, dashboard_id, widget_id, cell: dict) -> int | None:
     """The campaign a click on a table's campaign name names, if the table lists
     campaigns (a by-campaign breakdown) and the campaign is the caller's org's."""
     if not isinstance(cell, dict) or cell.get("colId") != "name":
         return None
-    triggered = ctx.triggered_id if isinstance(ctx.triggered_id, dict) else {}
     try:
-        _, spec = visible_widget_spec(
-            svc, caller, dashboard_id, triggered.get("index"), "table"
-        )
+        _, spec = visible_widget_spec(svc, caller, dashboard_id, widget_id, "table")
     except CommandError:
         return None
     params = spec.query_params or {}
@@ -202,6 +200,23 @@ def _campaign_of_row(svc, caller, dashboard_id, cell: dict) -> int | None:
         if org_campaign_ids(svc.data, caller.org_id, [campaign_id])
         else None
     )
+
+
+def _what_happened() -> tuple[Any, Any]:
+    """The input that changed, and its value. A widget drawn anew sends its empty
+    clickData or cellClicked alongside (several can arrive in one call): only the one
+    with a value is the user's click."""
+    for item in ctx.triggered:
+        prop_id = str(item.get("prop_id", ""))
+        component = prop_id.rsplit(".", 1)[0]
+        if component.startswith("{"):
+            try:
+                component = json.loads(component)
+            except ValueError:
+                continue
+        if component in ("filter-address", "filter-date-range") or item.get("value"):
+            return component, item.get("value")
+    raise PreventUpdate
 
 
 def update_filters(
@@ -224,8 +239,7 @@ def update_filters(
     if not current_user.is_authenticated or not ctx.triggered:
         raise PreventUpdate
     svc, caller = runtime(), current_user.caller
-    triggered = ctx.triggered[0]
-    trigger, value = ctx.triggered_id, triggered.get("value")
+    trigger, value = _what_happened()
     notices = no_update
     try:
         state = filter_state(filter_values)
@@ -251,7 +265,9 @@ def update_filters(
     elif isinstance(trigger, dict) and trigger.get("type") == "widget-graph":
         new = _after_chart_click(state, value)
     elif isinstance(trigger, dict) and trigger.get("type") == "widget-table":
-        campaign = _campaign_of_row(svc, caller, dashboard_id, value)
+        campaign = _campaign_of_row(
+            svc, caller, dashboard_id, trigger.get("index"), value
+        )
         if campaign is None:
             raise PreventUpdate
         new = FilterState(
