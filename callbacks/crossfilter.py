@@ -294,7 +294,12 @@ def update_filters(
         [html.Div(n) for n in notices] if isinstance(notices, list) else no_update
     )
     notice_open = bool(notices) if isinstance(notices, list) else no_update
-    return [*state_values(new), notice_children, notice_open]
+    # Only what changed: each changed control redraws, and every widget refreshes once.
+    changed = [
+        after if after != before else no_update
+        for before, after in zip(state_values(state), state_values(new), strict=True)
+    ]
+    return [*changed, notice_children, notice_open]
 
 
 def _after_chart_click(state: FilterState, click: dict) -> FilterState:

@@ -308,7 +308,10 @@ def layout(dashboard_id: str | None = None, **query) -> html.Div:
                 ],
                 className="d-flex justify-content-between align-items-start",
             ),
-            dcc.Location(id="dashboard-redirect", refresh=True),
+            # Where the page goes after a deletion: a Location made at that moment
+            # (callbacks.manage.delete), since one made with the page would still hold
+            # the address it opened on, not the one the filters wrote since.
+            html.Div(id="dashboard-redirect"),
             filter_notice(opening.notices),
             filter_bar(dashboard, opening.state, campaigns),
             html.Div(

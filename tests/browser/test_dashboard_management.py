@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from urllib.parse import urlsplit
 
 import pytest
 from selenium.common.exceptions import StaleElementReferenceException
@@ -83,7 +84,7 @@ def test_bwm001_editor_creates_a_dashboard_from_a_template(browser, server):
     after = dashboards_of(db, "acme")
     assert len(after) == len(before) + 1
     new_id, new_name = after[-1]
-    assert browser.current_url.endswith(f"/dashboards/{new_id}")
+    assert urlsplit(browser.current_url).path == f"/dashboards/{new_id}"
     assert title.text == new_name
     waiter(browser, 45).until(
         lambda d: (
@@ -280,9 +281,10 @@ def dropdown_options(browser, element_id: str) -> list[str]:
     dropdown.click()
     options = waiter(browser, 10).until(
         lambda d: [
-            o.text
+            # Every option, also those scrolled out of the open menu.
+            o.get_attribute("textContent").strip()
             for o in d.find_elements(By.CSS_SELECTOR, "[role='option']")
-            if o.is_displayed() and o.text
+            if o.get_attribute("textContent").strip()
         ]
     )
     dropdown.send_keys(Keys.ESCAPE)
