@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -30,7 +31,7 @@ from dash import (
 from dash.exceptions import PreventUpdate
 from flask_login import current_user
 
-from callbacks._filters import FILTER_COMPONENTS, FILTER_STATES, filter_state
+from callbacks._filters import FILTER_COMPONENTS, filter_state
 from commands.errors import CommandError
 from commands.visibility import visible_widget_spec
 from core.filters import (
@@ -145,13 +146,13 @@ def _added(values: tuple, value: Any) -> tuple:
 def drilled(state: FilterState, level: str, first: dt.date) -> FilterState:
     """``state`` drilled down into the clicked week or day."""
     if level == "week":
-        return FilterState(**{**state.__dict__, "week": first, "day": None})
+        return replace(state, week=first, day=None)
     week = (
         state.week
         if state.week and state.week <= first < state.week + dt.timedelta(days=7)
         else None
     )
-    return FilterState(**{**state.__dict__, "week": week, "day": first})
+    return replace(state, week=week, day=first)
 
 
 def without(state: FilterState, field: str, value: Any) -> FilterState:
@@ -161,7 +162,7 @@ def without(state: FilterState, field: str, value: Any) -> FilterState:
     if attribute not in ("platforms", "campaign_ids", "countries"):
         return state
     kept = tuple(v for v in getattr(state, attribute) if str(v) != str(value))
-    return FilterState(**{**state.__dict__, attribute: kept})
+    return replace(state, **{attribute: kept})
 
 
 def cleared(state: FilterState) -> FilterState:
@@ -175,8 +176,11 @@ def cleared(state: FilterState) -> FilterState:
     )
 
 
-# The date range comes first in FILTER_COMPONENTS: update_filters takes it as an input.
-assert FILTER_COMPONENTS[0] == ("filter-date-range", "value")
+# update_filters takes the date range as an input (a new one ends the drill-down) and
+# the other filters as states.
+DATE_RANGE = ("filter-date-range", "value")
+DATE_RANGE_AT = FILTER_COMPONENTS.index(DATE_RANGE)
+OTHER_FILTERS = [State(c, p) for c, p in FILTER_COMPONENTS if (c, p) != DATE_RANGE]
 
 
 # ------------------------------------------------------------------- callbacks
@@ -235,7 +239,8 @@ def update_filters(
 
     The date range is an input here (a new one ends the drill-down), so the other
     filters come as states, in FILTER_COMPONENTS order without it."""
-    filter_values = [date_range, *other_filter_values]
+    filter_values = list(other_filter_values)
+    filter_values.insert(DATE_RANGE_AT, date_range)
     if not current_user.is_authenticated or not ctx.triggered:
         raise PreventUpdate
     svc, caller = runtime(), current_user.caller
@@ -253,13 +258,11 @@ def update_filters(
         reading = read_filter_query(svc.data, caller.org_id, query, state.date_range)
         new, notices = reading.state, reading.notices
     elif trigger == "filter-date-range":
-        new = FilterState(**{**state.__dict__, "week": None, "day": None})
+        new = replace(state, week=None, day=None)
         if state.date_range == CUSTOM_RANGE and not (state.date_from and state.date_to):
             today = org_today(svc.data.org_context(caller.org_id).timezone)
             start = DateWindow.last_days(CUSTOM_START_DAYS, today)
-            new = FilterState(
-                **{**new.__dict__, "date_from": start.start, "date_to": start.end}
-            )
+            new = replace(new, date_from=start.start, date_to=start.end)
     elif not value:
         raise PreventUpdate  # a chip or chart drawn anew, not clicked
     elif isinstance(trigger, dict) and trigger.get("type") == "widget-graph":
@@ -270,22 +273,14 @@ def update_filters(
         )
         if campaign is None:
             raise PreventUpdate
-        new = FilterState(
-            **{**state.__dict__, "campaign_ids": _added(state.campaign_ids, campaign)}
-        )
+        new = replace(state, campaign_ids=_added(state.campaign_ids, campaign))
     elif isinstance(trigger, dict) and trigger.get("type") == CHIP_REMOVE:
         new = without(state, trigger.get("field", ""), trigger.get("value"))
     elif isinstance(trigger, dict) and trigger.get("type") == CLEAR_ALL:
         new = cleared(state)
     elif isinstance(trigger, dict) and trigger.get("type") == CRUMB:
         level = trigger.get("level")
-        new = FilterState(
-            **{
-                **state.__dict__,
-                "week": state.week if level == "week" else None,
-                "day": None,
-            }
-        )
+        new = replace(state, week=state.week if level == "week" else None, day=None)
     else:
         raise PreventUpdate
     if new == state and notices is no_update:
@@ -308,14 +303,10 @@ def _after_chart_click(state: FilterState, click: dict) -> FilterState:
         return drilled(state, *bucket)
     country = clicked_country(click)
     if country is not None:
-        return FilterState(
-            **{**state.__dict__, "countries": _added(state.countries, country)}
-        )
+        return replace(state, countries=_added(state.countries, country))
     platform = clicked_platform(click)
     if platform is not None:
-        return FilterState(
-            **{**state.__dict__, "platforms": _added(state.platforms, platform)}
-        )
+        return replace(state, platforms=_added(state.platforms, platform))
     raise PreventUpdate
 
 
@@ -410,11 +401,8 @@ def describe_filters(*filter_values):
     data = runtime().data
     org = data.org_context(current_user.org_id)
     names = dict(data.campaign_names(current_user.org_id))
-    state = FilterState(
-        **{
-            **state.__dict__,
-            "campaign_ids": tuple(c for c in state.campaign_ids if c in names),
-        }
+    state = replace(
+        state, campaign_ids=tuple(c for c in state.campaign_ids if c in names)
     )
     custom_style = {} if state.date_range == CUSTOM_RANGE else {"display": "none"}
     return (
@@ -436,9 +424,9 @@ def register(app: Dash) -> None:
         Input({"type": CLEAR_ALL, "index": ALL}, "n_clicks"),
         Input({"type": CRUMB, "level": ALL}, "n_clicks"),
         Input("filter-address", "data"),
-        Input("filter-date-range", "value"),
+        Input(*DATE_RANGE),
         State("dashboard-id", "data"),
-        *FILTER_STATES[1:],
+        *OTHER_FILTERS,
         prevent_initial_call=True,
     )(update_filters)
     app.callback(

@@ -160,7 +160,8 @@ def filters(
             figures = report[f"{change} {kind}"]
             click.echo(
                 f"  {change}, {kind}: p50 {figures['p50']:.0f} ms, "
-                f"p95 {figures['p95']:.0f} ms ({figures['n']} runs)"
+                f"p95 {figures['p95']:.0f} ms ({figures['n']} runs); last answer "
+                f"p50 {figures['answered_p50']:.0f} ms"
             )
     _write_json(json_path, report)
 

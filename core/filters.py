@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
@@ -307,7 +307,7 @@ def parse_filter_query(
         countries=tuple(countries),
     )
     week, day = _drill(query, state, timezone, notices)
-    return FilterState(**{**state.__dict__, "week": week, "day": day}), notices
+    return replace(state, week=week, day=day), notices
 
 
 def _known(raw: Any, known: Any, kind: str, notices: list[str]) -> list[str]:
