@@ -25,6 +25,27 @@
 
   window.dash_clientside = window.dash_clientside || {};
   window.dash_clientside.pulseFilters = {
+    // A click on a chart, a table cell, a chip's ×, "Clear all" or a breadcrumb, for
+    // the filters' callback: only a real click (a widget or chip drawn anew reports an
+    // empty one, and asks the server nothing).
+    lastClick: function () {
+      var noUpdate = window.dash_clientside.no_update;
+      var triggered = window.dash_clientside.callback_context.triggered || [];
+      for (var i = 0; i < triggered.length; i += 1) {
+        var item = triggered[i];
+        if (!item.value) {
+          continue;
+        }
+        var component = item.prop_id.slice(0, item.prop_id.lastIndexOf("."));
+        try {
+          component = JSON.parse(component);
+        } catch (error) {
+          continue;
+        }
+        return { id: component, value: item.value, at: Date.now() };
+      }
+      return noUpdate;
+    },
     writeAddress: function (query) {
       var noUpdate = window.dash_clientside.no_update;
       if (typeof query !== "string" || query.charAt(0) !== "?") {

@@ -12,7 +12,6 @@ sends is checked: codes against the known lists, campaigns against the caller's 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qs
@@ -206,29 +205,21 @@ def _campaign_of_row(svc, caller, dashboard_id, widget_id, cell: dict) -> int | 
     )
 
 
-def _what_happened() -> tuple[Any, Any]:
-    """The input that changed, and its value. A widget drawn anew sends its empty
-    clickData or cellClicked alongside (several can arrive in one call): only the one
-    with a value is the user's click."""
-    for item in ctx.triggered:
-        prop_id = str(item.get("prop_id", ""))
-        component = prop_id.rsplit(".", 1)[0]
-        if component.startswith("{"):
-            try:
-                component = json.loads(component)
-            except ValueError:
-                continue
-        if component in ("filter-address", "filter-date-range") or item.get("value"):
-            return component, item.get("value")
+def _what_happened(click: Any) -> tuple[Any, Any]:
+    """The input that changed, and its value: the date range, the address, or the
+    click assets/filters.js passed on (``{"id": component id, "value": ...}``)."""
+    trigger = ctx.triggered_id
+    if trigger == "filter-click":
+        if not isinstance(click, dict) or not isinstance(click.get("id"), dict):
+            raise PreventUpdate
+        return click["id"], click.get("value")
+    if trigger in ("filter-address", "filter-date-range"):
+        return trigger, None
     raise PreventUpdate
 
 
 def update_filters(
-    _graph_clicks,
-    _table_clicks,
-    _chip_clicks,
-    _clear_clicks,
-    _crumb_clicks,
+    click,
     address,
     date_range,
     dashboard_id,
@@ -244,7 +235,7 @@ def update_filters(
     if not current_user.is_authenticated or not ctx.triggered:
         raise PreventUpdate
     svc, caller = runtime(), current_user.caller
-    trigger, value = _what_happened()
+    trigger, value = _what_happened(click)
     notices = no_update
     try:
         state = filter_state(filter_values)
@@ -264,7 +255,7 @@ def update_filters(
             start = DateWindow.last_days(CUSTOM_START_DAYS, today)
             new = replace(new, date_from=start.start, date_to=start.end)
     elif not value:
-        raise PreventUpdate  # a chip or chart drawn anew, not clicked
+        raise PreventUpdate  # nothing was clicked
     elif isinstance(trigger, dict) and trigger.get("type") == "widget-graph":
         new = _after_chart_click(state, value)
     elif isinstance(trigger, dict) and trigger.get("type") == "widget-table":
@@ -414,15 +405,23 @@ def describe_filters(*filter_values):
 
 
 def register(app: Dash) -> None:
-    app.callback(
-        *[Output(component, prop) for component, prop in FILTER_COMPONENTS],
-        Output("filter-notice", "children"),
-        Output("filter-notice", "is_open"),
+    # In the browser: pass on a real click only (each widget refreshed and each chip
+    # drawn anew reports an empty one), so a filter change asks the server once.
+    app.clientside_callback(
+        ClientsideFunction(namespace="pulseFilters", function_name="lastClick"),
+        Output("filter-click", "data"),
         Input({"type": "widget-graph", "index": ALL}, "clickData"),
         Input({"type": "widget-table", "index": ALL}, "cellClicked"),
         Input({"type": CHIP_REMOVE, "field": ALL, "value": ALL}, "n_clicks"),
         Input({"type": CLEAR_ALL, "index": ALL}, "n_clicks"),
         Input({"type": CRUMB, "level": ALL}, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    app.callback(
+        *[Output(component, prop) for component, prop in FILTER_COMPONENTS],
+        Output("filter-notice", "children"),
+        Output("filter-notice", "is_open"),
+        Input("filter-click", "data"),
         Input("filter-address", "data"),
         Input(*DATE_RANGE),
         State("dashboard-id", "data"),

@@ -232,6 +232,8 @@ def filter_bar(dashboard, state: FilterState, campaigns: list[tuple[int, str]]):
             # browser's history by assets/filters.js), and the one Back or Forward
             # brought back (read by the filters' callback).
             dcc.Store(id="filter-query"),
+            # The last click on a chart, a table, a chip or the breadcrumb.
+            dcc.Store(id="filter-click"),
             dcc.Store(id="filter-query-written"),
             dcc.Store(id="filter-address"),
         ],
