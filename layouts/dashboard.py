@@ -32,9 +32,12 @@ from server.runtime import runtime
 from widgets._base import ROW_HEIGHT
 from widgets.map_chart import country_name
 
-# The date ranges the filter bar offers: those the edit form saves as a default, and
-# a custom range.
-DATE_RANGE_OPTIONS = [{"label": v, "value": k} for k, v in FILTER_BAR_RANGES.items()]
+# The date ranges the edit form saves as a default; the filter bar offers them and a
+# custom range.
+DATE_RANGE_OPTIONS = [{"label": v, "value": k} for k, v in DATE_RANGE_CHOICES.items()]
+FILTER_BAR_RANGE_OPTIONS = [
+    {"label": v, "value": k} for k, v in FILTER_BAR_RANGES.items()
+]
 COMPARISON_OPTIONS = [{"label": v, "value": k} for k, v in COMPARISONS.items()]
 COUNTRY_OPTIONS = sorted(
     (
@@ -106,7 +109,7 @@ def filter_bar(dashboard, state: FilterState, campaigns: list[tuple[int, str]]):
                 "Date range",
                 dcc.Dropdown(
                     id="filter-date-range",
-                    options=DATE_RANGE_OPTIONS,
+                    options=FILTER_BAR_RANGE_OPTIONS,
                     value=state.date_range,
                     clearable=False,
                     searchable=False,
