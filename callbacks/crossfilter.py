@@ -346,6 +346,11 @@ def chips(state: FilterState, campaign_names: dict[int, str]) -> list:
     ]
 
 
+def _day_text(day: dt.date) -> str:
+    """``Nov 2`` (no zero padding, on every platform's strftime)."""
+    return f"{day:%b} {day.day}"
+
+
 def breadcrumb(state: FilterState, timezone: str) -> list:
     """Where a drill-down stands: the date range › the week › the day; each level but
     the last goes back to it. Empty when nothing is drilled into."""
@@ -354,12 +359,14 @@ def breadcrumb(state: FilterState, timezone: str) -> list:
     window = range_window(state, timezone)
     root = FILTER_BAR_RANGES.get(state.date_range, state.date_range)
     if state.date_range == CUSTOM_RANGE and window is not None:
-        root = f"{window.start:%b %-d} – {window.end:%b %-d, %Y}"
+        root = f"{_day_text(window.start)} – {_day_text(window.end)}, {window.end.year}"
     levels: list[tuple[str, str]] = [("range", root)]
     if state.week:
-        levels.append(("week", f"Week of {state.week:%b %-d, %Y}"))
+        levels.append(("week", f"Week of {_day_text(state.week)}, {state.week.year}"))
     if state.day:
-        levels.append(("day", f"{state.day:%a, %b %-d, %Y}"))
+        levels.append(
+            ("day", f"{state.day:%a}, {_day_text(state.day)}, {state.day.year}")
+        )
     items: list = []
     for index, (level, label) in enumerate(levels):
         last = index == len(levels) - 1
