@@ -132,6 +132,22 @@ def report_markdown(results: Path = RESULTS) -> str:
         ]
     for path in sorted(results.glob("live-*.json")):
         out += [f"### Live dashboards ({path.stem})", "", *live_lines(load(path)), ""]
+    for path in sorted(results.glob("filters-*.json")):
+        changes = load(path)
+        lines = [
+            f"- {key}: p50 {figures['p50']:.0f} ms, p95 {figures['p95']:.0f} ms "
+            f"({figures['n']} runs); last answer p50 {figures['answered_p50']:.0f} "
+            f"ms, p95 {figures['answered_p95']:.0f} ms"
+            for key, figures in changes.items()
+            if isinstance(figures, dict)
+        ]
+        out += [
+            f"### Filter change ({path.stem}): {changes['dashboard']}, "
+            f"{changes['widgets']} widgets, click until every widget is updated",
+            "",
+            *lines,
+            "",
+        ]
     for path in sorted(results.glob("ingest-*.json")):
         ingest = load(path)
         t, c = ingest["throughput"], ingest.get("commit_to_figure")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dash import Dash
 
-from callbacks import actions, audit, dashboard, manage, reports
+from callbacks import actions, audit, crossfilter, dashboard, manage, reports
 
 
 def register_callbacks(app: Dash) -> None:
     dashboard.register(app)
+    crossfilter.register(app)
     manage.register(app)
     actions.register(app)
     audit.register(app)

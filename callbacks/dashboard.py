@@ -26,12 +26,10 @@ from accounts.permissions import can_edit
 from callbacks._filters import FILTER_INPUTS, FILTER_STATES, dashboard_filters
 from commands.live import dashboard_data_keys, keys_digest
 from commands.visibility import WidgetNotVisible, visible_widget
-from core.filters import Filters, QueryError
-from core.reference import PLATFORMS
+from core.filters import QueryError
 from dashboards.render import draw_widget, widget_data_key
 from server.runtime import runtime
 from widgets._card import error_card
-from widgets.map_chart import country_name
 
 # What redraws a widget besides the filters: a tick that found its data changed (set
 # in the browser by ``pulse.wantedIfChanged``) and the Refresh button.
@@ -101,88 +99,7 @@ def check_widgets(_tick, _version, dashboard_id, shown_digest, *filter_values):
     return keys, digest
 
 
-def clicked_country(click_data: dict | None) -> str | None:
-    """The ISO 3166 alpha-3 code a map click names, or ``None`` (not a map, or a code
-    that is no country). The browser sends it: it is checked against the known list."""
-    points = (click_data or {}).get("points") or []
-    location = (
-        points[0].get("location") if points and isinstance(points[0], dict) else None
-    )
-    if not isinstance(location, str):
-        return None
-    try:
-        return Filters(countries=[location]).countries[0]
-    except ValueError:
-        return None
-
-
-def clicked_platform(click_data: dict | None) -> str | None:
-    """The platform a click on a chart names (a bar or slice of a by-platform chart), or
-    ``None``. Only known platform codes and names count: the browser sends it."""
-    points = (click_data or {}).get("points") or []
-    point = points[0] if points and isinstance(points[0], dict) else {}
-    custom = point.get("customdata")
-    candidates = [
-        *(custom if isinstance(custom, list) else [custom]),
-        point.get("label"),
-    ]
-    by_name = {label.lower(): code for code, label in PLATFORMS.items()}
-    for value in candidates:
-        if isinstance(value, str):
-            code = value if value in PLATFORMS else by_name.get(value.lower())
-            if code:
-                return code
-    return None
-
-
-def platform_drilldown(_clicks, current):
-    """Drill down: a click on a platform's bar or slice filters the dashboard to it."""
-    triggered = ctx.triggered[0] if ctx.triggered else {}
-    platform = clicked_platform(triggered.get("value"))
-    if platform is None or [platform] == (current or []):
-        raise PreventUpdate
-    return [platform]
-
-
-def country_filter(_clicks, _clear, current):
-    """A click on a map's country filters the dashboard to it; the chip's × clears
-    it."""
-    if ctx.triggered_id == "filter-country-clear":
-        return []
-    triggered = ctx.triggered[0] if ctx.triggered else {}
-    country = clicked_country(triggered.get("value"))
-    if country is None or [country] == (current or []):
-        raise PreventUpdate
-    return [country]
-
-
-def country_chip(countries):
-    """The visible chip of the active country filter (hidden when there is none)."""
-    if not countries:
-        return "", {"display": "none"}
-    names = ", ".join(country_name(code) for code in countries)
-    return f"Country: {names}", {"display": "inline-flex"}
-
-
 def register(app: Dash) -> None:
-    app.callback(
-        Output("filter-platforms", "value"),
-        Input({"type": "widget-graph", "index": ALL}, "clickData"),
-        State("filter-platforms", "value"),
-        prevent_initial_call=True,
-    )(platform_drilldown)
-    app.callback(
-        Output("filter-countries", "data"),
-        Input({"type": "widget-graph", "index": ALL}, "clickData"),
-        Input("filter-country-clear", "n_clicks"),
-        State("filter-countries", "data"),
-        prevent_initial_call=True,
-    )(country_filter)
-    app.callback(
-        Output("filter-country-text", "children"),
-        Output("filter-country-chip", "style"),
-        Input("filter-countries", "data"),
-    )(country_chip)
     app.callback(
         Output({"type": "widget-body", "index": MATCH}, "children"),
         Output({"type": "widget-key", "index": MATCH}, "data"),

@@ -10,7 +10,7 @@ import json
 import re
 
 import dash_bootstrap_components as dbc
-from dash import ALL, Dash, Input, Output, State, ctx, html, no_update
+from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 from flask_login import current_user
 
@@ -165,7 +165,7 @@ def delete(submitted, dashboard_id):
         raise PreventUpdate from None
     except DashboardNotFound:
         pass  # deleted meanwhile (another tab): the list is where the user wanted to go
-    return "/dashboards"
+    return dcc.Location(id="dashboard-redirect-to", href="/dashboards", refresh=True)
 
 
 FORM = [
@@ -203,7 +203,7 @@ def register(app: Dash) -> None:
         prevent_initial_call=True,
     )(ask_to_delete)
     app.callback(
-        Output("dashboard-redirect", "href"),
+        Output("dashboard-redirect", "children"),
         Input("delete-confirm", "submit_n_clicks"),
         State("dashboard-id", "data"),
         prevent_initial_call=True,

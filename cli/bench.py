@@ -19,6 +19,7 @@ from typing import Any
 import click
 
 from bench import deliveries as deliveries_bench
+from bench import filters as filter_bench
 from bench import ingest as ingest_bench
 from bench import live as live_bench
 from bench import queries as query_bench
@@ -129,6 +130,45 @@ def render(
     click.echo(
         f"  gunicorn master + 2 workers: {report['gunicorn_rss_mb']:.0f} MB resident"
     )
+    _write_json(json_path, report)
+
+
+@bench.command("filters")
+@click.option("--database-url", required=True, help="the app role's URL")
+@click.option("--admin-url", required=True, help=OWNER_URL_HELP)
+@click.option("--redis-url", required=True, help="the shared cache (flushed cold)")
+@org_option
+@click.option("--template", default="executive", show_default=True)
+@click.option("--repeat", type=int, default=7, show_default=True)
+@json_option
+def filters(
+    database_url: str,
+    admin_url: str,
+    redis_url: str,
+    org: str,
+    template: str,
+    repeat: int,
+    json_path: Path | None,
+) -> None:
+    """Time a filter change in Chromium until every widget is updated.
+
+    From the click on a platform's bar (and on "Clear all") until every widget shows
+    new content, fully drawn; cold (Redis flushed) and warm.
+    """
+    target = BenchTarget(database_url, admin_url, redis_url, org)
+    report = filter_bench.measure_filter_change(target, template, repeat)
+    click.echo(
+        f"{template} dashboard, {report['widgets']} widgets, from the click until "
+        "every widget is updated:"
+    )
+    for change in filter_bench.CHANGES:
+        for kind in ("cold", "warm"):
+            figures = report[f"{change} {kind}"]
+            click.echo(
+                f"  {change}, {kind}: p50 {figures['p50']:.0f} ms, "
+                f"p95 {figures['p95']:.0f} ms ({figures['n']} runs); last answer "
+                f"p50 {figures['answered_p50']:.0f} ms"
+            )
     _write_json(json_path, report)
 
 

@@ -8,22 +8,28 @@ data sources, the dashboards and the API alike.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Annotated, Any
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from core.errors import validation_messages
 from core.models import Org
 from core.reference import (
+    COMPARISONS,
     COUNTRIES,
+    CUSTOM_RANGE,
+    DATE_RANGE_CHOICES,
+    DATE_RANGE_URL_CODES,
     EARLIEST_DAY,
     MAX_ROW_ID,
     MAX_WINDOW_DAYS,
     PLATFORMS,
     WIDGET_PERIODS,
 )
-from core.windows import org_today, preset_window
+from core.windows import DateWindow, org_today, preset_window, week_start
 
 
 class QueryError(ValueError):
@@ -67,6 +73,12 @@ class Filters(BaseModel):
     )
     # ISO 3166 alpha-3, upper case, as the facts store them (a click on the map).
     countries: list[str] = Field(default_factory=list)
+    # What KPI cards and line charts compare with (``None``: KPI cards the previous
+    # period, charts nothing).
+    comparison: Literal["previous_period", "previous_year"] | None = None
+    # A drill-down narrowed the date range to one week or one day: time series show
+    # the buckets one level finer (a week's days, a day's hours).
+    drill: Literal["week", "day"] | None = None
 
     @field_validator("countries")
     @classmethod
@@ -150,5 +162,260 @@ def filters_for_preset(
             window = preset_window(preset, org_today(timezone))
         except ValueError as exc:
             raise QueryError(f"filters.date_range: {exc}") from None
+        raw |= {"date_from": window.start, "date_to": window.end}
+    return parse_filters(raw)
+
+
+# ----------------------------------------------------------------- the address bar
+@dataclass(frozen=True)
+class FilterState:
+    """The dashboard's filters as the filter bar and the address bar hold them.
+
+    ``date_range`` is a key of :data:`core.reference.FILTER_BAR_RANGES`; ``date_from``
+    and ``date_to`` are the days of a custom range; ``week`` (its Monday) and ``day``
+    are the drill-down, inside the date range. Campaign ids are only what the URL or
+    the browser said: they are checked against the org before any query.
+    """
+
+    date_range: str = WIDGET_PERIODS
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    comparison: str | None = None
+    platforms: tuple[str, ...] = ()
+    campaign_ids: tuple[int, ...] = ()
+    countries: tuple[str, ...] = ()
+    week: dt.date | None = None
+    day: dt.date | None = None
+
+
+URL_RANGES = {code: name for name, code in DATE_RANGE_URL_CODES.items()}
+
+
+def _values(raw: Any) -> list[str]:
+    """A query parameter's values: ``a,b`` and a repeated key alike."""
+    items = raw if isinstance(raw, list | tuple) else [raw]
+    return [
+        part.strip()
+        for item in items
+        if isinstance(item, str)
+        for part in item.split(",")
+        if part.strip()
+    ]
+
+
+def _day(raw: Any) -> dt.date | None:
+    """An ISO day (``2026-11-02``) from a query parameter, or ``None``."""
+    values = _values(raw)
+    if len(values) != 1:
+        return None
+    try:
+        return dt.date.fromisoformat(values[0]) if len(values[0]) == 10 else None
+    except ValueError:
+        return None
+
+
+def range_window(state: FilterState, timezone: str) -> DateWindow | None:
+    """The days of the state's date range before any drill-down (``None``: each
+    widget's own period)."""
+    if state.date_range == CUSTOM_RANGE and state.date_from and state.date_to:
+        return DateWindow(state.date_from, state.date_to)
+    if state.date_range in (WIDGET_PERIODS, CUSTOM_RANGE):
+        return None
+    return preset_window(state.date_range, org_today(timezone))
+
+
+def _week_of(monday: dt.date) -> DateWindow:
+    return DateWindow(monday, monday + dt.timedelta(days=6))
+
+
+def _overlaps(first: DateWindow, second: DateWindow) -> bool:
+    return first.start <= second.end and second.start <= first.end
+
+
+def state_window(state: FilterState, timezone: str) -> DateWindow | None:
+    """The days every widget shows: the drilled day, else the drilled week (its days
+    inside the date range), else the date range (``None``: each widget's own
+    period)."""
+    if state.day is not None:
+        return DateWindow(state.day, state.day)
+    bounds = range_window(state, timezone)
+    if state.week is not None:
+        week = _week_of(state.week)
+        if bounds is None or not _overlaps(week, bounds):
+            return week
+        return DateWindow(max(week.start, bounds.start), min(week.end, bounds.end))
+    return bounds
+
+
+def parse_filter_query(
+    query: Mapping[str, Any], default_range: str, timezone: str
+) -> tuple[FilterState, list[str]]:
+    """The filter state a dashboard address asks for, and a notice for each value it
+    drops (an unknown range, a bad date, an unknown platform or country, a campaign
+    that is not an id). Nothing here raises: a hand-edited link opens the dashboard
+    without what it got wrong, and says so.
+
+    Args:
+        query: the query parameters (``range``, ``from``, ``to``, ``compare``,
+            ``platforms``, ``campaigns``, ``countries``, ``week``, ``day``); a value is
+            a string (``meta,google``) or a list of them.
+        default_range: the dashboard's saved default, used without (or instead of a
+            bad) ``range``.
+        timezone: the org's, for the drill-down's bounds.
+    """
+    notices: list[str] = []
+    date_range, date_from, date_to = default_range, None, None
+    if "range" in query:
+        code = (_values(query["range"]) or [""])[0]
+        name = URL_RANGES.get(code, code)
+        if name not in DATE_RANGE_URL_CODES:
+            notices.append(f"Unknown date range “{code}” ignored.")
+        elif name == CUSTOM_RANGE:
+            start, end = _day(query.get("from")), _day(query.get("to"))
+            problem = _custom_range_problem(start, end)
+            if problem:
+                notices.append(f"Custom date range ignored: {problem}.")
+            else:
+                date_range, date_from, date_to = name, start, end
+        else:
+            date_range = name
+    comparison = None
+    if "compare" in query:
+        choice = (_values(query["compare"]) or [""])[0]
+        if choice in COMPARISONS:
+            comparison = choice
+        else:
+            notices.append(f"Unknown comparison “{choice}” ignored.")
+    platforms = _known(query.get("platforms"), PLATFORMS, "platform", notices)
+    countries = _known(
+        query.get("countries"), set(COUNTRIES.values()), "country", notices
+    )
+    campaign_ids: list[int] = []
+    for value in _values(query.get("campaigns")):
+        number = int(value) if value.isdigit() else 0
+        if 1 <= number <= MAX_ROW_ID:
+            campaign_ids.append(number)
+        else:
+            notices.append(f"Campaign “{value}” is not a campaign id; ignored.")
+    state = FilterState(
+        date_range=date_range,
+        date_from=date_from,
+        date_to=date_to,
+        comparison=comparison,
+        platforms=tuple(platforms),
+        campaign_ids=tuple(dict.fromkeys(campaign_ids)),
+        countries=tuple(countries),
+    )
+    week, day = _drill(query, state, timezone, notices)
+    return replace(state, week=week, day=day), notices
+
+
+def _known(raw: Any, known: Any, kind: str, notices: list[str]) -> list[str]:
+    kept = []
+    for value in _values(raw):
+        if value in known:
+            kept.append(value)
+        else:
+            notices.append(f"Unknown {kind} “{value}” ignored.")
+    return sorted(set(kept))
+
+
+def _custom_range_problem(start: dt.date | None, end: dt.date | None) -> str | None:
+    if start is None or end is None:
+        return "give both from and to as dates like 2026-11-02"
+    if end < start:
+        return "it ends before it starts"
+    try:
+        _check_bounds(start, end)
+    except QueryError as exc:
+        return str(exc).split(": ", 1)[-1]
+    return None
+
+
+def _drill(
+    query: Mapping[str, Any],
+    state: FilterState,
+    timezone: str,
+    notices: list[str],
+) -> tuple[dt.date | None, dt.date | None]:
+    """The drilled week (a Monday) and day, each kept only inside what it narrows."""
+    bounds = range_window(state, timezone)
+    week = _day(query.get("week")) if "week" in query else None
+    if "week" in query and (
+        week is None
+        or week != week_start(week)
+        or (bounds and not _overlaps(_week_of(week), bounds))
+    ):
+        notices.append(
+            "The drilled-down week is not a week of the date range; ignored."
+        )
+        week = None
+    day = _day(query.get("day")) if "day" in query else None
+    inside = _week_of(week) if week is not None else bounds
+    if "day" in query and (
+        day is None or (inside and not inside.start <= day <= inside.end)
+    ):
+        notices.append("The drilled-down day is not a day of the date range; ignored.")
+        day = None
+    return week, day
+
+
+def filter_query(state: FilterState) -> str:
+    """The query string that reproduces ``state`` (``?range=30d&platforms=meta``):
+    the date range always, everything else when set."""
+    pairs: list[tuple[str, str]] = [
+        ("range", DATE_RANGE_URL_CODES.get(state.date_range, state.date_range))
+    ]
+    if state.date_range == CUSTOM_RANGE and state.date_from and state.date_to:
+        pairs += [
+            ("from", state.date_from.isoformat()),
+            ("to", state.date_to.isoformat()),
+        ]
+    if state.comparison:
+        pairs.append(("compare", state.comparison))
+    for key, values in (
+        ("platforms", state.platforms),
+        ("campaigns", [str(i) for i in state.campaign_ids]),
+        ("countries", state.countries),
+    ):
+        if values:
+            pairs.append((key, ",".join(values)))
+    if state.week:
+        pairs.append(("week", state.week.isoformat()))
+    if state.day:
+        pairs.append(("day", state.day.isoformat()))
+    return "?" + urlencode(pairs, safe=",")
+
+
+def filters_for_state(
+    state: FilterState, timezone: str, campaign_ids: list[int] | tuple[int, ...]
+) -> Filters:
+    """The :class:`Filters` every widget is queried with under ``state``.
+
+    Args:
+        state: the bar's (or the address's) filters.
+        timezone: the org's, for the presets' days.
+        campaign_ids: the state's campaigns that belong to the org (the caller checks
+            them against the database; the browser's word is not enough).
+
+    Raises:
+        QueryError: a range or code the bar cannot have sent.
+    """
+    raw: dict[str, Any] = {
+        "platforms": list(state.platforms),
+        "countries": list(state.countries),
+        "campaign_ids": list(campaign_ids),
+        "comparison": state.comparison,
+        "drill": "day" if state.day else "week" if state.week else None,
+    }
+    if state.date_range not in DATE_RANGE_CHOICES and state.date_range != CUSTOM_RANGE:
+        raise QueryError(f"filters.date_range: unknown date range {state.date_range!r}")
+    if state.date_range == CUSTOM_RANGE and not (state.date_from and state.date_to):
+        raise QueryError("filters.date_range: pick the first and last day of the range")
+    try:
+        window = state_window(state, timezone)
+    except ValueError as exc:
+        raise QueryError(f"filters.date_range: {exc}") from None
+    if window is not None:
         raw |= {"date_from": window.start, "date_to": window.end}
     return parse_filters(raw)

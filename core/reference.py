@@ -54,6 +54,32 @@ WIDGET_PERIODS = "widget"
 # What a dashboard's date range can be, in the filter bar and as the saved default
 # it opens on (the edit form offers exactly these, in this order).
 DATE_RANGE_CHOICES = {WIDGET_PERIODS: "Each widget's period", **DATE_RANGE_LABELS}
+# The filter bar also offers a range of days picked on a calendar (not a saved default:
+# a fixed range would go stale on a dashboard that refreshes itself).
+CUSTOM_RANGE = "custom"
+FILTER_BAR_RANGES = {**DATE_RANGE_CHOICES, CUSTOM_RANGE: "Custom range…"}
+# How the address bar spells each date range (``?range=30d``); the long names are
+# read too, so a link written either way opens the same view.
+DATE_RANGE_URL_CODES = {
+    WIDGET_PERIODS: "widget",
+    "today": "today",
+    "yesterday": "yesterday",
+    "last_7_days": "7d",
+    "last_14_days": "14d",
+    "last_30_days": "30d",
+    "last_90_days": "90d",
+    "last_365_days": "365d",
+    "month_to_date": "mtd",
+    "quarter_to_date": "qtd",
+    "year_to_date": "ytd",
+    CUSTOM_RANGE: "custom",
+}
+# What KPI cards and line charts compare the date range with. Without a choice KPI
+# cards compare with the previous period and charts draw no comparison.
+COMPARISONS = {
+    "previous_period": "Previous period",
+    "previous_year": "Same period last year",
+}
 
 
 # Countries: upper-case alpha-2, alpha-3 and English names -> ISO 3166 alpha-3.

@@ -66,12 +66,28 @@ class DateWindow:
         end = self.start - dt.timedelta(days=1)
         return DateWindow(end - dt.timedelta(days=self.days - 1), end)
 
+    def year_before(self) -> DateWindow:
+        """The same days a year earlier (29 February becomes the 28th)."""
+        return DateWindow(_year_before(self.start), _year_before(self.end))
+
+    def compared_with(self, comparison: str | None) -> DateWindow:
+        """The window this one is compared with: the same days a year earlier for
+        ``"previous_year"``, else the previous window of equal length."""
+        return self.year_before() if comparison == "previous_year" else self.previous()
+
     def dates(self) -> list[dt.date]:
         return [self.start + dt.timedelta(days=i) for i in range(self.days)]
 
     @classmethod
     def last_days(cls, days: int, today: dt.date) -> DateWindow:
         return cls(today - dt.timedelta(days=days - 1), today)
+
+
+def _year_before(day: dt.date) -> dt.date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
 
 
 @dataclass(frozen=True)
@@ -101,15 +117,21 @@ def _utc(day: dt.date, time: dt.time, tz: ZoneInfo) -> dt.datetime:
 
 
 def comparison_cut(
-    window: DateWindow, timezone: str, now: dt.datetime | None = None
+    window: DateWindow,
+    timezone: str,
+    now: dt.datetime | None = None,
+    previous: DateWindow | None = None,
 ) -> ComparisonCut | None:
-    """The like-for-like cut of ``window`` and its previous window, or ``None`` when the
+    """The like-for-like cut of ``window`` and the window it is compared with
+    (``previous``, by default the previous window of equal length), or ``None`` when the
     window is of complete days (it does not hold today) and compares whole days.
 
-    Today so far (00:00 to now, org-local) is compared with the day ``window.days``
-    earlier from 00:00 to the same local time; the days before are whole days on both
-    sides. Local midnights and the cut-off are converted to UTC with the zone's rules
-    of each day, so a DST change between the two days moves neither.
+    Today so far (00:00 to now, org-local) is compared with the day as far before it as
+    ``previous`` starts before ``window`` (``window.days`` for the previous period, a
+    year for the same period last year) from 00:00 to the same local time; the days
+    before are whole days on both sides. Local midnights and the cut-off are converted
+    to UTC with the zone's rules of each day, so a DST change between the two days
+    moves neither.
     """
     now = now or dt.datetime.now(dt.UTC)
     if now.tzinfo is None:
@@ -119,7 +141,12 @@ def comparison_cut(
     today = local_now.date()
     if not window.start <= today <= window.end:
         return None
-    previous_day = today - dt.timedelta(days=window.days)
+    offset = (
+        window.start - previous.start
+        if previous is not None
+        else dt.timedelta(days=window.days)
+    )
+    previous_day = today - offset
     time_of_day = local_now.time().replace(tzinfo=None)
     return ComparisonCut(
         days=window.days,

@@ -39,7 +39,7 @@ from sqlalchemy import select
 from core.cache import make_cache
 from core.db import Database, is_unavailable
 from core.filters import Filters, OrgContext, QueryError
-from core.models import Org
+from core.models import Campaign, Org
 from core.settings import Settings
 from core.windows import org_today
 from datasources import registry
@@ -135,6 +135,26 @@ class QueryCache:
             context = OrgContext.of(org)
         self.cache.set(key, context.__dict__, timeout=300)
         return context
+
+    def campaign_names(self, org_id: int) -> list[tuple[int, str]]:
+        """The org's campaigns as ``(id, name)`` by name: what the filter bar offers
+        and what a campaign id from a URL or a browser is checked against.
+
+        Cached under the org's cache version (ingest and campaign changes make it
+        new) for at most five minutes, so a filter change costs one cache round trip.
+        """
+        _, version = self._org_state(org_id)
+        key = f"campaigns:{int(org_id)}:v{version}"
+        cached = self.cache.get(key)
+        if cached is not None:
+            return [(int(i), str(name)) for i, name in cached]
+        with self.db.session(org_id) as session:
+            rows = session.execute(
+                select(Campaign.id, Campaign.name).order_by(Campaign.name, Campaign.id)
+            ).all()
+        names = [(row.id, row.name) for row in rows]
+        self.cache.set(key, names, timeout=300)
+        return names
 
     # ------------------------------------------------------------------ versioning
     def org_version(self, org_id: int) -> int:

@@ -18,26 +18,44 @@ from flask_login import current_user
 from accounts.permissions import can_edit
 from commands.dashboards import DashboardNotFound, open_dashboard
 from commands.live import data_version
-from core.filters import Filters, QueryError, filters_for_preset
+from core.filters import FilterState, QueryError
 from core.reference import (
+    COMPARISONS,
+    COUNTRIES,
+    CUSTOM_RANGE,
     DATE_RANGE_CHOICES,
+    FILTER_BAR_RANGES,
     PLATFORMS,
     WIDGET_PERIODS,
     parse_row_id,
 )
+from dashboards.filters import FilterReading, filters_of, read_filter_query
 from dashboards.render import RenderedWidget, draw_widget, widget_data_key
 from dashboards.schema import REFRESH_SECONDS
 from datasources.cache import NotCached
 from layouts import not_found
 from server.runtime import runtime
 from widgets._base import ROW_HEIGHT
+from widgets.map_chart import country_name
 
-# The date ranges the filter bar offers: the same the edit form saves as a default.
+# The date ranges the edit form saves as a default; the filter bar offers them and a
+# custom range.
 DATE_RANGE_OPTIONS = [{"label": v, "value": k} for k, v in DATE_RANGE_CHOICES.items()]
 # How often a realtime dashboard asks whether its org's data changed (a 304 when not).
 LIVE_POLL_MILLISECONDS = 1000
 # How often the widgets' "updated N min ago" counts up (in the browser, no request).
 AGE_CLOCK_MILLISECONDS = 15_000
+FILTER_BAR_RANGE_OPTIONS = [
+    {"label": v, "value": k} for k, v in FILTER_BAR_RANGES.items()
+]
+COMPARISON_OPTIONS = [{"label": v, "value": k} for k, v in COMPARISONS.items()]
+COUNTRY_OPTIONS = sorted(
+    (
+        {"label": country_name(code), "value": code}
+        for code in sorted(set(COUNTRIES.values()))
+    ),
+    key=lambda option: option["label"],
+)
 
 
 def widget_id(kind: str, wid: int) -> dict:
@@ -84,19 +102,9 @@ def widget_frame(widget, painted: tuple[str, RenderedWidget] | None = None) -> h
     )
 
 
-def opening_filters(dashboard, timezone: str) -> Filters | None:
-    """The filters the bar opens with (the dashboard's saved defaults), or ``None``
-    when they no longer parse (the widgets' callbacks then say why)."""
-    defaults = dashboard.default_filters or {}
-    try:
-        return filters_for_preset(
-            default_date_range(dashboard), defaults.get("platforms") or [], timezone
-        )
-    except (QueryError, ValueError):
-        return None
-
-
-def paint_from_cache(widgets, dashboard) -> dict[int, tuple[str, RenderedWidget]]:
+def paint_from_cache(
+    widgets, state: FilterState
+) -> dict[int, tuple[str, RenderedWidget]]:
     """The widgets whose data is cached, drawn now, with their data keys: the page
     arrives with them (a warm dashboard needs no callback round trip to show its
     figures, and plotly.js starts loading at once). Nothing is queried here: a widget
@@ -104,9 +112,10 @@ def paint_from_cache(widgets, dashboard) -> dict[int, tuple[str, RenderedWidget]
     so a slow query never holds up the page. The first tick compares every key with
     the bar's actual filters, so a widget drawn under other filters is drawn again."""
     svc, caller = runtime(), current_user.caller
-    filters = opening_filters(dashboard, svc.data.org_context(caller.org_id).timezone)
-    if filters is None:
-        return {}
+    try:
+        filters = filters_of(svc.data, caller.org_id, state)
+    except (QueryError, ValueError):
+        return {}  # the widgets' callbacks say why
     painted = {}
     for widget in widgets:
         key = widget_data_key(
@@ -127,27 +136,6 @@ def paint_from_cache(widgets, dashboard) -> dict[int, tuple[str, RenderedWidget]
     return painted
 
 
-def country_chip() -> html.Span:
-    """The active country filter (set by clicking a country on a map), with a button
-    that clears it; hidden while no country is chosen."""
-    return html.Span(
-        [
-            html.Span(id="filter-country-text"),
-            html.Button(
-                id="filter-country-clear",
-                n_clicks=0,
-                type="button",
-                className="btn-close btn-close-white ms-2",
-                title="Show all countries",
-                **{"aria-label": "Clear the country filter"},
-            ),
-        ],
-        id="filter-country-chip",
-        className="badge rounded-pill text-bg-primary me-2 align-items-center",
-        style={"display": "none"},
-    )
-
-
 def default_date_range(dashboard) -> str:
     """The saved default date range, or each widget's period when none (or one this
     version no longer offers) is saved."""
@@ -155,32 +143,71 @@ def default_date_range(dashboard) -> str:
     return saved if saved in DATE_RANGE_CHOICES else WIDGET_PERIODS
 
 
-def filter_bar(dashboard) -> dbc.Row:
-    default_platforms = (dashboard.default_filters or {}).get("platforms") or []
-    return dbc.Row(
+def opening_filters(dashboard, org_id: int, query: dict) -> FilterReading:
+    """The filters the page opens with: the address's (``?range=30d&platforms=meta``),
+    else the dashboard's saved defaults; what the address got wrong is dropped, with
+    notices to show."""
+    if not query:
+        saved = dashboard.default_filters or {}
+        platforms = [p for p in saved.get("platforms") or [] if p in PLATFORMS]
+        query = {"platforms": ",".join(platforms)} if platforms else {}
+    return read_filter_query(
+        runtime().data, org_id, query, default_date_range(dashboard)
+    )
+
+
+def _labelled(label: str, control, **col) -> dbc.Col:
+    return dbc.Col(
+        [html.Label(label, className="filter-label small text-muted"), control], **col
+    )
+
+
+def filter_bar(dashboard, state: FilterState, campaigns: list[tuple[int, str]]):
+    """The filter bar: date range (a preset, or custom days on a calendar), the
+    comparison, platforms, campaigns and countries; under it the active filters as
+    removable chips and the drill-down's breadcrumb. The drill-down is a store set by
+    clicking a chart over time."""
+    custom = state.date_range == CUSTOM_RANGE
+    first_row = dbc.Row(
         [
-            dbc.Col(
+            _labelled(
+                "Date range",
                 dcc.Dropdown(
                     id="filter-date-range",
-                    options=DATE_RANGE_OPTIONS,
-                    # The dashboard opens on its saved default date range.
-                    value=default_date_range(dashboard),
+                    options=FILTER_BAR_RANGE_OPTIONS,
+                    value=state.date_range,
                     clearable=False,
                     searchable=False,
                 ),
                 xs=12,
                 md=3,
             ),
-            dbc.Col(
-                dcc.Dropdown(
-                    id="filter-platforms",
-                    multi=True,
-                    value=default_platforms,
-                    placeholder="All platforms",
-                    options=[{"label": v, "value": k} for k, v in PLATFORMS.items()],
+            _labelled(
+                "Custom days",
+                dcc.DatePickerRange(
+                    id="filter-custom-dates",
+                    start_date=state.date_from.isoformat() if state.date_from else None,
+                    end_date=state.date_to.isoformat() if state.date_to else None,
+                    display_format="YYYY-MM-DD",
+                    minimum_nights=0,
+                    first_day_of_week=1,
                 ),
                 xs=12,
-                md=5,
+                md=3,
+                id="filter-custom-dates-col",
+                style={} if custom else {"display": "none"},
+            ),
+            _labelled(
+                "Compare with",
+                dcc.Dropdown(
+                    id="filter-compare",
+                    options=COMPARISON_OPTIONS,
+                    value=state.comparison,
+                    placeholder="Previous period (KPIs only)",
+                    searchable=False,
+                ),
+                xs=12,
+                md=3,
             ),
             dbc.Col(
                 html.Div(
@@ -193,21 +220,110 @@ def filter_bar(dashboard) -> dbc.Row:
                             outline=True,
                             className="me-2",
                         ),
-                        country_chip(),
                         html.Span(id="dashboard-updated", className="small text-muted"),
                     ],
-                    className="d-flex align-items-center h-100",
+                    className="d-flex align-items-end h-100",
+                ),
+                xs=12,
+                md=3,
+            ),
+        ],
+        className="g-2",
+    )
+    second_row = dbc.Row(
+        [
+            _labelled(
+                "Platforms",
+                dcc.Dropdown(
+                    id="filter-platforms",
+                    multi=True,
+                    value=list(state.platforms),
+                    placeholder="All platforms",
+                    options=[{"label": v, "value": k} for k, v in PLATFORMS.items()],
+                ),
+                xs=12,
+                md=3,
+            ),
+            _labelled(
+                "Campaigns",
+                dcc.Dropdown(
+                    id="filter-campaigns",
+                    multi=True,
+                    value=list(state.campaign_ids),
+                    placeholder="All campaigns",
+                    options=[{"label": name, "value": i} for i, name in campaigns],
+                    searchable=True,
+                ),
+                xs=12,
+                md=5,
+            ),
+            _labelled(
+                "Countries",
+                dcc.Dropdown(
+                    id="filter-countries",
+                    multi=True,
+                    value=list(state.countries),
+                    placeholder="All countries",
+                    options=COUNTRY_OPTIONS,
+                    searchable=True,
                 ),
                 xs=12,
                 md=4,
             ),
         ],
-        className="filter-bar g-2 mb-3",
+        className="g-2 mt-1",
+    )
+    return html.Div(
+        [
+            first_row,
+            second_row,
+            html.Div(
+                [
+                    html.Nav(
+                        id="filter-breadcrumb",
+                        className="filter-breadcrumb",
+                        **{"aria-label": "Drill-down"},
+                    ),
+                    html.Div(id="filter-chips", className="filter-chips"),
+                ],
+                className="filter-active d-flex flex-wrap align-items-center mt-2",
+            ),
+            dcc.Store(
+                id="filter-drill",
+                data={
+                    key: day.isoformat()
+                    for key, day in (("week", state.week), ("day", state.day))
+                    if day is not None
+                },
+            ),
+            # The address bar: the query the filters stand for (written to the
+            # browser's history by assets/filters.js), and the one Back or Forward
+            # brought back (read by the filters' callback).
+            dcc.Store(id="filter-query"),
+            # The last click on a chart, a table, a chip or the breadcrumb.
+            dcc.Store(id="filter-click"),
+            dcc.Store(id="filter-query-written"),
+            dcc.Store(id="filter-address"),
+        ],
+        className="filter-bar mb-3",
     )
 
 
-def layout(dashboard_id: str | None = None, **_) -> html.Div:
-    """The page of one dashboard (its opening is audited), or "not found"."""
+def filter_notice(notices: list[str]) -> dbc.Alert:
+    """What the address asked for that was dropped (hidden when nothing was)."""
+    return dbc.Alert(
+        [html.Div(n) for n in notices],
+        id="filter-notice",
+        color="warning",
+        dismissable=True,
+        is_open=bool(notices),
+        className="small py-2",
+    )
+
+
+def layout(dashboard_id: str | None = None, **query) -> html.Div:
+    """The page of one dashboard (its opening is audited), or "not found"; the query
+    string (``?range=30d&platforms=meta``) sets the filters."""
     dashboard_pk = parse_row_id(dashboard_id)
     if dashboard_pk is None:
         return not_found.layout()
@@ -216,10 +332,12 @@ def layout(dashboard_id: str | None = None, **_) -> html.Div:
     except DashboardNotFound:
         return not_found.layout()
     dashboard, widgets = view.dashboard, view.widgets
+    opening = opening_filters(dashboard, current_user.org_id, query)
+    campaigns = runtime().data.campaign_names(current_user.org_id)
     row_height = (dashboard.layout_config or {}).get("row_height", ROW_HEIGHT)
     refresh_ms = REFRESH_SECONDS.get(dashboard.refresh_interval, 900) * 1000
     realtime = dashboard.refresh_interval == "realtime"
-    painted = paint_from_cache(widgets, dashboard)
+    painted = paint_from_cache(widgets, opening.state)
     actions = []
     if can_edit(current_user.role):
         actions = [
@@ -262,8 +380,12 @@ def layout(dashboard_id: str | None = None, **_) -> html.Div:
                 ],
                 className="d-flex justify-content-between align-items-start",
             ),
-            dcc.Location(id="dashboard-redirect", refresh=True),
-            filter_bar(dashboard),
+            # Where the page goes after a deletion: a Location made at that moment
+            # (callbacks.manage.delete), since one made with the page would still hold
+            # the address it opened on, not the one the filters wrote since.
+            html.Div(id="dashboard-redirect"),
+            filter_notice(opening.notices),
+            filter_bar(dashboard, opening.state, campaigns),
             html.Div(
                 [widget_frame(w, painted.get(w.id)) for w in widgets],
                 className="dashboard-grid",
@@ -271,7 +393,6 @@ def layout(dashboard_id: str | None = None, **_) -> html.Div:
                 id="dashboard-grid",
             ),
             dcc.Store(id="dashboard-id", data=dashboard.id),
-            dcc.Store(id="filter-countries", data=[]),
             dcc.Interval(id="dashboard-interval", interval=refresh_ms, n_intervals=0),
             # The widgets' data keys the last tick found, and their digest (what the
             # next tick sends, to be answered "nothing new" without a body).

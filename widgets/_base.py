@@ -55,3 +55,18 @@ class RenderContext(BaseModel):
     # Whether the viewer may change what the widget shows (inline table actions,
     # apply/dismiss buttons); kiosks and reports render read-only.
     can_edit: bool = False
+
+
+# A point of a chart over time names the bucket a click on it drills down to, in its
+# customdata: "drill:week:2026-11-02" (a week, by its Monday) or "drill:day:...". An
+# hour is as far as a drill goes, so hourly points name nothing.
+DRILL_PREFIX = "drill"
+DRILLABLE = ("week", "day")
+
+
+def drill_target(granularity: str | None, date: Any) -> str | None:
+    """The drill-down a click on the ``granularity`` bucket starting ``date`` asks
+    for, as customdata, or ``None`` (an hour, or not a series over time)."""
+    if granularity not in DRILLABLE:
+        return None
+    return f"{DRILL_PREFIX}:{granularity}:{str(date)[:10]}"

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from core.metrics import METRICS
 from widgets import _theme as theme
-from widgets._base import RenderContext, WidgetBase
+from widgets._base import RenderContext, WidgetBase, drill_target
 from widgets._formatting import (
     NO_DATA,
     NO_VALUE,
@@ -130,6 +130,7 @@ def make_figure(
     stacked: bool = True,
     dates: bool = False,
     template: str = theme.LIGHT,
+    granularity: str | None = None,
 ) -> go.Figure:
     """Bars of ``value`` per ``category``, one trace per ``series``.
 
@@ -148,6 +149,8 @@ def make_figure(
         stacked: stack several series instead of grouping them side by side.
         dates: categories are ISO dates (a time series), drawn on a date axis.
         template: Plotly template name.
+        granularity: of a time series (``week``, ``day``, ``hour``): each bar of a
+            week or a day carries its drill-down target as its last customdata.
     """
     horizontal = orientation == "horizontal"
     # Largest series first: at the bottom of a stack, and first in the hover.
@@ -186,9 +189,14 @@ def make_figure(
                 if show_values
                 else None,
                 cliponaxis=False,
-                customdata=list(
-                    zip(group["category"], exact, group["key"].astype(str), strict=True)
-                ),
+                customdata=[
+                    [*point, drill_target(granularity, point[0])]
+                    if dates and drill_target(granularity, point[0])
+                    else list(point)
+                    for point in zip(
+                        group["category"], exact, group["key"].astype(str), strict=True
+                    )
+                ],
                 hovertemplate=(
                     f"{name}: %{{customdata[1]}}<extra></extra>"
                     if several
@@ -287,6 +295,7 @@ def spec_figure(spec: BarChartSpec, data: dict, ctx: RenderContext) -> go.Figure
         stacked=spec.config.stacked and is_additive(data),
         dates="items" not in data,
         template=theme.template_name(ctx.theme),
+        granularity=data.get("granularity"),
     )
 
 

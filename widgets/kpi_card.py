@@ -169,8 +169,13 @@ def status_color(change_pct: float | None, higher_is_better: bool | None) -> str
 
 
 def comparison_label(comparison: dict | None) -> str | None:
-    """What a window holding today so far is compared with, or ``None`` for a window of
-    complete days (compared with the previous period's whole days)."""
+    """What the figure is compared with: the same period last year, or a window
+    holding today so far; ``None`` for a window of complete days compared with the
+    previous period's whole days."""
+    if comparison and comparison.get("kind") == "previous_year":
+        if comparison.get("same_time"):
+            return "vs same time last year"
+        return "vs same period last year"
     if not comparison or not comparison.get("same_time"):
         return None
     days = comparison.get("days", 1)

@@ -17,13 +17,14 @@ from dash import dcc
 from pydantic import BaseModel, ConfigDict, Field
 
 from widgets import _theme as theme
-from widgets._base import RenderContext, WidgetBase
+from widgets._base import RenderContext, WidgetBase, drill_target
 from widgets._formatting import currency_symbol, format_value, plotly_number_parts
 from widgets._registry import register
 
 FORECAST_COLOR = "#7c3aed"
 BAND_FILL = "rgba(124, 58, 237, 0.16)"
 ANOMALY_COLOR = theme.BAD
+COMPARISON_COLOR = "#94a3b8"
 HOVER_FORMATS = {"percent": ".2%", "ratio": ".2f", "currency": ",.2f", "number": ",.0f"}
 # Series of outcomes (automation executions per day) in their status colours.
 STATUS_SERIES_COLORS = {
@@ -165,6 +166,33 @@ def _add_anomalies(
     )
 
 
+def _drill_points(points: pd.DataFrame, granularity: str | None) -> list | None:
+    """Each point's drill-down target as customdata (``None`` when it has none)."""
+    if drill_target(granularity, "2000-01-01") is None:
+        return None
+    return [[drill_target(granularity, day.date())] for day in points["date"]]
+
+
+def comparison_frame(data: dict) -> pd.DataFrame:
+    """A time series' ``comparison`` (the previous period or the same period last year,
+    laid over the current dates) as columns ``date``, ``value``, ``compared_date``."""
+    points = (data.get("comparison") or {}).get("points") or []
+    frame = pd.DataFrame(
+        [
+            {
+                "date": p.get("date"),
+                "value": p.get("value"),
+                "compared_date": str(p.get("compared_date", ""))[:16].replace("T", " "),
+            }
+            for p in points
+        ],
+        columns=["date", "value", "compared_date"],
+    )
+    frame["date"] = pd.to_datetime(frame["date"])
+    frame["value"] = pd.to_numeric(frame["value"], errors="coerce")
+    return frame
+
+
 def split_partial(
     points: pd.DataFrame, partial_from: str | None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -190,6 +218,9 @@ def make_figure(
     template: str = theme.LIGHT,
     anomalies: pd.DataFrame | None = None,
     partial_from: str | None = None,
+    granularity: str | None = None,
+    comparison: pd.DataFrame | None = None,
+    comparison_name: str = "Compared",
 ) -> go.Figure:
     """Lines of ``value`` over ``date``, one per ``series``.
 
@@ -206,9 +237,33 @@ def make_figure(
         partial_from: ISO date of the bucket that is still filling (today, this week):
             from the last final point on, each line is dotted and its hover says
             "so far", so an unfinished day does not read as a collapse.
+        granularity: the buckets' size (``week``, ``day``, ``hour``): a week's or a
+            day's point carries its drill-down target (see
+            :func:`widgets._base.drill_target`), so a click on it narrows the
+            dashboard to that bucket.
+        comparison: optional :func:`comparison_frame`: the compared period's values
+            laid over the same dates, drawn as a grey dashed line.
+        comparison_name: its legend name ("Same period last year").
     """
     figure = go.Figure()
-    yaxis, hover = _axis_and_hover(fmt, currency, df["value"])
+    values = df["value"]
+    if comparison is not None and not comparison.empty:
+        values = pd.concat([values, comparison["value"]])
+    yaxis, hover = _axis_and_hover(fmt, currency, values)
+    if comparison is not None and not comparison.empty:
+        figure.add_trace(
+            go.Scatter(
+                x=comparison["date"],
+                y=comparison["value"],
+                name=comparison_name,
+                mode="lines",
+                line=dict(color=COMPARISON_COLOR, width=2, dash="dash"),
+                connectgaps=False,
+                customdata=comparison[["compared_date"]],
+                hovertemplate=f"{hover} on %{{customdata[0]}}"
+                f"<extra>{comparison_name}</extra>",
+            )
+        )
     for index, (name, group) in enumerate(df.groupby("series", sort=False)):
         key = group["key"].iloc[0] if "key" in group else None
         color = theme.PLATFORM_COLORS.get(key) or STATUS_SERIES_COLORS.get(
@@ -220,6 +275,7 @@ def make_figure(
             go.Scatter(
                 x=final["date"],
                 y=final["value"],
+                customdata=_drill_points(final, granularity),
                 name=str(name),
                 legendgroup=str(name),
                 mode="lines+markers" if show_markers else "lines",
@@ -235,6 +291,7 @@ def make_figure(
                 go.Scatter(
                     x=so_far["date"],
                     y=so_far["value"],
+                    customdata=_drill_points(so_far, granularity),
                     name=f"{name} (so far)",
                     legendgroup=str(name),
                     showlegend=False,
@@ -248,8 +305,10 @@ def make_figure(
             )
         if index == 0:
             _add_anomalies(figure, group, anomalies)
-    several = df["series"].nunique() > 1 or (
-        anomalies is not None and len(figure.data) > 1
+    several = (
+        df["series"].nunique() > 1
+        or (anomalies is not None and len(figure.data) > 1)
+        or (comparison is not None and not comparison.empty)
     )
     figure.update_layout(
         template=template, showlegend=several, yaxis=yaxis, xaxis=dict(type="date")
@@ -374,6 +433,9 @@ def spec_figure(spec: LineChartSpec, data: dict, ctx: RenderContext) -> go.Figur
         template=template,
         anomalies=anomalies,
         partial_from=data.get("partial_bucket"),
+        granularity=data.get("granularity"),
+        comparison=comparison_frame(data) if data.get("comparison") else None,
+        comparison_name=(data.get("comparison") or {}).get("name", "Compared"),
     )
 
 

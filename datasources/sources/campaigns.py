@@ -28,7 +28,7 @@ from core.models import (
     MetricFactHourly,
     MetricFactHourlyPlatform,
 )
-from core.reference import PLATFORMS
+from core.reference import COMPARISONS, PLATFORMS
 from core.windows import (
     ComparisonCut,
     DateWindow,
@@ -300,13 +300,17 @@ def partial_day_sums(
     return totals
 
 
-def _comparison(window: DateWindow, cut: ComparisonCut | None) -> dict:
+def _comparison(
+    window: DateWindow, cut: ComparisonCut | None, kind: str | None
+) -> dict:
     """What the previous figure is compared over, for the KPI card's label."""
+    kind = kind or "previous_period"
     if cut is None:
-        return {"same_time": False, "days": window.days}
+        return {"same_time": False, "days": window.days, "kind": kind}
     return {
         "same_time": True,
         "days": window.days,
+        "kind": kind,
         "until": cut.local_until.isoformat(timespec="minutes"),
         "previous_until": cut.previous_local_until.isoformat(timespec="minutes"),
     }
@@ -320,8 +324,8 @@ def _summary(
     metric: Metric,
 ) -> dict:
     window = resolve_window(org, params, filters)
-    previous = window.previous()
-    cut = comparison_cut(window, org.timezone)
+    previous = window.compared_with(filters.comparison)
+    cut = comparison_cut(window, org.timezone, previous=previous)
     # One grouped query over both windows: the sparkline's days and both totals.
     by_day = daily_sums(session, DateWindow(previous.start, window.end), filters)
     # Whole days on each side; with a cut, the day holding it on each side is replaced
@@ -406,7 +410,7 @@ def _summary(
             "start": previous.start.isoformat(),
             "end": previous.end.isoformat(),
         },
-        "comparison": _comparison(window, cut),
+        "comparison": _comparison(window, cut, filters.comparison),
         "series": series,
         "partial_bucket": filling_bucket(window, org_today(org.timezone), "day"),
     }
@@ -421,28 +425,51 @@ def _timeseries(
 ) -> dict:
     window = resolve_window(org, params, filters)
     granularity = params.granularity
+    if filters.drill == "week" and granularity == "week":
+        # A drilled-down week shows its days.
+        granularity = "day"
     if window.days == 1 and metric.denominator != "budget":
         # One day ("today", "yesterday"): a single daily or weekly point says nothing;
         # its hours do. (A budget is a day's: it has no hourly share.)
         granularity = "hour"
     if granularity == "hour":
         series = _hourly_points(session, org, window, filters, metric, params.split_by)
-        return _series_result(org, metric, granularity, window, series)
+        result = _series_result(org, metric, granularity, window, series)
+    else:
+        if granularity == "week":
+            # Whole weeks only at the start, so the first point is not a partial-week
+            # dip.
+            window = DateWindow(week_start(window.start), window.end)
+        series = _bucket_points(
+            session, window, filters, metric, params.split_by, granularity
+        )
+        result = _series_result(org, metric, granularity, window, series)
+    if filters.comparison and not params.split_by:
+        result["comparison"] = _comparison_series(
+            session, org, window, filters, metric, granularity, result["series"]
+        )
+    return result
+
+
+def _bucket_points(
+    session: Session,
+    window: DateWindow,
+    filters: Filters,
+    metric: Metric,
+    split_by: str | None,
+    granularity: str,
+) -> dict[str, list[dict]]:
+    """The window's days or weeks (by their Monday), for the total or per platform."""
     weekly = granularity == "week"
-    if weekly:
-        # Whole weeks only at the start, so the first point is not a partial-week dip.
-        window = DateWindow(week_start(window.start), window.end)
-    by_bucket = daily_sums(session, window, filters, params.split_by, weekly=weekly)
+    by_bucket = daily_sums(session, window, filters, split_by, weekly=weekly)
     budgets: dict[dt.date, float] = defaultdict(float)
     if metric.denominator == "budget":
         for day, amount in prorated_budgets(session, window, filters).items():
             budgets[week_start(day) if weekly else day] += amount
     buckets = sorted({week_start(d) if weekly else d for d in window.dates()})
-    names = (
-        sorted({key[1] for key in by_bucket if key[1]}) if params.split_by else [None]
-    )
+    names = sorted({key[1] for key in by_bucket if key[1]}) if split_by else [None]
     zeros = dict.fromkeys(BASE_COLUMNS, 0)
-    result = {
+    return {
         name or "all": [
             {
                 "date": bucket.isoformat(),
@@ -454,7 +481,62 @@ def _timeseries(
         ]
         for name in names
     }
-    return _series_result(org, metric, granularity, window, result)
+
+
+def _comparison_series(
+    session: Session,
+    org: OrgContext,
+    window: DateWindow,
+    filters: Filters,
+    metric: Metric,
+    granularity: str,
+    current: list[dict],
+) -> dict:
+    """The compared window's points (previous period or the same period last year),
+    laid over the current ones bucket by bucket: the n-th point of each pairs up, and
+    keeps the current bucket's ``date`` with its own as ``compared_date``."""
+    compared = window.compared_with(filters.comparison)
+    if granularity == "hour":
+        points = _hourly_points(session, org, compared, filters, metric).get("all", [])
+        offset = dt.timedelta(days=(window.start - compared.start).days)
+        by_time = {p["date"]: p["value"] for p in points}
+        shown = current[0]["points"] if current else []
+        laid = [
+            {
+                "date": p["date"],
+                "compared_date": (compared_at := _shift(p["date"], -offset)),
+                "value": by_time.get(compared_at),
+            }
+            for p in shown
+        ]
+    else:
+        if granularity == "week":
+            compared = DateWindow(week_start(compared.start), compared.end)
+        points = _bucket_points(session, compared, filters, metric, None, granularity)[
+            "all"
+        ]
+        shown = current[0]["points"] if current else []
+        laid = [
+            {
+                "date": mine["date"],
+                "compared_date": theirs["date"],
+                "value": theirs["value"],
+            }
+            for mine, theirs in zip(shown, points, strict=False)
+        ]
+    return {
+        "kind": filters.comparison,
+        "name": COMPARISONS.get(filters.comparison or "", "Compared"),
+        "window": {
+            "start": compared.start.isoformat(),
+            "end": compared.end.isoformat(),
+        },
+        "points": laid,
+    }
+
+
+def _shift(local_time: str, offset: dt.timedelta) -> str:
+    return (dt.datetime.fromisoformat(local_time) + offset).isoformat()
 
 
 def _hourly_points(

@@ -29,7 +29,7 @@ SLUGS = ["executive", "performance", "automation", "platform_health", "forecasti
 DEFAULT_WINDOW = (1400, 1100)
 GRID_GAP_PX = 12
 PAGE_CHROME_PX = (
-    420  # navigation, title, filter bar and margins above and below the grid
+    520  # navigation, title, filter bar and margins above and below the grid
 )
 
 # What each widget card shows once drawn, read in one pass through the DOM.
@@ -281,8 +281,8 @@ def test_bwt004_clicking_a_country_on_the_map_filters_the_dashboard(
 ):
     pulse, db = server
     open_dashboard(browser, pulse, db, "performance", tall_window)
-    chip = browser.find_element(By.ID, "filter-country-chip")
-    assert not chip.is_displayed()
+    chips = "#filter-chips .filter-chip"
+    assert browser.find_elements(By.CSS_SELECTOR, chips) == []
     card = browser.find_element(
         By.XPATH,
         "//div[contains(@class,'widget-card')][div[@class='widget-title' and "
@@ -294,11 +294,12 @@ def test_bwt004_clicking_a_country_on_the_map_filters_the_dashboard(
         key=lambda p: p.size["width"] * p.size["height"],
     )
     ActionChains(browser).move_to_element(country).click().perform()
-    waiter(browser, 20).until(
-        lambda d: d.find_element(By.ID, "filter-country-chip").is_displayed()
-    )
-    label = browser.find_element(By.ID, "filter-country-text").text
+    chip = waiter(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, chips))[
+        0
+    ]
+    label = chip.text
     assert label.startswith("Country: ")
+    assert label.removeprefix("Country: ") in d_text(browser, "filter-countries")
     # Every widget refilters: the map now shows only the chosen country.
     map_card = (
         "//div[contains(@class,'widget-card')][div[@class='widget-title' and "
@@ -315,15 +316,19 @@ def test_bwt004_clicking_a_country_on_the_map_filters_the_dashboard(
         )
     )
     browser.save_screenshot(str(output_dir / "template-performance-country.png"))
-    browser.find_element(By.ID, "filter-country-clear").click()
-    waiter(browser, 20).until(
-        lambda d: not d.find_element(By.ID, "filter-country-chip").is_displayed()
-    )
+    browser.find_element(
+        By.CSS_SELECTOR, f"{chips} button[aria-label='Remove {label}']"
+    ).click()
+    waiter(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, chips) == [])
     assert console_errors(browser) == []
 
 
+def d_text(browser, element_id: str) -> str:
+    return browser.find_element(By.ID, element_id).text
+
+
 def test_bwt005_a_map_click_names_a_known_country_or_nothing():
-    from callbacks.dashboard import clicked_country
+    from callbacks.crossfilter import clicked_country
 
     assert clicked_country({"points": [{"location": "DEU", "z": 10}]}) == "DEU"
     assert (

@@ -20,6 +20,7 @@ from openpyxl import load_workbook
 from plotly.utils import PlotlyJSONEncoder
 from sqlalchemy import func, select
 
+from callbacks._filters import FILTER_COMPONENTS
 from callbacks.actions import change_campaign_action, list_item_action, render_list
 from commands.visibility import NOT_VISIBLE
 from core.filters import Filters
@@ -558,9 +559,10 @@ def test_acknowledging_an_anomaly_from_its_card_through_the_dash_endpoint(world)
             "inputs": [[{"id": button, "property": "n_clicks", "value": 1}]],
             "state": [
                 {"id": "dashboard-id", "property": "data", "value": world["dashboard"]},
-                {"id": "filter-date-range", "property": "value", "value": "widget"},
-                {"id": "filter-platforms", "property": "value", "value": []},
-                {"id": "filter-countries", "property": "data", "value": []},
+                *(
+                    {"id": component, "property": prop, "value": value}
+                    for (component, prop), value in NO_FILTERS.items()
+                ),
             ],
             "changedPropIds": [f"{dash_id(button)}.n_clicks"],
         },
@@ -585,10 +587,18 @@ def test_acknowledging_an_anomaly_from_its_card_through_the_dash_endpoint(world)
 
 # ------------------------------------------------- the dashboard's filters everywhere
 # The filter bar as the browser holds it: (component id, property).
-DASHBOARD_FILTERS = {
-    ("filter-date-range", "value"),
-    ("filter-platforms", "value"),
-    ("filter-countries", "data"),
+DASHBOARD_FILTERS = set(FILTER_COMPONENTS)
+# Its values with no filter set: each widget's period, all platforms, campaigns and
+# countries, no comparison, no drill-down.
+NO_FILTERS: dict[tuple[str, str], object] = {
+    ("filter-date-range", "value"): "widget",
+    ("filter-platforms", "value"): [],
+    ("filter-countries", "value"): [],
+    ("filter-custom-dates", "start_date"): None,
+    ("filter-custom-dates", "end_date"): None,
+    ("filter-compare", "value"): None,
+    ("filter-campaigns", "value"): [],
+    ("filter-drill", "data"): {},
 }
 
 
@@ -641,11 +651,13 @@ def browser_request(world, output: str, outputs, trigger, page, ids) -> dict:
 
 
 def dashboard_page(world, countries: list[str]) -> dict:
+    page: dict[str, dict] = {}
+    for (component, prop), value in NO_FILTERS.items():
+        page.setdefault(component, {})[prop] = value
+    page["filter-countries"]["value"] = countries
     return {
+        **page,
         "dashboard-id": {"data": world["dashboard"]},
-        "filter-date-range": {"value": "widget"},
-        "filter-platforms": {"value": []},
-        "filter-countries": {"data": countries},
         # The grid has not reported its rows: every row, in the source's order.
         "widget-table": {"virtualRowData": None},
     }
@@ -710,8 +722,10 @@ def test_every_callback_that_queries_under_the_filters_reads_them_all(world):
             querying += 1
             assert read >= DASHBOARD_FILTERS, (key, DASHBOARD_FILTERS - read)
     # The widget refresh, its "updated" label, the inline edit and its confirmation,
-    # the CSV and Excel exports and the list-card buttons.
-    assert querying == 7
+    # the CSV and Excel exports and the list-card buttons; and the filter bar's own
+    # (clicks, chips and the address, and what the bar shows: chips, breadcrumb,
+    # address).
+    assert querying == 9
 
 
 def test_excel_export_holds_only_the_country_picked_on_the_map(world):

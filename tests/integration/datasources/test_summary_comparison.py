@@ -111,6 +111,7 @@ def test_window_ending_today_compares_to_the_same_time_of_day(
         "days": days,
         "until": f"{day}T09:37",
         "previous_until": f"{previous_day}T09:37",
+        "kind": "previous_period",
     }
 
 
@@ -162,4 +163,8 @@ def test_past_range_of_complete_days_compares_whole_days(app_db, admin_db, day):
     )
     assert result["value"] == pytest.approx(current["revenue"], rel=1e-9)
     assert result["previous"] == pytest.approx(previous["revenue"], rel=1e-9)
-    assert result["comparison"] == {"same_time": False, "days": 7}
+    assert result["comparison"] == {
+        "same_time": False,
+        "days": 7,
+        "kind": "previous_period",
+    }

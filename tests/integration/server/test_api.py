@@ -142,7 +142,12 @@ def test_widget_callback_rechecks_the_widget_belongs_to_the_caller(app_client):
             {"id": "dashboard-refresh-button", "property": "n_clicks", "value": None},
             {"id": "filter-date-range", "property": "value", "value": "widget"},
             {"id": "filter-platforms", "property": "value", "value": []},
-            {"id": "filter-countries", "property": "data", "value": []},
+            {"id": "filter-countries", "property": "value", "value": []},
+            {"id": "filter-custom-dates", "property": "start_date", "value": None},
+            {"id": "filter-custom-dates", "property": "end_date", "value": None},
+            {"id": "filter-compare", "property": "value", "value": None},
+            {"id": "filter-campaigns", "property": "value", "value": []},
+            {"id": "filter-drill", "property": "data", "value": {}},
         ],
         "state": [
             {"id": "dashboard-id", "property": "data", "value": globex["id"]},

@@ -49,6 +49,7 @@ def test_every_task_of_the_readme_is_a_subcommand():
         "generate",
         "queries",
         "render",
+        "filters",
         "ingest",
         "reports",
         "report",
