@@ -5,6 +5,8 @@ SMTP_URL, retries then failure, the grace period, and a fire instant sent once."
 from __future__ import annotations
 
 import datetime as dt
+import io
+import zipfile
 from email.message import EmailMessage
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -18,6 +20,7 @@ from commands.errors import Invalid
 from core.models import (
     AuditLog,
     Dashboard,
+    DashboardWidget,
     ReportDelivery,
     ReportSchedule,
     User,
@@ -170,10 +173,16 @@ def check_report_message(message: EmailMessage, schedule_name: str) -> None:
     html = message.get_body(("html",)).get_content()
     assert "Executive Overview" in plain and "Executive Overview" in html
     [attachment] = list(message.iter_attachments())
-    assert attachment.get_content_type() == "text/csv"
-    assert attachment.get_filename().endswith(".csv")
-    csv_text = attachment.get_content()
-    assert csv_text.startswith("widget_id,widget,type,row,field,value")
+    # The CSV format is a zip of CSV files (reports.csv): the report's facts, the KPI
+    # summary, then one per widget.
+    assert attachment.get_content_type() == "application/zip"
+    assert attachment.get_filename().endswith(".zip")
+    with zipfile.ZipFile(io.BytesIO(attachment.get_content())) as archive:
+        names = archive.namelist()
+        summary = archive.read("01-summary.csv").decode("utf-8-sig")
+    assert names[:2] == ["00-report.csv", "01-summary.csv"]
+    assert all(name.endswith(".csv") for name in names) and len(names) > 3
+    assert summary.startswith("KPI,Value,Previous period,Change")
     # The headline KPIs of the summary are the dashboard's KPI cards.
     assert "Revenue" in plain and "vs previous period" in plain
 
@@ -282,11 +291,26 @@ def test_a_report_that_cannot_be_rendered_fails_with_the_reason(world):
         world["ctx"], world["admin"], body(world, name="Unrenderable", format="xlsx")
     )
     make_due(world, view.schedule.id, minutes_ago=1)
-    for _ in range(3):
-        run(world)
+    # A widget of the dashboard whose stored params no longer validate: the report
+    # cannot be made, and says which widget.
+    with world["ctx"].admin_db.unscoped_session() as session:
+        widget = session.scalars(
+            select(DashboardWidget)
+            .where(DashboardWidget.dashboard_id == world["dashboard"])
+            .where(DashboardWidget.widget_type == "kpi_card")
+            .order_by(DashboardWidget.id)
+        ).first()
+        saved_params, title = dict(widget.query_params or {}), widget.title
+        widget.query_params = {**saved_params, "metric": "no_such_metric"}
+    try:
+        for _ in range(3):
+            run(world)
+    finally:
+        with world["ctx"].admin_db.unscoped_session() as session:
+            session.get(DashboardWidget, widget.id).query_params = saved_params
     [row] = deliveries(world, view.schedule.id)
     assert row.status == "failed" and row.attempts == 3
-    assert row.error.startswith("ReportRenderError: format xlsx")
+    assert row.error.startswith("ReportRenderError:") and title in row.error
 
 
 def test_a_recipient_no_longer_allowed_fails_the_delivery_naming_it(world):
@@ -453,8 +477,12 @@ def test_a_pdf_report_is_mailed_with_the_pdf_attached(world):
     make_due(world, view.schedule.id, minutes_ago=1)
     with SmtpServer() as smtp:
         settings = world["settings"].model_copy(update={"smtp_url": smtp.url})
-        assert run(world, settings)["sent"] == 1
-        [message] = smtp.inbox.wait_for(1)
+        assert run(world, settings)["sent"] >= 1
+        [message] = [
+            m for m in smtp.inbox.wait_for(1) if m["Subject"].startswith("PDF: ")
+        ]
+    [row] = deliveries(world, view.schedule.id)
+    assert row.status == "sent" and row.attempts == 1
     [attachment] = list(message.iter_attachments())
     assert attachment.get_content_type() == "application/pdf"
     assert attachment.get_content().startswith(b"%PDF")

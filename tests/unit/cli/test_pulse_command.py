@@ -51,7 +51,9 @@ def test_every_task_of_the_readme_is_a_subcommand():
         "render",
         "filters",
         "ingest",
+        "live",
         "reports",
+        "deliveries",
         "report",
     }
 
