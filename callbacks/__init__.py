@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dash import Dash
 
-from callbacks import actions, audit, dashboard, manage
+from callbacks import actions, audit, dashboard, kiosk, manage
 
 
 def register_callbacks(app: Dash) -> None:
@@ -12,3 +12,8 @@ def register_callbacks(app: Dash) -> None:
     manage.register(app)
     actions.register(app)
     audit.register(app)
+
+
+def register_kiosk_callbacks(app: Dash) -> None:
+    """The kiosk app's callbacks: the tick, and nothing else."""
+    kiosk.register(app)

@@ -9,7 +9,15 @@ from __future__ import annotations
 import dash
 from dash import Dash
 
-from layouts import _shell, audit, dashboard, dashboard_edit, dashboards, not_found
+from layouts import (
+    _shell,
+    audit,
+    dashboard,
+    dashboard_edit,
+    dashboards,
+    kiosk,
+    not_found,
+)
 
 
 def register_pages(app: Dash) -> None:
@@ -65,3 +73,7 @@ def register_pages(app: Dash) -> None:
         layout=not_found.layout,
     )
     app.layout = _shell.layout
+
+
+# The kiosk app's layout (a second Dash app, see server.factory).
+kiosk_page = kiosk.layout
