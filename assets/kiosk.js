@@ -13,6 +13,9 @@
  *   ticks of the service returning, while a thousand displays halve their load on a
  *   server that is coming back. Nothing reloads the page but a deploy (the server says
  *   so in a tick's answer).
+ * - Ticks never overlap: one asked while another is still running shares its answer
+ *   (Dash would otherwise drop the running one, and a redraw slower than the tick
+ *   would never reach the screen).
  * - Plotly's default font (13 px) is scaled to the screen's width, once per chart.
  */
 (function () {
@@ -87,14 +90,12 @@
     return nothingChanged();
   }
 
-  window.fetch = function (input, init) {
-    var url = typeof input === "string" ? input : (input && input.url) || "";
-    if (String(url).indexOf(TICK_PATH) === -1) {
-      return originalFetch(input, init);
-    }
-    if (failures > 0 && Date.now() < skipUntil) {
-      return nothingChanged();
-    }
+  // The tick in flight, shared: Dash drops a callback still running when the same
+  // callback is asked again, so a redraw slower than the tick would never land. A
+  // tick asked while another is running gets that one's answer instead.
+  var inFlight = null;
+
+  function askServer(input, init) {
     return originalFetch(input, init).then(
       function (response) {
         if (response.status >= 500 || response.status === 429) {
@@ -107,6 +108,35 @@
       },
       failed
     );
+  }
+
+  window.fetch = function (input, init) {
+    var url = typeof input === "string" ? input : (input && input.url) || "";
+    if (String(url).indexOf(TICK_PATH) === -1) {
+      return originalFetch(input, init);
+    }
+    if (inFlight === null) {
+      if (failures > 0 && Date.now() < skipUntil) {
+        return nothingChanged();
+      }
+      var current = askServer(input, init);
+      inFlight = current;
+      current.then(
+        function () {
+          if (inFlight === current) {
+            inFlight = null;
+          }
+        },
+        function () {
+          if (inFlight === current) {
+            inFlight = null;
+          }
+        }
+      );
+    }
+    return inFlight.then(function (response) {
+      return response.clone();
+    });
   };
 
   // Charts: Plotly's default font, scaled once per chart to the screen's width.

@@ -8,7 +8,7 @@ widget). The tick
   its org, dashboard and filters come from the token's row, never from the browser);
   a revoked token gets the "this display was disconnected" screen and the ticking stops;
 * reloads the page when the server runs another version than the one that served it
-  (after a deploy, once the new server answers);
+  (after a deploy, once the new server answers and reaches its database);
 * draws the whole screen when the dashboard changed (a playlist's next item, or an
   edit that moved widgets), else re-renders only the widgets whose data digest
   (:func:`dashboards.render.widget_data_key`, no query) changed and answers
@@ -103,11 +103,6 @@ def tick(_n_intervals, pathname, state, shown_as_of):
     state = state if isinstance(state, dict) else {}
     shown_ids = [output["id"]["index"] for output in ctx.outputs_list[1]]
     unchanged_widgets = [no_update] * len(shown_ids)
-    if state.get("version") != svc.version:
-        # A deploy: the new server is answering. Reload once, on the new version.
-        return _answer(
-            widgets=unchanged_widgets, href=f"{pathname}?v={svc.version[:12]}"
-        )
     try:
         screen = kiosk_screen(svc, token_from_path(pathname))
     except KioskDisconnected:
@@ -119,6 +114,12 @@ def tick(_n_intervals, pathname, state, shown_as_of):
             title="",
             position="",
             asof="",
+        )
+    if state.get("version") != svc.version:
+        # A deploy, and the new server can reach its database (the token was just
+        # checked there): reload once, on the new version.
+        return _answer(
+            widgets=unchanged_widgets, href=f"{pathname}?v={svc.version[:12]}"
         )
     origin = request_origin()
     tick_ms = int(svc.settings.kiosk_tick_seconds * 1000)
