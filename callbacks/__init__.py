@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dash import Dash
 
-from callbacks import actions, audit, dashboard, kiosk, manage
+from callbacks import actions, audit, dashboard, kiosk, kiosks, manage
 
 
 def register_callbacks(app: Dash) -> None:
@@ -12,6 +12,7 @@ def register_callbacks(app: Dash) -> None:
     manage.register(app)
     actions.register(app)
     audit.register(app)
+    kiosks.register(app)
 
 
 def register_kiosk_callbacks(app: Dash) -> None:

@@ -4,6 +4,7 @@ pulse bench generate ...   # one large org to measure (cli.devdata)
 pulse bench queries ...    # every template's widget queries, in process and HTTP
 pulse bench render ...     # the Executive dashboard in headless Chromium
 pulse bench ingest ...     # ingest rows/s and commit-to-figure
+pulse bench kiosk ...      # 1,000 kiosk displays ticking
 pulse bench report         # markdown tables from bench/results/*.json
 """
 
@@ -16,6 +17,7 @@ from typing import Any
 import click
 
 from bench import ingest as ingest_bench
+from bench import kiosk as kiosk_bench
 from bench import queries as query_bench
 from bench import render as render_bench
 from bench.common import BenchTarget
@@ -153,6 +155,56 @@ def ingest(
     report = {"throughput": ingest_bench.throughput(target, rows, campaigns)}
     if redis_url:
         report["commit_to_figure"] = ingest_bench.commit_to_figure(target, repeat)
+    _write_json(json_path, report)
+
+
+@bench.command("kiosk")
+@click.option("--database-url", required=True, help="the app role's URL")
+@click.option("--admin-url", required=True, help=OWNER_URL_HELP)
+@click.option("--redis-url", required=True, help="the shared cache")
+@org_option
+@click.option("--displays", type=int, default=1000, show_default=True)
+@click.option("--tick", type=float, default=10.0, show_default=True, help="seconds")
+@click.option("--duration", type=float, default=300.0, show_default=True)
+@json_option
+def kiosk(
+    database_url: str,
+    admin_url: str,
+    redis_url: str,
+    org: str,
+    displays: int,
+    tick: float,
+    duration: float,
+    json_path: Path | None,
+) -> None:
+    """Simulate kiosk displays ticking on the Executive dashboard.
+
+    Each display has its own token; after one whole-screen draw each, they tick
+    every --tick seconds for --duration seconds while nothing changes.
+    """
+    target = BenchTarget(database_url, admin_url, redis_url, org)
+    report = kiosk_bench.measure(target, displays, tick, duration)
+    server, trip = report["server_ms"], report["round_trip_ms"]
+    click.echo(
+        f"{displays} displays, a tick every {tick:g} s for {duration:g} s: "
+        f"{report['ticks']} ticks ({report['ticks_per_second']:.0f}/s), "
+        f"{report['errors']} errors {report['error_kinds']}"
+    )
+    click.echo(
+        f"  server time per tick: p50 {server['p50']:.2f} ms, p95 "
+        f"{server['p95']:.2f} ms, p99 {server['p99']:.2f} ms (n={server['n']})"
+    )
+    click.echo(
+        f"  round trip: p50 {trip['p50']:.2f} ms, p95 {trip['p95']:.2f} ms; "
+        f"unchanged ticks answered 204: {report['answers_204']}"
+    )
+    click.echo(
+        f"  bytes per unchanged tick: response body "
+        f"{report['response_body_bytes_unchanged']}, headers "
+        f"{report['response_header_bytes_unchanged']}; request body "
+        f"{report['request_bytes_p50']:.0f}"
+    )
+    click.echo(f"  warm-up (first draw of every display): {report['warm_up']}")
     _write_json(json_path, report)
 
 

@@ -16,6 +16,7 @@ from layouts import (
     dashboard_edit,
     dashboards,
     kiosk,
+    kiosks,
     not_found,
 )
 
@@ -62,6 +63,13 @@ def register_pages(app: Dash) -> None:
         name="Audit log",
         title="Audit log · Pulse",
         layout=audit.layout,
+    )
+    dash.register_page(
+        "layouts.kiosks",
+        path="/kiosks",
+        name="Kiosk displays",
+        title="Kiosk displays · Pulse",
+        layout=kiosks.layout,
     )
     # Dash shows the page whose module name ends in "not_found_404" for any address
     # no page has: the product's own page, inside the shell.
