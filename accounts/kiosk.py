@@ -11,17 +11,25 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, text
 
 from core.db import Database
 from core.models import KioskToken
 
+if TYPE_CHECKING:
+    from flask_caching import Cache
+
 TOKEN_PREFIX = "kiosk_"
 # How many characters of a token lists show (the prefix and a few more).
 SHOWN_PREFIX_LENGTH = 12
 # A token is TOKEN_PREFIX and 43 URL-safe characters; anything much longer is not one.
 MAX_TOKEN_LENGTH = 100
+# How long a web worker remembers which org a token belongs to. Only the org: whether
+# the token is still active is read from its row on every tick (commands.kiosk), so a
+# revocation is seen at the next tick whatever is remembered here.
+ORG_CACHE_SECONDS = 300
 
 
 def new_token() -> str:
@@ -41,6 +49,24 @@ def looks_like_token(token: object) -> bool:
         and len(token) <= MAX_TOKEN_LENGTH
         and token.replace("-", "").replace("_", "").isalnum()
     )
+
+
+def cached_org_for_token(
+    db: Database, cache: Cache, token: str
+) -> tuple[int, int] | None:
+    """:func:`org_for_token`, remembered in the shared cache for ORG_CACHE_SECONDS
+    (a display asks every few seconds; the lookup is a database round trip). A cache
+    that cannot be read is a miss."""
+    if not looks_like_token(token):
+        return None
+    cache_key = f"kiosktoken:{hash_token(token)}"
+    remembered = cache.get(cache_key)
+    if isinstance(remembered, (list, tuple)) and len(remembered) == 2:
+        return int(remembered[0]), int(remembered[1])
+    identity = org_for_token(db, token)
+    if identity is not None:
+        cache.set(cache_key, list(identity), timeout=ORG_CACHE_SECONDS)
+    return identity
 
 
 def org_for_token(db: Database, token: str) -> tuple[int, int] | None:

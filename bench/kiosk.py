@@ -117,14 +117,15 @@ class Display:
         self.state: dict = {"version": version}
         self.shown: list[int] = []
         self.as_of: Any = None
-        self.session = requests.Session()
 
     def tick(self) -> tuple[int, float, int, int, int]:
         """(status, round trip in ms, request body bytes, response body bytes,
         response header bytes)."""
         body = json.dumps(tick_body(self.token, self.state, self.shown, self.as_of))
         started = time.perf_counter()
-        response = self.session.post(
+        # A new connection per tick, as a browser makes one after gunicorn closed
+        # the idle one (its keep-alive is 2 s; a tick comes every 10).
+        response = requests.post(
             self.base + TICK_PATH,
             data=body,
             headers={"Content-Type": "application/json"},

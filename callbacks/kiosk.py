@@ -34,10 +34,11 @@ from commands.kiosk import (
     KioskScreen,
     kiosk_screen,
     record_kiosk_view,
+    screen_digests,
 )
 from core.windows import zone
 from dashboards import kiosk_page as kiosk_layout
-from dashboards.render import render_widget, widget_data_key
+from dashboards.render import render_widget
 from server.origin import request_origin
 from server.runtime import runtime
 
@@ -130,7 +131,7 @@ def tick(_n_intervals, pathname, state, shown_as_of):
         or sorted(shown_ids) != sorted(w.id for w in screen.widgets)
         or state.get("tick") != tick_ms
     ):
-        digests = {str(w.id): _digest(svc, screen, w) for w in screen.widgets}
+        digests = screen_digests(svc, screen)
         contents = {w.id: _render(svc, screen, w) for w in screen.widgets}
         record_kiosk_view(svc, screen, list(contents), **origin)
         return _answer(
@@ -154,10 +155,11 @@ def tick(_n_intervals, pathname, state, shown_as_of):
         )
     shown = state.get("digests") if isinstance(state.get("digests"), dict) else {}
     by_id = {w.id: w for w in screen.widgets}
+    now = screen_digests(svc, screen)
     updates, digests, drawn = [], dict(shown), []
     for widget_id in shown_ids:
         widget = by_id[widget_id]
-        digest = _digest(svc, screen, widget)
+        digest = now[str(widget_id)]
         if shown.get(str(widget_id)) == digest:
             updates.append(no_update)
             continue
@@ -172,12 +174,6 @@ def tick(_n_intervals, pathname, state, shown_as_of):
         widgets=updates,
         state={**state, "digests": digests} if drawn else no_update,
         asof=as_of if as_of != shown_as_of else no_update,
-    )
-
-
-def _digest(svc, screen: KioskScreen, widget) -> str:
-    return widget_data_key(
-        widget, data=svc.data, org_id=screen.org_id, filters=screen.filters
     )
 
 

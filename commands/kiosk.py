@@ -16,6 +16,8 @@ A token opens no session: no other page, callback or API route accepts it.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +35,7 @@ from core.filters import Filters, QueryError, filters_for_preset
 from core.models import Dashboard, DashboardWidget, KioskToken, Playlist, utcnow
 from core.reference import COUNTRIES, DATE_RANGE_CHOICES, PLATFORMS, parse_row_id
 from dashboards import store as dashboard_store
+from dashboards.render import widget_data_key
 
 # The role a display acts with in audit rows (it is nobody: ``user_id`` is empty).
 KIOSK_ROLE = "kiosk"
@@ -45,6 +48,11 @@ FILTER_KEYS = ("date_range", "platforms", "countries")
 # one per tick).
 LAST_SEEN_EVERY = dt.timedelta(minutes=1)
 DOING = "manage kiosk displays"
+# How long the digests of one dashboard under one set of filters are shared by every
+# display showing it (each digest is a cache round trip; a thousand displays of one
+# dashboard need them once, not a thousand times). A change of data reaches the
+# screens at most this much later.
+DIGESTS_SECONDS = 2
 
 
 class KioskDisconnected(NotFound):
@@ -446,7 +454,7 @@ def kiosk_screen(
     """
     if not isinstance(token, str):
         raise KioskDisconnected()
-    identity = kiosk_tokens.org_for_token(context.db, token)
+    identity = kiosk_tokens.cached_org_for_token(context.db, context.data.cache, token)
     if identity is None:
         raise KioskDisconnected()
     org_id, token_id = identity
@@ -509,6 +517,30 @@ def _target_now(
         # A dashboard deleted since: the others take its turns.
         del items[position]
     raise KioskDisconnected("the playlist of this display has no dashboards")
+
+
+def screen_digests(context: CommandContext, screen: KioskScreen) -> dict[str, str]:
+    """Each widget's data digest (:func:`dashboards.render.widget_data_key`, no
+    query), by widget id: what the display compares with what it shows. Shared for
+    DIGESTS_SECONDS by the displays showing the same widgets under the same filters."""
+    widgets = [[w.id, str(w.updated_at)] for w in screen.widgets]
+    shared = hashlib.sha256(
+        json.dumps(
+            [screen.dashboard.id, widgets, screen.filters.cache_key()], default=str
+        ).encode()
+    ).hexdigest()[:32]
+    cache_key = f"kioskdigests:{screen.org_id}:{shared}"
+    cached = context.data.cache.get(cache_key)
+    if isinstance(cached, dict) and len(cached) == len(screen.widgets):
+        return cached
+    digests = {
+        str(w.id): widget_data_key(
+            w, data=context.data, org_id=screen.org_id, filters=screen.filters
+        )
+        for w in screen.widgets
+    }
+    context.data.cache.set(cache_key, digests, timeout=DIGESTS_SECONDS)
+    return digests
 
 
 def record_kiosk_view(
