@@ -53,6 +53,13 @@ DOING = "manage kiosk displays"
 # dashboard need them once, not a thousand times). A change of data reaches the
 # screens at most this much later.
 DIGESTS_SECONDS = 2
+# How long a display's token (name, filters, dashboards) and each dashboard with its
+# widgets are remembered in the shared cache (see kiosk_screen); what revoking writes
+# there instead, and for how long (longer than anything remembered before).
+TOKEN_SECONDS = 30
+DASHBOARD_SECONDS = 5
+REVOKED = "revoked"
+REVOKED_MARK_SECONDS = 3600
 
 
 class KioskDisconnected(NotFound):
@@ -268,6 +275,8 @@ def update_playlist(
                 "after": {"name": row.name, "items": row.items},
             },
         )
+        showing = _tokens_of(session, row.id)
+    _forget_tokens(context, showing, mark=False)
     return row
 
 
@@ -277,6 +286,7 @@ def delete_playlist(context: CommandContext, caller: Caller, playlist_id: int) -
     require(caller, Permission.ADMINISTER, DOING)
     with context.db.session(caller.org_id) as session:
         row = _playlist(session, playlist_id)
+        showing = _tokens_of(session, row.id)
         audit.record(
             session,
             "delete",
@@ -286,6 +296,15 @@ def delete_playlist(context: CommandContext, caller: Caller, playlist_id: int) -
             details={"name": row.name},
         )
         session.delete(row)
+    _forget_tokens(context, showing, mark=True)
+
+
+def _tokens_of(session: Session, playlist_id: int) -> list[int]:
+    return list(
+        session.scalars(
+            select(KioskToken.id).where(KioskToken.playlist_id == playlist_id)
+        )
+    )
 
 
 def _playlist(session: Session, playlist_id: Any) -> Playlist:
@@ -404,6 +423,7 @@ def revoke_kiosk_token(
                 caller=caller,
                 details={"name": row.name, "prefix": row.prefix},
             )
+    _forget_tokens(context, [row.id], mark=True)
     return row
 
 
@@ -448,6 +468,14 @@ def kiosk_screen(
 ) -> KioskScreen:
     """The dashboard the display of ``token`` shows at ``now`` (epoch seconds).
 
+    A display asks every few seconds, so what it needs is remembered in the shared
+    cache: its token's name, filters and dashboards for TOKEN_SECONDS (revoking,
+    deleting its playlist or changing the playlist replaces or removes that entry
+    once committed), each dashboard with its widgets for DASHBOARD_SECONDS (an edit
+    shows within those seconds, and a database that stops answering shows as an
+    outage within them). A cache that cannot be read is a miss: the database
+    answers.
+
     Raises:
         KioskDisconnected: unknown or revoked token, or nothing left to show (its
             dashboard or every dashboard of its playlist was deleted).
@@ -458,19 +486,20 @@ def kiosk_screen(
     if identity is None:
         raise KioskDisconnected()
     org_id, token_id = identity
-    with context.db.session(org_id) as session:
-        row = session.scalars(
-            select(KioskToken).where(KioskToken.id == token_id)
-        ).one_or_none()
-        if row is None or row.revoked_at is not None:
-            raise KioskDisconnected()
-        dashboard, position, length = _target_now(session, row, now or time.time())
-        widgets = dashboard_store.visible_widgets(session, dashboard.id, None)
-        seen = utcnow()
-        if row.last_seen_at is None or seen - row.last_seen_at >= LAST_SEEN_EVERY:
-            row.last_seen_at = seen
-        token_name, token_filters = row.name, dict(row.filters or {})
+    snapshot = _token_snapshot(context, org_id, token_id)
+    items = list(snapshot["items"])
+    shown = None
+    while items and shown is None:
+        position = playlist_position(items, now or time.time())
+        shown = _dashboard_snapshot(context, org_id, items[position]["dashboard_id"])
+        if shown is None:
+            # A dashboard deleted since: the others take its turns.
+            del items[position]
+    if shown is None:
+        raise KioskDisconnected("nothing to show: its dashboards were deleted")
+    dashboard, widgets = shown
     org = context.data.org_context(org_id)
+    token_filters = snapshot["filters"]
     defaults = dashboard.default_filters or {}
     date_range = token_filters.get("date_range", defaults.get("date_range"))
     try:
@@ -484,39 +513,97 @@ def kiosk_screen(
         filters = Filters()
     return KioskScreen(
         token_id=token_id,
-        token_name=token_name,
+        token_name=snapshot["name"],
         org_id=org_id,
         timezone=org.timezone,
         dashboard=dashboard,
         widgets=widgets,
         filters=filters,
         position=position,
-        length=length,
+        length=len(items),
     )
 
 
-def _target_now(
-    session: Session, row: KioskToken, now: float
-) -> tuple[Dashboard, int, int]:
-    if row.dashboard_id is not None:
-        dashboard = dashboard_store.get_dashboard(session, row.dashboard_id)
-        if dashboard is None:
-            raise KioskDisconnected("the dashboard of this display was deleted")
-        return dashboard, 0, 1
-    playlist = session.scalars(
-        select(Playlist).where(Playlist.id == row.playlist_id)
-    ).one_or_none()
-    items = list((playlist.items if playlist else None) or [])
-    while items:
-        position = playlist_position(items, now)
-        dashboard = dashboard_store.get_dashboard(
-            session, items[position]["dashboard_id"]
-        )
-        if dashboard is not None:
-            return dashboard, position, len(items)
-        # A dashboard deleted since: the others take its turns.
-        del items[position]
-    raise KioskDisconnected("the playlist of this display has no dashboards")
+def _token_key(token_id: int) -> str:
+    return f"kiosktokenrow:{int(token_id)}"
+
+
+def _token_snapshot(context: CommandContext, org_id: int, token_id: int) -> dict:
+    """The token's name, filters and items (one item for a single dashboard): from
+    the cache, else from its row (which must be there and not revoked)."""
+    cache = context.data.cache
+    remembered = cache.get(_token_key(token_id))
+    if remembered == REVOKED:
+        raise KioskDisconnected()
+    if isinstance(remembered, dict):
+        return remembered
+    with context.db.session(org_id) as session:
+        row = session.scalars(
+            select(KioskToken).where(KioskToken.id == token_id)
+        ).one_or_none()
+        if row is None or row.revoked_at is not None:
+            raise KioskDisconnected()
+        if row.dashboard_id is not None:
+            items = [{"dashboard_id": row.dashboard_id, "seconds": MIN_ITEM_SECONDS}]
+        else:
+            playlist = session.scalars(
+                select(Playlist).where(Playlist.id == row.playlist_id)
+            ).one_or_none()
+            items = list((playlist.items if playlist else None) or [])
+        seen = utcnow()
+        if row.last_seen_at is None or seen - row.last_seen_at >= LAST_SEEN_EVERY:
+            row.last_seen_at = seen
+        snapshot = {
+            "name": row.name,
+            "filters": dict(row.filters or {}),
+            "items": items,
+        }
+    # `add`, not `set`: a REVOKED mark written since the read above stays.
+    cache.add(_token_key(token_id), snapshot, timeout=TOKEN_SECONDS)
+    return snapshot
+
+
+def _columns(row: Any) -> dict[str, Any]:
+    return {column.key: getattr(row, column.key) for column in row.__table__.columns}
+
+
+def _dashboard_snapshot(
+    context: CommandContext, org_id: int, dashboard_id: int
+) -> tuple[Dashboard, list[DashboardWidget]] | None:
+    """The org's dashboard and its shared widgets in grid order (detached copies),
+    from the cache for DASHBOARD_SECONDS, else from the database; ``None`` when the
+    dashboard is gone."""
+    cache = context.data.cache
+    key = f"kioskdashboard:{int(org_id)}:{int(dashboard_id)}"
+    remembered = cache.get(key)
+    if not isinstance(remembered, dict):
+        with context.db.session(org_id) as session:
+            dashboard = dashboard_store.get_dashboard(session, dashboard_id)
+            if dashboard is None:
+                return None
+            widgets = dashboard_store.visible_widgets(session, dashboard.id, None)
+            remembered = {
+                "dashboard": _columns(dashboard),
+                "widgets": [_columns(w) for w in widgets],
+            }
+        cache.set(key, remembered, timeout=DASHBOARD_SECONDS)
+    return (
+        Dashboard(**remembered["dashboard"]),
+        [DashboardWidget(**w) for w in remembered["widgets"]],
+    )
+
+
+def _forget_tokens(context: CommandContext, token_ids: list[int], mark: bool) -> None:
+    """After a commit: mark tokens REVOKED in the shared cache (revoked or deleted),
+    or forget what it remembers of them (their playlist changed)."""
+    data = getattr(context, "data", None)
+    if data is None:  # a tool without a query cache: it remembers nothing
+        return
+    for token_id in token_ids:
+        if mark:
+            data.cache.set(_token_key(token_id), REVOKED, timeout=REVOKED_MARK_SECONDS)
+        else:
+            data.cache.delete(_token_key(token_id))
 
 
 def screen_digests(context: CommandContext, screen: KioskScreen) -> dict[str, str]:

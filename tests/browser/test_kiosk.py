@@ -11,6 +11,7 @@ failed requests; after recovery there must be no new console error.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 import types
 from zoneinfo import ZoneInfo
@@ -22,10 +23,14 @@ from sqlalchemy import select
 
 from accounts.permissions import Caller
 from commands.kiosk import create_kiosk_token, create_playlist, revoke_kiosk_token
+from core.cache import make_cache
 from core.db import Database
 from core.models import Dashboard, DashboardWidget, User
+from datasources.cache import QueryCache
 from tests.browser import conftest as browser_conftest
 from tests.browser.conftest import PulseServer, console_errors
+from tests.browser.test_executive_dashboard import sign_in
+from tests.conftest import make_settings
 from tests.outage import _outage_postgres_server, outage_postgres, outage_redis
 
 __all__ = ["_outage_postgres_server", "outage_postgres", "outage_redis"]
@@ -104,7 +109,16 @@ def wall(browser):
     browser.get("about:blank")
 
 
-def admin_context(urls: dict) -> tuple[types.SimpleNamespace, Caller, dict[str, int]]:
+class QueryCacheContext(types.SimpleNamespace):
+    """What a command runs with: the owner's database and the shared cache."""
+
+    def __init__(self, db: Database, data: QueryCache) -> None:
+        super().__init__(db=db, data=data)
+
+
+def admin_context(
+    urls: dict, redis_url: str
+) -> tuple[QueryCacheContext, Caller, dict[str, int]]:
     db = Database(urls["admin"])
     with db.unscoped_session() as session:
         admin = session.scalars(
@@ -119,7 +133,14 @@ def admin_context(urls: dict) -> tuple[types.SimpleNamespace, Caller, dict[str, 
             )
         }
     caller = Caller(admin.org_id, admin.id, "admin")
-    return types.SimpleNamespace(db=db, data=None), caller, dashboards
+    # The deployment's shared cache: a revocation marks the token there, as the
+    # API's does.
+    settings = make_settings(urls["admin"], cache_type="redis", redis_url=redis_url)
+    return (
+        QueryCacheContext(db, QueryCache(db, make_cache(settings))),
+        caller,
+        dashboards,
+    )
 
 
 def widget_count(urls: dict, dashboard_id: int) -> int:
@@ -165,7 +186,7 @@ def test_bkx001_a_kiosk_fills_1080p_and_4k_with_data_only(
     browser, wall, deployment, output_dir
 ):
     _, running = deployment
-    context, caller, dashboards = admin_context(running.urls)
+    context, caller, dashboards = admin_context(running.urls, running.redis_url)
     dashboard_id = dashboards["Executive Overview"]
     _, token = create_kiosk_token(context, caller, "Lobby", dashboard_id=dashboard_id)
     widgets = widget_count(running.urls, dashboard_id)
@@ -215,7 +236,7 @@ def test_bkx002_the_display_keeps_its_data_while_the_app_server_is_stopped(
     browser, wall, deployment, output_dir
 ):
     _, running = deployment
-    context, caller, dashboards = admin_context(running.urls)
+    context, caller, dashboards = admin_context(running.urls, running.redis_url)
     dashboard_id = dashboards["Executive Overview"]
     _, token = create_kiosk_token(context, caller, "Hall", dashboard_id=dashboard_id)
     widgets = widget_count(running.urls, dashboard_id)
@@ -244,7 +265,7 @@ def test_bkx003_the_display_keeps_its_data_while_postgresql_is_stopped(
     browser, wall, deployment, output_dir
 ):
     postgres, running = deployment
-    context, caller, dashboards = admin_context(running.urls)
+    context, caller, dashboards = admin_context(running.urls, running.redis_url)
     dashboard_id = dashboards["Platform Health"]
     _, token = create_kiosk_token(context, caller, "Ops", dashboard_id=dashboard_id)
     context.db.dispose()
@@ -272,7 +293,7 @@ def test_bkx004_a_revoked_token_disconnects_the_display(
     browser, wall, deployment, output_dir
 ):
     _, running = deployment
-    context, caller, dashboards = admin_context(running.urls)
+    context, caller, dashboards = admin_context(running.urls, running.redis_url)
     playlist = create_playlist(
         context,
         caller,
@@ -309,7 +330,7 @@ def test_bkx005_after_a_deploy_the_display_reloads_itself(
     browser, wall, deployment, output_dir
 ):
     _, running = deployment
-    context, caller, dashboards = admin_context(running.urls)
+    context, caller, dashboards = admin_context(running.urls, running.redis_url)
     dashboard_id = dashboards["Platform Health"]
     _, token = create_kiosk_token(context, caller, "Deploy", dashboard_id=dashboard_id)
     widgets = widget_count(running.urls, dashboard_id)
@@ -329,7 +350,7 @@ def test_bkx006_the_page_does_not_grow_over_many_ticks(
     browser, wall, deployment, output_dir
 ):
     _, running = deployment
-    context, caller, dashboards = admin_context(running.urls)
+    context, caller, dashboards = admin_context(running.urls, running.redis_url)
     dashboard_id = dashboards["Executive Overview"]
     _, token = create_kiosk_token(context, caller, "Heap", dashboard_id=dashboard_id)
     widgets = widget_count(running.urls, dashboard_id)
@@ -348,7 +369,97 @@ def test_bkx006_the_page_does_not_grow_over_many_ticks(
     baseline = heap()
     time.sleep(60 * TICK_SECONDS)
     after = heap()
+    (output_dir / "kiosk-heap.json").write_text(
+        json.dumps({"baseline": baseline, "after_60_ticks": after, "ticks": ticks()})
+    )
     assert ticks() >= 40  # the display kept ticking
     # Garbage collected, the page holds no more than it did (plus a little slack).
     assert after - baseline < 1_000_000, (baseline, after)
+    assert console_errors(browser) == []
+
+
+def test_bkx007_an_admin_makes_a_display_link_and_revokes_it_on_the_page(
+    browser, wall, deployment, output_dir
+):
+    _, running = deployment
+    wall(1400, 1000)
+    sign_in(browser, running.url, "admin@acme.example")
+    browser.get(f"{running.url}/kiosks")
+    wait = WebDriverWait(browser, 30)
+    wait.until(lambda d: d.find_elements(By.ID, "kiosks-token-create"))
+    browser.find_element(By.ID, "kiosks-token-name").send_keys("Reception")
+    choose(browser, "kiosks-token-target", "Dashboard: Platform Health")
+    browser.find_element(By.ID, "kiosks-token-create").click()
+    url = wait.until(lambda d: d.find_elements(By.ID, "kiosks-token-url"))[0].text
+    assert "/kiosk/kiosk_" in url
+    wait.until(lambda d: "Reception" in d.find_element(By.ID, "kiosks-tokens").text)
+    # The token itself is on the page this once, never in the list.
+    assert (
+        url.rsplit("/", 1)[1] not in browser.find_element(By.ID, "kiosks-tokens").text
+    )
+    browser.save_screenshot(str(output_dir / "kiosk-admin-page.png"))
+    assert console_errors(browser) == []
+
+    # The link works without the admin's session.
+    browser.delete_all_cookies()
+    browser.get(url)
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".kiosk-grid .widget-card"))
+    assert browser.find_element(By.ID, "kiosk-title").text == "Platform Health"
+
+    sign_in(browser, running.url, "admin@acme.example")
+    browser.get(f"{running.url}/kiosks")
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".kiosks-token-row"))
+    _revoke_named(browser, "Reception")
+    wait.until(lambda d: "revoked" in d.find_element(By.ID, "kiosks-tokens").text)
+    browser.delete_all_cookies()
+    browser.get(url)
+    wait.until(
+        lambda d: (
+            "This display was disconnected" in d.find_element(By.TAG_NAME, "body").text
+        )
+    )
+    assert console_errors(browser) == []
+
+    # Anyone else is told the page is for admins.
+    sign_in(browser, running.url, "viewer@acme.example")
+    browser.get(f"{running.url}/kiosks")
+    wait.until(lambda d: d.find_elements(By.ID, "kiosks-refused"))
+
+
+def _revoke_named(browser, name: str) -> None:
+    for row in browser.find_elements(By.CSS_SELECTOR, ".kiosks-token-row"):
+        if row.find_element(By.TAG_NAME, "td").text == name:
+            row.find_element(By.TAG_NAME, "button").click()
+            return
+    raise AssertionError(f"no token row {name!r}")
+
+
+def choose(browser, dropdown_id: str, label: str) -> None:
+    """Pick ``label`` in a dcc.Dropdown by typing it and pressing Enter."""
+    from selenium.webdriver.common.keys import Keys
+
+    box = browser.find_element(By.CSS_SELECTOR, f"#{dropdown_id} input")
+    box.send_keys(label)
+    box.send_keys(Keys.ENTER)
+
+
+def test_bkx008_with_redis_stopped_the_display_goes_on_from_the_database(
+    browser, wall, deployment, outage_redis, output_dir
+):
+    _, running = deployment
+    context, caller, dashboards = admin_context(running.urls, running.redis_url)
+    dashboard_id = dashboards["Platform Health"]
+    _, token = create_kiosk_token(context, caller, "Cache", dashboard_id=dashboard_id)
+    widgets = widget_count(running.urls, dashboard_id)
+    wait = open_display(browser, running, token, widgets)
+
+    outage_redis.stop()
+    time.sleep(5 * TICK_SECONDS)
+    assert drawn(browser, widgets)
+    assert not stale_shown(browser)
+    assert browser.find_elements(By.CSS_SELECTOR, ".widget-error") == []
+    outage_redis.start()
+    time.sleep(3 * TICK_SECONDS)
+    wait.until(lambda d: drawn(d, widgets))
+    assert browser.execute_script("return window.kioskNotReloaded === true")
     assert console_errors(browser) == []
