@@ -11,6 +11,7 @@ from flask import request
 from flask_login import current_user
 
 from accounts.permissions import PermissionDenied
+from commands.dashboards import list_dashboards
 from commands.errors import CommandError
 from commands.kiosk import (
     create_kiosk_token,
@@ -27,13 +28,15 @@ def _when(value) -> str:
     return "—" if value is None else f"{value:%Y-%m-%d %H:%M} UTC"
 
 
-def tokens_table(rows, playlists: dict[int, str]) -> dbc.Table | html.P:
+def tokens_table(
+    rows, dashboards: dict[int, str], playlists: dict[int, str]
+) -> dbc.Table | html.P:
     if not rows:
         return html.P("No display links yet.", className="text-muted small")
     body = []
     for row in reversed(rows):
         shows = (
-            f"dashboard {row.dashboard_id}"
+            f"dashboard “{dashboards.get(row.dashboard_id, row.dashboard_id)}”"
             if row.dashboard_id is not None
             else f"playlist “{playlists.get(row.playlist_id, row.playlist_id)}”"
         )
@@ -145,6 +148,7 @@ def tokens(_create, _revoke, name, target, date_range, platforms):
             revoke_kiosk_token(svc, caller, ctx.triggered_id["index"])
         rows = list_kiosk_tokens(svc, caller)
         playlists = {p.id: p.name for p in list_playlists(svc, caller)}
+        dashboards = {d.id: d.name for d, _ in list_dashboards(svc, caller)}
     except PermissionDenied as exc:
         return dbc.Alert(exc.message, color="info"), no_update
     except CommandError as exc:
@@ -152,7 +156,7 @@ def tokens(_create, _revoke, name, target, date_range, platforms):
         return no_update, dbc.Alert(
             "; ".join(details), color="danger", className="mt-2 mb-0"
         )
-    return tokens_table(rows, playlists), message
+    return tokens_table(rows, dashboards, playlists), message
 
 
 def playlists(_create, _delete, name, dashboard_ids, seconds):

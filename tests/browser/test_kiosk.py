@@ -29,6 +29,7 @@ from core.models import Dashboard, DashboardWidget, User
 from datasources.cache import QueryCache
 from tests.browser import conftest as browser_conftest
 from tests.browser.conftest import PulseServer, console_errors
+from tests.browser.test_audit_log import choose
 from tests.browser.test_executive_dashboard import sign_in
 from tests.conftest import make_settings
 from tests.outage import _outage_postgres_server, outage_postgres, outage_redis
@@ -432,15 +433,6 @@ def _revoke_named(browser, name: str) -> None:
             row.find_element(By.TAG_NAME, "button").click()
             return
     raise AssertionError(f"no token row {name!r}")
-
-
-def choose(browser, dropdown_id: str, label: str) -> None:
-    """Pick ``label`` in a dcc.Dropdown by typing it and pressing Enter."""
-    from selenium.webdriver.common.keys import Keys
-
-    box = browser.find_element(By.CSS_SELECTOR, f"#{dropdown_id} input")
-    box.send_keys(label)
-    box.send_keys(Keys.ENTER)
 
 
 def test_bkx008_with_redis_stopped_the_display_goes_on_from_the_database(
