@@ -26,9 +26,15 @@ def mount_ui(app: Dash) -> None:
     callbacks.register_callbacks(app)
 
 
+def mount_kiosk(app: Dash) -> None:
+    """The kiosk display (``/kiosk/<token>``): its page and its one callback."""
+    app.layout = layouts.kiosk_page
+    callbacks.register_kiosk_callbacks(app)
+
+
 def create_app(settings: Settings | None = None) -> Dash:
     """The whole Pulse app: HTTP server, login, API, pages and callbacks."""
-    return factory.create_app(settings, mount_ui)
+    return factory.create_app(settings, mount_ui, mount_kiosk)
 
 
 def main() -> int:

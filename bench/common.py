@@ -63,10 +63,17 @@ def org_id_of(admin: Database, slug: str) -> int:
 
 @contextmanager
 def gunicorn(
-    database_url: str, redis_url: str | None
+    database_url: str,
+    redis_url: str | None,
+    *,
+    extra_env: dict[str, str] | None = None,
+    access_log: Path | None = None,
 ) -> Iterator[tuple[str, subprocess.Popen]]:
     """Pulse under gunicorn (2 workers × 4 threads, no scheduler) on a free port, as
-    ``(base URL, process)`` once ``/healthz`` answers; stopped on exit."""
+    ``(base URL, process)`` once ``/healthz`` answers; stopped on exit.
+
+    ``extra_env`` adds settings; ``access_log`` writes one line per request there:
+    path, status, the worker's time in microseconds, response body bytes."""
     port = free_port()
     env = {
         **os.environ,
@@ -77,6 +84,7 @@ def gunicorn(
         # The limiter stays on (its Redis round trip is part of an API request's
         # cost), with a budget no benchmark run reaches.
         "PULSE_RATE_LIMIT_API": "1000000 per minute",
+        **(extra_env or {}),
     }
     if redis_url:
         env["PULSE_REDIS_URL"] = redis_url
@@ -91,6 +99,16 @@ def gunicorn(
             "4",
             "-b",
             f"127.0.0.1:{port}",
+            *(
+                [
+                    "--access-logfile",
+                    str(access_log),
+                    "--access-logformat",
+                    "%(U)s %(s)s %(D)s %(B)s",
+                ]
+                if access_log is not None
+                else []
+            ),
             "app:server",
         ],
         cwd=ROOT,

@@ -148,6 +148,24 @@ def report_markdown(results: Path = RESULTS) -> str:
             *lines,
             "",
         ]
+    for path in sorted(results.glob("kiosk-*.json")):
+        kiosk = load(path)
+        server, trip = kiosk["server_ms"], kiosk["round_trip_ms"]
+        out += [
+            f"### Kiosk displays ({path.stem})",
+            "",
+            f"{kiosk['displays']:,} displays ticking every {kiosk['tick_seconds']:g} s "
+            f"for {kiosk['duration_seconds']:g} s: {kiosk['ticks']:,} ticks "
+            f"({kiosk['ticks_per_second']:.0f}/s), {kiosk['errors']} errors, "
+            f"{kiosk['answers_204']:,} answered 204 (nothing changed); server time "
+            f"per tick p50 {server['p50']:.1f} ms, p95 {server['p95']:.1f} ms, p99 "
+            f"{server['p99']:.1f} ms; round trip p50 {trip['p50']:.1f} ms, p95 "
+            f"{trip['p95']:.1f} ms; an unchanged tick sends "
+            f"{kiosk['response_body_bytes_unchanged']} body bytes and "
+            f"{kiosk['response_header_bytes_unchanged']} header bytes, and receives "
+            f"{kiosk['request_bytes_p50']:.0f} body bytes",
+            "",
+        ]
     for path in sorted(results.glob("ingest-*.json")):
         ingest = load(path)
         t, c = ingest["throughput"], ingest.get("commit_to_figure")

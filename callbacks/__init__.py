@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from dash import Dash
 
-from callbacks import actions, audit, crossfilter, dashboard, manage, reports
+from callbacks import (
+    actions,
+    audit,
+    crossfilter,
+    dashboard,
+    kiosk,
+    kiosks,
+    manage,
+    reports,
+)
 
 
 def register_callbacks(app: Dash) -> None:
@@ -14,3 +23,9 @@ def register_callbacks(app: Dash) -> None:
     actions.register(app)
     audit.register(app)
     reports.register(app)
+    kiosks.register(app)
+
+
+def register_kiosk_callbacks(app: Dash) -> None:
+    """The kiosk app's callbacks: the tick, and nothing else."""
+    kiosk.register(app)

@@ -7,6 +7,7 @@ pulse bench ingest ...     # ingest rows/s and commit-to-figure
 pulse bench live ...       # 45-widget render, refresh ticks, ingest to the screen
 pulse bench reports ...    # the Executive dashboard's PDF, Excel and CSV report files
 pulse bench deliveries ... # a burst of scheduled reports due at the same minute
+pulse bench kiosk ...      # 1,000 kiosk displays ticking
 pulse bench report         # markdown tables from bench/results/*.json
 """
 
@@ -21,6 +22,7 @@ import click
 from bench import deliveries as deliveries_bench
 from bench import filters as filter_bench
 from bench import ingest as ingest_bench
+from bench import kiosk as kiosk_bench
 from bench import live as live_bench
 from bench import queries as query_bench
 from bench import render as render_bench
@@ -328,6 +330,56 @@ def deliveries(
             f"first after {run['first_arrival_s']:.2f} s, last after "
             f"{run['last_arrival_s']:.2f} s"
         )
+    _write_json(json_path, report)
+
+
+@bench.command("kiosk")
+@click.option("--database-url", required=True, help="the app role's URL")
+@click.option("--admin-url", required=True, help=OWNER_URL_HELP)
+@click.option("--redis-url", required=True, help="the shared cache")
+@org_option
+@click.option("--displays", type=int, default=1000, show_default=True)
+@click.option("--tick", type=float, default=10.0, show_default=True, help="seconds")
+@click.option("--duration", type=float, default=300.0, show_default=True)
+@json_option
+def kiosk(
+    database_url: str,
+    admin_url: str,
+    redis_url: str,
+    org: str,
+    displays: int,
+    tick: float,
+    duration: float,
+    json_path: Path | None,
+) -> None:
+    """Simulate kiosk displays ticking on the Executive dashboard.
+
+    Each display has its own token; after one whole-screen draw each, they tick
+    every --tick seconds for --duration seconds while nothing changes.
+    """
+    target = BenchTarget(database_url, admin_url, redis_url, org)
+    report = kiosk_bench.measure(target, displays, tick, duration)
+    server, trip = report["server_ms"], report["round_trip_ms"]
+    click.echo(
+        f"{displays} displays, a tick every {tick:g} s for {duration:g} s: "
+        f"{report['ticks']} ticks ({report['ticks_per_second']:.0f}/s), "
+        f"{report['errors']} errors {report['error_kinds']}"
+    )
+    click.echo(
+        f"  server time per tick: p50 {server['p50']:.2f} ms, p95 "
+        f"{server['p95']:.2f} ms, p99 {server['p99']:.2f} ms (n={server['n']})"
+    )
+    click.echo(
+        f"  round trip: p50 {trip['p50']:.2f} ms, p95 {trip['p95']:.2f} ms; "
+        f"unchanged ticks answered 204: {report['answers_204']}"
+    )
+    click.echo(
+        f"  bytes per unchanged tick: response body "
+        f"{report['response_body_bytes_unchanged']}, headers "
+        f"{report['response_header_bytes_unchanged']}; request body "
+        f"{report['request_bytes_p50']:.0f}"
+    )
+    click.echo(f"  warm-up (first draw of every display): {report['warm_up']}")
     _write_json(json_path, report)
 
 

@@ -151,6 +151,47 @@ class UserSession(Base, TenantMixin):
     user_agent: Mapped[str | None] = mapped_column(String(400))
 
 
+class Playlist(Base, TenantMixin, Timestamps):
+    """Dashboards a kiosk display shows in turn: ``items`` is an ordered list of
+    ``{"dashboard_id": <id>, "seconds": <how long it stays on screen>}``."""
+
+    __tablename__ = "kiosk_playlists"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    items: Mapped[list[Any]] = mapped_column(default=list)
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+
+class KioskToken(Base, TenantMixin, Timestamps):
+    """A read-only wall-display token for one dashboard or one playlist (exactly one
+    of ``dashboard_id``/``playlist_id``) under fixed ``filters``.
+
+    Like an API key, only its SHA-256 hash is stored; ``prefix`` is what lists show.
+    It opens ``/kiosk/<token>`` and nothing else: no session, no API, no other
+    callback. ``last_seen_at`` is refreshed at most about once a minute.
+    """
+
+    __tablename__ = "kiosk_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    dashboard_id: Mapped[int | None] = mapped_column(
+        ForeignKey("dashboard_templates.id", ondelete="CASCADE")
+    )
+    playlist_id: Mapped[int | None] = mapped_column(
+        ForeignKey("kiosk_playlists.id", ondelete="CASCADE")
+    )
+    filters: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    last_seen_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
 class AuditLog(Base, TenantMixin):
     """Who (a user, an API key, or nobody: a job or the CLI) did or read what, when,
     and from which address."""

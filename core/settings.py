@@ -242,6 +242,22 @@ class Settings(BaseSettings):
         description="a delivery still running after this long belongs to a process "
         "that died: another scheduler takes it over",
     )
+    kiosk_tick_seconds: float = Field(
+        10.0,
+        ge=0.2,
+        le=3600,
+        validation_alias=AliasChoices("PULSE_KIOSK_TICK_SECONDS"),
+        description="how often a kiosk display asks whether its widgets changed "
+        "(a revoked token, a deploy and a recovered outage show within a tick or two)",
+    )
+    release: str = Field(
+        "",
+        max_length=120,
+        validation_alias=AliasChoices("PULSE_RELEASE"),
+        description="a name for the deployed version (e.g. the git commit); with "
+        "the assets' content it makes the version an open kiosk display compares to "
+        "reload itself after a deploy",
+    )
 
     @field_validator(
         "rate_limit_login_ip", "rate_limit_login_account", "rate_limit_api"

@@ -15,6 +15,8 @@ from layouts import (
     dashboard,
     dashboard_edit,
     dashboards,
+    kiosk,
+    kiosks,
     not_found,
     reports,
 )
@@ -70,6 +72,13 @@ def register_pages(app: Dash) -> None:
         title="Scheduled reports · Pulse",
         layout=reports.layout,
     )
+    dash.register_page(
+        "layouts.kiosks",
+        path="/kiosks",
+        name="Kiosk displays",
+        title="Kiosk displays · Pulse",
+        layout=kiosks.layout,
+    )
     # Dash shows the page whose module name ends in "not_found_404" for any address
     # no page has: the product's own page, inside the shell.
     dash.register_page(
@@ -80,3 +89,7 @@ def register_pages(app: Dash) -> None:
         layout=not_found.layout,
     )
     app.layout = _shell.layout
+
+
+# The kiosk app's layout (a second Dash app, see server.factory).
+kiosk_page = kiosk.layout

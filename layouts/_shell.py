@@ -22,6 +22,11 @@ def navbar() -> dbc.Navbar:
             links.append(
                 dbc.NavLink("Audit log", href="/audit", active="exact", id="nav-audit")
             )
+            links.append(
+                dbc.NavLink(
+                    "Kiosk displays", href="/kiosks", active="exact", id="nav-kiosks"
+                )
+            )
         user_items = [
             html.Span(
                 [

@@ -44,6 +44,9 @@ PUBLIC_PREFIXES = (
     "/_dash-component-suites/",
     "/_favicon.ico",
     "/api/",
+    # Kiosk displays: their own Dash app, whose one callback checks the kiosk token
+    # itself (callbacks.kiosk); a token signs nobody in, so nothing else opens.
+    "/kiosk/",
 )
 
 

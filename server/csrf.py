@@ -36,7 +36,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 # Paths whose unsafe requests are not checked for the form token, and why (see the
 # module docstring): Dash callbacks take only JSON; the API checks cookie callers'
 # Origin itself (server.api._core) and API keys are not ambient credentials.
-EXEMPT_PREFIXES = ("/_dash-update-component", "/api/")
+EXEMPT_PREFIXES = ("/_dash-update-component", "/kiosk/_dash-update-component", "/api/")
 TOKEN_HEADER = "X-CSRFToken"
 
 REFUSED_PAGE = card_page(

@@ -23,14 +23,27 @@ from core.settings import PROJECT_ROOT, Settings, load_settings
 from datasources.cache import QueryCache
 from server import api, auth, csrf, headers, health, limits, live, unavailable
 from server.runtime import EXTENSION_KEY, Runtime
+from server.version import app_version
+
+# The kiosk app's assets are the files named kiosk*, plus the shared widget styles; the
+# main app leaves the kiosk's files alone.
+KIOSK_ASSETS = r"^(?!kiosk|pulse\.css|bootstrap\.min\.css)"
+MAIN_ASSETS_IGNORE = r"^kiosk"
 
 
-def create_app(settings: Settings | None, mount_ui: Callable[[Dash], None]) -> Dash:
+def create_app(
+    settings: Settings | None,
+    mount_ui: Callable[[Dash], None],
+    mount_kiosk: Callable[[Dash], None] | None = None,
+) -> Dash:
     """Create the Pulse Dash app (its Flask server is ``app.server``).
 
     Args:
         settings: configuration; ``None`` reads :func:`core.settings.load_settings`.
         mount_ui: registers the pages and callbacks on the new app.
+        mount_kiosk: registers the kiosk display's layout and callbacks on a second
+            Dash app at ``/kiosk/`` on the same server, which has no other callback
+            (so a kiosk token can reach nothing else); ``None``: no kiosk.
     """
     settings = settings or load_settings()
     logging.basicConfig(
@@ -65,6 +78,7 @@ def create_app(settings: Settings | None, mount_ui: Callable[[Dash], None]) -> D
         cache,
         QueryCache(db, cache, query_timeout_seconds=settings.query_timeout_seconds),
         ReadLog(db),
+        app_version(settings),
     )
 
     # In this order, which is the order of their checks on each request: rate limits
@@ -82,12 +96,32 @@ def create_app(settings: Settings | None, mount_ui: Callable[[Dash], None]) -> D
     )(routes)
     server.register_blueprint(routes)
 
+    # The kiosk app first: Dash remembers the last app created as "the" app (page
+    # registry paths), which must be the main one.
+    kiosk = None
+    if mount_kiosk is not None:
+        kiosk = Dash(
+            "pulse_kiosk",
+            server=server,
+            url_base_pathname="/kiosk/",
+            use_pages=False,
+            assets_folder=str(PROJECT_ROOT / "assets"),
+            assets_ignore=KIOSK_ASSETS,
+            title="Pulse",
+            update_title=None,
+            suppress_callback_exceptions=True,
+            # The main app compresses every response of the server.
+            compress=False,
+            serve_locally=True,
+        )
+        mount_kiosk(kiosk)
     app = Dash(
         "pulse",
         server=server,
         use_pages=True,
         pages_folder="",
         assets_folder=str(PROJECT_ROOT / "assets"),
+        assets_ignore=MAIN_ASSETS_IGNORE,
         title="Pulse",
         update_title=None,
         suppress_callback_exceptions=True,
@@ -96,7 +130,9 @@ def create_app(settings: Settings | None, mount_ui: Callable[[Dash], None]) -> D
     )
     mount_ui(app)
     _register_component_bundles(app)
-    headers.init_app(app)
+    if kiosk is not None:
+        _register_component_bundles(kiosk)
+    headers.init_app(app, *([kiosk] if kiosk is not None else []))
     # Everything loaded so far (modules, registries, templates) lives as long as the
     # process: move it out of the collector's way, so that full collections during
     # requests scan only request garbage instead of pausing a query for ~40 ms.

@@ -23,13 +23,16 @@ from dash import Dash
 from flask import Response
 
 
-def content_security_policy(app: Dash) -> str:
+def content_security_policy(app: Dash, *others: Dash) -> str:
     """The CSP for ``app`` as it stands: the hashes cover every inline script Dash
     writes into the index page, including the clientside callback that Dash pages adds
     on the first request, so it is computed per response (hashing two short scripts)."""
     directives = {
         "default-src": ["'self'"],
-        "script-src": ["'self'", *app.csp_hashes()],
+        "script-src": [
+            "'self'",
+            *dict.fromkeys(h for a in (app, *others) for h in a.csp_hashes()),
+        ],
         "style-src": ["'self'", "'unsafe-inline'"],
         "img-src": ["'self'", "data:", "blob:"],
         "font-src": ["'self'", "data:"],
@@ -51,12 +54,14 @@ STATIC_HEADERS = {
 }
 
 
-def init_app(app: Dash) -> None:
-    """Add the security headers to every response of ``app.server``."""
+def init_app(app: Dash, *others: Dash) -> None:
+    """Add the security headers to every response of ``app.server`` (whose inline
+    scripts are those of ``app`` and of the ``others`` Dash apps on the same server,
+    such as the kiosk's)."""
 
     def add_security_headers(response: Response) -> Response:
         response.headers.setdefault(
-            "Content-Security-Policy", content_security_policy(app)
+            "Content-Security-Policy", content_security_policy(app, *others)
         )
         for name, value in STATIC_HEADERS.items():
             response.headers.setdefault(name, value)

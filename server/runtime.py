@@ -23,6 +23,9 @@ class Runtime:
     data: QueryCache
     # Records of API reads, written a second's worth at a time (accounts.audit).
     read_log: ReadLog | None = None
+    # The version of the code and assets this process serves (server.version): an
+    # open kiosk display that sees it change reloads itself.
+    version: str = ""
 
 
 def runtime() -> Runtime:

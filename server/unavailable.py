@@ -78,7 +78,7 @@ def database_unavailable(error: sa_exc.SQLAlchemyError, outage_log: _OutageLog):
     outage_log.note(error)
     path = request.path
     headers = {"Retry-After": str(RETRY_SECONDS), "Cache-Control": "no-store"}
-    if path.startswith(("/api/", "/_dash-", "/_reload-hash")):
+    if path.startswith(("/api/", "/_dash-", "/_reload-hash", "/kiosk/_dash-")):
         body = jsonify(
             error="database unavailable",
             details=[

@@ -278,6 +278,66 @@ OPERATIONS = [
         "admin",
         '{"raw_days": 400, "audit_days": 730, "job_runs_days": 90} (any of them)',
     ),
+    (
+        "get",
+        "/api/v1/kiosk-tokens",
+        "list_kiosk_tokens",
+        "The org's kiosk display tokens, never the tokens themselves (admin "
+        "sessions only)",
+        "kiosk",
+        None,
+    ),
+    (
+        "post",
+        "/api/v1/kiosk-tokens",
+        "create_kiosk_token",
+        "Create a kiosk token for one dashboard or playlist; the token and its "
+        "/kiosk/<token> URL are in this answer only (admin sessions only)",
+        "kiosk",
+        '{"name": "Lobby", "dashboard_id": 3} or {"name": ..., "playlist_id": 1, '
+        '"filters": {"date_range": "last_7_days", "platforms": ["meta"]}}',
+    ),
+    (
+        "delete",
+        "/api/v1/kiosk-tokens/{id}",
+        "revoke_kiosk_token",
+        "Revoke a kiosk token: its display disconnects at its next tick (admin "
+        "sessions only)",
+        "kiosk",
+        None,
+    ),
+    (
+        "get",
+        "/api/v1/playlists",
+        "list_playlists",
+        "The org's kiosk playlists (admin sessions only)",
+        "kiosk",
+        None,
+    ),
+    (
+        "post",
+        "/api/v1/playlists",
+        "create_playlist",
+        "Create a kiosk playlist (admin sessions only)",
+        "kiosk",
+        '{"name": "Lobby", "items": [{"dashboard_id": 3, "seconds": 60}, ...]}',
+    ),
+    (
+        "patch",
+        "/api/v1/playlists/{id}",
+        "update_playlist",
+        "Rename a playlist or replace its items (admin sessions only)",
+        "kiosk",
+        '{"name": "Lobby", "items": [...]} (either)',
+    ),
+    (
+        "delete",
+        "/api/v1/playlists/{id}",
+        "delete_playlist",
+        "Delete a playlist and the kiosk tokens that show it (admin sessions only)",
+        "kiosk",
+        None,
+    ),
 ]
 
 
@@ -395,6 +455,8 @@ PAGED_OPERATIONS = (
     "list_report_schedules",
     "report_schedule_deliveries",
     "report_deliveries",
+    "list_kiosk_tokens",
+    "list_playlists",
 )
 PAGE_PARAMETERS = [
     {

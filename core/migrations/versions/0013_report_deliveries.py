@@ -16,7 +16,7 @@ The per-org allowed recipient domains need no change: ``orgs.allowed_recipient_d
 on PostgreSQL, and the app role may read, write and use its id sequence.
 
 Revision ID: 0013
-Revises: 0011 (re-chained after the kiosk's 0012 when merged)
+Revises: 0012 (re-chained after the kiosk's 0012 when merged)
 """
 
 import os
@@ -28,7 +28,7 @@ from core.migrations.tenancy import secure_tenant_tables
 
 revision = "0013"
 # Written beside 0012 (kiosk); the lead chains it after 0012 when both are merged.
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

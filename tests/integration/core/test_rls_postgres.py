@@ -128,6 +128,20 @@ def rls_db(postgres_admin_url, seed_now):
                     ),
                 ]
             )
+            playlist = m.Playlist(
+                org_id=org.id, name="rls", items=[{"dashboard_id": dashboard.id}]
+            )
+            session.add(playlist)
+            session.flush()
+            session.add(
+                m.KioskToken(
+                    org_id=org.id,
+                    name="rls",
+                    prefix=f"kiosk{org.id}",
+                    token_hash=f"kiosk-{org.id}".ljust(64, "x"),
+                    playlist_id=playlist.id,
+                )
+            )
             assert user is not None
             session.add(
                 m.UserSession(
@@ -260,6 +274,7 @@ def test_pooled_connection_does_not_carry_the_org_context(rls_db):
 LOOKUPS = {
     "pulse_login_lookup": "SELECT * FROM pulse_login_lookup('admin@acme.example')",
     "pulse_api_key_lookup": "SELECT * FROM pulse_api_key_lookup('rls-1')",
+    "pulse_kiosk_token_lookup": "SELECT * FROM pulse_kiosk_token_lookup('rls-1')",
 }
 
 
@@ -326,3 +341,31 @@ def test_a_temporary_users_table_does_not_shadow_the_real_one(rls_db):
         )
         rows = connection.execute(LOOKUPS["pulse_login_lookup"]).fetchall()
     assert len(rows) == 1 and rows[0][2] != "forged"
+
+
+def test_the_app_role_looks_up_kiosk_tokens_only_while_they_are_active(rls_db):
+    from types import SimpleNamespace
+
+    from accounts.kiosk import org_for_token
+    from accounts.permissions import OPERATOR_ROLE, Caller
+    from commands.kiosk import create_kiosk_token, revoke_kiosk_token
+
+    admin = Database(rls_db["admin"])
+    app = Database(rls_db["app"])
+    try:
+        acme = org_id(admin, "acme")
+        with admin.session(acme) as session:
+            dashboard_id = session.scalars(
+                select(m.Dashboard.id).where(m.Dashboard.is_template.is_(False))
+            ).first()
+        context, caller = SimpleNamespace(db=app), Caller(acme, None, OPERATOR_ROLE)
+        row, token = create_kiosk_token(
+            context, caller, "rls", dashboard_id=dashboard_id
+        )
+        assert org_for_token(app, token) == (acme, row.id)
+        revoke_kiosk_token(context, caller, row.id)
+        assert org_for_token(app, token) is None
+        assert org_for_token(app, token + "x") is None
+    finally:
+        admin.dispose()
+        app.dispose()

@@ -54,6 +54,7 @@ def test_every_task_of_the_readme_is_a_subcommand():
         "live",
         "reports",
         "deliveries",
+        "kiosk",
         "report",
     }
 
