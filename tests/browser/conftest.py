@@ -110,6 +110,23 @@ def browser():
     driver.quit()
 
 
+@pytest.fixture(autouse=True)
+def _blank_page_between_tests(request):
+    """Each test starts from a blank page, signed out, with an empty console: a page a
+    previous test left open (a live dashboard polling its version, a kiosk ticking)
+    would go on asking a server that test has stopped, and its errors would be this
+    test's. Cookies are cleared for every site (the sign-in helpers' own
+    ``delete_all_cookies`` only reaches the site of the page they are on)."""
+    if "browser" in request.fixturenames:
+        request.getfixturevalue("browser").get_log("browser")
+    yield
+    if "browser" in request.fixturenames:
+        driver = request.getfixturevalue("browser")
+        driver.get("about:blank")
+        driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
+        driver.get_log("browser")
+
+
 @pytest.fixture(scope="session")
 def output_dir() -> Path:
     OUTPUT_DIR.mkdir(exist_ok=True)
