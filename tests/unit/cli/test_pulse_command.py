@@ -48,6 +48,7 @@ def test_every_task_of_the_readme_is_a_subcommand():
         "queries",
         "render",
         "ingest",
+        "live",
         "report",
     }
 
