@@ -9,9 +9,11 @@
  *   recomputed it since).
  * - forgetDigestIfStale: a widget drawn from stale data, or showing an error card,
  *   makes the next tick answer with the keys, so that widget is drawn again.
- * - showAges: "updated 2 min ago" under each widget's title, counted up here from when
- *   its data was computed, without asking the server; and the dashboard's "Updated"
- *   label: when its newest data was computed, in the org's time zone.
+ * - showAge: "updated 2 min ago" on each widget, counted up here from when its data was
+ *   computed, without asking the server; showUpdated: the dashboard's "Updated" label,
+ *   when its newest data was computed, in the org's time zone. Both change the page
+ *   only when their text changes: every prop Dash updates walks the page's layout,
+ *   which on a 45-widget dashboard holds every figure.
  * Loaded by Dash from assets/, as a file: the Content-Security-Policy allows no inline
  * script.
  */
@@ -104,26 +106,36 @@
     }
   }
 
-  function showAges(_n, computedList, timezone) {
+  function unchanged() {
+    // Nothing to update: Dash applies no prop (each update walks the page's layout).
+    throw window.dash_clientside.PreventUpdate;
+  }
+
+  function showAge(_n, computed, shownText) {
+    if (!computed || typeof computed.at !== "number") {
+      return shownText ? ["", "widget-age"] : unchanged();
+    }
+    var age = Math.max(0, Date.now() / 1000 - computed.at);
+    var text = ageText(age) + (computed.stale ? " · refreshing" : "");
+    if (text === shownText) {
+      unchanged();
+    }
+    return [text, computed.stale ? "widget-age widget-age-stale" : "widget-age"];
+  }
+
+  function showUpdated(_n, computedList, timezone, shownLabel) {
     var now = Date.now() / 1000;
-    var texts = [];
-    var classes = [];
     var newest = null;
     var oldest = null;
     (computedList || []).forEach(function (computed) {
-      if (!computed || typeof computed.at !== "number") {
-        texts.push("");
-        classes.push("widget-age");
-        return;
+      if (computed && typeof computed.at === "number") {
+        newest = newest === null ? computed.at : Math.max(newest, computed.at);
+        var age = now - computed.at;
+        oldest = oldest === null ? age : Math.max(oldest, age);
       }
-      var age = Math.max(0, now - computed.at);
-      newest = newest === null ? computed.at : Math.max(newest, computed.at);
-      oldest = oldest === null ? age : Math.max(oldest, age);
-      texts.push(ageText(age) + (computed.stale ? " · refreshing" : ""));
-      classes.push(computed.stale ? "widget-age widget-age-stale" : "widget-age");
     });
-    // The dashboard: when its newest data was computed, in the org's time zone, and
-    // how old its oldest is once that is worth saying.
+    // When the dashboard's newest data was computed, in the org's time zone, and how
+    // old its oldest is once that is worth saying.
     var label = "";
     if (newest !== null) {
       label = "Updated " + clockText(newest, timezone) + " (" + timezone + ")";
@@ -131,7 +143,7 @@
         label += " · oldest data " + ageText(oldest).slice("updated ".length);
       }
     }
-    return [texts, classes, label];
+    return label === shownLabel ? unchanged() : label;
   }
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
@@ -139,7 +151,8 @@
       pollVersion: pollVersion,
       wantedIfChanged: wantedIfChanged,
       forgetDigestIfStale: forgetDigestIfStale,
-      showAges: showAges,
+      showAge: showAge,
+      showUpdated: showUpdated,
     },
   });
 })();

@@ -141,7 +141,8 @@ def open_rendered(driver, url: str) -> float:
 
 def network_exchanges(driver) -> dict[str, dict[str, Any]]:
     """Chromium's network log since the last call, by request id: url, request bytes
-    (headers + body), response status and bytes on the wire (headers + body)."""
+    (headers + body), response status and the response bytes Chromium reports
+    (``encodedDataLength``: on this loopback HTTP/1.1 the body only)."""
     exchanges: dict[str, dict[str, Any]] = {}
     for entry in driver.get_log("performance"):
         message = json.loads(entry["message"])["message"]

@@ -68,11 +68,13 @@ def live_lines(live: dict) -> list[str]:
     ]
     for name, traffic in live["idle_ticks"].items():
         ticks = ", ".join(
-            f"{t['bytes']} B (HTTP {t['status']})" for t in traffic["ticks"]
+            f"{t['sent']} B sent, {t['received']} B body back (HTTP {t['status']})"
+            for t in traffic["ticks"]
         )
         polls = traffic["version_polls"]
         lines.append(
-            f"- idle {name} dashboard: ticks {ticks or 'none'}; "
+            f"- idle {name} dashboard, as Chromium counts it (request headers and "
+            f"body; response body): ticks {ticks or 'none'}; "
             f"{traffic['widget_redraws']} widget redraws; {len(polls)} version polls, "
             f"{max((p['bytes'] for p in polls), default=0)} B each at most "
             f"(HTTP {sorted({p['status'] for p in polls})})"

@@ -144,11 +144,18 @@ def register(app: Dash) -> None:
         prevent_initial_call=True,
     )
     app.clientside_callback(
-        ClientsideFunction("pulse", "showAges"),
-        Output({"type": "widget-age", "index": ALL}, "children"),
-        Output({"type": "widget-age", "index": ALL}, "className"),
+        ClientsideFunction("pulse", "showAge"),
+        Output({"type": "widget-age", "index": MATCH}, "children"),
+        Output({"type": "widget-age", "index": MATCH}, "className"),
+        Input("dashboard-age-clock", "n_intervals"),
+        Input({"type": "widget-computed", "index": MATCH}, "data"),
+        State({"type": "widget-age", "index": MATCH}, "children"),
+    )
+    app.clientside_callback(
+        ClientsideFunction("pulse", "showUpdated"),
         Output("dashboard-updated", "children"),
         Input("dashboard-age-clock", "n_intervals"),
         Input({"type": "widget-computed", "index": ALL}, "data"),
         State("dashboard-timezone", "data"),
+        State("dashboard-updated", "children"),
     )

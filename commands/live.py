@@ -46,9 +46,11 @@ def dashboard_data_keys(
         return {}
     with context.db.session(caller.org_id) as session:
         widgets = dashboard_store.visible_widgets(session, dashboard_pk, caller.user_id)
+    # The org's version and context, read once for every widget's key.
+    state = context.data.org_state(caller.org_id)
     return {
         str(row.id): widget_data_key(
-            row, data=context.data, org_id=caller.org_id, filters=filters
+            row, data=context.data, org_id=caller.org_id, filters=filters, state=state
         )
         for row in widgets
     }

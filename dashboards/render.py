@@ -15,7 +15,7 @@ from datetime import date
 from dash import dcc
 
 from core.db import is_timeout, is_unavailable
-from core.filters import Filters, QueryError
+from core.filters import Filters, OrgContext, QueryError
 from core.models import DashboardWidget
 from dashboards.schema import TemplateError, parse_widget, widget_query_params
 from dashboards.store import widget_document
@@ -65,6 +65,7 @@ def widget_data_key(
     data: QueryCache,
     org_id: int,
     filters: Filters,
+    state: tuple[OrgContext, int] | None = None,
 ) -> str:
     """What a widget would show, as a short digest, without querying: its stored
     document (an edit changes it) and the cache key of its result (the org's data
@@ -72,13 +73,14 @@ def widget_data_key(
     it with the digest of what the screen shows and re-renders only on a change.
 
     An invalid widget digests its document alone (it shows the same error card until
-    it is edited).
+    it is edited). ``state`` is the org's :meth:`~datasources.cache.QueryCache.
+    org_state` when the caller keys many widgets at once (one cache read for all).
     """
     document = widget_document(row)
     try:
         spec = spec_from_row(row)
         params = widget_query_params(spec.type, spec.data_source, spec.query_params)
-        key = data.result_key(org_id, spec.data_source, params, filters)
+        key = data.result_key(org_id, spec.data_source, params, filters, state=state)
     except (TemplateError, QueryError, KeyError):
         key = "invalid"
     return hashlib.sha256(

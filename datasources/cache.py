@@ -163,9 +163,10 @@ class QueryCache:
         worker shares, so an open screen that polls it learns of the change."""
         return int(self.cache.get(f"orgver:{int(org_id)}") or 0)
 
-    def _org_state(self, org_id: int) -> tuple[OrgContext, int]:
+    def org_state(self, org_id: int) -> tuple[OrgContext, int]:
         """The org's context and cache version, read from the cache in one round trip
-        (every query's key needs both)."""
+        (every query's key needs both; a caller keying many requests at once reads
+        them once and passes them to :meth:`result_key`)."""
         cached, version = self.cache.get_many(
             f"org:{int(org_id)}", f"orgver:{int(org_id)}"
         )
@@ -196,11 +197,13 @@ class QueryCache:
         *,
         period: str | None = None,
         now: dt.datetime | None = None,
+        state: tuple[OrgContext, int] | None = None,
     ) -> str:
         """The key of one source's answer for the org, its params and filters, now.
 
         ``period`` is the source's aggregation period for these (validated) params;
-        :meth:`query` passes the one it has, other callers may leave it to be derived.
+        :meth:`query` passes the one it has, other callers may leave it to be derived;
+        ``state`` is :meth:`org_state` when the caller has read it already.
         The clock is read here and again by the source when it runs, always later: a
         query straddling midnight stores the new day's answer under the old day's key,
         which no request after midnight asks for.
@@ -208,7 +211,7 @@ class QueryCache:
         if period is None:
             data_source = registry.get(source)
             _, period = data_source.ttl_for(data_source.parse_params(params))
-        org, version = self._org_state(org_id)
+        org, version = state or self.org_state(org_id)
         clock = window_clock(org.timezone, period, now)
         digest = hashlib.sha256(
             json.dumps(
@@ -225,11 +228,14 @@ class QueryCache:
         source_name: str,
         raw_params: dict[str, Any] | None,
         filters: Filters | None = None,
+        *,
+        state: tuple[OrgContext, int] | None = None,
     ) -> str:
         """The cache key :meth:`query` would read for this request, now, without
-        running it: one cache round trip. Two equal keys mean the same answer (same
-        org version, params, filters and window clock), so a refresh tick can skip a
-        widget whose key has not changed since the screen last drew it.
+        running it: one cache round trip (none with ``state``, the org's
+        :meth:`org_state` read once for many keys). Two equal keys mean the same
+        answer (same org version, params, filters and window clock), so a refresh tick
+        can skip a widget whose key has not changed since the screen last drew it.
 
         Raises:
             QueryError: unknown source or invalid params, naming the field.
@@ -243,6 +249,7 @@ class QueryCache:
             params.model_dump(mode="json"),
             filters or Filters(),
             period=period,
+            state=state,
         )
 
     # ---------------------------------------------------------------------- query

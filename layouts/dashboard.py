@@ -1,7 +1,8 @@
 """One dashboard: the filter bar and its widgets on the 12-column grid.
 
-The page only lays out empty widget frames; ``callbacks.dashboard`` fills each one,
-so a slow or broken widget never holds up the others, and keeps them current: at the
+The page arrives with the widgets whose data is cached already drawn (no query runs
+here) and empty frames for the others, which ``callbacks.dashboard`` fills, so a slow
+or broken widget never holds up the others; it keeps them all current: at the
 dashboard's interval (and, on a ``realtime`` dashboard, as soon as the org's data
 version changes) one cheap tick compares the widgets' data keys with those on screen
 and only widgets whose data changed are drawn again. Which dashboard and widgets the
