@@ -139,7 +139,9 @@
     });
   };
 
-  // Charts: Plotly's default font, scaled once per chart to the screen's width.
+  // Charts: Plotly's default font, scaled once per chart to the screen's width, and
+  // no more value-axis ticks than the plot's height has room for at that size (a
+  // short chart on a wall screen otherwise stacks its labels on each other).
   function scaleCharts() {
     if (!window.Plotly) {
       return;
@@ -148,10 +150,26 @@
     var charts = document.querySelectorAll(".kiosk-grid .js-plotly-plot");
     for (var i = 0; i < charts.length; i += 1) {
       var chart = charts[i];
-      // A chart Dash redrew with new data is back at the figure's own size.
-      if (chart.layout && (chart.layout.font || {}).size !== size) {
-        window.Plotly.relayout(chart, { "font.size": size });
+      if (!chart.layout) {
+        continue;
       }
+      var plot = (chart._fullLayout || {})._size || {};
+      var ticks = plot.h ? Math.max(2, Math.floor(plot.h / (size * 2.4))) : 0;
+      var wanted = size + ":" + ticks;
+      // A chart Dash redrew with new data is back at the figure's own settings.
+      if ((chart.layout.font || {}).size === size && chart.dataset.kioskScaled === wanted) {
+        continue;
+      }
+      var update = { "font.size": size };
+      if (ticks) {
+        Object.keys(chart._fullLayout).forEach(function (key) {
+          if (/^yaxis[0-9]*$/.test(key)) {
+            update[key + ".nticks"] = ticks;
+          }
+        });
+      }
+      chart.dataset.kioskScaled = wanted;
+      window.Plotly.relayout(chart, update);
     }
   }
 

@@ -143,7 +143,7 @@ class QueryCache:
         Cached under the org's cache version (ingest and campaign changes make it
         new) for at most five minutes, so a filter change costs one cache round trip.
         """
-        _, version = self._org_state(org_id)
+        version = self.org_version(org_id)
         key = f"campaigns:{int(org_id)}:v{version}"
         cached = self.cache.get(key)
         if cached is not None:
