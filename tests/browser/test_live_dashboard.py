@@ -20,6 +20,7 @@ from core.windows import org_today
 from dashboards.builtin import create_dashboard_from_template, sync_builtin_templates
 from tests.browser.conftest import PulseServer, console_errors
 from tests.browser.test_executive_dashboard import KPI_VALUE, sign_in
+from tests.conftest import PostgresDatabase, seed_small_demo
 
 # Counts, in the page, the callback requests that send widgets new content and the
 # refresh ticks, with their HTTP status (Dash's renderer calls window.fetch).
@@ -81,11 +82,21 @@ def revenue_text(browser) -> str | None:
 
 
 @pytest.fixture(scope="module")
-def live(demo_postgres, redis_url, output_dir):
+def live_postgres(postgres_admin_url, seed_now):
+    """A demo of its own on PostgreSQL: the ingest these tests make (a new campaign)
+    must not reach the session's shared demo, whose figures other tests check."""
+    database = PostgresDatabase(postgres_admin_url)
+    seed_small_demo(database.admin_url, seed_now)
+    yield {"admin": database.admin_url, "app": database.app_url}
+    database.drop()
+
+
+@pytest.fixture(scope="module")
+def live(live_postgres, redis_url, output_dir):
     """gunicorn (2 workers) on the PostgreSQL demo as the app role, with Redis; a copy
     of the Executive Overview whose refresh interval is ``realtime``; an Acme API
     key."""
-    admin = Database(demo_postgres["admin"])
+    admin = Database(live_postgres["admin"])
     with admin.unscoped_session() as session:
         org = session.scalars(select(Org).where(Org.slug == "acme")).one()
         owner = session.scalars(
@@ -107,7 +118,7 @@ def live(demo_postgres, redis_url, output_dir):
     admin.dispose()
     server = PulseServer(
         {
-            "PULSE_DATABASE_URL": demo_postgres["app"],
+            "PULSE_DATABASE_URL": live_postgres["app"],
             "PULSE_REDIS_URL": redis_url,
             "PULSE_CACHE_TYPE": "redis",
         },

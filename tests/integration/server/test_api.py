@@ -12,7 +12,25 @@ from core.models import AuditLog
 from tests.conftest import login, logout, make_settings
 
 # Dash keys pattern-matching callbacks by the wildcard form of their output id.
-MATCH_OUTPUT = '{"index":["MATCH"],"type":"widget-body"}.children'
+# The widget callback's outputs: the card, the data key it shows, when its data was
+# computed (Dash's id for several outputs: "..a...b...c..").
+MATCH_OUTPUT = (
+    '..{"index":["MATCH"],"type":"widget-body"}.children'
+    '...{"index":["MATCH"],"type":"widget-key"}.data'
+    '...{"index":["MATCH"],"type":"widget-computed"}.data..'
+)
+
+
+def widget_outputs(widget_id: int) -> list[dict]:
+    """The ``outputs`` of a widget callback request for one widget."""
+    return [
+        {"id": {"index": widget_id, "type": kind}, "property": prop}
+        for kind, prop in (
+            ("widget-body", "children"),
+            ("widget-key", "data"),
+            ("widget-computed", "data"),
+        )
+    ]
 
 
 __all__ = ["login"]  # other test modules import it from here
@@ -136,9 +154,13 @@ def test_widget_callback_rechecks_the_widget_belongs_to_the_caller(app_client):
     body_id = {"index": stolen, "type": "widget-body"}
     payload = {
         "output": MATCH_OUTPUT,
-        "outputs": {"id": body_id, "property": "children"},
+        "outputs": widget_outputs(stolen),
         "inputs": [
-            {"id": "dashboard-interval", "property": "n_intervals", "value": 0},
+            {
+                "id": {"index": stolen, "type": "widget-wanted"},
+                "property": "data",
+                "value": 1,
+            },
             {"id": "dashboard-refresh-button", "property": "n_clicks", "value": None},
             {"id": "filter-date-range", "property": "value", "value": "widget"},
             {"id": "filter-platforms", "property": "value", "value": []},
@@ -153,7 +175,7 @@ def test_widget_callback_rechecks_the_widget_belongs_to_the_caller(app_client):
             {"id": "dashboard-id", "property": "data", "value": globex["id"]},
             {"id": body_id, "property": "id", "value": body_id},
         ],
-        "changedPropIds": ["dashboard-interval.n_intervals"],
+        "changedPropIds": [f'{{"index":{stolen},"type":"widget-wanted"}}.data'],
     }
     app_client.get("/")  # Dash builds its callback map on the first page request
     response = app_client.post("/_dash-update-component", json=payload)
@@ -167,7 +189,15 @@ def test_widget_callback_rechecks_the_widget_belongs_to_the_caller(app_client):
     ]["id"]
     own_id = {"index": own, "type": "widget-body"}
     payload |= {
-        "outputs": {"id": own_id, "property": "children"},
+        "outputs": widget_outputs(own),
+        "inputs": [
+            {
+                "id": {"index": own, "type": "widget-wanted"},
+                "property": "data",
+                "value": 1,
+            },
+            *payload["inputs"][1:],
+        ],
         "state": [
             {"id": "dashboard-id", "property": "data", "value": acme_dashboard},
             {"id": own_id, "property": "id", "value": own_id},

@@ -4,7 +4,9 @@ through the API, with a session, on a demo database of the module's own."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
+import zipfile
 
 import pytest
 
@@ -90,9 +92,10 @@ def test_preview_send_now_and_the_delivery_log(client_factory):
     admin = client_factory("admin@acme.example")
     schedule = admin.post(API, json=schedule_body(admin, name="Sent now")).get_json()
     preview = admin.get(f"{API}/{schedule['id']}/preview")
-    assert preview.status_code == 200 and preview.mimetype == "text/csv"
+    assert preview.status_code == 200 and preview.mimetype == "application/zip"
     assert "attachment" in preview.headers["Content-Disposition"]
-    assert preview.get_data(as_text=True).startswith("widget_id,widget,type")
+    with zipfile.ZipFile(io.BytesIO(preview.get_data())) as archive:
+        assert archive.namelist()[:2] == ["00-report.csv", "01-summary.csv"]
     sent = admin.post(f"{API}/{schedule['id']}/send")
     assert sent.status_code == 200, sent.get_json()
     delivery = sent.get_json()
