@@ -35,7 +35,7 @@ from core.filters import Filters, QueryError, filters_for_preset
 from core.models import Dashboard, DashboardWidget, KioskToken, Playlist, utcnow
 from core.reference import COUNTRIES, DATE_RANGE_CHOICES, PLATFORMS, parse_row_id
 from dashboards import store as dashboard_store
-from dashboards.render import widget_data_key
+from dashboards.render import widget_data_keys
 
 # The role a display acts with in audit rows (it is nobody: ``user_id`` is empty).
 KIOSK_ROLE = "kiosk"
@@ -620,12 +620,9 @@ def screen_digests(context: CommandContext, screen: KioskScreen) -> dict[str, st
     cached = context.data.cache.get(cache_key)
     if isinstance(cached, dict) and len(cached) == len(screen.widgets):
         return cached
-    digests = {
-        str(w.id): widget_data_key(
-            w, data=context.data, org_id=screen.org_id, filters=screen.filters
-        )
-        for w in screen.widgets
-    }
+    digests = widget_data_keys(
+        screen.widgets, data=context.data, org_id=screen.org_id, filters=screen.filters
+    )
     context.data.cache.set(cache_key, digests, timeout=DIGESTS_SECONDS)
     return digests
 

@@ -20,7 +20,7 @@ from commands.context import CommandContext
 from core.filters import Filters
 from core.reference import parse_row_id
 from dashboards import store as dashboard_store
-from dashboards.render import widget_data_key
+from dashboards.render import widget_data_keys
 
 
 def data_version(context: CommandContext, caller: Caller) -> str:
@@ -46,14 +46,9 @@ def dashboard_data_keys(
         return {}
     with context.db.session(caller.org_id) as session:
         widgets = dashboard_store.visible_widgets(session, dashboard_pk, caller.user_id)
-    # The org's version and context, read once for every widget's key.
-    state = context.data.org_state(caller.org_id)
-    return {
-        str(row.id): widget_data_key(
-            row, data=context.data, org_id=caller.org_id, filters=filters, state=state
-        )
-        for row in widgets
-    }
+    return widget_data_keys(
+        widgets, data=context.data, org_id=caller.org_id, filters=filters
+    )
 
 
 def keys_digest(keys: dict[str, str]) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -86,6 +87,25 @@ def widget_data_key(
     return hashlib.sha256(
         json.dumps([document, key], sort_keys=True, default=str).encode()
     ).hexdigest()[:20]
+
+
+def widget_data_keys(
+    rows: Iterable[DashboardWidget],
+    *,
+    data: QueryCache,
+    org_id: int,
+    filters: Filters,
+) -> dict[str, str]:
+    """:func:`widget_data_key` of each widget, by widget id (a string, as the browser
+    keeps them), reading the org's version and context once for all of them: what a
+    dashboard's refresh tick and a kiosk display's tick compare."""
+    state = data.org_state(org_id)
+    return {
+        str(row.id): widget_data_key(
+            row, data=data, org_id=org_id, filters=filters, state=state
+        )
+        for row in rows
+    }
 
 
 def _anomalies_for(

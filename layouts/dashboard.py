@@ -31,7 +31,7 @@ from core.reference import (
     parse_row_id,
 )
 from dashboards.filters import FilterReading, filters_of, read_filter_query
-from dashboards.render import RenderedWidget, draw_widget, widget_data_key
+from dashboards.render import RenderedWidget, draw_widget, widget_data_keys
 from dashboards.schema import REFRESH_SECONDS
 from datasources.cache import NotCached
 from layouts import not_found
@@ -117,11 +117,12 @@ def paint_from_cache(
         filters = filters_of(svc.data, caller.org_id, state)
     except (QueryError, ValueError):
         return {}  # the widgets' callbacks say why
+    keys = widget_data_keys(
+        widgets, data=svc.data, org_id=caller.org_id, filters=filters
+    )
     painted = {}
     for widget in widgets:
-        key = widget_data_key(
-            widget, data=svc.data, org_id=caller.org_id, filters=filters
-        )
+        key = keys[str(widget.id)]
         try:
             drawn = draw_widget(
                 widget,
