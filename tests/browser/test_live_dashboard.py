@@ -8,6 +8,7 @@ import datetime as dt
 import time
 
 import pytest
+import redis
 import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -127,6 +128,9 @@ def live(live_postgres, redis_url, output_dir):
     )
     yield server, dashboard_id, key, timezone
     server.stop()
+    # Its own database, but the session's Redis: what it cached after its ingest
+    # (under the same org ids as the shared demo's) must not answer later tests.
+    redis.Redis.from_url(redis_url).flushdb()
 
 
 def clear_of_the_hour(seconds: float = 75) -> None:
