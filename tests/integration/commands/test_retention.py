@@ -33,6 +33,7 @@ from scheduler.runner import run_job
 from tests.conftest import login, logout, make_settings, org_id
 
 VOLATILE = {"computed_at", "age_seconds", "stale"}
+WHEN = {"until", "previous_until"}
 NY = "America/New_York"
 
 
@@ -110,6 +111,12 @@ def figures(world) -> dict:
             world["acme"], "campaigns", params, filters, fresh=True
         )
         out[name] = {k: v for k, v in result.items() if k not in VOLATILE}
+        comparison = out[name].get("comparison")
+        if isinstance(comparison, dict):
+            # The minute the comparison runs to moves with the clock between readings.
+            out[name]["comparison"] = {
+                k: v for k, v in comparison.items() if k not in WHEN
+            }
     return out
 
 
@@ -321,7 +328,7 @@ def test_the_purge_removes_old_rows_records_them_and_keeps_every_figure(world):
     assert raw_sum(world, "spend", window_start, today) < spend_before_raw
     # ...yet every figure is what it was, and equal to SQL over the rollup.
     after = figures(world)
-    assert after == before
+    assert same_to_the_cent(after, before), (after, before)
     spend = rollup_sum(world, "spend", window_start, today)
     revenue = rollup_sum(world, "revenue", window_start, today)
     assert spend == pytest.approx(spend_before_raw, rel=1e-9)
