@@ -18,7 +18,18 @@ Refresh button and a filter change redraw every widget.
 
 from __future__ import annotations
 
-from dash import ALL, MATCH, ClientsideFunction, Dash, Input, Output, State, ctx
+from dash import (
+    ALL,
+    MATCH,
+    ClientsideFunction,
+    Dash,
+    Input,
+    Output,
+    State,
+    ctx,
+    no_update,
+    set_props,
+)
 from dash.exceptions import PreventUpdate
 from flask_login import current_user
 
@@ -27,7 +38,7 @@ from callbacks._filters import FILTER_INPUTS, FILTER_STATES, dashboard_filters
 from commands.live import dashboard_data_keys, keys_digest
 from commands.visibility import WidgetNotVisible, visible_widget
 from core.filters import QueryError
-from dashboards.render import draw_widget, widget_data_key
+from dashboards.render import draw_widget, figure_patches, widget_data_key
 from server.runtime import runtime
 from widgets._card import error_card
 
@@ -45,9 +56,14 @@ TICK_INPUTS = [
 ]
 
 
-def refresh_widget(_wanted, _refresh, dashboard_id, body_id, *filter_values):
+def refresh_widget(_wanted, _refresh, dashboard_id, body_id, shown, *filter_values):
     """Callback: (re)draw one widget under the bar's filters; also the data key of
-    what it now shows and when that data was computed (for its age)."""
+    what it now shows and when that data was computed (for its age).
+
+    A tick whose new drawing has the shape of the one on screen (the same charts with
+    the same traces: ``dashboards.render.card_shape``) swaps only the charts' figures,
+    as Patches that leave the user's zoom, pan and hover mode alone; anything else
+    (another shape, the Refresh button, a filter change) mounts the card anew."""
     if not current_user.is_authenticated:
         raise PreventUpdate
     svc, caller = runtime(), current_user.caller
@@ -79,7 +95,15 @@ def refresh_widget(_wanted, _refresh, dashboard_id, body_id, *filter_values):
         # An error card: no key, so the next tick tries again (the database may be
         # back, the query may not time out this time).
         return drawn.component, None, None
-    return drawn.component, key, {"at": drawn.computed_at, "stale": drawn.stale}
+    shape = drawn.shape
+    computed = {"at": drawn.computed_at, "stale": drawn.stale, "shape": shape}
+    trigger = ctx.triggered_id
+    ticked = isinstance(trigger, dict) and trigger.get("type") == "widget-wanted"
+    if ticked and shape is not None and (shown or {}).get("shape") == shape:
+        for graph_id, patch in figure_patches(drawn.component):
+            set_props(graph_id, {"figure": patch})
+        return no_update, key, computed
+    return drawn.component, key, computed
 
 
 def check_widgets(_tick, _version, dashboard_id, shown_digest, *filter_values):
@@ -107,6 +131,7 @@ def register(app: Dash) -> None:
         *REFRESH_INPUTS,
         State("dashboard-id", "data"),
         State({"type": "widget-body", "index": MATCH}, "id"),
+        State({"type": "widget-computed", "index": MATCH}, "data"),
         *FILTER_INPUTS,
         # The page arrives with the cached widgets drawn; the first tick asks for the
         # others (and for any drawn under other filters than the bar's).

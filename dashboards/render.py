@@ -13,7 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from dash import dcc
+import plotly.utils
+from dash import Patch, dcc
 
 from core.db import is_timeout, is_unavailable
 from core.filters import Filters, OrgContext, QueryError
@@ -197,16 +198,116 @@ class RenderedWidget:
     computed_at: float | None = None
     stale: bool = False
 
+    @property
+    def shape(self) -> str | None:
+        """:func:`card_shape` of the drawing (``None`` for an error card)."""
+        return None if self.computed_at is None else card_shape(self.component)
+
+
+# What a user changes on a chart by hand: the zoom and pan of its axes and of a map,
+# the hover and drag modes. Dash 4's ``dcc.Graph`` copies such changes into its
+# ``figure`` prop, so a refresh that sends only the rest of the new figure (a Patch,
+# see :func:`figure_patches`) leaves them as the user left them. (A whole new figure,
+# or new children, carries the server's axes without a range, and Plotly resets the
+# zoom whatever ``uirevision`` says: the range is no longer a user edit by then.)
+USER_LAYOUT_KEYS = frozenset({"hovermode", "dragmode"})
+USER_SUBPLOT_KEYS = {
+    "xaxis": frozenset({"range", "autorange"}),
+    "yaxis": frozenset({"range", "autorange"}),
+    "geo": frozenset({"center", "projection", "fitbounds"}),
+    "map": frozenset({"center", "zoom", "bearing", "pitch"}),
+    "mapbox": frozenset({"center", "zoom", "bearing", "pitch"}),
+}
+
+
+def _subplot_kind(key: str) -> str | None:
+    kind = key.rstrip("0123456789")
+    return kind if kind in USER_SUBPLOT_KEYS else None
+
+
+def _as_json(component: object) -> object:
+    return json.loads(json.dumps(component, cls=plotly.utils.PlotlyJSONEncoder))
+
+
+def _is_graph(node: object) -> bool:
+    return (
+        isinstance(node, dict)
+        and node.get("type") == "Graph"
+        and node.get("namespace") == "dash_core_components"
+    )
+
+
+def _figure_outline(figure: dict) -> dict:
+    """What a chart's figure must keep for a data-only update: its traces' types and
+    names (a legend toggle belongs to a trace's place) and its layout's keys."""
+    return {
+        "traces": [[t.get("type"), t.get("name")] for t in figure.get("data") or []],
+        "layout": sorted((figure.get("layout") or {}).keys()),
+    }
+
+
+def _outline(node: object) -> object:
+    if _is_graph(node):
+        props = dict(node["props"])  # type: ignore[index]
+        props["figure"] = _figure_outline(props.get("figure") or {})
+        return {**node, "props": props}  # type: ignore[dict-item]
+    if isinstance(node, dict):
+        return {key: _outline(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_outline(value) for value in node]
+    return node
+
+
+def card_shape(component: object) -> str | None:
+    """A digest of a drawn widget with each chart's figure reduced to its outline
+    (trace types and names, layout keys): two drawings with the same shape differ only
+    in their charts' data and settings, so the screen can swap the figures in place
+    (:func:`figure_patches`) instead of mounting the card anew, which would lose the
+    user's zoom. ``None`` when the card has no chart to swap this way (a chart without
+    an id cannot be addressed)."""
+    graphs = _graphs(component)
+    if not graphs or not all(isinstance(getattr(g, "id", None), dict) for g in graphs):
+        return None
+    outline = json.dumps(_outline(_as_json(component)), sort_keys=True)
+    return hashlib.sha256(outline.encode()).hexdigest()[:24]
+
+
+def figure_patches(component: object) -> list[tuple[dict, Patch]]:
+    """For each chart of ``component``: its id and a Patch that gives the chart on
+    screen the new figure's data and layout, except what the user changes by hand
+    (:data:`USER_LAYOUT_KEYS`, :data:`USER_SUBPLOT_KEYS`)."""
+    patches = []
+    for graph in _graphs(component):
+        figure = _as_json(graph.figure) or {}
+        patch = Patch()
+        patch["data"] = figure.get("data") or []  # type: ignore[union-attr]
+        for key, value in (figure.get("layout") or {}).items():  # type: ignore[union-attr]
+            kind = _subplot_kind(key)
+            if key in USER_LAYOUT_KEYS:
+                continue
+            if kind is not None and isinstance(value, dict):
+                for sub, sub_value in value.items():
+                    if sub not in USER_SUBPLOT_KEYS[kind]:
+                        patch["layout"][key][sub] = sub_value
+                continue
+            patch["layout"][key] = value
+        patches.append((graph.id, patch))
+    return patches
+
+
+def _graphs(component: object) -> list[dcc.Graph]:
+    graphs = [component] if isinstance(component, dcc.Graph) else []
+    traverse = getattr(component, "_traverse", None)
+    if traverse is not None:
+        graphs += [c for c in traverse() if isinstance(c, dcc.Graph)]
+    return graphs
+
 
 def keep_ui_state(component: object, widget_id: int) -> object:
     """Give every chart in ``component`` a ``uirevision`` fixed per widget, so a new
     figure for the same widget keeps what the user did to the old one (zoom, legend
     toggles, hover mode): Plotly resets them only when ``uirevision`` changes."""
-    graphs = [component] if isinstance(component, dcc.Graph) else []
-    traverse = getattr(component, "_traverse", None)
-    if traverse is not None:
-        graphs += [c for c in traverse() if isinstance(c, dcc.Graph)]
-    for graph in graphs:
+    for graph in _graphs(component):
         figure = getattr(graph, "figure", None)
         layout = getattr(figure, "layout", None)
         if layout is not None and layout.uirevision is None:

@@ -70,7 +70,7 @@ def widget_frame(widget, painted: tuple[str, RenderedWidget] | None = None) -> h
     key, drawn = painted if painted is not None else (None, None)
     computed = None
     if drawn is not None and drawn.computed_at is not None:
-        computed = {"at": drawn.computed_at, "stale": drawn.stale}
+        computed = {"at": drawn.computed_at, "stale": drawn.stale, "shape": drawn.shape}
     elif drawn is not None:
         key = None  # an error card: the first tick tries again
     return html.Div(

@@ -10,6 +10,7 @@ import time
 import pytest
 import redis
 import requests
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
@@ -68,6 +69,24 @@ X_RANGE = ROAS_PLOT.replace(
     "const plot = card.querySelector('.js-plotly-plot');"
     "return plot && plot.layout.xaxis.range ? plot.layout.xaxis.range.map(String)"
     " : null;",
+)
+
+# The ROAS Trend chart's data as drawn now.
+ROAS_DATA = ROAS_PLOT.replace(
+    "return card.querySelector('.js-plotly-plot');",
+    "const plot = card.querySelector('.js-plotly-plot');"
+    "return plot ? JSON.stringify(plot.data.map((t) => t.y)) : null;",
+)
+
+PLATFORM_PLOT = ROAS_PLOT.replace("ROAS Trend", "Revenue by Platform")
+PLATFORM_DATA = ROAS_DATA.replace("ROAS Trend", "Revenue by Platform")
+# The platforms whose Revenue by Platform lines a legend click hid (each platform's
+# line and its dotted "so far" part are one legend group).
+HIDDEN = PLATFORM_PLOT.replace(
+    "return card.querySelector('.js-plotly-plot');",
+    "const plot = card.querySelector('.js-plotly-plot');"
+    "return [...new Set(plot._fullData.filter((t) => t.visible === 'legendonly')"
+    ".map((t) => t.legendgroup))];",
 )
 
 
@@ -222,5 +241,61 @@ def test_bwl002_an_ingest_shows_on_a_realtime_dashboard_before_the_next_tick(
     (output_dir / "live-ingest-to-figure.txt").write_text(
         f"{dt.datetime.now(dt.UTC).isoformat()} ingest to figure: {took:.2f} s\n"
     )
+    assert console_errors(browser) == []
+    browser.get(f"{server.url}/")
+
+
+def test_bwl003_a_chart_whose_data_changed_keeps_the_users_zoom(
+    browser, live, output_dir
+):
+    server, dashboard_id, key, timezone = live
+    open_live_dashboard(browser, server, dashboard_id)
+    before = revenue_text(browser)
+    roas_before = browser.execute_script(ROAS_DATA)
+    # A user's drag across the middle of the ROAS Trend plot zooms its x axis.
+    drag = browser.execute_script(ROAS_PLOT).find_element(By.CSS_SELECTOR, ".nsewdrag")
+    ActionChains(browser).move_to_element_with_offset(
+        drag, -drag.size["width"] // 4, 0
+    ).click_and_hold().move_by_offset(drag.size["width"] // 3, 0).release().perform()
+    WebDriverWait(browser, 5).until(lambda d: d.execute_script(X_RANGE))
+    zoomed = browser.execute_script(X_RANGE)
+    # ... and a click on "TikTok" in the Revenue by Platform legend hides that line.
+    platforms = browser.execute_script(PLATFORM_PLOT)
+    next(
+        item.find_element(By.CSS_SELECTOR, ".legendtoggle")
+        for item in platforms.find_elements(By.CSS_SELECTOR, ".traces")
+        if item.find_element(By.CSS_SELECTOR, ".legendtext").text == "TikTok"
+    ).click()
+    WebDriverWait(browser, 5).until(lambda d: d.execute_script(HIDDEN) == ["TikTok"])
+    platforms_before = browser.execute_script(PLATFORM_DATA)
+    row = {
+        "campaign": "Live Test Campaign",
+        "platform": "meta",
+        "date": org_today(timezone).isoformat(),
+        "hour": 1,
+        "country": "US",
+        "spend": 5.0,
+        "impressions": 500,
+        "clicks": 5,
+        "conversions": 1,
+        "revenue": 54_321.0,
+    }
+    answer = requests.post(
+        f"{server.url}/api/v1/ingest?unknown_campaigns=create",
+        json={"rows": [row]},
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=30,
+    )
+    assert answer.status_code == 201, answer.text
+    wait = WebDriverWait(browser, 20, poll_frequency=0.1)
+    wait.until(lambda d: revenue_text(d) not in (before, None))
+    # The ROAS Trend's data changed on screen (today's ROAS rose) ...
+    wait.until(lambda d: d.execute_script(ROAS_DATA) not in (roas_before, None))
+    # ... in the same plot, zoomed as the user left it.
+    assert browser.execute_script(X_RANGE) == zoomed
+    # Meta's revenue line changed too, and TikTok's stays hidden.
+    wait.until(lambda d: d.execute_script(PLATFORM_DATA) != platforms_before)
+    assert browser.execute_script(HIDDEN) == ["TikTok"]
+    browser.save_screenshot(str(output_dir / "live-zoom-kept.png"))
     assert console_errors(browser) == []
     browser.get(f"{server.url}/")

@@ -174,6 +174,11 @@ def test_widget_callback_rechecks_the_widget_belongs_to_the_caller(app_client):
         "state": [
             {"id": "dashboard-id", "property": "data", "value": globex["id"]},
             {"id": body_id, "property": "id", "value": body_id},
+            {
+                "id": {"index": stolen, "type": "widget-computed"},
+                "property": "data",
+                "value": None,
+            },
         ],
         "changedPropIds": [f'{{"index":{stolen},"type":"widget-wanted"}}.data'],
     }
@@ -201,6 +206,11 @@ def test_widget_callback_rechecks_the_widget_belongs_to_the_caller(app_client):
         "state": [
             {"id": "dashboard-id", "property": "data", "value": acme_dashboard},
             {"id": own_id, "property": "id", "value": own_id},
+            {
+                "id": {"index": own, "type": "widget-computed"},
+                "property": "data",
+                "value": None,
+            },
         ],
     }
     assert "kpi-value" in app_client.post(
