@@ -139,37 +139,71 @@
     });
   };
 
-  // Charts: Plotly's default font, scaled once per chart to the screen's width, and
-  // no more value-axis ticks than the plot's height has room for at that size (a
-  // short chart on a wall screen otherwise stacks its labels on each other).
+  // Charts: Plotly's default font, scaled once per chart to the screen's width but
+  // never larger than the chart's height has room for (a dashboard with many rows
+  // gets short charts on a 1080p screen), no more value-axis ticks than the plot's
+  // height has room for at that size (a short chart otherwise stacks its labels on
+  // each other), dates on one line ("Nov 29", not "Nov 29" over "2026", which a short
+  // chart cuts off), and a gauge's number sized to its dial.
+  var DATE_TICKS = [
+    { dtickrange: [null, 86400000], value: "%H:%M" },
+    { dtickrange: [86400000, "M1"], value: "%b %-d" },
+    { dtickrange: ["M1", null], value: "%b %Y" }
+  ];
+
   function scaleCharts() {
     if (!window.Plotly) {
       return;
     }
-    var size = Math.round(13 * Math.max(1, window.innerWidth / 1600));
+    var byWidth = Math.round(13 * Math.max(1, window.innerWidth / 1600));
     var charts = document.querySelectorAll(".kiosk-grid .js-plotly-plot");
     for (var i = 0; i < charts.length; i += 1) {
       var chart = charts[i];
-      if (!chart.layout) {
+      if (!chart.layout || !chart._fullLayout) {
         continue;
       }
-      var plot = (chart._fullLayout || {})._size || {};
+      var height = chart.clientHeight || 0;
+      var size = height ? Math.min(byWidth, Math.max(12, Math.floor(height / 9))) : byWidth;
+      var plot = chart._fullLayout._size || {};
       var ticks = plot.h ? Math.max(2, Math.floor(plot.h / (size * 2.4))) : 0;
-      var wanted = size + ":" + ticks;
+      var wanted = size + ":" + ticks + ":" + height;
       // A chart Dash redrew with new data is back at the figure's own settings.
       if ((chart.layout.font || {}).size === size && chart.dataset.kioskScaled === wanted) {
         continue;
       }
       var update = { "font.size": size };
-      if (ticks) {
-        Object.keys(chart._fullLayout).forEach(function (key) {
-          if (/^yaxis[0-9]*$/.test(key)) {
-            update[key + ".nticks"] = ticks;
-          }
-        });
-      }
+      Object.keys(chart._fullLayout).forEach(function (key) {
+        if (ticks && /^yaxis[0-9]*$/.test(key)) {
+          update[key + ".nticks"] = ticks;
+        }
+        if (/^xaxis[0-9]*$/.test(key) && chart._fullLayout[key].type === "date") {
+          update[key + ".tickformatstops"] = DATE_TICKS;
+        }
+      });
       chart.dataset.kioskScaled = wanted;
+      var gauges = [];
+      (chart.data || []).forEach(function (trace, index) {
+        if (trace.type === "indicator") {
+          gauges.push(index);
+        }
+      });
+      if (gauges.length) {
+        // The dial's top and end ticks sit outside its arc: room for them at this size.
+        update["margin.t"] = Math.round(size * 1.8);
+        update["margin.l"] = update["margin.r"] = Math.round(size * 3.6);
+      }
       window.Plotly.relayout(chart, update);
+      if (gauges.length && height) {
+        window.Plotly.restyle(
+          chart,
+          {
+            "number.font.size": Math.max(14, Math.round(height * 0.16)),
+            "delta.font.size": size,
+            "gauge.axis.tickfont.size": size
+          },
+          gauges
+        );
+      }
     }
   }
 

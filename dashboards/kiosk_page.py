@@ -47,6 +47,26 @@ def widget_frame(widget: DashboardWidget, content: object) -> html.Div:
     )
 
 
+# The least height (in rem, which follows the screen's width) a widget type needs on
+# a wall to say what it says: a KPI card's title, value and comparison line. Rows
+# share the screen's height in proportion to the grid, but a dashboard with many rows
+# would otherwise leave its KPI row too short to read on a 1080p screen.
+MIN_CARD_REM = {"kpi_card": 9.0}
+
+
+def grid_rows(widgets: list[DashboardWidget]) -> str:
+    """The grid's ``grid-template-rows``: as many rows as the widgets reach, sharing
+    the height, each at least its share of the tallest minimum of a card it holds
+    (:data:`MIN_CARD_REM`)."""
+    rows = max((w.position_y + w.height for w in widgets), default=1)
+    least = [0.0] * rows
+    for widget in widgets:
+        need = MIN_CARD_REM.get(widget.widget_type, 0.0) / max(widget.height, 1)
+        for row in range(widget.position_y, widget.position_y + widget.height):
+            least[row] = max(least[row], need)
+    return " ".join(f"minmax({need:g}rem, 1fr)" for need in least)
+
+
 def screen(
     widgets: list[DashboardWidget],
     contents: dict[int, object],
@@ -54,11 +74,10 @@ def screen(
     tick_ms: int,
 ) -> html.Div:
     """The dashboard grid: as many rows as its widgets reach, sharing the height."""
-    rows = max((w.position_y + w.height for w in widgets), default=1)
     return html.Div(
         [widget_frame(w, contents[w.id]) for w in widgets],
         className="kiosk-grid dashboard-grid",
-        style={"gridTemplateRows": f"repeat({rows}, minmax(0, 1fr))"},
+        style={"gridTemplateRows": grid_rows(widgets)},
         # Read by assets/kiosk.js: the clock's time zone, the retry spacing.
         **{"data-timezone": timezone, "data-tick": str(tick_ms)},
     )
