@@ -119,7 +119,26 @@ def parse_filters(raw: dict[str, Any] | None) -> Filters:
         raise QueryError("filters: give both date_from and date_to, or neither")
     if filters.date_from and filters.date_to:
         _check_bounds(filters.date_from, filters.date_to)
+    if filters.drill is not None:
+        _check_drill(filters)
     return filters
+
+
+def _check_drill(filters: Filters) -> None:
+    """A drill-down names the week or day the date range was narrowed to (as the
+    dashboard page sends it): a week's range is at most 7 days, a day's is one day."""
+    if filters.date_from is None or filters.date_to is None:
+        raise QueryError(
+            f"filters.drill: drill={filters.drill} needs date_from and date_to, the "
+            f"{filters.drill} drilled into"
+        )
+    days = (filters.date_to - filters.date_from).days + 1
+    longest = 7 if filters.drill == "week" else 1
+    if days > longest:
+        raise QueryError(
+            f"filters.drill: drill={filters.drill} covers at most {longest} "
+            f"day{'s' if longest > 1 else ''}; the date range is {days} days long"
+        )
 
 
 def _check_bounds(start: dt.date, end: dt.date) -> None:

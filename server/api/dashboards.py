@@ -40,6 +40,11 @@ from server.api._core import (
 from server.api.data import FILTER_FIELDS, split_query
 from server.runtime import runtime
 
+# A dashboard's data takes every filter of its filter bar: besides the data sources'
+# filters, the comparison (previous period, same period last year) its KPI cards and
+# charts honour, and a drill-down's finer buckets.
+DASHBOARD_FILTER_FIELDS = (*FILTER_FIELDS, "comparison", "drill")
+
 # Keys of a dashboard's JSON that describe the stored row, not the template document.
 READ_ONLY_KEYS = frozenset(
     {"id", "url", "updated_at", "source_template_id", "widget_count"}
@@ -160,13 +165,13 @@ def delete_dashboard(dashboard_id: int):
 @authenticated
 def dashboard_data(dashboard_id: int):
     svc = runtime()
-    refuse_unknown_args(FILTER_FIELDS)
+    refuse_unknown_args(DASHBOARD_FILTER_FIELDS)
     try:
         filters = parse_filters(
             {
                 k: v
                 for k, v in split_query(Filters, request.args).items()
-                if k in FILTER_FIELDS
+                if k in DASHBOARD_FILTER_FIELDS
             }
         )
     except QueryError as exc:

@@ -220,3 +220,50 @@ def test_another_orgs_dashboard_cannot_be_changed(app_client):
     )
     assert app_client.delete(f"/api/v1/dashboards/{globex_id}").status_code == 404
     assert app_client.get(f"/api/v1/dashboards/{globex_id}/data").status_code == 404
+
+
+def test_dashboard_data_takes_the_comparison_and_a_drill_down_like_the_page(
+    app_client,
+):
+    login(app_client, "admin@acme.example")
+    weekly = {
+        **KPI,
+        "type": "line_chart",
+        "title": "Revenue by week",
+        "query_params": {
+            "metric": "revenue",
+            "view": "timeseries",
+            "period": "90d",
+            "granularity": "week",
+        },
+        "position_x": 3,
+        "width": 6,
+    }
+    created = app_client.post(
+        "/api/v1/dashboards", json={"name": "Drill", "widgets": [KPI, weekly]}
+    ).get_json()
+    url = f"/api/v1/dashboards/{created['id']}/data"
+    try:
+        kpi, chart = app_client.get(f"{url}?comparison=previous_year").get_json()[
+            "widgets"
+        ]
+        assert kpi["data"]["comparison"]["kind"] == "previous_year"
+        default = app_client.get(url).get_json()["widgets"][0]["data"]
+        assert default["comparison"]["kind"] == "previous_period"
+        assert chart["data"]["granularity"] == "week"
+        # The page's drill into one week: that week's days.
+        week = "date_from=2026-11-02&date_to=2026-11-08"
+        drilled = app_client.get(f"{url}?{week}&drill=week").get_json()["widgets"][1]
+        assert drilled["data"]["granularity"] == "day"
+        days = {point["date"][:10] for point in drilled["data"]["series"][0]["points"]}
+        assert days == {f"2026-11-0{d}" for d in range(2, 9)}
+        # A drill-down without its week, or wider than one, is refused by name.
+        for query in (
+            "drill=week",
+            "date_from=2026-11-01&date_to=2026-11-30&drill=week",
+        ):
+            refused = app_client.get(f"{url}?{query}")
+            assert refused.status_code == 422
+            assert refused.get_json()["error"].startswith("filters.drill: ")
+    finally:
+        app_client.delete(f"/api/v1/dashboards/{created['id']}")
