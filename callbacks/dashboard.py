@@ -60,10 +60,11 @@ def refresh_widget(_wanted, _refresh, dashboard_id, body_id, shown, *filter_valu
     """Callback: (re)draw one widget under the bar's filters; also the data key of
     what it now shows and when that data was computed (for its age).
 
-    A tick whose new drawing has the shape of the one on screen (the same charts with
-    the same traces: ``dashboards.render.card_shape``) swaps only the charts' figures,
-    as Patches that leave the user's zoom, pan and hover mode alone; anything else
-    (another shape, the Refresh button, a filter change) mounts the card anew."""
+    A drawing with the shape of the one on screen (the same charts with the same
+    traces and the same text around them: ``dashboards.render.card_shape``) only
+    swaps the charts' figures in place, as Patches: a tick's leave the user's zoom,
+    pan and hover mode alone, a filter change's or the Refresh button's start the
+    charts unzoomed. A card of another shape is mounted anew."""
     if not current_user.is_authenticated:
         raise PreventUpdate
     svc, caller = runtime(), current_user.caller
@@ -97,10 +98,10 @@ def refresh_widget(_wanted, _refresh, dashboard_id, body_id, shown, *filter_valu
         return drawn.component, None, None
     shape = drawn.shape
     computed = {"at": drawn.computed_at, "stale": drawn.stale, "shape": shape}
-    trigger = ctx.triggered_id
-    ticked = isinstance(trigger, dict) and trigger.get("type") == "widget-wanted"
-    if ticked and shape is not None and (shown or {}).get("shape") == shape:
-        for graph_id, patch in figure_patches(drawn.component):
+    if shape is not None and (shown or {}).get("shape") == shape:
+        trigger = ctx.triggered_id
+        ticked = isinstance(trigger, dict) and trigger.get("type") == "widget-wanted"
+        for graph_id, patch in figure_patches(drawn.component, keep_view=ticked):
             set_props(graph_id, {"figure": patch})
         return no_update, key, computed
     return drawn.component, key, computed

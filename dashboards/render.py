@@ -272,15 +272,23 @@ def card_shape(component: object) -> str | None:
     return hashlib.sha256(outline.encode()).hexdigest()[:24]
 
 
-def figure_patches(component: object) -> list[tuple[dict, Patch]]:
+def figure_patches(
+    component: object, *, keep_view: bool = True
+) -> list[tuple[dict, Patch]]:
     """For each chart of ``component``: its id and a Patch that gives the chart on
-    screen the new figure's data and layout, except what the user changes by hand
-    (:data:`USER_LAYOUT_KEYS`, :data:`USER_SUBPLOT_KEYS`)."""
+    screen the new figure's data and layout, except, with ``keep_view``, what the user
+    changes by hand (:data:`USER_LAYOUT_KEYS`, :data:`USER_SUBPLOT_KEYS`). Without
+    it (new filters: another period or selection) the whole layout is replaced, so the
+    chart starts unzoomed, but the plot is updated in place rather than mounted anew."""
     patches = []
     for graph in _graphs(component):
         figure = _as_json(graph.figure) or {}
         patch = Patch()
         patch["data"] = figure.get("data") or []  # type: ignore[union-attr]
+        if not keep_view:
+            patch["layout"] = figure.get("layout") or {}  # type: ignore[union-attr]
+            patches.append((graph.id, patch))
+            continue
         for key, value in (figure.get("layout") or {}).items():  # type: ignore[union-attr]
             kind = _subplot_kind(key)
             if key in USER_LAYOUT_KEYS:

@@ -53,3 +53,14 @@ def test_the_patch_sends_data_and_settings_but_not_the_users_zoom_or_hover_mode(
     assert operations[("layout", "uirevision")] == "widget-7"
     assert ("layout", "xaxis", "range") not in operations
     assert ("layout", "hovermode") not in operations
+
+
+def test_new_filters_replace_the_whole_layout_so_the_chart_starts_unzoomed():
+    [(_, patch)] = figure_patches(card([4, 5, 9]), keep_view=False)
+    operations = {
+        tuple(op["location"]): op["params"]["value"]
+        for op in patch.to_plotly_json()["operations"]
+    }
+    assert set(operations) == {("data",), ("layout",)}
+    assert operations[("layout",)]["xaxis"]["range"] == [1, 3]
+    assert operations[("layout",)]["hovermode"] == "x unified"
