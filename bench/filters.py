@@ -47,7 +47,11 @@ if (!window.__pulseFetch) {
     let widget = null;
     try {
       const body = JSON.parse(init.body);
-      if (String(body.output).includes('widget-body')) widget = body.outputs.id.index;
+      if (String(body.output).includes('widget-body')) {
+        // The widget callback has several outputs (a list); the card is the first.
+        const outputs = Array.isArray(body.outputs) ? body.outputs : [body.outputs];
+        widget = outputs[0].id.index;
+      }
     } catch (error) { /* not a widget's refresh */ }
     watching.out += 1;
     const settled = () => setTimeout(() => {

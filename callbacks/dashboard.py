@@ -38,7 +38,12 @@ from callbacks._filters import FILTER_INPUTS, FILTER_STATES, dashboard_filters
 from commands.live import dashboard_data_keys, keys_digest
 from commands.visibility import WidgetNotVisible, visible_widget
 from core.filters import QueryError
-from dashboards.render import draw_widget, figure_patches, widget_data_key
+from dashboards.render import (
+    draw_widget,
+    figure_patches,
+    grid_row_data,
+    widget_data_key,
+)
 from server.runtime import runtime
 from widgets._card import error_card
 
@@ -61,8 +66,9 @@ def refresh_widget(_wanted, _refresh, dashboard_id, body_id, shown, *filter_valu
     what it now shows and when that data was computed (for its age).
 
     A drawing with the shape of the one on screen (the same charts with the same
-    traces and the same text around them: ``dashboards.render.card_shape``) only
-    swaps the charts' figures in place, as Patches: a tick's leave the user's zoom,
+    traces, tables with the same columns, the same text around them:
+    ``dashboards.render.card_shape``) only swaps the tables' rows and the charts'
+    figures in place, these as Patches: a tick's leave the user's zoom,
     pan and hover mode alone, a filter change's or the Refresh button's start the
     charts unzoomed. A card of another shape is mounted anew."""
     if not current_user.is_authenticated:
@@ -103,6 +109,8 @@ def refresh_widget(_wanted, _refresh, dashboard_id, body_id, shown, *filter_valu
         ticked = isinstance(trigger, dict) and trigger.get("type") == "widget-wanted"
         for graph_id, patch in figure_patches(drawn.component, keep_view=ticked):
             set_props(graph_id, {"figure": patch})
+        for grid_id, rows in grid_row_data(drawn.component):
+            set_props(grid_id, {"rowData": rows})
         return no_update, key, computed
     return drawn.component, key, computed
 

@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 import threading
 import time
+from collections import OrderedDict
 from typing import Any
 
 import redis
@@ -191,6 +192,36 @@ class ResilientRedisCache(RedisCache):
 
     def dec(self, key: str, delta: int = 1) -> Any:
         return self._guarded(None, super().dec, key, delta)
+
+
+class LocalMemo:
+    """A small least-recently-used memo kept in this process, safe across threads:
+    for values that are costly to derive from something the shared cache holds (a
+    widget drawn from its cached answer) and cheap to derive again in another
+    process. Keys must name everything the value depends on, the org included.
+    (An ``OrderedDict`` and a lock: the whole need, no dependency for it.)"""
+
+    def __init__(self, max_entries: int = 256) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[str, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Any | None:
+        with self._lock:
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+            return value
+
+    def put(self, key: str, value: Any) -> None:
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 def cache_config(settings: Settings) -> dict:

@@ -12,7 +12,9 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
+import dash_ag_grid as dag
 import plotly.utils
 from dash import Patch, dcc
 
@@ -198,7 +200,7 @@ class RenderedWidget:
     computed_at: float | None = None
     stale: bool = False
 
-    @property
+    @cached_property
     def shape(self) -> str | None:
         """:func:`card_shape` of the drawing (``None`` for an error card)."""
         return None if self.computed_at is None else card_shape(self.component)
@@ -246,10 +248,22 @@ def _figure_outline(figure: dict) -> dict:
     }
 
 
+def _is_grid(node: object) -> bool:
+    return (
+        isinstance(node, dict)
+        and node.get("type") == "AgGrid"
+        and node.get("namespace") == "dash_ag_grid"
+    )
+
+
 def _outline(node: object) -> object:
     if _is_graph(node):
         props = dict(node["props"])  # type: ignore[index]
         props["figure"] = _figure_outline(props.get("figure") or {})
+        return {**node, "props": props}  # type: ignore[dict-item]
+    if _is_grid(node):
+        # A table's rows are its data; its columns, formats and options its shape.
+        props = {k: v for k, v in node["props"].items() if k != "rowData"}  # type: ignore[index]
         return {**node, "props": props}  # type: ignore[dict-item]
     if isinstance(node, dict):
         return {key: _outline(value) for key, value in node.items()}
@@ -260,16 +274,25 @@ def _outline(node: object) -> object:
 
 def card_shape(component: object) -> str | None:
     """A digest of a drawn widget with each chart's figure reduced to its outline
-    (trace types and names, layout keys): two drawings with the same shape differ only
-    in their charts' data and settings, so the screen can swap the figures in place
-    (:func:`figure_patches`) instead of mounting the card anew, which would lose the
-    user's zoom. ``None`` when the card has no chart to swap this way (a chart without
-    an id cannot be addressed)."""
-    graphs = _graphs(component)
-    if not graphs or not all(isinstance(getattr(g, "id", None), dict) for g in graphs):
+    (trace types and names, layout keys) and each table's rows left out: two drawings
+    with the same shape differ only in their charts' data and settings and their
+    tables' rows, so the screen can swap those in place (:func:`figure_patches`,
+    :func:`grid_row_data`) instead of mounting the card anew, which would lose the
+    user's zoom and cost the browser a new plot or grid. ``None`` when the card has
+    no chart or table to swap this way (one without an id cannot be addressed)."""
+    swapped = _graphs(component) + _grids(component)
+    if not swapped or not all(
+        isinstance(getattr(c, "id", None), dict) for c in swapped
+    ):
         return None
     outline = json.dumps(_outline(_as_json(component)), sort_keys=True)
     return hashlib.sha256(outline.encode()).hexdigest()[:24]
+
+
+def grid_row_data(component: object) -> list[tuple[dict, list]]:
+    """For each table of ``component``: its id and its new rows (AG Grid keeps its
+    sort, filter and scroll, and redraws only the rows whose id or values changed)."""
+    return [(grid.id, grid.rowData) for grid in _grids(component)]
 
 
 def figure_patches(
@@ -303,12 +326,20 @@ def figure_patches(
     return patches
 
 
-def _graphs(component: object) -> list[dcc.Graph]:
-    graphs = [component] if isinstance(component, dcc.Graph) else []
+def _of_type(component: object, kind: type) -> list:
+    found = [component] if isinstance(component, kind) else []
     traverse = getattr(component, "_traverse", None)
     if traverse is not None:
-        graphs += [c for c in traverse() if isinstance(c, dcc.Graph)]
-    return graphs
+        found += [c for c in traverse() if isinstance(c, kind)]
+    return found
+
+
+def _graphs(component: object) -> list[dcc.Graph]:
+    return _of_type(component, dcc.Graph)
+
+
+def _grids(component: object) -> list[dag.AgGrid]:
+    return _of_type(component, dag.AgGrid)
 
 
 def keep_ui_state(component: object, widget_id: int) -> object:
@@ -381,17 +412,45 @@ def draw_widget(
             theme=theme,
             can_edit=can_edit,
         )
-        component = keep_ui_state(widget_type.build(spec, result, ctx), row.id)
         period = None if filters.date_from else spec.query_params.get("period")
-        return RenderedWidget(
+        # A drawing depends on exactly these: the same widget document, answer,
+        # theme, role and period label draw the same card, so it is built once. The
+        # answer's age is said in whole minutes at most (a status card's "last sync",
+        # a stale answer's caption), so it counts to the minute.
+        stale_age = shown_age(result)
+        answer = {k: v for k, v in result.items() if k != "age_seconds"}
+        answer["age_minutes"] = int(float(result.get("age_seconds") or 0) // 60)
+        memo_key = hashlib.sha256(
+            json.dumps(
+                [
+                    org_id,
+                    row.id,
+                    widget_document(row),
+                    answer,
+                    stale_age,
+                    theme,
+                    can_edit,
+                    period,
+                ],
+                sort_keys=True,
+                default=str,
+            ).encode()
+        ).hexdigest()
+        drawn = data.drawings.get(memo_key)
+        if drawn is not None:
+            return drawn
+        component = keep_ui_state(widget_type.build(spec, result, ctx), row.id)
+        drawn = RenderedWidget(
             with_caption(
                 component,
                 caption_text(spec.title, result, period),
-                stale_seconds=shown_age(result),
+                stale_seconds=stale_age,
             ),
             computed_at=result.get("computed_at"),
             stale=bool(result.get("stale")),
         )
+        data.drawings.put(memo_key, drawn)
+        return drawn
     except NotCached:
         raise
     except TemplateError as exc:

@@ -36,7 +36,7 @@ from typing import Any
 from flask_caching import Cache
 from sqlalchemy import select
 
-from core.cache import make_cache
+from core.cache import LocalMemo, make_cache
 from core.db import Database, is_unavailable
 from core.filters import Filters, OrgContext, QueryError
 from core.models import Campaign, Org
@@ -121,6 +121,10 @@ class QueryCache:
             max_workers=background_workers, thread_name_prefix="pulse-refresh"
         )
         self._pending: set[Future] = set()
+        # Widgets drawn from cached answers, by a digest of everything a drawing
+        # depends on (dashboards.render.draw_widget): building Plotly figures costs
+        # more than reading the answer, and a dashboard redraws the same ones often.
+        self.drawings = LocalMemo(max_entries=256)
 
     # ----------------------------------------------------------------- org context
     def org_context(self, org_id: int) -> OrgContext:

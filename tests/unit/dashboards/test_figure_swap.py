@@ -3,10 +3,11 @@ never sends what the user changes by hand (zoom, pan, hover mode)."""
 
 from __future__ import annotations
 
+import dash_ag_grid as dag
 import plotly.graph_objects as go
 from dash import dcc, html
 
-from dashboards.render import card_shape, figure_patches
+from dashboards.render import card_shape, figure_patches, grid_row_data
 
 
 def card(
@@ -64,3 +65,22 @@ def test_new_filters_replace_the_whole_layout_so_the_chart_starts_unzoomed():
     assert set(operations) == {("data",), ("layout",)}
     assert operations[("layout",)]["xaxis"]["range"] == [1, 3]
     assert operations[("layout",)]["hovermode"] == "x unified"
+
+
+def table(rows: list[dict], columns=("Campaign", "Revenue")) -> html.Div:
+    grid = dag.AgGrid(
+        id={"type": "table-grid", "index": 9},
+        rowData=rows,
+        columnDefs=[{"field": c} for c in columns],
+    )
+    return html.Div([html.Small("Last 30 days"), grid])
+
+
+def test_a_table_with_new_rows_keeps_its_shape_and_gets_only_its_rows():
+    before = table([{"Campaign": "A", "Revenue": 1}])
+    after = table([{"Campaign": "B", "Revenue": 2}, {"Campaign": "C", "Revenue": 3}])
+    assert card_shape(before) == card_shape(after) is not None
+    assert card_shape(table([], columns=("Campaign", "Spend"))) != card_shape(after)
+    assert grid_row_data(after) == [
+        ({"type": "table-grid", "index": 9}, after.children[1].rowData)
+    ]
