@@ -59,6 +59,20 @@ def visible_widget(
     return row
 
 
+def visible_dashboard_widgets(
+    context: CommandContext, caller: Caller, dashboard_id: Any
+) -> dict[int, DashboardWidget]:
+    """Every widget of that dashboard the caller may see, by id, in one read: what a
+    refresh of the whole dashboard may draw. A malformed id, another org's dashboard
+    or one that does not exist has none."""
+    dashboard_pk = parse_row_id(dashboard_id)
+    if dashboard_pk is None:
+        return {}
+    with context.db.session(caller.org_id) as session:
+        rows = dashboard_store.visible_widgets(session, dashboard_pk, caller.user_id)
+    return {row.id: row for row in rows}
+
+
 def widget_spec(row: DashboardWidget) -> WidgetBase:
     """The stored widget as a validated spec.
 

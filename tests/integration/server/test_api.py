@@ -33,6 +33,18 @@ def widget_outputs(widget_id: int) -> list[dict]:
     ]
 
 
+# The filter bar as the widget callbacks read it (an unfiltered dashboard).
+FILTER_STATE = [
+    {"id": "filter-date-range", "property": "value", "value": "widget"},
+    {"id": "filter-platforms", "property": "value", "value": []},
+    {"id": "filter-countries", "property": "value", "value": []},
+    {"id": "filter-custom-dates", "property": "start_date", "value": None},
+    {"id": "filter-custom-dates", "property": "end_date", "value": None},
+    {"id": "filter-compare", "property": "value", "value": None},
+    {"id": "filter-campaigns", "property": "value", "value": []},
+    {"id": "filter-drill", "property": "data", "value": {}},
+]
+
 __all__ = ["login"]  # other test modules import it from here
 
 
@@ -161,15 +173,6 @@ def test_widget_callback_rechecks_the_widget_belongs_to_the_caller(app_client):
                 "property": "data",
                 "value": 1,
             },
-            {"id": "dashboard-refresh-button", "property": "n_clicks", "value": None},
-            {"id": "filter-date-range", "property": "value", "value": "widget"},
-            {"id": "filter-platforms", "property": "value", "value": []},
-            {"id": "filter-countries", "property": "value", "value": []},
-            {"id": "filter-custom-dates", "property": "start_date", "value": None},
-            {"id": "filter-custom-dates", "property": "end_date", "value": None},
-            {"id": "filter-compare", "property": "value", "value": None},
-            {"id": "filter-campaigns", "property": "value", "value": []},
-            {"id": "filter-drill", "property": "data", "value": {}},
         ],
         "state": [
             {"id": "dashboard-id", "property": "data", "value": globex["id"]},
@@ -179,6 +182,7 @@ def test_widget_callback_rechecks_the_widget_belongs_to_the_caller(app_client):
                 "property": "data",
                 "value": None,
             },
+            *FILTER_STATE,
         ],
         "changedPropIds": [f'{{"index":{stolen},"type":"widget-wanted"}}.data'],
     }
@@ -201,7 +205,6 @@ def test_widget_callback_rechecks_the_widget_belongs_to_the_caller(app_client):
                 "property": "data",
                 "value": 1,
             },
-            *payload["inputs"][1:],
         ],
         "state": [
             {"id": "dashboard-id", "property": "data", "value": acme_dashboard},
@@ -211,6 +214,7 @@ def test_widget_callback_rechecks_the_widget_belongs_to_the_caller(app_client):
                 "property": "data",
                 "value": None,
             },
+            *FILTER_STATE,
         ],
     }
     assert "kpi-value" in app_client.post(
@@ -247,3 +251,65 @@ def test_healthz_names_the_failing_part(demo_sqlite, tmp_path):
     response = dead_db.server.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["failing"] == ["database"]
+
+
+def test_the_whole_dashboard_refresh_draws_only_the_callers_widgets(app_client):
+    """The filter bar's refresh of every widget, crafted with another org's
+    dashboard and widget ids, draws none of them; with the caller's own, all."""
+    login(app_client, "admin@globex.example")
+    globex = app_client.get(f"/api/v1/dashboards/{executive_of(app_client)}").get_json()
+    logout(app_client)
+    login(app_client, "admin@acme.example")
+    acme = app_client.get(f"/api/v1/dashboards/{executive_of(app_client)}").get_json()
+    app_client.get("/")  # Dash builds its callback map on the first page request
+    refresh_all = next(
+        c
+        for c in app_client.get("/_dash-dependencies").get_json()
+        if '{"index":["ALL"],"type":"widget-body"}.children' in c["output"]
+    )
+
+    def refresh(dashboard: dict) -> str:
+        ids = [w["id"] for w in dashboard["widgets"]]
+        kinds = (("widget-body", "children"), ("widget-key", "data"))
+        payload = {
+            "output": refresh_all["output"],
+            "outputs": [
+                [{"id": {"index": i, "type": kind}, "property": prop} for i in ids]
+                for kind, prop in (*kinds, ("widget-computed", "data"))
+            ],
+            "inputs": [
+                {"id": "dashboard-refresh-button", "property": "n_clicks", "value": 1},
+                *FILTER_STATE,
+            ],
+            "state": [
+                {"id": "dashboard-id", "property": "data", "value": dashboard["id"]},
+                [
+                    {
+                        "id": {"index": i, "type": "widget-body"},
+                        "property": "id",
+                        "value": {"index": i, "type": "widget-body"},
+                    }
+                    for i in ids
+                ],
+                [
+                    {
+                        "id": {"index": i, "type": "widget-computed"},
+                        "property": "data",
+                        "value": None,
+                    }
+                    for i in ids
+                ],
+            ],
+            "changedPropIds": ["dashboard-refresh-button.n_clicks"],
+        }
+        response = app_client.post("/_dash-update-component", json=payload)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return response.get_data(as_text=True)
+
+    stolen = refresh(globex)
+    assert stolen.count("does not exist or is not shared with you") == len(
+        globex["widgets"]
+    )
+    assert "kpi-value" not in stolen
+    own = refresh(acme)
+    assert own.count("kpi-value") >= 4 and "not shared with you" not in own
