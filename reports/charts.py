@@ -16,9 +16,12 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import kaleido
@@ -42,6 +45,9 @@ EXPORT_TIMEOUT_SECONDS = 30
 CALL_TIMEOUT_SECONDS = 60
 # Attempts per chart: a second try after a failure (logged) before the report fails.
 ATTEMPTS = 2
+# Browser tabs drawing charts at once: a report's charts are exported as one batch
+# spread over them (plotly.js in one tab is single-threaded; two tabs use both cores).
+TABS = 2
 
 _lock = threading.RLock()
 _users = 0
@@ -64,6 +70,7 @@ def browser_path() -> str:
 
 def _start() -> None:
     kaleido.start_sync_server(
+        n=TABS,
         path=browser_path(),
         timeout=EXPORT_TIMEOUT_SECONDS,
         # No MathJax (Pulse has no LaTeX labels): nothing is fetched from a CDN.
@@ -98,8 +105,9 @@ def chart_browser() -> Iterator[None]:
                 _stop()
 
 
-def _call_with_deadline(figure: dict[str, Any], opts: dict[str, Any]) -> bytes:
-    """One export on the shared server, given up after ``CALL_TIMEOUT_SECONDS``.
+def _with_deadline(call, *args: Any, **kwargs: Any) -> Any:
+    """``call(*args, **kwargs)`` on the shared server, given up after
+    ``CALL_TIMEOUT_SECONDS``.
 
     kaleido's server waits forever for an answer when its browser died; a waiting
     thread with a deadline turns that into an error (the stuck daemon thread is left
@@ -110,9 +118,7 @@ def _call_with_deadline(figure: dict[str, Any], opts: dict[str, Any]) -> bytes:
 
     def run() -> None:
         try:
-            answer["svg"] = kaleido.calc_fig_sync(
-                figure, opts=opts, topojson=local_topojson_uri()
-            )
+            answer["value"] = call(*args, **kwargs)
         except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
             answer["error"] = exc
         finally:
@@ -123,7 +129,78 @@ def _call_with_deadline(figure: dict[str, Any], opts: dict[str, Any]) -> bytes:
         raise TimeoutError(f"no answer from Chromium in {CALL_TIMEOUT_SECONDS} s")
     if "error" in answer:
         raise answer["error"]
-    return answer["svg"]
+    return answer.get("value")
+
+
+def _call_with_deadline(figure: dict[str, Any], opts: dict[str, Any]) -> bytes:
+    return _with_deadline(
+        kaleido.calc_fig_sync, figure, opts=opts, topojson=local_topojson_uri()
+    )
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A chart to export: its figure (a Plotly figure as a dict), size in CSS pixels,
+    and what it is (``widget "ROAS Trend"``), for an error."""
+
+    figure: dict[str, Any]
+    width: int
+    height: int
+    name: str
+
+
+def _svg_text(svg: object) -> str:
+    text = svg.decode() if isinstance(svg, bytes) else str(svg)
+    if "<svg" not in text:
+        raise ValueError("kaleido returned no SVG")
+    return text
+
+
+def figures_svg(charts: Sequence[Chart]) -> list[str]:
+    """Every chart as an SVG document, in order: exported as one batch over the
+    browser's tabs (:data:`TABS` at once), then any chart the batch could not draw
+    one by one with :func:`figure_svg`'s retry, so a chart that cannot be drawn still
+    fails the report naming it.
+
+    Raises:
+        ReportRenderError: naming a chart that could not be drawn twice in a row, or
+            no Chromium is installed.
+    """
+    if not charts:
+        return []
+    drawn: list[str | None] = [None] * len(charts)
+    with chart_browser(), tempfile.TemporaryDirectory(prefix="pulse-charts-") as tmp:
+        paths = [Path(tmp) / f"chart-{n}.svg" for n in range(len(charts))]
+        jobs = [
+            {
+                "fig": chart.figure,
+                "path": str(path),
+                "opts": {"format": "svg", "width": chart.width, "height": chart.height},
+                "topojson": local_topojson_uri(),
+            }
+            for chart, path in zip(charts, paths, strict=True)
+        ]
+        try:
+            with _lock:
+                errors = _with_deadline(kaleido.write_fig_from_object_sync, jobs)
+            for error in errors or ():
+                log.warning("report chart batch: one chart failed: %s", error)
+        except Exception as exc:  # noqa: BLE001 - each chart is tried again below
+            log.warning("report chart batch failed, exporting one by one: %s", exc)
+        for n, path in enumerate(paths):
+            try:
+                drawn[n] = _svg_text(path.read_text()) if path.exists() else None
+            except ValueError:
+                drawn[n] = None
+        for n, chart in enumerate(charts):
+            if drawn[n] is None:
+                drawn[n] = figure_svg(
+                    chart.figure,
+                    width=chart.width,
+                    height=chart.height,
+                    name=chart.name,
+                )
+    return [svg for svg in drawn if svg is not None]
 
 
 def figure_svg(figure: dict[str, Any], *, width: int, height: int, name: str) -> str:
@@ -143,10 +220,7 @@ def figure_svg(figure: dict[str, Any], *, width: int, height: int, name: str) ->
             try:
                 with _lock:
                     svg = _call_with_deadline(figure, opts)
-                text = svg.decode() if isinstance(svg, bytes) else str(svg)
-                if "<svg" not in text:
-                    raise ValueError("kaleido returned no SVG")
-                return text
+                return _svg_text(svg)
             except ReportRenderError:
                 raise
             except Exception as exc:
