@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from commands.alerts import run_alerts
 from commands.analytics import run_queued_analytics, run_scheduled_analytics
 from commands.automation import run_automation_rules
 from commands.report_schedules import run_due_reports
@@ -43,3 +44,9 @@ def report_deliveries(ctx: JobContext, org_id: int) -> dict[str, Any]:
     """Claim the org's scheduled reports that are due and deliver them (see
     :mod:`commands.report_schedules`)."""
     return run_due_reports(ctx, ctx.settings, org_id)
+
+
+def alerts(ctx: JobContext, org_id: int) -> dict[str, Any]:
+    """Evaluate the org's alerts and send what fired or resolved (see
+    :mod:`commands.alerts`)."""
+    return run_alerts(ctx.db, ctx.settings, org_id)
