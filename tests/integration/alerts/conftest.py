@@ -15,6 +15,7 @@ from core.models import DashboardAlert
 from datasources.ingest import ingest
 from tests.conftest import PostgresDatabase, seed_small_demo, sqlite_url
 from tests.figures import org_context
+from tests.receiver import Receiver
 
 ACME_ZONE = ZoneInfo("America/New_York")
 _external_ids = itertools.count(9_100_000_000)
@@ -160,3 +161,10 @@ def alert_row(admin: Database, alert_id: int) -> dict:
             .one()
             ._asdict()
         )
+
+
+@pytest.fixture
+def receiver():
+    """A loopback HTTP receiver (:class:`tests.receiver.Receiver`)."""
+    with Receiver() as running:
+        yield running

@@ -6,80 +6,18 @@ the SSRF guard refusing loopback and private addresses without the allow-list.""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import json
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import pytest
 from sqlalchemy import text
 
 from commands.alerts import run_alerts
 from tests.conftest import make_settings
 from tests.integration.alerts.conftest import add_alert, history, hour_now
+from tests.receiver import verify_signature
 from tests.smtp import SmtpServer
 
 SECRET = "whsec-test-0123456789abcdef"
 ALWAYS = {"metric": "spend", "operator": ">=", "threshold": 0, "window": "7d"}
-
-
-class Receiver:
-    """An HTTP server on a free loopback port keeping every request; answers each
-    with the next status of ``statuses`` (200 once they run out)."""
-
-    def __init__(self) -> None:
-        self.requests: list[dict] = []
-        self.statuses: list[int] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.requests.append(
-                    {"path": self.path, "headers": dict(self.headers), "body": body}
-                )
-                status = receiver.statuses.pop(0) if receiver.statuses else 200
-                self.send_response(status)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> Receiver:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def receiver():
-    with Receiver() as running:
-        yield running
-
-
-def verify_signature(request: dict, secret: str, max_age: int = 300) -> bool:
-    """What a receiver does: recompute the HMAC over timestamp + "." + body and
-    refuse an old timestamp (a replay)."""
-    timestamp = request["headers"]["X-Pulse-Timestamp"]
-    if abs(time.time() - int(timestamp)) > max_age:
-        return False
-    expected = hmac.new(
-        secret.encode(), timestamp.encode() + b"." + request["body"], hashlib.sha256
-    ).hexdigest()
-    return hmac.compare_digest(
-        request["headers"]["X-Pulse-Signature"], f"sha256={expected}"
-    )
 
 
 def deliveries(admin, alert_id: int) -> list[dict]:
