@@ -11,18 +11,26 @@ again (a notification twice is worse than a logged gap).
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select, update
 
 from alerts.channels import Attempt, Delivery, Notification, deliver
 from alerts.net import AllowList
 from alerts.specs import NotificationConfig
+from automation.rules import NotifyAction
 from core.db import Database
-from core.models import AlertDelivery, AlertHistory, DashboardAlert, Org, utcnow
+from core.models import (
+    AlertDelivery,
+    AlertHistory,
+    AutomationExecution,
+    AutomationRule,
+    Campaign,
+    DashboardAlert,
+    Org,
+    utcnow,
+)
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -180,9 +188,81 @@ def _prepare(
     )
 
 
-def describe_attempts(attempts: list[Attempt]) -> list[dict[str, Any]]:
-    return [item.__dict__ for item in attempts]
+def deliver_rule_notifications(
+    db: Database, settings: Settings, org_id: int, execution_ids: list[int]
+) -> dict[str, int]:
+    """Send the notifications of automation rules' ``notify`` executions through the
+    alert channels; each attempt is logged with the execution's id and the
+    execution's ``details.delivery`` ends ``sent`` or ``failed`` (with
+    ``delivery_error``).
 
-
-def now_utc() -> dt.datetime:
-    return utcnow()
+    Returns:
+        ``{"notified": n, "notify_failed": n}``.
+    """
+    counts = {"notified": 0, "notify_failed": 0}
+    for execution_id in execution_ids:
+        with db.session(org_id) as session:
+            execution = session.get(AutomationExecution, execution_id)
+            if execution is None or (execution.details or {}).get("delivery") != (
+                "pending"
+            ):
+                continue
+            rule = session.get(AutomationRule, execution.rule_id)
+            campaign = (
+                session.get(Campaign, execution.campaign_id)
+                if execution.campaign_id
+                else None
+            )
+            org = session.scalars(select(Org).where(Org.id == org_id)).one()
+            details = dict(execution.details or {})
+            try:
+                action = NotifyAction.model_validate(rule.action if rule else {})
+                config = NotificationConfig(
+                    channels=action.channels,
+                    recipients=action.recipients,
+                    slack_webhook=action.slack_webhook,
+                    webhook_url=action.webhook_url,
+                )
+            except ValueError as exc:
+                details.update(delivery="failed", delivery_error=str(exc)[:300])
+                execution.details = details
+                counts["notify_failed"] += 1
+                continue
+            label = campaign.name if campaign else "(deleted campaign)"
+            notification = Notification(
+                event="automation",
+                title=rule.name if rule else "automation rule",
+                kind="automation_rule",
+                source_id=execution.rule_id,
+                org_slug=org.slug,
+                org_name=org.name,
+                entity_key=f"campaign:{execution.campaign_id}",
+                entity_label=label,
+                value=details.get("metric_value"),
+                threshold=details.get("threshold"),
+                reason=str(details.get("condition") or ""),
+                from_state="ok",
+                to_state="firing",
+                occurred_at=execution.executed_at,
+                link=f"{settings.public_url.rstrip('/')}/dashboards",
+                key=f"{org.id}.rule{execution.rule_id}.{execution.id}",
+            )
+            delivery = delivery_for(
+                settings,
+                config,
+                org.allowed_recipient_domains or [],
+                action.webhook_secret,
+            )
+        attempts = deliver(notification, delivery)
+        record_attempts(db, org_id, attempts, execution_id=execution_id)
+        ok = bool(attempts) and _all_channels_ok(attempts)
+        details["delivery"] = "sent" if ok else "failed"
+        if not ok:
+            errors = [a.error for a in attempts if not a.ok and a.error]
+            details["delivery_error"] = (errors[-1] if errors else "not sent")[:300]
+        with db.session(org_id) as session:
+            row = session.get(AutomationExecution, execution_id)
+            if row is not None:
+                row.details = details
+        counts["notified" if ok else "notify_failed"] += 1
+    return counts

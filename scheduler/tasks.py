@@ -30,7 +30,7 @@ def queued_analytics(ctx: JobContext, org_id: int) -> dict[str, Any]:
 
 def automation_rules(ctx: JobContext, org_id: int) -> dict[str, Any]:
     """Evaluate the org's automation rules and apply their actions."""
-    return run_automation_rules(ctx, org_id)
+    return run_automation_rules(ctx, org_id, settings=ctx.settings)
 
 
 def retention(ctx: JobContext, org_id: int) -> dict[str, Any]:
