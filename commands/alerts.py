@@ -322,7 +322,8 @@ def update_alert(
     body: Any,
 ) -> AlertView:
     """Replace an alert's settings, audited with the values before and after. A
-    changed type or condition starts its entities afresh (their history stays).
+    changed type or condition starts its entities afresh (their history stays); a
+    webhook channel added now answers the signing secret, once.
 
     Raises:
         PermissionDenied, Invalid, DashboardNotFound: as :func:`create_alert`.
@@ -333,6 +334,10 @@ def update_alert(
         alert = _alert(session, alert_id)
         data = _validated(session, settings, caller.org_id, body)
         before = _settings_of(alert)
+        had_webhook = "webhook" in (alert.notification_config or {}).get("channels", [])
+        new_webhook = "webhook" in data.notification_config.get("channels", [])
+        if not alert.webhook_secret:
+            alert.webhook_secret = secrets.token_hex(24)
         if (data.alert_type, data.condition) != (alert.alert_type, alert.condition):
             session.execute(delete(AlertState).where(AlertState.alert_id == alert.id))
             alert.state, alert.broken_reason = "ok", None
@@ -347,7 +352,8 @@ def update_alert(
             details={"before": before, "after": data.model_dump()},
         )
         session.flush()
-        return _view(session, alert)
+        # A webhook added now needs its secret: shown this once.
+        return _view(session, alert, show_secret=new_webhook and not had_webhook)
 
 
 def delete_alert(context: CommandContext, caller: Caller, alert_id: int) -> None:

@@ -77,10 +77,11 @@ def ingest_facts(
         api_key_id=caller.api_key_id,
         caller=caller,
     )
+    if result["rows_written"]:
+        # Before the cache is made stale: the dashboards show the firing alerts.
+        run_alerts_after_ingest(context.db, settings, caller.org_id)
     if result["rows_written"] or result["campaigns_created"]:
         context.data.invalidate_org(caller.org_id)
-    if result["rows_written"]:
-        run_alerts_after_ingest(context.db, settings, caller.org_id)
     return result
 
 

@@ -49,4 +49,8 @@ def report_deliveries(ctx: JobContext, org_id: int) -> dict[str, Any]:
 def alerts(ctx: JobContext, org_id: int) -> dict[str, Any]:
     """Evaluate the org's alerts and send what fired or resolved (see
     :mod:`commands.alerts`)."""
-    return run_alerts(ctx.db, ctx.settings, org_id)
+    summary = run_alerts(ctx.db, ctx.settings, org_id)
+    if summary.get("changes") or summary.get("broken"):
+        # The dashboards' anomaly lists show the firing alerts.
+        ctx.data.invalidate_org(org_id)
+    return summary
