@@ -152,3 +152,13 @@ def test_alu004_state_machine():
         "pending",
         1,
     )
+
+
+def test_alu005_the_benchmark_mix_is_valid():
+    from bench.alerts import alert_mix
+
+    mix = alert_mix(1000)
+    kinds = [kind for kind, _ in mix]
+    assert kinds.count("threshold") == 400 and kinds.count("forecast") == 200
+    for kind, condition in mix:
+        parse_alert(kind, condition, EMAIL)
