@@ -119,12 +119,14 @@ def evaluate_alerts(
         ):
             states.setdefault(row.alert_id, {})[row.entity_key] = row
     summary, broken = _Summary(), []
+    # Alerts that read the same window and scope share one query in this pass.
+    memo: dict = {}
     for alert in alerts:
         summary.alerts += 1
         try:
             with session.begin_nested():
                 _evaluate_one(
-                    session, org, alert, states.get(alert.id, {}), now, summary
+                    session, org, alert, states.get(alert.id, {}), now, summary, memo
                 )
         except Exception as exc:  # noqa: BLE001 - one alert must not stop the others
             reason = _reason(exc)
@@ -175,11 +177,12 @@ def _evaluate_one(
     states: dict[str, AlertState],
     now: dt.datetime,
     summary: _Summary,
+    memo: dict,
 ) -> None:
     parsed = parse_alert(alert.alert_type, alert.condition, alert.notification_config)
     observations: dict[str, Observation] = {
         item.entity_key: item
-        for item in parsed.type.observe(session, org, parsed.spec, now)
+        for item in parsed.type.observe(session, org, parsed.spec, now, memo=memo)
     }
     muted = alert.muted_until is not None and alert.muted_until > now
     cooldown = dt.timedelta(minutes=alert.cooldown_minutes or 0)
@@ -258,10 +261,14 @@ def _evaluate_one(
             if step.state == "resolved":
                 row.resolved_at = now
             row.state, row.since = step.state, now
-        row.pending_count = step.pending_count
-        row.value = value
-        row.last_evaluated_at = now
-        if seen is not None:
+        # Only what changed is written: a steady minute updates no entity row (the
+        # alert's last_evaluated_at says when it was looked at).
+        if row.pending_count != step.pending_count:
+            row.pending_count = step.pending_count
+        if row.value != value:
+            row.value = value
+            row.last_evaluated_at = now
+        if seen is not None and row.entity_label != seen.label[:200]:
             row.entity_label = seen.label[:200]
     current = [row.state for row in states.values()]
     summary.firing += current.count("firing")

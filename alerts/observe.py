@@ -34,6 +34,7 @@ from core.metrics import BASE_COLUMNS
 from core.models import (
     Anomaly,
     Campaign,
+    CampaignTotals,
     MetricFactDaily,
     MetricFactDailyPlatform,
     MetricFactHourly,
@@ -74,14 +75,40 @@ def _check_campaigns(session: Session, campaign_ids: list[int]) -> None:
         )
 
 
+Memo = dict[tuple, Any]
+
+
 def _metric_sums(
     session: Session,
     org: OrgContext,
     spec: ThresholdSpec | ChangeSpec,
     now: dt.datetime,
+    memo: Memo | None = None,
 ) -> dict[tuple[str, str], dict[str, dict[str, float]]]:
-    """``{(entity_key, label): {"current": sums, "previous": sums}}`` in one query."""
+    """``{(entity_key, label): {"current": sums, "previous": sums}}`` in one query.
+
+    The sums do not depend on the metric or the operator: alerts of one pass that
+    read the same window and scope share the query through ``memo``.
+    """
     window = evaluation_window(spec.condition(), org.timezone, now)
+    key = (
+        "sums",
+        spec.entity,
+        window,
+        tuple(sorted(spec.platforms)),
+        tuple(sorted(spec.campaign_ids)),
+    )
+    if memo is not None and key in memo:
+        return memo[key]
+    result = _query_sums(session, spec, window)
+    if memo is not None:
+        memo[key] = result
+    return result
+
+
+def _query_sums(
+    session: Session, spec: ThresholdSpec | ChangeSpec, window: Any
+) -> dict[tuple[str, str], dict[str, dict[str, float]]]:
     by_campaign = spec.entity == "campaign" or bool(spec.campaign_ids)
     table: Any
     if window.unit == "d":
@@ -151,11 +178,12 @@ def _observe_metric(
     spec: ThresholdSpec | ChangeSpec,
     now: dt.datetime,
     threshold: float,
+    memo: Memo | None,
 ) -> list[Observation]:
     _check_campaigns(session, spec.campaign_ids)
     firing, recovery = spec.condition(), spec.condition(recovery=True)
     observations = []
-    for (key, label), sums in _metric_sums(session, org, spec, now).items():
+    for (key, label), sums in _metric_sums(session, org, spec, now, memo).items():
         result = evaluate(firing, sums["current"], sums["previous"])
         holds = evaluate(recovery, sums["current"], sums["previous"]).met
         observations.append(
@@ -168,23 +196,35 @@ def _observe_metric(
 
 @register("threshold", ThresholdSpec, "Threshold")
 def observe_threshold(
-    session: Session, org: OrgContext, spec: ThresholdSpec, now: dt.datetime
+    session: Session,
+    org: OrgContext,
+    spec: ThresholdSpec,
+    now: dt.datetime,
+    memo: Memo | None = None,
 ) -> list[Observation]:
     """The metric per entity over the window, compared with the threshold."""
-    return _observe_metric(session, org, spec, now, spec.threshold)
+    return _observe_metric(session, org, spec, now, spec.threshold, memo)
 
 
 @register("change", ChangeSpec, "Change")
 def observe_change(
-    session: Session, org: OrgContext, spec: ChangeSpec, now: dt.datetime
+    session: Session,
+    org: OrgContext,
+    spec: ChangeSpec,
+    now: dt.datetime,
+    memo: Memo | None = None,
 ) -> list[Observation]:
     """The metric's percent change per entity against the previous window."""
-    return _observe_metric(session, org, spec, now, spec.change_percent)
+    return _observe_metric(session, org, spec, now, spec.change_percent, memo)
 
 
 @register("anomaly", AnomalySpec, "Anomaly")
 def observe_anomaly(
-    session: Session, org: OrgContext, spec: AnomalySpec, now: dt.datetime
+    session: Session,
+    org: OrgContext,
+    spec: AnomalySpec,
+    now: dt.datetime,
+    memo: Memo | None = None,
 ) -> list[Observation]:
     """How many new anomalies of the listed severities each entity has."""
     since = org_today(org.timezone, now) - dt.timedelta(days=spec.lookback_days)
@@ -232,26 +272,38 @@ def observe_anomaly(
     return observations
 
 
-@register("forecast", ForecastSpec, "Forecast")
-def observe_forecast(
-    session: Session, org: OrgContext, spec: ForecastSpec, now: dt.datetime
-) -> list[Observation]:
-    """Per campaign with a lifetime budget: spend to date plus the average daily spend
-    of the last ``lookback_days`` complete days times ``forecast_days``, in % of the
-    budget."""
-    _check_campaigns(session, spec.campaign_ids)
+def _forecast_rows(
+    session: Session,
+    org: OrgContext,
+    spec: ForecastSpec,
+    now: dt.datetime,
+    memo: Memo | None,
+) -> list[Any]:
+    """Per active campaign: name, lifetime budget, spend to date (the campaign
+    totals rollup) and spend over the last ``lookback_days`` complete days (the daily
+    rollup), in one query; shared through ``memo`` by alerts of one pass that read the
+    same days and scope."""
     today = org_today(org.timezone, now)
     start = today - dt.timedelta(days=spec.lookback_days)
-    recent = func.sum(
-        case(
-            (
-                and_(MetricFactDaily.day >= start, MetricFactDaily.day < today),
-                MetricFactDaily.spend,
-            ),
-            else_=0,
-        )
+    key = (
+        "forecast",
+        today,
+        spec.lookback_days,
+        tuple(sorted(spec.platforms)),
+        tuple(sorted(spec.campaign_ids)),
     )
-    clauses: list[Any] = [Campaign.status == "active", MetricFactDaily.day <= today]
+    if memo is not None and key in memo:
+        return memo[key]
+    recent = (
+        select(
+            MetricFactDaily.campaign_id,
+            func.sum(MetricFactDaily.spend).label("recent"),
+        )
+        .where(MetricFactDaily.day >= start, MetricFactDaily.day < today)
+        .group_by(MetricFactDaily.campaign_id)
+        .subquery()
+    )
+    clauses: list[Any] = [Campaign.status == "active"]
     if spec.platforms:
         clauses.append(Campaign.platform.in_(spec.platforms))
     if spec.campaign_ids:
@@ -261,16 +313,34 @@ def observe_forecast(
             Campaign.id,
             Campaign.name,
             Campaign.budget,
-            func.sum(MetricFactDaily.spend).label("spent"),
-            recent.label("recent"),
+            CampaignTotals.spend.label("spent"),
+            recent.c.recent,
         )
-        .join(MetricFactDaily, MetricFactDaily.campaign_id == Campaign.id)
+        .join(CampaignTotals, CampaignTotals.campaign_id == Campaign.id)
+        .outerjoin(recent, recent.c.campaign_id == Campaign.id)
         .where(*clauses)
-        .group_by(Campaign.id, Campaign.name, Campaign.budget)
     )
+    rows = list(session.execute(statement).all())
+    if memo is not None:
+        memo[key] = rows
+    return rows
+
+
+@register("forecast", ForecastSpec, "Forecast")
+def observe_forecast(
+    session: Session,
+    org: OrgContext,
+    spec: ForecastSpec,
+    now: dt.datetime,
+    memo: Memo | None = None,
+) -> list[Observation]:
+    """Per campaign with a lifetime budget: spend to date plus the average daily spend
+    of the last ``lookback_days`` complete days times ``forecast_days``, in % of the
+    budget."""
+    _check_campaigns(session, spec.campaign_ids)
     recovery = spec.recovery_threshold or spec.threshold
     observations = []
-    for row in session.execute(statement).all():
+    for row in _forecast_rows(session, org, spec, now, memo):
         key = f"campaign:{row.id}"
         budget = float(row.budget or 0)
         if budget <= 0:
