@@ -31,7 +31,13 @@ STATE_COLOURS = {
     "ok": "success",
     "test": "info",
 }
-NOTIFY_COLOURS = {"sent": "success", "failed": "danger", "muted": "secondary"}
+NOTIFY_COLOURS = {
+    "sent": "success",
+    "failed": "danger",
+    "muted": "secondary",
+    "pending": "warning",
+    "sending": "info",
+}
 RECIPIENT_SEPARATORS = re.compile(r"[\s,;]+")
 ANOMALY_METRICS = ("spend", "revenue", "conversions", "roas")
 PREVIEW_SHOWN = 8
@@ -164,7 +170,16 @@ def alerts_table(documents: list[dict], role: str):
             notes.append(html.Div(f"muted until {_when(item['muted_until'])}"))
         if item["acknowledged_at"]:
             notes.append(html.Div(f"acknowledged {_when(item['acknowledged_at'])}"))
-        buttons = [_action("History", "history", item["id"], "primary")]
+        buttons = [
+            dbc.Button(
+                "History",
+                id={"type": "alert-history-button", "index": item["id"]},
+                size="sm",
+                color="primary",
+                outline=True,
+                className="me-1 mb-1",
+            )
+        ]
         if allowed(role, Permission.DECIDE) and item["state"] == "firing":
             buttons.append(_action("Acknowledge", "acknowledge", item["id"]))
         if can_edit(role):
@@ -253,6 +268,14 @@ def show_table(_version, _tick):
     caller = current_user.caller
     views = alert_commands.list_alerts(runtime(), caller)
     return alerts_table([v.document() for v in views], caller.role)
+
+
+def choose_history(_clicks):
+    """Callback: a row's History button (viewers have it too, so it is not part of
+    :func:`act`, whose inputs exist only for editors)."""
+    if not ctx.triggered or not ctx.triggered[0]["value"]:
+        raise PreventUpdate
+    return ctx.triggered_id["index"]
 
 
 def show_history(alert_id, _version):
@@ -398,7 +421,7 @@ def _form_values(document: dict) -> tuple:
 def act(_clicks, _save, _cancel, version, editing, *fields):
     """Callback: a row's button or the form's Save and Cancel. Returns the new
     version (the table reloads), a message, the alert being edited, the form's
-    title, the alert whose history shows, and the form's fields."""
+    title and the form's fields."""
     trigger = ctx.triggered_id
     if not ctx.triggered or not ctx.triggered[0]["value"]:
         raise PreventUpdate  # a button just drawn, not clicked
@@ -407,7 +430,7 @@ def act(_clicks, _save, _cancel, version, editing, *fields):
     values = dict(zip(FORM_FIELDS, fields, strict=True))
     try:
         if trigger == "alert-cancel":
-            return version, None, None, "New alert", no_update, *EMPTY_FORM
+            return version, None, None, "New alert", *EMPTY_FORM
         if trigger == "alert-save":
             body = {
                 "name": values["alert-name"] or "",
@@ -446,10 +469,8 @@ def act(_clicks, _save, _cancel, version, editing, *fields):
                         f" Its webhook secret (shown once): {view.alert.webhook_secret}"
                     )
                 message = _note(text, "success")
-            return version + 1, message, None, "New alert", no_update, *EMPTY_FORM
+            return version + 1, message, None, "New alert", *EMPTY_FORM
         action, alert_id = trigger["action"], trigger["index"]
-        if action == "history":
-            return no_update, None, no_update, no_update, alert_id, *keep_form
         if action == "edit":
             document = alert_commands.get_alert(svc, caller, alert_id).document()
             return (
@@ -457,7 +478,6 @@ def act(_clicks, _save, _cancel, version, editing, *fields):
                 None,
                 alert_id,
                 f"Edit “{document['name']}”",
-                no_update,
                 *_form_values(document),
             )
         if action == "acknowledge":
@@ -488,26 +508,18 @@ def act(_clicks, _save, _cancel, version, editing, *fields):
             message = _note("Alert deleted with its history.", "info")
         else:
             raise PreventUpdate
-        return version + 1, message, no_update, no_update, no_update, *keep_form
+        return version + 1, message, no_update, no_update, *keep_form
     except Invalid as exc:
         return (
             no_update,
             _note("; ".join(exc.details), "danger"),
             no_update,
             no_update,
-            no_update,
             *keep_form,
         )
     except (PermissionDenied, NotFound, DashboardNotFound) as exc:
         text = exc.message if isinstance(exc, PermissionDenied) else str(exc)
-        return (
-            version + 1,
-            _note(text, "warning"),
-            None,
-            no_update,
-            no_update,
-            *keep_form,
-        )
+        return version + 1, _note(text, "warning"), None, no_update, *keep_form
 
 
 def _note(text: str, colour: str) -> dbc.Alert:
@@ -520,6 +532,11 @@ def register(app: Dash) -> None:
         Input("alert-version", "data"),
         Input("alert-refresh", "n_intervals"),
     )(show_table)
+    app.callback(
+        Output("alert-history-of", "data"),
+        Input({"type": "alert-history-button", "index": ALL}, "n_clicks"),
+        prevent_initial_call=True,
+    )(choose_history)
     app.callback(
         Output("alert-history-title", "children"),
         Output("alert-history", "children"),
@@ -543,7 +560,6 @@ def register(app: Dash) -> None:
         Output("alert-message", "children"),
         Output("alert-editing", "data"),
         Output("alert-form-title", "children"),
-        Output("alert-history-of", "data"),
         *[Output(field, "value") for field in FORM_FIELDS],
         Input({"type": "alert-action", "action": ALL, "index": ALL}, "n_clicks"),
         Input("alert-save", "n_clicks"),

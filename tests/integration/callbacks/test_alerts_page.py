@@ -138,7 +138,6 @@ def save(client, values: dict):
         ("alert-message", "children"),
         ("alert-editing", "data"),
         ("alert-form-title", "children"),
-        ("alert-history-of", "data"),
         *[(field, "value") for field in FORM_DEFAULTS],
     ]
     return call(
