@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from accounts import audit
@@ -55,6 +55,9 @@ from core.settings import Settings
 from dashboards import store as dashboard_store
 
 log = logging.getLogger(__name__)
+# A key of the advisory lock that serialises one org's alert evaluations (PostgreSQL;
+# SQLite has one writer at a time anyway).
+ALERTS_LOCK_CLASS = 7_316
 
 
 def run_alerts(
@@ -79,6 +82,13 @@ def run_alerts(
         ``sent`` and ``failed`` notifications.
     """
     with db.session(org_id) as session:
+        if session.get_bind().dialect.name == "postgresql":
+            # The scheduler's job and an ingest may evaluate one org at once: the
+            # second waits for the first's commit, then sees its states.
+            session.execute(
+                text("SELECT pg_advisory_xact_lock(:k, :org)"),
+                {"k": ALERTS_LOCK_CLASS, "org": org_id},
+            )
         org = session.get(Org, org_id)
         if org is None:
             raise LookupError(f"no org {org_id}")

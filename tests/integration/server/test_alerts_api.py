@@ -192,3 +192,60 @@ def test_ala004_test_send_to_a_loopback_webhook_and_preview(world):
         f"{API}/preview", json={"alert_type": "threshold", "condition": {"metric": 1}}
     )
     assert bad.status_code == 422
+
+
+def test_ala005_an_ingest_through_the_api_evaluates_the_alerts_at_once(world):
+    import datetime as dt
+    import json
+
+    admin = world["signed_in"]("admin@acme.example")
+    receiver = world["receiver"]
+    receiver.requests.clear()
+    hour = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
+    hour -= dt.timedelta(hours=1)
+    row = {
+        "campaign": "9988776655",
+        "campaign_name": "API – Spike",
+        "platform": "meta",
+        "hour": hour.isoformat(),
+        "country": "US",
+        "spend": 5,
+        "impressions": 100,
+        "clicks": 1,
+        "conversions": 0,
+        "revenue": 0,
+        "currency": "USD",
+    }
+    first = admin.post("/api/v1/ingest?unknown_campaigns=create", json={"rows": [row]})
+    assert first.status_code == 201, first.get_json()
+    campaign = next(
+        c["id"]
+        for c in admin.get("/api/v1/campaigns").get_json()["campaigns"]
+        if c["name"] == "API – Spike"
+    )
+    created = admin.post(
+        API,
+        json=body(
+            name="Spend spike",
+            condition={
+                "metric": "spend",
+                "operator": ">",
+                "threshold": 500,
+                "window": "1h",
+                "entity_type": "campaign",
+                "campaign_ids": [campaign],
+            },
+            notification_config={
+                "channels": ["webhook"],
+                "webhook_url": f"{receiver.url}/spike",
+            },
+        ),
+    ).get_json()
+    second = admin.post("/api/v1/ingest", json={"rows": [row | {"spend": 900}]})
+    assert second.status_code == 201, second.get_json()
+    alert = admin.get(f"{API}/{created['id']}").get_json()
+    assert alert["state"] == "firing"
+    assert alert["entities"][0]["label"] == "API – Spike"
+    [request] = [r for r in receiver.requests if r["path"] == "/spike"]
+    assert verify_signature(request, created["webhook_secret"])
+    assert json.loads(request["body"])["value"] == 900
