@@ -27,7 +27,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from alerts.observe import BrokenAlert, Observation
@@ -202,62 +202,79 @@ def _evaluate_one(
         )
         alert.broken_reason = None
     fired = False
+    # New entity rows and history rows are inserted in bulk at the end: a first pass
+    # over many alerts creates tens of thousands of them.
+    created: list[dict[str, Any]] = []
+    history: list[dict[str, Any]] = []
+    current: list[str] = []
     for key in sorted(set(observations) | set(states)):
         seen = observations.get(key)
         row = states.get(key)
-        if row is None:
-            if seen is None or not seen.met:
-                continue  # nothing to remember about an entity that is fine
-            row = AlertState(
-                org_id=org.id,
-                alert_id=alert.id,
-                entity_key=key,
-                entity_label=seen.label[:200],
-                state="ok",
-                pending_count=0,
-                since=now,
-            )
-            session.add(row)
-            states[key] = row
+        if row is None and (seen is None or not seen.met):
+            continue  # nothing to remember about an entity that is fine
         summary.entities += 1
+        before = row.state if row is not None else "ok"
         step = next_state(
-            row.state,
-            row.pending_count,
+            before,
+            row.pending_count if row is not None else 0,
             seen.met if seen else False,
             seen.holds if seen else False,
             pending_needed=parsed.spec.pending_evaluations,
-            resolved_at=row.resolved_at,
+            resolved_at=row.resolved_at if row is not None else None,
             cooldown=cooldown,
             now=now,
         )
         value = seen.value if seen else None
-        if step.state != row.state:
+        label = (seen.label if seen else row.entity_label if row else key)[:200]
+        changed = step.state != before
+        if changed:
             notify = step.state == "firing" or (
-                row.state == "firing" and step.state == "resolved"
+                before == "firing" and step.state == "resolved"
             )
-            reason = seen.reason if seen else "no data for this entity in the window"
-            session.add(
-                AlertHistory(
-                    org_id=org.id,
-                    alert_id=alert.id,
-                    entity_key=key,
-                    entity_label=(seen.label if seen else row.entity_label)[:200],
-                    from_state=row.state,
-                    to_state=step.state,
-                    value=value,
-                    threshold=seen.threshold if seen else None,
-                    reason=reason,
-                    created_at=now,
-                    notify_status=("muted" if muted else "pending")
+            history.append(
+                {
+                    "org_id": org.id,
+                    "alert_id": alert.id,
+                    "entity_key": key,
+                    "entity_label": label,
+                    "from_state": before,
+                    "to_state": step.state,
+                    "value": value,
+                    "threshold": seen.threshold if seen else None,
+                    "reason": seen.reason
+                    if seen
+                    else "no data for this entity in the window",
+                    "created_at": now,
+                    "notify_status": ("muted" if muted else "pending")
                     if notify
                     else "none",
-                )
+                    "notified_at": None,
+                }
             )
             summary.changes += 1
             summary.notifications += int(notify and not muted)
+            fired = fired or step.state == "firing"
+        current.append(step.state)
+        if row is None:
+            created.append(
+                {
+                    "org_id": org.id,
+                    "alert_id": alert.id,
+                    "entity_key": key,
+                    "entity_label": label,
+                    "state": step.state,
+                    "pending_count": step.pending_count,
+                    "value": value,
+                    "since": now,
+                    "last_evaluated_at": now,
+                    "last_fired_at": now if step.state == "firing" else None,
+                    "resolved_at": None,
+                }
+            )
+            continue
+        if changed:
             if step.state == "firing":
                 row.last_fired_at = now
-                fired = True
             if step.state == "resolved":
                 row.resolved_at = now
             row.state, row.since = step.state, now
@@ -268,9 +285,12 @@ def _evaluate_one(
         if row.value != value:
             row.value = value
             row.last_evaluated_at = now
-        if seen is not None and row.entity_label != seen.label[:200]:
-            row.entity_label = seen.label[:200]
-    current = [row.state for row in states.values()]
+        if seen is not None and row.entity_label != label:
+            row.entity_label = label
+    if created:
+        session.execute(insert(AlertState), created)
+    if history:
+        session.execute(insert(AlertHistory), history)
     summary.firing += current.count("firing")
     alert.state = (
         "firing" if "firing" in current else "pending" if "pending" in current else "ok"
