@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from sqlalchemy import insert, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from alerts.observe import BrokenAlert, Observation
@@ -128,6 +129,10 @@ def evaluate_alerts(
                 _evaluate_one(
                     session, org, alert, states.get(alert.id, {}), now, summary, memo
                 )
+        except OperationalError:
+            # The database itself failed (locked, gone): not the alert's fault, so
+            # nothing is marked broken; the pass fails and the next one tries again.
+            raise
         except Exception as exc:  # noqa: BLE001 - one alert must not stop the others
             reason = _reason(exc)
             log.warning("alert %s (%s) is broken: %s", alert.id, alert.name, reason)

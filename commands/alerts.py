@@ -17,6 +17,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
+import threading
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,6 +60,11 @@ log = logging.getLogger(__name__)
 # A key of the advisory lock that serialises one org's alert evaluations (PostgreSQL;
 # SQLite has one writer at a time anyway).
 ALERTS_LOCK_CLASS = 7_316
+# SQLite has no advisory locks: one process (``python app.py`` runs the scheduler and
+# the web requests that ingest) evaluates one org at a time instead, so two
+# evaluations never wait on each other's write lock until it times out. Not state,
+# a lock: the one module-level object of its kind here.
+_SQLITE_EVALUATION = threading.Lock()
 
 
 def run_alerts(
@@ -80,8 +87,12 @@ def run_alerts(
     Returns:
         The evaluation's summary (see :func:`alerts.engine.evaluate_alerts`) with
         ``sent`` and ``failed`` notifications.
+
+    Raises:
+        sqlalchemy.exc.OperationalError: the database failed; nothing was written.
     """
-    with db.session(org_id) as session:
+    serial = _SQLITE_EVALUATION if db.engine.dialect.name == "sqlite" else nullcontext()
+    with serial, db.session(org_id) as session:
         if session.get_bind().dialect.name == "postgresql":
             # The scheduler's job and an ingest may evaluate one org at once: the
             # second waits for the first's commit, then sees its states.
