@@ -497,3 +497,65 @@ def test_alr009_two_evaluations_at_once_fire_once(alerts_db):
     firing = [r for r in history(admin, alert) if r["to_state"] == "firing"]
     platforms = {r["entity_key"] for r in firing}
     assert len(firing) == len(platforms) >= 2
+
+
+def test_alr010_anomaly_alert_on_anomalies_the_analytics_found_in_ingested_facts(
+    alerts_db,
+):
+    """Five weeks of steady days, then a spike in conversions yesterday: the
+    analytics' detector stores an anomaly, the alert fires on it; the day corrected
+    by a new ingest, the detector drops the anomaly and the alert resolves."""
+    from zoneinfo import ZoneInfo
+
+    from analytics.anomalies import detect_anomalies
+
+    app, admin, org = alerts_db["app"], alerts_db["admin"], alerts_db["org"]
+    zone = ZoneInfo(org.timezone)
+    base = hour_now()
+    today = org_today(org.timezone, base)
+    yesterday = today - dt.timedelta(days=1)
+
+    def noon(day: dt.date) -> dt.datetime:
+        local = dt.datetime.combine(day, dt.time(12), tzinfo=zone)
+        return local.astimezone(dt.UTC).replace(tzinfo=None)
+
+    steady = {"spend": 100.0, "conversions": 10, "revenue": 500.0}
+    days = [yesterday - dt.timedelta(days=n) for n in range(35, 0, -1)]
+    external = ingest_hours(
+        app,
+        org.id,
+        "Alert – Spiky",
+        [(noon(day), steady) for day in days]
+        + [(noon(yesterday), steady | {"conversions": 60})],
+    )
+    cid = campaign_id(admin, org.id, external)
+
+    def detect() -> None:
+        with app.session(org.id) as session:
+            detect_anomalies(session, org.id, yesterday)
+
+    detect()
+    with admin.engine.connect() as connection:
+        stored = connection.execute(
+            text(
+                "SELECT severity, status FROM anomalies WHERE campaign_id = :c "
+                "AND metric = 'conversions' AND day = :d"
+            ),
+            {"c": cid, "d": yesterday},
+        ).all()
+    assert [tuple(row) for row in stored] == [("critical", "new")]
+    alert = add_alert(
+        app,
+        org.id,
+        "anomaly",
+        {"severity": ["critical"], "metric": "conversions", "entity_type": "campaign"},
+    )
+    evaluate(alerts_db, base + dt.timedelta(minutes=12), alert_ids=[alert])
+    state = states(admin, alert)[f"campaign:{cid}"]
+    assert state["state"] == "firing" and state["value"] == 1
+    ingest_hours(
+        app, org.id, "Alert – Spiky", [(noon(yesterday), steady)], external_id=external
+    )
+    detect()
+    evaluate(alerts_db, base + dt.timedelta(minutes=13), alert_ids=[alert])
+    assert states(admin, alert)[f"campaign:{cid}"]["state"] == "resolved"
