@@ -183,7 +183,9 @@ class AlertView:
                     "state": row.state,
                     "value": row.value,
                     "since": _iso(row.since),
-                    "last_evaluated_at": _iso(row.last_evaluated_at),
+                    # Written when the value changes (a steady minute writes no
+                    # entity row); the alert's last_evaluated_at is the last look.
+                    "value_changed_at": _iso(row.last_evaluated_at),
                 }
                 for row in self.states
                 if row.state != "ok"
