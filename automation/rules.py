@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import (
@@ -134,11 +134,18 @@ class BudgetAdjustAction(_Action):
 
 
 class NotifyAction(_Action):
+    """Tell people: delivered through the alert channels (``commands.automation``
+    sends each notify execution after the run commits). ``webhook_secret`` signs the
+    webhook's body like an alert's (``X-Pulse-Signature``)."""
+
     type: Literal["notify"]
     channels: list[Literal["email", "slack", "webhook"]] = Field(
         default_factory=lambda: ["email"]
     )
     recipients: list[str] = Field(default_factory=list)
+    slack_webhook: str | None = Field(None, max_length=500)
+    webhook_url: str | None = Field(None, max_length=500)
+    webhook_secret: str | None = Field(None, min_length=16, max_length=128)
 
 
 Action = Annotated[
@@ -399,11 +406,16 @@ def _adjust_budget(
 
 
 def _notify(action: NotifyAction) -> _Outcome:
-    # The notification itself is delivered by the alerting channels from this
-    # execution record; the rule changes nothing on the campaign.
+    # The notification itself is delivered by the alert channels from this execution
+    # record once the run has committed (``delivery`` moves from "pending" to "sent"
+    # or "failed"); the rule changes nothing on the campaign.
     return _Outcome(
         "success",
-        {"channels": list(action.channels), "recipients": list(action.recipients)},
+        {
+            "channels": list(action.channels),
+            "recipients": list(action.recipients),
+            "delivery": "pending",
+        },
     )
 
 
@@ -446,6 +458,7 @@ class _RuleRun:
     failed: int = 0
     skipped: int = 0
     cooled_down: int = 0
+    notify_executions: list[int] = field(default_factory=list)
 
 
 def _run_rule(
@@ -507,18 +520,20 @@ def _run_rule(
             )
             outcome = _Outcome("failed", {}, _describe_error(exc))
         details.update(outcome.details)
-        session.add(
-            AutomationExecution(
-                org_id=org.id,
-                rule_id=rule.id,
-                campaign_id=campaign.id,
-                executed_at=now,
-                status=outcome.status,
-                action_taken=parsed.action.type,
-                details=details,
-                error=outcome.error,
-            )
+        execution = AutomationExecution(
+            org_id=org.id,
+            rule_id=rule.id,
+            campaign_id=campaign.id,
+            executed_at=now,
+            status=outcome.status,
+            action_taken=parsed.action.type,
+            details=details,
+            error=outcome.error,
         )
+        session.add(execution)
+        if outcome.status == "success" and parsed.action.type == "notify":
+            session.flush()
+            run.notify_executions.append(execution.id)
         if outcome.status == "success" and parsed.action.type != "notify":
             audit.record(
                 session,
@@ -554,9 +569,11 @@ def evaluate_rules(
 
     Returns:
         ``{"rules", "evaluated", "actions", "failed", "skipped", "cooled_down",
-        "invalid_rules"}``: active rules run, campaign evaluations, successful actions,
-        failed actions (plus rules with invalid JSON), skipped actions, met conditions
-        held back by a cooldown, and ``[{rule_id, name, error}]`` of invalid rules.
+        "invalid_rules", "notify_executions"}``: active rules run, campaign
+        evaluations, successful actions, failed actions (plus rules with invalid
+        JSON), skipped actions, met conditions held back by a cooldown,
+        ``[{rule_id, name, error}]`` of invalid rules, and the ids of the ``notify``
+        executions whose notification is still to be delivered.
     """
     now = _utc_naive(now)
     rules = session.scalars(
@@ -572,6 +589,7 @@ def evaluate_rules(
         "skipped": 0,
         "cooled_down": 0,
         "invalid_rules": [],
+        "notify_executions": [],
     }
     for rule in rules:
         summary["rules"] += 1
@@ -593,5 +611,6 @@ def evaluate_rules(
         summary["failed"] += run.failed
         summary["skipped"] += run.skipped
         summary["cooled_down"] += run.cooled_down
+        summary["notify_executions"] += run.notify_executions
     session.flush()
     return summary

@@ -203,6 +203,21 @@ def report_markdown(results: Path = RESULTS) -> str:
             + " s",
             "",
         ]
+    for path in sorted(results.glob("alerts-*.json")):
+        passes = load(path)
+        out += [
+            f"### Alert evaluation ({path.stem})",
+            "",
+            f"{passes['alerts']:,} alerts, {len(passes['runs'])} passes: first "
+            f"{passes['first_pass_s']:.2f} s, then median "
+            f"{passes['steady_median_s']:.2f} s (max {passes['steady_max_s']:.2f} s; "
+            f"goal {passes['goal_s']:.0f} s); passes "
+            + ", ".join(
+                f"{run['seconds']:.2f} s ({run['changes']:,} changes)"
+                for run in passes["runs"]
+            ),
+            "",
+        ]
     return "\n".join(out)
 
 

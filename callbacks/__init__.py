@@ -6,6 +6,7 @@ from dash import Dash
 
 from callbacks import (
     actions,
+    alerts,
     audit,
     crossfilter,
     dashboard,
@@ -23,6 +24,7 @@ def register_callbacks(app: Dash) -> None:
     actions.register(app)
     audit.register(app)
     reports.register(app)
+    alerts.register(app)
     kiosks.register(app)
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from accounts.permissions import Caller, Permission, require
+from commands.alerts import run_alerts_after_ingest
 from commands.context import CommandContext
 from core.db import Database
 from core.settings import Settings
@@ -40,8 +41,10 @@ def ingest_facts(
     fmt: str = "native",
     on_unknown_campaign: UnknownCampaigns = "refuse",
     default_country: str | None = None,
+    settings: Settings | None = None,
 ) -> dict[str, Any]:
-    """Ingest one batch of facts for the caller's org, recorded as theirs.
+    """Ingest one batch of facts for the caller's org, recorded as theirs; the org's
+    alerts are evaluated right after the batch commits.
 
     Args:
         context: the database and query cache.
@@ -51,6 +54,8 @@ def ingest_facts(
         fmt: the file format (see :mod:`datasources.ingest`).
         on_unknown_campaign: ``create`` or ``refuse`` rows naming unknown campaigns.
         default_country: the country of every row when the data has none.
+        settings: the deployment's settings, to send the alert notifications at once
+            (without them the scheduler's next ``alerts`` run sends them).
 
     Returns:
         The committed batch's summary (see :func:`datasources.ingest.ingest`).
@@ -72,6 +77,9 @@ def ingest_facts(
         api_key_id=caller.api_key_id,
         caller=caller,
     )
+    if result["rows_written"]:
+        # Before the cache is made stale: the dashboards show the firing alerts.
+        run_alerts_after_ingest(context.db, settings, caller.org_id)
     if result["rows_written"] or result["campaigns_created"]:
         context.data.invalidate_org(caller.org_id)
     return result
@@ -118,6 +126,7 @@ def ingest_file(
     )
     if not result["rows_written"]:
         return result, "nothing changed"
+    run_alerts_after_ingest(db, settings, org_id)
     try:
         note = invalidate_shared_cache(db, org_id, settings)
     except Exception as exc:  # noqa: BLE001 - the data is committed; say what to do

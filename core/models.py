@@ -368,6 +368,89 @@ class DashboardAlert(Base, TenantMixin, Timestamps):
     created_by: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
+    # From 0015: why the alert cannot be evaluated (unknown metric, deleted
+    # campaign), a mute, the last acknowledgement and the webhook signing secret.
+    broken_reason: Mapped[str | None] = mapped_column(Text)
+    muted_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    acknowledged_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    webhook_secret: Mapped[str | None] = mapped_column(String(64))
+
+
+class AlertState(Base, TenantMixin):
+    """Where one alert stands for one entity (``org``, ``platform:meta``,
+    ``campaign:12``): ``ok`` -> ``pending`` -> ``firing`` -> ``resolved``."""
+
+    __tablename__ = "alert_states"
+    __table_args__ = (
+        UniqueConstraint("alert_id", "entity_key", name="uq_alert_states_entity"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(
+        ForeignKey("dashboard_alerts.id", ondelete="CASCADE")
+    )
+    entity_key: Mapped[str] = mapped_column(String(64))
+    entity_label: Mapped[str] = mapped_column(String(200), default="")
+    state: Mapped[str] = mapped_column(String(16), default="ok")
+    pending_count: Mapped[int] = mapped_column(Integer, default=0)
+    value: Mapped[float | None] = mapped_column(Float)
+    since: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_evaluated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    last_fired_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class AlertHistory(Base, TenantMixin):
+    """One state change of an alert for one entity, and whether it was notified
+    (``notify_status``: ``none`` for changes nobody is told about, ``pending``,
+    ``sending``, ``sent``, ``failed``, ``muted``)."""
+
+    __tablename__ = "alert_history"
+    __table_args__ = (
+        Index("ix_alert_history_alert", "alert_id", "created_at"),
+        Index("ix_alert_history_notify", "notify_status"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(
+        ForeignKey("dashboard_alerts.id", ondelete="CASCADE")
+    )
+    entity_key: Mapped[str] = mapped_column(String(64))
+    entity_label: Mapped[str] = mapped_column(String(200), default="")
+    from_state: Mapped[str] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    value: Mapped[float | None] = mapped_column(Float)
+    threshold: Mapped[float | None] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    notify_status: Mapped[str] = mapped_column(String(16), default="none")
+    notified_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class AlertDelivery(Base, TenantMixin):
+    """One attempt to deliver a notification on one channel, with its outcome (the
+    HTTP status code of a webhook or Slack request). An alert's attempts name its
+    history row; an automation rule's ``notify`` names its execution."""
+
+    __tablename__ = "alert_deliveries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int | None] = mapped_column(
+        ForeignKey("dashboard_alerts.id", ondelete="CASCADE"), index=True
+    )
+    history_id: Mapped[int | None] = mapped_column(
+        ForeignKey("alert_history.id", ondelete="CASCADE")
+    )
+    execution_id: Mapped[int | None] = mapped_column(
+        ForeignKey("automation_executions.id", ondelete="CASCADE")
+    )
+    channel: Mapped[str] = mapped_column(String(16))
+    target: Mapped[str] = mapped_column(String(500), default="")
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    ok: Mapped[bool] = mapped_column(Boolean, default=False)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class RealtimeMetricsCache(Base, TenantMixin):

@@ -242,6 +242,41 @@ class Settings(BaseSettings):
         description="a delivery still running after this long belongs to a process "
         "that died: another scheduler takes it over",
     )
+    webhook_allowlist: str = Field(
+        "",
+        validation_alias=AliasChoices("PULSE_WEBHOOK_ALLOWLIST"),
+        description="comma-separated host names, addresses or networks (CIDR) that "
+        "alert webhooks and Slack URLs may reach although they are private, loopback "
+        "or link-local (refused otherwise, at save and at send time); e.g. "
+        "'127.0.0.1,hooks.internal.example,10.20.0.0/16'",
+    )
+    alert_http_timeout_seconds: float = Field(
+        5.0,
+        gt=0,
+        le=60,
+        validation_alias=AliasChoices("PULSE_ALERT_HTTP_TIMEOUT"),
+        description="connect and read timeout of one webhook or Slack request",
+    )
+    alert_max_attempts: int = Field(
+        3,
+        ge=1,
+        le=10,
+        validation_alias=AliasChoices("PULSE_ALERT_MAX_ATTEMPTS"),
+        description="attempts per alert notification and channel before it fails",
+    )
+    alert_retry_seconds: float = Field(
+        1.0,
+        ge=0,
+        le=60,
+        validation_alias=AliasChoices("PULSE_ALERT_RETRY_SECONDS"),
+        description="wait before the second attempt of a notification; doubled for "
+        "each later one (1 s, 2 s, 4 s ...)",
+    )
+    public_url: str = Field(
+        "http://127.0.0.1:8050",
+        validation_alias=AliasChoices("PULSE_PUBLIC_URL"),
+        description="the address people open Pulse at; alert messages link to it",
+    )
     kiosk_tick_seconds: float = Field(
         10.0,
         ge=0.2,

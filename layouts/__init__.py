@@ -11,6 +11,7 @@ from dash import Dash
 
 from layouts import (
     _shell,
+    alerts,
     audit,
     dashboard,
     dashboard_edit,
@@ -71,6 +72,13 @@ def register_pages(app: Dash) -> None:
         name="Scheduled reports",
         title="Scheduled reports · Pulse",
         layout=reports.layout,
+    )
+    dash.register_page(
+        "layouts.alerts",
+        path="/alerts",
+        name="Alerts",
+        title="Alerts · Pulse",
+        layout=alerts.layout,
     )
     dash.register_page(
         "layouts.kiosks",

@@ -8,7 +8,31 @@ from dash import html
 from flask_login import current_user
 
 from accounts.permissions import is_admin
+from commands.alerts import firing_count
 from server.csrf import csrf_token
+from server.runtime import runtime
+
+
+def alerts_link() -> dbc.NavLink:
+    """ "Alerts", with a red badge counting the org's firing alerts."""
+    try:
+        firing = firing_count(runtime(), current_user.caller)
+    except Exception:  # noqa: BLE001 - the bar must draw even if the count cannot
+        firing = 0
+    badge = (
+        dbc.Badge(
+            str(firing),
+            color="danger",
+            pill=True,
+            className="ms-1",
+            id="nav-alerts-firing",
+        )
+        if firing
+        else None
+    )
+    return dbc.NavLink(
+        ["Alerts", badge], href="/alerts", active="exact", id="nav-alerts"
+    )
 
 
 def navbar() -> dbc.Navbar:
@@ -18,6 +42,7 @@ def navbar() -> dbc.Navbar:
         links.append(
             dbc.NavLink("Reports", href="/reports", active="exact", id="nav-reports")
         )
+        links.append(alerts_link())
         if is_admin(current_user.role):
             links.append(
                 dbc.NavLink("Audit log", href="/audit", active="exact", id="nav-audit")

@@ -191,3 +191,34 @@ def write_outbox(message: EmailMessage, directory: Path, name: str) -> Path:
     partial.write_bytes(bytes(message))
     partial.replace(path)
     return path
+
+
+def build_notification_message(
+    *,
+    sender: str,
+    recipients: list[str],
+    subject: str,
+    text: str,
+    html_body: str,
+    message_id: str,
+) -> EmailMessage:
+    """A short notification email without an attachment (an alert firing or
+    resolving): plain text and HTML alternatives.
+
+    Args:
+        sender: the From header.
+        recipients: the To addresses.
+        subject: the Subject header.
+        text: the plain-text body.
+        html_body: the HTML body (the caller escapes what it inserts).
+        message_id: a Message-ID unique to the notification.
+    """
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = ", ".join(recipients)
+    message["Subject"] = subject
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = message_id
+    message.set_content(text if text.endswith("\n") else text + "\n")
+    message.add_alternative(html_body, subtype="html")
+    return message

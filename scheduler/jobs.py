@@ -72,6 +72,22 @@ JOBS.append(
     )
 )
 
+JOBS.append(
+    JobDefinition(
+        "alerts",
+        "scheduler.tasks:alerts",
+        # Every minute, off the reports' second so the two do not start together.
+        {"trigger": "cron", "second": 20},
+        description=(
+            "evaluate the alerts (ok -> pending -> firing -> resolved) and send what "
+            "fired or resolved; every minute"
+        ),
+        # The alerts' own rows say what each run did (alert_states.last_evaluated_at,
+        # alert_history, alert_deliveries); a job_runs row a minute per org is noise.
+        logged=False,
+    )
+)
+
 
 def job(name: str) -> JobDefinition:
     for definition in JOBS:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from commands.alerts import run_alerts
 from commands.analytics import run_queued_analytics, run_scheduled_analytics
 from commands.automation import run_automation_rules
 from commands.report_schedules import run_due_reports
@@ -29,7 +30,7 @@ def queued_analytics(ctx: JobContext, org_id: int) -> dict[str, Any]:
 
 def automation_rules(ctx: JobContext, org_id: int) -> dict[str, Any]:
     """Evaluate the org's automation rules and apply their actions."""
-    return run_automation_rules(ctx, org_id)
+    return run_automation_rules(ctx, org_id, settings=ctx.settings)
 
 
 def retention(ctx: JobContext, org_id: int) -> dict[str, Any]:
@@ -43,3 +44,13 @@ def report_deliveries(ctx: JobContext, org_id: int) -> dict[str, Any]:
     """Claim the org's scheduled reports that are due and deliver them (see
     :mod:`commands.report_schedules`)."""
     return run_due_reports(ctx, ctx.settings, org_id)
+
+
+def alerts(ctx: JobContext, org_id: int) -> dict[str, Any]:
+    """Evaluate the org's alerts and send what fired or resolved (see
+    :mod:`commands.alerts`)."""
+    summary = run_alerts(ctx.db, ctx.settings, org_id)
+    if summary.get("changes") or summary.get("broken"):
+        # The dashboards' anomaly lists show the firing alerts.
+        ctx.data.invalidate_org(org_id)
+    return summary

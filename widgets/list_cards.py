@@ -276,11 +276,43 @@ def warning_card(warning: dict) -> html.Div:
     )
 
 
+def firing_alert_card(item: dict) -> html.Div:
+    """A firing alert above the anomalies: its name, where it fires, the value, a
+    link to the alerts page."""
+    value = item.get("value")
+    shown = NO_VALUE if value is None else f"{value:,.4g}"
+    return html.Div(
+        [
+            html.Div(
+                [
+                    _badge("Alert firing", "critical"),
+                    html.Span(item.get("name") or "", className="list-title"),
+                    _badge("Acknowledged", "muted")
+                    if item.get("acknowledged")
+                    else None,
+                ],
+                className="list-head",
+            ),
+            html.Div(
+                [
+                    html.Span(f"{item.get('entity_label') or ''} · value "),
+                    html.Strong(shown),
+                    html.A(" · Alerts", href="/alerts", className="ms-1"),
+                ],
+                className="list-where",
+            ),
+        ],
+        className="list-card list-firing-alert",
+    )
+
+
 def list_children(spec: ListCardsSpec, data: dict, ctx: RenderContext) -> list:
-    """The cards (or a friendly empty message) of a list-cards widget."""
+    """The cards (or a friendly empty message) of a list-cards widget; anomaly lists
+    show the org's firing alerts first."""
     currency = data.get("currency", ctx.currency)
     kind = spec.kind
     limit = spec.config.limit
+    alerts: list = []
     if kind == "warnings":
         cards = [warning_card(w) for w in warning_items(data)[:limit]]
     else:
@@ -290,6 +322,14 @@ def list_children(spec: ListCardsSpec, data: dict, ctx: RenderContext) -> list:
             for i in (data.get("items") or [])[:limit]
             if isinstance(i, dict)
         ]
+        if kind == "anomalies":
+            alerts = [
+                firing_alert_card(a)
+                for a in (data.get("firing_alerts") or [])[:limit]
+                if isinstance(a, dict)
+            ]
+    if alerts:
+        return alerts + (cards or [])
     if not cards:
         return [html.Div(EMPTY_MESSAGES[kind], className="widget-empty list-empty")]
     total = data.get("total")

@@ -30,7 +30,15 @@ from analytics.series import last_complete_day, parse_entity
 from analytics.trends import TREND_TYPES
 from core.filters import Filters, OrgContext
 from core.metrics import METRICS, resolve_metric
-from core.models import Anomaly, Campaign, Forecast, Recommendation, TrendAnalysis
+from core.models import (
+    AlertState,
+    Anomaly,
+    Campaign,
+    DashboardAlert,
+    Forecast,
+    Recommendation,
+    TrendAnalysis,
+)
 from core.reference import PLATFORMS
 from core.windows import DateWindow, org_today, period_days
 from datasources.registry import QueryParams, register
@@ -355,7 +363,44 @@ def anomalies_source(
         "counts": counts,
         "window": {"start": window.start.isoformat(), "end": window.end.isoformat()},
         "items": items,
+        "firing_alerts": firing_alerts(session),
     }
+
+
+# Firing alerts shown on top of the anomaly cards ("Anomaly Alerts" on the
+# Performance dashboard, "Detected Anomalies" on Forecasting).
+FIRING_ALERTS_SHOWN = 10
+
+
+def firing_alerts(session: Session) -> list[dict]:
+    """The org's firing (alert, entity) pairs of active alerts, latest first."""
+    rows = session.execute(
+        select(
+            DashboardAlert.id,
+            DashboardAlert.name,
+            DashboardAlert.alert_type,
+            DashboardAlert.acknowledged_at,
+            AlertState.entity_label,
+            AlertState.value,
+            AlertState.since,
+        )
+        .join(AlertState, AlertState.alert_id == DashboardAlert.id)
+        .where(AlertState.state == "firing", DashboardAlert.is_active.is_(True))
+        .order_by(desc(AlertState.since), DashboardAlert.id)
+        .limit(FIRING_ALERTS_SHOWN)
+    ).all()
+    return [
+        {
+            "alert_id": row.id,
+            "name": row.name,
+            "alert_type": row.alert_type,
+            "entity_label": row.entity_label,
+            "value": row.value,
+            "since": _stamp(row.since),
+            "acknowledged": row.acknowledged_at is not None,
+        }
+        for row in rows
+    ]
 
 
 # ------------------------------------------------------------------------------ trends

@@ -415,12 +415,20 @@ def describe_execution(
             f"({float(details.get('percent', 0)):+g}%)"
         )
     recipients = details.get("recipients") or details.get("channels") or []
-    # Delivery (email, Slack, webhook) comes with the alerting channels; until then the
-    # line must not claim that anything was sent.
-    return (
-        f"Notification for {', '.join(map(str, recipients)) or 'the team'} "
-        f"about {target} recorded (not sent: delivery channels are not connected yet)"
-    )
+    who = ", ".join(map(str, recipients)) or "the team"
+    delivery = details.get("delivery")
+    channels = ", ".join(map(str, details.get("channels") or [])) or "its channels"
+    # The line claims a notification went out only once its delivery says so.
+    if delivery == "sent":
+        return f"Notified {who} about {target} ({channels})"
+    if delivery == "failed":
+        return (
+            f"Notification for {who} about {target} failed: "
+            f"{details.get('delivery_error') or 'see the delivery log'}"
+        )
+    if delivery == "pending":
+        return f"Notification for {who} about {target} queued (not sent yet)"
+    return f"Notification for {who} about {target} recorded (not sent)"
 
 
 def _timeline(

@@ -105,6 +105,7 @@ def ingest_facts_route():
             fmt=fmt,
             on_unknown_campaign=unknown,
             default_country=request.args.get("country"),
+            settings=runtime().settings,
         )
     except IngestRejected as exc:
         return jsonify(

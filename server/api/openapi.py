@@ -446,6 +446,91 @@ OPERATIONS += [
     ),
 ]
 
+ALERT_BODY = (
+    '{"name": "CPA too high", "alert_type": "threshold", "condition": {"metric": '
+    '"cpa", "operator": ">", "threshold": 50, "window": "1d", "entity_type": '
+    '"campaign", "pending_evaluations": 2, "recovery_threshold": 45}, '
+    '"notification_config": {"channels": ["email", "slack"], "recipients": '
+    '["ops@acme.example"], "slack_webhook": "https://hooks.slack.com/services/..."}, '
+    '"cooldown_minutes": 60}'
+)
+OPERATIONS += [
+    (
+        "get",
+        "/api/v1/alerts",
+        "list_alerts",
+        "The org's alerts with their state and non-ok entities",
+        "alerts",
+        None,
+    ),
+    (
+        "post",
+        "/api/v1/alerts",
+        "create_alert",
+        "Create an alert (editors and admins); answers its webhook secret once",
+        "alerts",
+        ALERT_BODY,
+    ),
+    (
+        "post",
+        "/api/v1/alerts/preview",
+        "preview_alert",
+        "Each entity's current value under a condition; nothing is saved",
+        "alerts",
+        '{"alert_type": "threshold", "condition": {"metric": "cpa", "operator": ">", '
+        '"threshold": 50}}',
+    ),
+    ("get", "/api/v1/alerts/{id}", "get_alert", "One alert", "alerts", None),
+    (
+        "put",
+        "/api/v1/alerts/{id}",
+        "replace_alert",
+        "Replace an alert's settings",
+        "alerts",
+        ALERT_BODY,
+    ),
+    (
+        "delete",
+        "/api/v1/alerts/{id}",
+        "delete_alert",
+        "Delete an alert with its history",
+        "alerts",
+        None,
+    ),
+    (
+        "post",
+        "/api/v1/alerts/{id}/acknowledge",
+        "acknowledge_alert",
+        "Acknowledge a firing alert (signed-in editors and admins)",
+        "alerts",
+        None,
+    ),
+    (
+        "post",
+        "/api/v1/alerts/{id}/mute",
+        "mute_alert",
+        "Mute an alert's notifications for a number of minutes (0 unmutes)",
+        "alerts",
+        '{"minutes": 120}',
+    ),
+    (
+        "get",
+        "/api/v1/alerts/{id}/history",
+        "alert_history",
+        "The alert's state changes, newest first, with every delivery attempt",
+        "alerts",
+        None,
+    ),
+    (
+        "post",
+        "/api/v1/alerts/{id}/test",
+        "test_alert",
+        "Send a test notification on the alert's channels now",
+        "alerts",
+        None,
+    ),
+]
+
 # The list routes: ``{items, total, limit, offset}``, paged by ``limit``/``offset``.
 PAGED_OPERATIONS = (
     "list_templates",
@@ -457,6 +542,8 @@ PAGED_OPERATIONS = (
     "report_deliveries",
     "list_kiosk_tokens",
     "list_playlists",
+    "list_alerts",
+    "alert_history",
 )
 PAGE_PARAMETERS = [
     {

@@ -128,6 +128,33 @@ def rls_db(postgres_admin_url, seed_now):
                     ),
                 ]
             )
+            alert = m.DashboardAlert(org_id=org.id, name="rls", alert_type="change")
+            session.add(alert)
+            session.flush()
+            history = m.AlertHistory(
+                org_id=org.id,
+                alert_id=alert.id,
+                entity_key="org",
+                from_state="ok",
+                to_state="firing",
+            )
+            session.add_all(
+                [
+                    m.AlertState(
+                        org_id=org.id, alert_id=alert.id, entity_key="org", since=now
+                    ),
+                    history,
+                ]
+            )
+            session.flush()
+            session.add(
+                m.AlertDelivery(
+                    org_id=org.id,
+                    alert_id=alert.id,
+                    history_id=history.id,
+                    channel="email",
+                )
+            )
             playlist = m.Playlist(
                 org_id=org.id, name="rls", items=[{"dashboard_id": dashboard.id}]
             )

@@ -143,3 +143,43 @@ def test_the_real_jobs_run_and_log_their_summaries(tmp_path, seed_now):
         }
     finally:
         ctx.dispose()
+
+
+def test_the_alerts_job_evaluates_and_sends(tmp_path, seed_now):
+    """The ``alerts`` job as the scheduler runs it: an alert fires, its email goes to
+    the outbox, and no job_runs row is written (the alert tables are its log)."""
+    from core.models import DashboardAlert
+    from scheduler.jobs import job
+    from tests.conftest import seed_small_demo, sqlite_url
+
+    url = sqlite_url(tmp_path)
+    seed_small_demo(url, seed_now)
+    ctx = JobContext.from_settings(make_settings(url, outbox_dir=tmp_path / "outbox"))
+    try:
+        acme = org_id(ctx.admin_db, "acme")
+        with ctx.db.session(acme) as session:
+            session.add(
+                DashboardAlert(
+                    org_id=acme,
+                    name="Any spend",
+                    alert_type="threshold",
+                    condition={
+                        "metric": "spend",
+                        "operator": ">=",
+                        "threshold": 0,
+                        "window": "7d",
+                    },
+                    notification_config={
+                        "channels": ["email"],
+                        "recipients": ["ops@acme.example"],
+                    },
+                )
+            )
+        run_job(ctx, job("alerts"), org_id=acme, trigger="manual")
+        with ctx.db.session(acme) as session:
+            alert = session.scalars(select(DashboardAlert)).one()
+            assert alert.state == "firing" and alert.last_evaluated_at is not None
+        assert len(list((tmp_path / "outbox" / "acme").glob("alert-*.eml"))) == 1
+        assert runs_of(ctx, acme, "alerts") == []
+    finally:
+        ctx.dispose()

@@ -55,6 +55,7 @@ def test_every_task_of_the_readme_is_a_subcommand():
         "reports",
         "deliveries",
         "kiosk",
+        "alerts",
         "report",
     }
 
