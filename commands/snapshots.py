@@ -119,6 +119,19 @@ class SnapshotInput(BaseModel):
     filters: SnapshotFilters | None = None
 
 
+def parse_snapshot_input(body: Any) -> SnapshotInput:
+    """The API's body as a :class:`SnapshotInput`.
+
+    Raises:
+        Invalid: a field is missing, unknown or wrong; ``details`` names each.
+    """
+    try:
+        return SnapshotInput.model_validate(body)
+    except ValidationError as exc:
+        details = validation_messages(exc)
+        raise Invalid(details[0], details) from None
+
+
 @dataclass(frozen=True)
 class SnapshotSummary:
     """A snapshot as the list shows it (nothing decrypted)."""
