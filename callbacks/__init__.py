@@ -13,6 +13,7 @@ from callbacks import (
     kiosks,
     manage,
     reports,
+    snapshots,
 )
 
 
@@ -23,6 +24,7 @@ def register_callbacks(app: Dash) -> None:
     actions.register(app)
     audit.register(app)
     reports.register(app)
+    snapshots.register(app)
     kiosks.register(app)
 
 

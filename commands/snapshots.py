@@ -33,7 +33,14 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    ValidationError,
+    model_validator,
+)
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -96,6 +103,14 @@ class SnapshotFilters(BaseModel):
     platforms: list[str] = Field(default_factory=list)
     campaign_ids: list[StrictInt] = Field(default_factory=list)
     countries: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _days_only_when_custom(self) -> SnapshotFilters:
+        if self.date_range != CUSTOM_RANGE and (self.date_from or self.date_to):
+            raise ValueError(
+                f"give date_from and date_to only with date_range {CUSTOM_RANGE!r}"
+            )
+        return self
 
     def state(self) -> FilterState:
         return FilterState(
@@ -403,11 +418,6 @@ def _applied_filters(
         raise Invalid(
             f"filters.date_range: {state.date_range!r} is not one of "
             f"{', '.join(FILTER_BAR_RANGES)}"
-        )
-    if state.date_range != CUSTOM_RANGE and (state.date_from or state.date_to):
-        raise Invalid(
-            "filters.date_from: give days only with date_range "
-            f"{CUSTOM_RANGE!r}, not {state.date_range!r}"
         )
     known = org_campaign_ids(context.data, org_id, state.campaign_ids)
     foreign = [i for i in state.campaign_ids if i not in known]

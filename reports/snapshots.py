@@ -38,6 +38,11 @@ from reports.content import ReportContent
 from reports.errors import ReportRenderError
 
 DOCUMENT_VERSION = 1
+# Trace types drawn on x/y axes: overlaid on one pair of axes when comparing.
+AXIS_TRACES = ("scatter", "scattergl", "bar")
+# Trace types placed by a domain: shown side by side when comparing. Others (heat
+# maps, maps) cannot be overlaid meaningfully and are left out of a comparison.
+DOMAIN_TRACES = ("pie", "indicator")
 SNAPSHOT_TYPES = ("manual", "scheduled")
 
 
@@ -264,52 +269,71 @@ def compare_kpis(a: ReportContent, b: ReportContent) -> list[KpiChange]:
     return rows
 
 
+def _labelled(trace: dict[str, Any], label: str, group: str) -> dict[str, Any]:
+    trace = copy.deepcopy(trace)
+    trace["name"] = f"{trace.get('name') or 'Value'} ({label})"
+    trace["legendgroup"] = group
+    return trace
+
+
 def overlay_figure(
     a: dict[str, Any], b: dict[str, Any], label_a: str, label_b: str
 ) -> dict[str, Any]:
-    """One figure with both snapshots' traces: B's as drawn, A's after them, lines
-    dashed and bars faded, each named with its snapshot's label."""
+    """One figure with both snapshots' traces, each named with its snapshot's label:
+    on axes, B's as drawn and A's with lines dashed and bars faded; pies and other
+    traces without axes side by side (A left, B right)."""
     figure = copy.deepcopy(b)
-    traces_b = figure.get("data") or []
-    for trace in traces_b:
-        trace["name"] = f"{trace.get('name') or 'Value'} ({label_b})"
-        trace["legendgroup"] = "b"
-        trace["showlegend"] = True
-    traces_a = []
-    for original in a.get("data") or []:
-        trace = copy.deepcopy(original)
-        trace["name"] = f"{trace.get('name') or 'Value'} ({label_a})"
-        trace["legendgroup"] = "a"
-        trace["showlegend"] = True
-        if trace.get("type", "scatter") in ("scatter", "scattergl"):
+    traces_b = [_labelled(t, label_b, "b") for t in b.get("data") or []]
+    traces_a = [_labelled(t, label_a, "a") for t in a.get("data") or []]
+    on_axes = all(t.get("type", "scatter") in AXIS_TRACES for t in traces_a + traces_b)
+    for trace in traces_a:
+        kind = trace.get("type", "scatter")
+        if kind in ("scatter", "scattergl"):
             trace["line"] = {**(trace.get("line") or {}), "dash": "dash"}
-        else:
+        elif on_axes:
             trace["opacity"] = 0.45
-        traces_a.append(trace)
+    if not on_axes:
+        for traces, left in ((traces_a, 0.0), (traces_b, 0.52)):
+            for trace in traces:
+                trace["domain"] = {"x": [left, left + 0.48], "y": [0, 1]}
+                trace["title"] = {"text": label_a if traces is traces_a else label_b}
     figure["data"] = traces_a + traces_b
     layout = figure.setdefault("layout", {})
     layout["showlegend"] = True
     if any(t.get("type") == "bar" for t in figure["data"]):
         layout["barmode"] = "group"
-    layout["legend"] = {"orientation": "h", "y": -0.2}
     return figure
+
+
+def can_overlay(figure: dict[str, Any] | None) -> bool:
+    """Whether a figure's traces can be overlaid (all on axes) or put side by side
+    (all placed by a domain)."""
+    if not figure or not figure.get("data"):
+        return False
+    kinds = {t.get("type", "scatter") for t in figure["data"]}
+    return kinds <= set(AXIS_TRACES) or kinds <= set(DOMAIN_TRACES)
+
+
+def _on_axes(figure: dict[str, Any]) -> bool:
+    return {t.get("type", "scatter") for t in figure["data"]} <= set(AXIS_TRACES)
 
 
 def compare_charts(
     a: ReportContent, b: ReportContent, label_a: str, label_b: str
 ) -> list[ChartOverlay]:
-    """The charts both snapshots drew (matched by title, in B's order), overlaid."""
-    first = {w.title: w for w in a.widgets if w.figure is not None}
+    """The charts both snapshots drew (matched by title, in B's order), overlaid;
+    heat maps and maps are left out (see :data:`DOMAIN_TRACES`)."""
+    first = {w.title: w.figure for w in a.widgets if w.figure and can_overlay(w.figure)}
     overlays = []
     for widget in b.widgets:
-        if widget.figure is None or widget.title not in first:
+        figure_a, figure_b = first.get(widget.title), widget.figure
+        if not figure_a or not figure_b or not can_overlay(figure_b):
+            continue
+        if _on_axes(figure_a) != _on_axes(figure_b):
             continue
         overlays.append(
             ChartOverlay(
-                widget.title,
-                overlay_figure(
-                    first[widget.title].figure or {}, widget.figure, label_a, label_b
-                ),
+                widget.title, overlay_figure(figure_a, figure_b, label_a, label_b)
             )
         )
     return overlays
