@@ -285,7 +285,17 @@ def comparison_table(comparison: Comparison) -> dbc.Table:
         for row in comparison.kpis
     ]
     return dbc.Table(
-        [html.Thead(html.Tr([html.Th(h) for h in header])), html.Tbody(rows)],
+        [
+            html.Thead(
+                html.Tr(
+                    [
+                        html.Th(h, className="text-end" if h != "KPI" else "")
+                        for h in header
+                    ]
+                )
+            ),
+            html.Tbody(rows),
+        ],
         size="sm",
         className="bg-white compare-table",
         id="compare-table",

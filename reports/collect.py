@@ -377,7 +377,11 @@ def build_report_content(
         kpis=[_kpi(w) for w in widgets if w.type == "kpi_card"],
         widgets=widgets,
         filters_text=filters_text(filters),
-        **tables,
+        top_performers=tables["top_performers"],
+        under_performers=tables["under_performers"],
+        anomalies=tables["anomalies"],
+        automation_actions=tables["automation_actions"],
+        recommendations=tables["recommendations"],
     )
 
 

@@ -23,6 +23,7 @@ snapshots side by side.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import json
 import re
@@ -202,7 +203,7 @@ def snapshot_content(
         dt.date.fromisoformat(meta["period"]["start"]),
         dt.date.fromisoformat(meta["period"]["end"]),
     )
-    return build_report_content(
+    content = build_report_content(
         org=org,
         dashboard_id=int(meta["dashboard"]["id"]),
         dashboard_name=meta["dashboard"]["name"],
@@ -214,6 +215,7 @@ def snapshot_content(
         generated_at=snapshot_instant(document),
         figures=figures,
     )
+    return dataclasses.replace(content, snapshot_name=document.get("name") or "")
 
 
 # ----------------------------------------------------------------- comparing

@@ -254,6 +254,9 @@ def test_snp005_the_pdf_holds_the_stored_kpi_figures(world):
     assert report.mimetype == "application/pdf"
     pages = [p.extract_text() for p in PdfReader(io.BytesIO(report.data)).pages]
     assert "Executive Overview" in pages[0]
+    # The title page's brand line is set in capitals by the print CSS.
+    assert f"DASHBOARD SNAPSHOT · {summary.name.upper()}" in pages[0]
+    assert "Taken" in pages[0]
     expected = expected_kpis(world)
     keys = dict(zip(KPI_FORMATS, expected, strict=True))
     for title, fmt in KPI_FORMATS.items():
