@@ -93,7 +93,7 @@ def picked(values):
     return (
         f"/snapshots/compare?a={first}&b={second}",
         "btn btn-sm btn-primary",
-        f"Compare {first} (A) with {second} (B).",
+        "Two ticked: the one saved first is A, the other B.",
     )
 
 
