@@ -17,11 +17,12 @@ from sqlalchemy import select, text
 
 from accounts.permissions import Caller, PermissionDenied
 from commands import snapshots
-from commands.dashboards import DashboardNotFound
+from commands.dashboards import DashboardNotFound, create_dashboard, delete_dashboard
 from commands.errors import Invalid
 from core.crypto import SnapshotCipher, SnapshotDecryptError, generate_key
 from core.models import AuditLog, Campaign, Dashboard, DashboardSnapshot, JobRun, User
 from core.windows import DateWindow
+from dashboards.store import dashboard_document, visible_widgets
 from reports.charts import browser_path
 from reports.errors import ReportRenderError
 from scheduler.context import JobContext
@@ -407,3 +408,23 @@ def test_snp010_retention_deletes_only_the_orgs_old_snapshots(world):
     assert all(when >= cutoff for when in remaining)
     snapshots.set_snapshot_retention(ctx, world["admin"], {"days": None})
     assert "skipped" in snapshots.apply_snapshot_retention(ctx, world["acme"])
+
+
+def test_snp011_deleting_a_dashboard_deletes_its_snapshots(world):
+    ctx = world["ctx"]
+    with ctx.db.session(world["acme"]) as session:
+        executive = session.get(Dashboard, world["executive"])
+        document = dashboard_document(
+            executive, visible_widgets(session, executive.id, None)
+        )
+    copy = create_dashboard(ctx, world["admin"], {**document, "name": "Short-lived"})
+    taken = snapshots.take_snapshot(ctx, CIPHER, world["admin"], copy.dashboard.id)
+    delete_dashboard(ctx, world["admin"], copy.dashboard.id)
+    with pytest.raises(snapshots.SnapshotNotFound):
+        snapshots.get_snapshot(ctx, CIPHER, world["admin"], taken.id)
+    with ctx.admin_db.engine.connect() as connection:
+        left = connection.execute(
+            text("SELECT COUNT(*) FROM dashboard_snapshots WHERE id = :id"),
+            {"id": taken.id},
+        ).scalar_one()
+    assert left == 0
