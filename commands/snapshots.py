@@ -77,6 +77,7 @@ EXPORT_FORMATS = ("json", "pdf", "xlsx")
 FORMAT_ALIASES = {"excel": "xlsx"}
 RETENTION_CEILING_DAYS = 3650
 DEFAULT_LIST_LIMIT = 500
+NAME_LENGTH = 200  # dashboard_snapshots.name
 
 
 class SnapshotNotFound(NotFound):
@@ -130,7 +131,7 @@ class SnapshotInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     dashboard_id: StrictInt = Field(ge=1)
-    name: str | None = Field(None, max_length=200)
+    name: str | None = Field(None, max_length=NAME_LENGTH)
     filters: SnapshotFilters | None = None
 
 
@@ -339,7 +340,8 @@ def _take(
         data=context.data, org=org, filters=applied, period=period
     )
     local = instant.astimezone(zone(org.timezone))
-    title = (name or "").strip() or f"{dashboard_name} {local:%Y-%m-%d %H:%M}"
+    stamp = f" {local:%Y-%m-%d %H:%M}"
+    title = ((name or "").strip() or dashboard_name + stamp)[:NAME_LENGTH]
     taken_by = {
         "user_id": user_id,
         "api_key_id": caller.api_key_id if caller else None,
