@@ -26,7 +26,7 @@ from reports.content import ReportKpi, ReportTable, ReportWidget
 from reports.errors import ReportRenderError
 from server.runtime import runtime
 from widgets._formatting import NO_VALUE, format_change, format_value
-from widgets.table import NUMERIC_FORMATS
+from widgets.table import NUMERIC_FORMATS, cell_value, format_cell
 
 # Rows of a stored table shown on the page (the files hold them all).
 TABLE_ROWS = 25
@@ -104,14 +104,6 @@ def kpi_card(kpi: ReportKpi, currency: str) -> dbc.Col:
     )
 
 
-def _cell(value: Any, fmt: str, currency: str) -> str:
-    if fmt in NUMERIC_FORMATS and isinstance(value, int | float):
-        return format_value(value, fmt, currency)
-    if value is None or value == "":
-        return NO_VALUE
-    return str(value)
-
-
 def table_component(table: ReportTable, currency: str) -> Any:
     """A stored table, its first :data:`TABLE_ROWS` rows formatted as on screen."""
     if not table.rows:
@@ -121,7 +113,9 @@ def table_component(table: ReportTable, currency: str) -> Any:
         html.Tr(
             [
                 html.Td(
-                    _cell(row.get(column.field), str(column.format), currency),
+                    # As the table widget and the PDF show a cell (a ratio the row
+                    # does not carry, such as ROAS, from the row's own sums).
+                    format_cell(cell_value(row, column.field), column.format, currency),
                     className="text-end" if column.format in NUMERIC_FORMATS else "",
                 )
                 for column in table.columns
