@@ -97,13 +97,24 @@ def picked(values):
     )
 
 
-def delete(clicks, version):
-    """Callback: delete the snapshot whose button was clicked."""
+def ask_to_delete(clicks):
+    """Callback: a Delete button was clicked: ask first (nothing is deleted yet)."""
     trigger = ctx.triggered_id
-    if not trigger or not any(clicks or []) or not current_user.is_authenticated:
+    if not trigger or not any(clicks or []):
+        raise PreventUpdate
+    return (
+        trigger["index"],
+        True,
+        f"Delete snapshot {trigger['index']}? This cannot be undone.",
+    )
+
+
+def delete(confirmed, snapshot_id, version):
+    """Callback: the dialog was confirmed: delete the snapshot."""
+    if not confirmed or snapshot_id is None or not current_user.is_authenticated:
         raise PreventUpdate
     try:
-        snapshots.delete_snapshot(runtime(), current_user.caller, trigger["index"])
+        snapshots.delete_snapshot(runtime(), current_user.caller, snapshot_id)
     except PermissionDenied as exc:
         return no_update, _alert(exc.message, "warning")
     except NotFound as exc:
@@ -203,9 +214,17 @@ def register(app: Dash) -> None:
         Input({"type": "snapshot-pick", "index": ALL}, "value"),
     )(picked)
     app.callback(
+        Output("snapshot-delete-pending", "data"),
+        Output("snapshot-delete-confirm", "displayed"),
+        Output("snapshot-delete-confirm", "message"),
+        Input({"type": "snapshot-delete", "index": ALL}, "n_clicks"),
+        prevent_initial_call=True,
+    )(ask_to_delete)
+    app.callback(
         Output("snapshot-version", "data"),
         Output("snapshot-message", "children"),
-        Input({"type": "snapshot-delete", "index": ALL}, "n_clicks"),
+        Input("snapshot-delete-confirm", "submit_n_clicks"),
+        State("snapshot-delete-pending", "data"),
         State("snapshot-version", "data"),
         prevent_initial_call=True,
     )(delete)

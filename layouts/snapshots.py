@@ -63,6 +63,9 @@ def layout(**_: Any) -> html.Div:
             ),
             html.Div(id="snapshot-message"),
             dcc.Store(id="snapshot-version", data=0),
+            # The snapshot whose Delete was clicked, until the dialog is answered.
+            dcc.Store(id="snapshot-delete-pending"),
+            dcc.ConfirmDialog(id="snapshot-delete-confirm"),
             html.Div(id="snapshot-list"),
         ],
         id="snapshots-page",

@@ -2,8 +2,8 @@
 with "Take snapshot", and another under the Meta filter; both are on the Snapshots
 page with their dashboard and time; a snapshot's page shows its KPI cards and charts
 from the stored data; ticking the two opens the compare page, whose A column is what
-the dashboard showed when A was taken and whose charts overlay both; no console
-errors."""
+the dashboard showed when A was taken and whose charts overlay both; deleting asks
+first; no console errors."""
 
 from __future__ import annotations
 
@@ -116,4 +116,16 @@ def test_bwx030_take_snapshots_list_view_and_compare_them(browser, server, outpu
     )
     assert "(A)" in browser.find_element(By.ID, "compare-charts").text
     browser.save_screenshot(str(output_dir / "bwx030-compare.png"))
+
+    # Delete asks first: dismissed, nothing happens; accepted, the row goes.
+    browser.find_element(By.ID, "nav-snapshots").click()
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "tr.snapshot-row")) == 2)
+    delete = "//tr[contains(@class,'snapshot-row')][1]//button[.='Delete']"
+    browser.find_element(By.XPATH, delete).click()
+    wait.until(EC.alert_is_present()).dismiss()
+    assert len(browser.find_elements(By.CSS_SELECTOR, "tr.snapshot-row")) == 2
+    browser.find_element(By.XPATH, delete).click()
+    wait.until(EC.alert_is_present()).accept()
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "tr.snapshot-row")) == 1)
+    assert "Snapshot deleted." in browser.find_element(By.ID, "snapshot-message").text
     assert console_errors(browser) == []
