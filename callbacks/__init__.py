@@ -14,6 +14,7 @@ from callbacks import (
     kiosks,
     manage,
     reports,
+    snapshots,
 )
 
 
@@ -25,6 +26,7 @@ def register_callbacks(app: Dash) -> None:
     audit.register(app)
     reports.register(app)
     alerts.register(app)
+    snapshots.register(app)
     kiosks.register(app)
 
 

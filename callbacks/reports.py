@@ -62,14 +62,20 @@ def schedules_table(views: list[schedules.ScheduleView], editor: bool):
     rows = []
     for view in views:
         item = view.schedule
-        buttons = [
-            html.A(
-                "Preview",
-                href=f"/api/v1/report-schedules/{item.id}/preview",
-                className="btn btn-sm btn-outline-primary me-1 mb-1",
-                id={"type": "report-preview", "index": item.id},
-            )
-        ]
+        # A snapshot schedule has no file to preview: its snapshots are listed on
+        # the Snapshots page.
+        buttons = (
+            []
+            if item.format == schedules.SNAPSHOT_FORMAT
+            else [
+                html.A(
+                    "Preview",
+                    href=f"/api/v1/report-schedules/{item.id}/preview",
+                    className="btn btn-sm btn-outline-primary me-1 mb-1",
+                    id={"type": "report-preview", "index": item.id},
+                )
+            ]
+        )
         if editor:
             buttons += [
                 _action("Send now", "send", item.id, "primary"),
@@ -109,7 +115,11 @@ def deliveries_table(rows: list[schedules.DeliveryView], zones: dict[int, str]):
         item = row.delivery
         zone = ZoneInfo(zones.get(item.schedule_id, "UTC"))
         when = item.scheduled_for.replace(tzinfo=dt.UTC).astimezone(zone)
-        details = item.error or item.outbox_file or ", ".join(item.recipients)
+        details: object = item.error or item.outbox_file or ", ".join(item.recipients)
+        if item.snapshot_id and not item.error:
+            details = html.A(
+                f"Snapshot {item.snapshot_id}", href=f"/snapshots/{item.snapshot_id}"
+            )
         body.append(
             html.Tr(
                 [
@@ -277,11 +287,12 @@ def act(
             item = delivery.delivery
             colour = "success" if item.status == "sent" else "warning"
             where = item.outbox_file or ", ".join(item.recipients)
-            text = (
-                f"Sent to {where}."
-                if item.status == "sent"
-                else f"Not sent yet ({item.error}); it is retried."
-            )
+            if item.status == "sent" and item.snapshot_id:
+                text = f"Took snapshot {item.snapshot_id} (see Snapshots)."
+            elif item.status == "sent":
+                text = f"Sent to {where}."
+            else:
+                text = f"Not sent yet ({item.error}); it is retried."
             message = _alert(text, colour)
         elif action == "pause":
             current = schedules.get_schedule(svc, caller, schedule_id).schedule

@@ -23,6 +23,7 @@ from cli import (
     reports,
     retention,
     scheduler,
+    snapshots,
     users,
 )
 from cli._context import PulseContext
@@ -62,5 +63,6 @@ pulse.add_command(scheduler.scheduler)
 pulse.add_command(users.users)
 pulse.add_command(retention.retention)
 pulse.add_command(reports.reports)
+pulse.add_command(snapshots.snapshots)
 pulse.add_command(bench.bench)
 bench.bench.add_command(devdata.generate)

@@ -9,6 +9,11 @@ as a whole before anything is written: its ``frequency`` and ``schedule_config``
 within the org's allowed domains (``orgs.allowed_recipient_domains``). Each message
 names its field or address.
 
+A schedule of format ``snapshot`` mails nothing and has no recipients: each of its
+deliveries takes a dashboard snapshot at the fire instant
+(:func:`commands.snapshots.take_scheduled_snapshot`, type ``scheduled``) and records
+its id in the row (``snapshot_id``), with the same claim, retries and grace period.
+
 The scheduler calls :func:`run_due_reports` for each org every minute:
 
 1. **Claim.** Every active schedule whose ``next_run_at`` has come gets one
@@ -53,6 +58,8 @@ from commands.context import CommandContext
 from commands.dashboards import DashboardNotFound
 from commands.errors import Invalid, NotFound
 from commands.report_files import preview_report, render_dashboard_report
+from commands.snapshots import take_scheduled_snapshot
+from core.crypto import SnapshotCipher
 from core.errors import validation_messages
 from core.filters import Filters, QueryError
 from core.models import Dashboard, Org, ReportDelivery, ReportSchedule, utcnow
@@ -83,7 +90,10 @@ from widgets._formatting import format_change, format_value
 
 log = logging.getLogger(__name__)
 
-REPORT_FORMATS = ("pdf", "xlsx", "csv")
+REPORT_FORMATS = ("pdf", "xlsx", "csv", "snapshot")
+# A schedule of this format mails nothing: at each fire instant it takes a dashboard
+# snapshot (commands.snapshots) and its delivery row records which.
+SNAPSHOT_FORMAT = "snapshot"
 MAX_RECIPIENTS = 50
 # How many fire instants one claim walks through for a schedule (a scheduler down
 # for months must not write years of "missed" rows in one transaction; the rest are
@@ -112,8 +122,9 @@ class ScheduleInput(BaseModel):
     dashboard_id: StrictInt = Field(ge=1)
     frequency: str
     schedule_config: dict[str, Any]
-    recipients: list[str] = Field(min_length=1, max_length=MAX_RECIPIENTS)
-    format: Literal["pdf", "xlsx", "csv"] = "pdf"
+    # At least one for the mailed formats, none for "snapshot" (checked as a whole).
+    recipients: list[str] = Field(default_factory=list, max_length=MAX_RECIPIENTS)
+    format: Literal["pdf", "xlsx", "csv", "snapshot"] = "pdf"
     is_active: bool = True
 
 
@@ -173,6 +184,7 @@ class DeliveryView:
             "error": item.error,
             "message_id": item.message_id,
             "outbox_file": item.outbox_file,
+            "snapshot_id": item.snapshot_id,
         }
 
 
@@ -362,6 +374,11 @@ def preview_schedule(
         schedule = _schedule(session, schedule_id)
         dashboard_id, fmt = schedule.dashboard_id, schedule.format
         zone = schedule.schedule_config.get("timezone")
+    if fmt == SNAPSHOT_FORMAT:
+        raise Invalid(
+            "a snapshot schedule has no report to preview: Send now takes a "
+            "snapshot, shown on the Snapshots page"
+        )
     return preview_report(context, caller, dashboard_id, fmt, recipient_timezone=zone)
 
 
@@ -673,6 +690,7 @@ def deliver(
         row.error = outcome.get("error")
         row.message_id = outcome.get("message_id", row.message_id)
         row.outbox_file = outcome.get("outbox_file", row.outbox_file)
+        row.snapshot_id = outcome.get("snapshot_id", row.snapshot_id)
         if status == "retrying":
             wait = settings.report_retry_seconds * 4 ** (row.attempts - 1)
             row.next_attempt_at = utcnow() + dt.timedelta(seconds=wait)
@@ -722,6 +740,17 @@ def _send(
         dashboard_id, schedule_id = schedule.dashboard_id, schedule.id
     slug, org_name, schedule_name, dashboard_name = names
     local = scheduled_for.replace(tzinfo=dt.UTC).astimezone(config.zone)
+    if fmt == SNAPSHOT_FORMAT:
+        snapshot = take_scheduled_snapshot(
+            context,
+            SnapshotCipher(settings.snapshot_key_list()),
+            org_id,
+            dashboard_id,
+            name=f"{schedule_name} {local:%Y-%m-%d %H:%M}",
+            now=local,
+            schedule_id=schedule_id,
+        )
+        return {"snapshot_id": snapshot.id, "error": None}
     report = render_dashboard_report(
         context,
         org_id,
@@ -803,6 +832,13 @@ def _validated(
         problems += exc.details
     org = _org(session, org_id)
     recipients = [address.strip() for address in data.recipients]
+    if data.format == SNAPSHOT_FORMAT and recipients:
+        problems.append(
+            "recipients: a snapshot schedule mails nothing (its snapshots are on the "
+            "Snapshots page); leave recipients empty"
+        )
+    elif data.format != SNAPSHOT_FORMAT and not recipients:
+        problems.append("recipients: give at least one address")
     for address in recipients:
         problem = address_problem(address, org.allowed_recipient_domains or [])
         if problem:

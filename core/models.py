@@ -105,6 +105,9 @@ class Org(Base, Timestamps):
     # The org-local day before which hourly facts have been purged (None: never):
     # ingest refuses older rows and rollup rebuilds stop here.
     raw_purged_before: Mapped[dt.date | None] = mapped_column(Date)
+    # How many days the snapshot_retention job keeps dashboard snapshots (None:
+    # forever); see commands.snapshots.
+    snapshot_retention_days: Mapped[int | None] = mapped_column(Integer)
 
 
 class User(Base, TenantMixin, Timestamps):
@@ -278,7 +281,17 @@ class DashboardWidget(Base, TenantMixin, Timestamps):
 
 
 class DashboardSnapshot(Base, TenantMixin, Timestamps):
+    """A dashboard's widgets' data, filters and instant, kept as taken.
+
+    ``data`` is the whole snapshot document (``commands.snapshots``), encrypted with
+    Fernet (``core.crypto``); ``name``, the type, the date and who took it stay plain
+    so the list can be shown without decrypting anything.
+    """
+
     __tablename__ = "dashboard_snapshots"
+    __table_args__ = (
+        Index("ix_dashboard_snapshots_org_date", "org_id", "snapshot_date"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     dashboard_id: Mapped[int] = mapped_column(
         ForeignKey("dashboard_templates.id", ondelete="CASCADE"), index=True
@@ -347,6 +360,9 @@ class ReportDelivery(Base, TenantMixin, Timestamps):
     error: Mapped[str | None] = mapped_column(Text)
     message_id: Mapped[str | None] = mapped_column(String(255))
     outbox_file: Mapped[str | None] = mapped_column(String(500))
+    # The snapshot a schedule of format "snapshot" took (no foreign key: the log
+    # still names it after the snapshot is deleted).
+    snapshot_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class DashboardAlert(Base, TenantMixin, Timestamps):

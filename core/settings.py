@@ -6,7 +6,9 @@ Environment variables are ``PULSE_<FIELD>``; a few conventional names are accept
 from the environment or from the generated secret file: without ``PULSE_SECRET_KEY`` the
 first start writes a random one to ``var/secret_key`` (mode 0600) and every later start,
 web worker and tool reads it back; production requires ``PULSE_SECRET_KEY``. A known or
-short secret is refused in every environment.
+short secret is refused in every environment. The keys that encrypt dashboard snapshots
+work the same way: ``PULSE_SNAPSHOT_KEYS``, else a key generated once into
+``var/snapshot_keys``; production requires ``PULSE_SNAPSHOT_KEYS``.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from core.crypto import KEYS_VARIABLE, SnapshotKeyError, generate_key, parse_keys
 from core.errors import validation_messages
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -133,6 +136,18 @@ class Settings(BaseSettings):
         PROJECT_ROOT / "var" / "secret_key",
         validation_alias=AliasChoices("PULSE_SECRET_KEY_FILE"),
         description="Where the generated secret lives when PULSE_SECRET_KEY is unset.",
+    )
+    snapshot_keys: str | None = Field(
+        None,
+        validation_alias=AliasChoices(KEYS_VARIABLE),
+        description="Fernet keys that encrypt dashboard snapshots, comma-separated, "
+        "newest first; unset: one generated into snapshot_keys_file.",
+    )
+    snapshot_keys_file: Path = Field(
+        PROJECT_ROOT / "var" / "snapshot_keys",
+        validation_alias=AliasChoices("PULSE_SNAPSHOT_KEYS_FILE"),
+        description="Where the generated snapshot key lives when PULSE_SNAPSHOT_KEYS "
+        "is unset (one key a line, newest first).",
     )
     host: str = Field("127.0.0.1", validation_alias=_env("HOST"))
     port: int = Field(8050, validation_alias=_env("PORT"))
@@ -358,12 +373,26 @@ class Settings(BaseSettings):
             raise ValueError(f"PULSE_SECRET_KEY {problem}")
         return value
 
+    @field_validator("snapshot_keys")
+    @classmethod
+    def _check_snapshot_keys(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        parse_keys(value)  # SnapshotKeyError is a ValueError: it names the key
+        return value
+
     @model_validator(mode="after")
     def _production_needs_a_secret(self) -> Settings:
         if self.env == "production" and self.secret_key is None:
             raise ValueError(
                 "PULSE_SECRET_KEY must be set in production (every web server must "
                 f"sign sessions with the same key); {GENERATE_SECRET_HINT}"
+            )
+        if self.env == "production" and self.snapshot_keys is None:
+            raise ValueError(
+                f"{KEYS_VARIABLE} must be set in production (every server must "
+                "encrypt and decrypt snapshots with the same keys); generate one with "
+                "`pulse snapshots generate-key`"
             )
         return self
 
@@ -377,6 +406,17 @@ class Settings(BaseSettings):
         if self.secret_key is not None:
             return self.secret_key
         return load_or_create_secret(self.secret_key_file)
+
+    def snapshot_key_list(self) -> list[str]:
+        """The keys that encrypt snapshots, newest first: ``snapshot_keys`` when set,
+        else those in ``snapshot_keys_file`` (one generated there on first use).
+
+        Raises:
+            ConfigurationError: the key file is unreadable or holds a malformed key.
+        """
+        if self.snapshot_keys is not None:
+            return parse_keys(self.snapshot_keys)
+        return load_or_create_snapshot_keys(self.snapshot_keys_file)
 
     @property
     def effective_cache_type(self) -> str:
@@ -454,14 +494,39 @@ def load_or_create_secret(path: Path) -> str:
     return value
 
 
-def _create_secret_file(path: Path) -> None:
+def load_or_create_snapshot_keys(path: Path) -> list[str]:
+    """The snapshot keys kept in ``path`` (one a line, newest first), a new random
+    one written there first (mode 0600, atomically, as :func:`load_or_create_secret`)
+    if the file is absent.
+
+    Raises:
+        ConfigurationError: naming PULSE_SNAPSHOT_KEYS_FILE, when the file cannot be
+            read or written or holds a malformed key.
+    """
+    try:
+        if not path.exists():
+            _create_secret_file(path, generate_key())
+        value = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigurationError(
+            f"PULSE_SNAPSHOT_KEYS_FILE {str(path)!r}: cannot read or create the "
+            f"generated key ({exc.strerror or exc}); set {KEYS_VARIABLE} instead"
+        ) from None
+    try:
+        return parse_keys(value, source=f"PULSE_SNAPSHOT_KEYS_FILE {str(path)!r}")
+    except SnapshotKeyError as exc:
+        raise ConfigurationError(str(exc)) from None
+
+
+def _create_secret_file(path: Path, value: str | None = None) -> None:
+    """Write ``value`` (default: a random session secret) to ``path`` atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
             os.fchmod(handle.fileno(), 0o600)
-            handle.write(secrets.token_urlsafe(48) + "\n")
+            handle.write((value or secrets.token_urlsafe(48)) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
         # Fails if another process created it first: then that one is used.

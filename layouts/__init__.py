@@ -20,6 +20,7 @@ from layouts import (
     kiosks,
     not_found,
     reports,
+    snapshots,
 )
 
 
@@ -79,6 +80,30 @@ def register_pages(app: Dash) -> None:
         name="Alerts",
         title="Alerts · Pulse",
         layout=alerts.layout,
+    )
+    dash.register_page(
+        "layouts.snapshots",
+        path="/snapshots",
+        name="Snapshots",
+        title="Snapshots · Pulse",
+        layout=snapshots.layout,
+    )
+    # Ordered before the snapshot view's template, which would match "compare".
+    dash.register_page(
+        "layouts.snapshot_compare",
+        path="/snapshots/compare",
+        name="Compare snapshots",
+        title="Compare snapshots · Pulse",
+        layout=snapshots.compare_layout,
+        order=0,
+    )
+    dash.register_page(
+        "layouts.snapshot",
+        path_template="/snapshots/<snapshot_id>",
+        name="Snapshot",
+        title="Snapshot · Pulse",
+        layout=snapshots.snapshot_layout,
+        order=2,
     )
     dash.register_page(
         "layouts.kiosks",

@@ -43,6 +43,11 @@ def navbar() -> dbc.Navbar:
             dbc.NavLink("Reports", href="/reports", active="exact", id="nav-reports")
         )
         links.append(alerts_link())
+        links.append(
+            dbc.NavLink(
+                "Snapshots", href="/snapshots", active="partial", id="nav-snapshots"
+            )
+        )
         if is_admin(current_user.role):
             links.append(
                 dbc.NavLink("Audit log", href="/audit", active="exact", id="nav-audit")

@@ -343,6 +343,16 @@ def layout(dashboard_id: str | None = None, **query) -> html.Div:
     actions = []
     if can_edit(current_user.role):
         actions = [
+            # Takes a snapshot under the bar's filters (callbacks.snapshots); the
+            # toast says which, with a link to it.
+            dbc.Button(
+                "Take snapshot",
+                id="snapshot-take-button",
+                color="primary",
+                outline=True,
+                size="sm",
+                className="me-1",
+            ),
             html.A(
                 "Edit",
                 href=f"/dashboards/{dashboard.id}/edit",
@@ -386,6 +396,7 @@ def layout(dashboard_id: str | None = None, **query) -> html.Div:
             # (callbacks.manage.delete), since one made with the page would still hold
             # the address it opened on, not the one the filters wrote since.
             html.Div(id="dashboard-redirect"),
+            html.Div(id="snapshot-toast", className="snapshot-toast"),
             filter_notice(opening.notices),
             filter_bar(dashboard, opening.state, campaigns),
             html.Div(

@@ -70,6 +70,7 @@ def schedule_form(org_timezone: str) -> dbc.Card:
                                     {"label": "PDF", "value": "pdf"},
                                     {"label": "Excel", "value": "xlsx"},
                                     {"label": "CSV", "value": "csv"},
+                                    {"label": "Snapshot", "value": "snapshot"},
                                 ],
                                 value="pdf",
                                 inline=True,

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -94,15 +95,32 @@ def valid_timezone(name: str) -> str:
     return name
 
 
-def _widget(
-    row: DashboardWidget,
-    *,
-    data: QueryCache,
-    org: OrgContext,
-    filters: Filters,
-    figures: bool = True,
-) -> ReportWidget:
-    """One widget's data, figure (when ``figures``) and table, or a
+@dataclass(frozen=True)
+class WidgetAnswer:
+    """A widget's validated spec and what its data source answered: all a report
+    (or a snapshot, which stores it) needs to show the widget.
+
+    ``type`` and ``data`` read like a :class:`ReportWidget`'s, so
+    :func:`report_period` takes either.
+    """
+
+    widget_id: int
+    spec: Any  # a registered widget spec model (has ``type`` and ``config``)
+    result: dict[str, Any]
+
+    @property
+    def type(self) -> str:
+        return str(self.spec.type)
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.result
+
+
+def query_widget_answer(
+    row: DashboardWidget, *, data: QueryCache, org: OrgContext, filters: Filters
+) -> WidgetAnswer:
+    """One stored widget validated and queried as the dashboard page does, or a
     ``ReportRenderError`` naming it."""
     part = f'widget "{row.title}"'
     try:
@@ -122,27 +140,43 @@ def _widget(
         raise ReportRenderError(
             part, f"its data could not be loaded ({type(exc).__name__}: {exc})"
         ) from exc
-    # Every registered spec model has ``type`` and ``config`` (WidgetBase does not).
-    typed: Any = spec
+    return WidgetAnswer(row.id, spec, result)
+
+
+def report_widget(
+    answer: WidgetAnswer, *, currency: str, filters: Filters, figures: bool = True
+) -> ReportWidget:
+    """What a report shows of one answered widget: its caption, its table and (when
+    ``figures``) the figure its widget type's own figure function draws from the
+    answer. Pure: a snapshot's stored answers render exactly as live ones.
+
+    Raises:
+        ReportRenderError: the chart could not be drawn (the widget named).
+    """
+    typed: Any = answer.spec
+    result = answer.result
     widget_type = widget_registry.get(typed.type)
     figure = None
     if figures and widget_type.figure is not None:
         ctx = RenderContext(
-            widget_id=row.id, currency=result.get("currency", org.currency)
+            widget_id=answer.widget_id, currency=result.get("currency", currency)
         )
         try:
             drawn = widget_type.figure(typed, result, ctx)
         except Exception as exc:
-            log.exception("report: widget %s (%s) figure failed", row.id, row.title)
+            log.exception(
+                "report: widget %s (%s) figure failed", answer.widget_id, typed.title
+            )
             raise ReportRenderError(
-                part, f"its chart could not be drawn ({type(exc).__name__}: {exc})"
+                f'widget "{typed.title}"',
+                f"its chart could not be drawn ({type(exc).__name__}: {exc})",
             ) from exc
         figure = drawn.to_dict() if drawn is not None else None
-    period = None if filters.date_from else spec.query_params.get("period")
+    period = None if filters.date_from else typed.query_params.get("period")
     return ReportWidget(
-        title=spec.title,
+        title=typed.title,
         type=typed.type,
-        caption=caption_text(spec.title, result, period),
+        caption=caption_text(typed.title, result, period),
         data=result,
         figure=figure,
         table=widget_table(typed.type, typed.config, result),
@@ -178,7 +212,9 @@ def _window_days(result: dict) -> tuple[dt.date, dt.date] | None:
 
 
 def report_period(
-    filters: Filters, widgets: Sequence[ReportWidget], org: OrgContext
+    filters: Filters,
+    widgets: Sequence[ReportWidget | WidgetAnswer],
+    org: OrgContext,
 ) -> tuple[dt.date, dt.date]:
     """The report's days: the filters' range, else the KPI cards' window, else the
     first widget's with a window, else the last 30 days to today (org-local)."""
@@ -191,26 +227,6 @@ def report_period(
             return days
     today = org_today(org.timezone)
     return today - dt.timedelta(days=DEFAULT_PERIOD_DAYS - 1), today
-
-
-def _section(
-    data: QueryCache,
-    org: OrgContext,
-    source: str,
-    params: dict[str, Any],
-    filters: Filters,
-    columns: list[TableColumn],
-    rows_of=None,
-) -> ReportTable:
-    part = f"section {source}"
-    try:
-        result = data.query(org.id, source, params, filters)
-    except QueryError as exc:
-        raise ReportRenderError(part, str(exc)) from exc
-    items = [i for i in result.get("items", []) if isinstance(i, dict)]
-    if rows_of is not None:
-        items = [rows_of(i) for i in items]
-    return ReportTable(columns, numeric_rows(items, columns), result.get("total"))
 
 
 def _anomaly_row(item: dict) -> dict:
@@ -229,6 +245,144 @@ def filters_text(filters: Filters) -> str | None:
     if filters.countries:
         parts.append("countries " + ", ".join(filters.countries))
     return "; ".join(parts) or None
+
+
+@dataclass(frozen=True)
+class Section:
+    """A report section: the data source asked, its params for a period of
+    ``days`` (``"30d"``), whether the period's filters apply (the open
+    recommendations are those pending now), and how its rows are shown."""
+
+    source: str
+    params: Callable[[str], dict[str, Any]]
+    columns: list[TableColumn]
+    in_period: bool = True
+    rows_of: Callable[[dict], dict] | None = None
+
+
+def _performers(order: str) -> Callable[[str], dict[str, Any]]:
+    def params(days: str) -> dict[str, Any]:
+        return {
+            "view": "breakdown",
+            "metric": "roas",
+            "group_by": "campaign",
+            "period": days,
+            "limit": PERFORMERS,
+            "order": order,
+        }
+
+    return params
+
+
+# Keyed as ReportContent's fields, in the order a report shows them.
+SECTIONS: dict[str, Section] = {
+    "top_performers": Section("campaigns", _performers("desc"), PERFORMER_COLUMNS),
+    "under_performers": Section("campaigns", _performers("asc"), PERFORMER_COLUMNS),
+    "anomalies": Section(
+        "anomalies",
+        lambda days: {"status": "all", "period": days, "limit": SECTION_ROWS},
+        ANOMALY_COLUMNS,
+        rows_of=_anomaly_row,
+    ),
+    "automation_actions": Section(
+        "automation_executions",
+        lambda days: {"view": "timeline", "period": days, "limit": SECTION_ROWS},
+        AUTOMATION_COLUMNS,
+    ),
+    "recommendations": Section(
+        "recommendations",
+        lambda days: {"limit": SECTION_ROWS},
+        RECOMMENDATION_COLUMNS,
+        in_period=False,
+    ),
+}
+
+
+def query_sections(
+    *,
+    data: QueryCache,
+    org: OrgContext,
+    filters: Filters,
+    period: tuple[dt.date, dt.date],
+) -> dict[str, dict[str, Any]]:
+    """Every section's data-source answer for the report's ``period``.
+
+    Raises:
+        ReportRenderError: a section's query was refused (named).
+    """
+    start, end = period
+    in_period = filters.model_copy(update={"date_from": start, "date_to": end})
+    days = f"{(end - start).days + 1}d"
+    answers = {}
+    for name, section in SECTIONS.items():
+        try:
+            answers[name] = data.query(
+                org.id,
+                section.source,
+                section.params(days),
+                in_period if section.in_period else filters,
+            )
+        except QueryError as exc:
+            raise ReportRenderError(f"section {section.source}", str(exc)) from exc
+    return answers
+
+
+def section_table(name: str, result: dict[str, Any]) -> ReportTable:
+    """A section's answer as the table a report shows."""
+    section = SECTIONS[name]
+    items = [i for i in result.get("items", []) if isinstance(i, dict)]
+    if section.rows_of is not None:
+        items = [section.rows_of(i) for i in items]
+    return ReportTable(
+        section.columns, numeric_rows(items, section.columns), result.get("total")
+    )
+
+
+def build_report_content(
+    *,
+    org: OrgContext,
+    dashboard_id: int,
+    dashboard_name: str,
+    answers: Sequence[WidgetAnswer],
+    sections: dict[str, dict[str, Any]],
+    filters: Filters,
+    period: tuple[dt.date, dt.date],
+    recipient_timezone: str | None,
+    generated_at: dt.datetime,
+    figures: bool = True,
+) -> ReportContent:
+    """A report from answers already gathered (now, or stored in a snapshot).
+
+    Raises:
+        ReportRenderError: a chart cannot be drawn (named), or the recipient's zone
+            is unknown.
+    """
+    zone = valid_timezone(recipient_timezone or org.timezone)
+    widgets = [
+        report_widget(a, currency=org.currency, filters=filters, figures=figures)
+        for a in answers
+    ]
+    start, end = period
+    tables = {name: section_table(name, sections.get(name) or {}) for name in SECTIONS}
+    return ReportContent(
+        org_name=org.name,
+        org_timezone=org.timezone,
+        currency=org.currency,
+        dashboard_id=dashboard_id,
+        dashboard_name=dashboard_name,
+        period_start=start,
+        period_end=end,
+        generated_at=generated_at,
+        recipient_timezone=zone,
+        kpis=[_kpi(w) for w in widgets if w.type == "kpi_card"],
+        widgets=widgets,
+        filters_text=filters_text(filters),
+        top_performers=tables["top_performers"],
+        under_performers=tables["under_performers"],
+        anomalies=tables["anomalies"],
+        automation_actions=tables["automation_actions"],
+        recommendations=tables["recommendations"],
+    )
 
 
 def collect_report_content(
@@ -253,73 +407,20 @@ def collect_report_content(
         ReportRenderError: a widget cannot be shown (named), a section's query was
             refused, or the recipient's zone is unknown.
     """
-    zone = valid_timezone(recipient_timezone or org.timezone)
-    widgets = [
-        _widget(row, data=data, org=org, filters=filters, figures=figures)
-        for row in rows
+    valid_timezone(recipient_timezone or org.timezone)
+    answers = [
+        query_widget_answer(row, data=data, org=org, filters=filters) for row in rows
     ]
-    start, end = report_period(filters, widgets, org)
-    period = filters.model_copy(update={"date_from": start, "date_to": end})
-    days = f"{(end - start).days + 1}d"
-    performers = {
-        "view": "breakdown",
-        "metric": "roas",
-        "group_by": "campaign",
-        "period": days,
-        "limit": PERFORMERS,
-    }
-    return ReportContent(
-        org_name=org.name,
-        org_timezone=org.timezone,
-        currency=org.currency,
+    period = report_period(filters, answers, org)
+    return build_report_content(
+        org=org,
         dashboard_id=dashboard_id,
         dashboard_name=dashboard_name,
-        period_start=start,
-        period_end=end,
+        answers=answers,
+        sections=query_sections(data=data, org=org, filters=filters, period=period),
+        filters=filters,
+        period=period,
+        recipient_timezone=recipient_timezone,
         generated_at=generated_at,
-        recipient_timezone=zone,
-        kpis=[_kpi(w) for w in widgets if w.type == "kpi_card"],
-        widgets=widgets,
-        top_performers=_section(
-            data,
-            org,
-            "campaigns",
-            {**performers, "order": "desc"},
-            period,
-            PERFORMER_COLUMNS,
-        ),
-        under_performers=_section(
-            data,
-            org,
-            "campaigns",
-            {**performers, "order": "asc"},
-            period,
-            PERFORMER_COLUMNS,
-        ),
-        anomalies=_section(
-            data,
-            org,
-            "anomalies",
-            {"status": "all", "period": days, "limit": SECTION_ROWS},
-            period,
-            ANOMALY_COLUMNS,
-            _anomaly_row,
-        ),
-        automation_actions=_section(
-            data,
-            org,
-            "automation_executions",
-            {"view": "timeline", "period": days, "limit": SECTION_ROWS},
-            period,
-            AUTOMATION_COLUMNS,
-        ),
-        recommendations=_section(
-            data,
-            org,
-            "recommendations",
-            {"limit": SECTION_ROWS},
-            filters,
-            RECOMMENDATION_COLUMNS,
-        ),
-        filters_text=filters_text(filters),
+        figures=figures,
     )

@@ -97,6 +97,8 @@ class ReportContent:
         anomalies: anomalies detected on days of the period.
         automation_actions: what automation rules did in the period.
         recommendations: the recommendations still open (pending).
+        snapshot_name: set for a stored snapshot's report: its name (the title
+            page says "Dashboard snapshot" and "Taken" instead of "Generated").
     """
 
     org_name: str
@@ -116,6 +118,13 @@ class ReportContent:
     automation_actions: ReportTable
     recommendations: ReportTable
     filters_text: str | None = None
+    snapshot_name: str | None = None
+
+    @property
+    def generated_label(self) -> str:
+        """What :attr:`generated_at` is called: when a snapshot was taken, or when a
+        report was made."""
+        return "Taken" if self.snapshot_name else "Generated"
 
     @property
     def generated_local(self) -> dt.datetime:

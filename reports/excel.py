@@ -103,7 +103,7 @@ def _summary(sheet: Worksheet, content: ReportContent) -> None:
         ("Period end", content.period_end, "yyyy-mm-dd"),
         ("Days in", content.org_timezone, None),
         (
-            "Generated",
+            content.generated_label,
             local.replace(tzinfo=None),
             f'yyyy-mm-dd hh:mm "{local:%Z} ({content.recipient_timezone})"',
         ),

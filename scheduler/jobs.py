@@ -55,6 +55,15 @@ JOBS: list[JobDefinition] = [
             "daily (UTC 03:30); the rollups are kept"
         ),
     ),
+    JobDefinition(
+        "snapshot_retention",
+        "scheduler.tasks:snapshot_retention",
+        {"trigger": "cron", "hour": 3, "minute": 45},
+        description=(
+            "delete dashboard snapshots older than the org's snapshot retention, "
+            "daily (UTC 03:45); an org without one keeps them"
+        ),
+    ),
 ]
 
 

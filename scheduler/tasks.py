@@ -15,6 +15,7 @@ from commands.analytics import run_queued_analytics, run_scheduled_analytics
 from commands.automation import run_automation_rules
 from commands.report_schedules import run_due_reports
 from commands.retention import apply_retention
+from commands.snapshots import apply_snapshot_retention
 from scheduler.context import JobContext
 
 
@@ -38,6 +39,12 @@ def retention(ctx: JobContext, org_id: int) -> dict[str, Any]:
     sessions that are over (audited)."""
     lifetime = dt.timedelta(hours=ctx.settings.session_max_hours)
     return apply_retention(ctx, org_id, session_lifetime=lifetime)
+
+
+def snapshot_retention(ctx: JobContext, org_id: int) -> dict[str, Any]:
+    """Delete the org's snapshots past its snapshot retention (audited); skipped
+    when the org keeps them forever."""
+    return apply_snapshot_retention(ctx, org_id)
 
 
 def report_deliveries(ctx: JobContext, org_id: int) -> dict[str, Any]:

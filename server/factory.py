@@ -18,6 +18,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from accounts.audit import ReadLog
 from core.cache import make_cache
+from core.crypto import SnapshotCipher
 from core.db import Database
 from core.settings import PROJECT_ROOT, Settings, load_settings
 from datasources.cache import QueryCache
@@ -79,6 +80,7 @@ def create_app(
         QueryCache(db, cache, query_timeout_seconds=settings.query_timeout_seconds),
         ReadLog(db),
         app_version(settings),
+        snapshot_cipher=SnapshotCipher(settings.snapshot_key_list()),
     )
 
     # In this order, which is the order of their checks on each request: rate limits

@@ -8,6 +8,7 @@ from flask import current_app
 from flask_caching import Cache
 
 from accounts.audit import ReadLog
+from core.crypto import SnapshotCipher
 from core.db import Database
 from core.settings import Settings
 from datasources.cache import QueryCache
@@ -26,6 +27,15 @@ class Runtime:
     # The version of the code and assets this process serves (server.version): an
     # open kiosk display that sees it change reloads itself.
     version: str = ""
+    # Encrypts and decrypts dashboard snapshots (PULSE_SNAPSHOT_KEYS, or the key
+    # generated into var/snapshot_keys in development).
+    snapshot_cipher: SnapshotCipher | None = None
+
+    def snapshots(self) -> SnapshotCipher:
+        """The snapshot cipher, built from the settings when the app was made."""
+        if self.snapshot_cipher is None:
+            return SnapshotCipher(self.settings.snapshot_key_list())
+        return self.snapshot_cipher
 
 
 def runtime() -> Runtime:

@@ -29,6 +29,8 @@ REDIS_URL = os.environ.get("PULSE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 OUTPUT_DIR = ROOT / "test-output"
 # Long and random-looking, as the settings require of every secret.
 TEST_SECRET = "pulse-tests-3f9c1a7e5b2d4068a1c9e7f3b5d2a4c6"
+# The tests' snapshot key (a Fernet key), so no test writes var/snapshot_keys.
+TEST_SNAPSHOT_KEY = "BCiLxHLH9wr_ZPDdla9LpVbZdmv1vDzFcINMRJ6Mbl0="
 # Small enough to seed in a few seconds, big enough for 30-day windows with a
 # comparison.
 DEMO_SIZE = {"campaigns": 6, "days": 75}
@@ -170,6 +172,7 @@ def make_settings(database_url: str, **overrides) -> Settings:
         database_url=database_url,
         cache_type=overrides.pop("cache_type", "simple"),
         secret_key=TEST_SECRET,
+        snapshot_keys=overrides.pop("snapshot_keys", TEST_SNAPSHOT_KEY),
         env="test",
         rate_limits=overrides.pop("rate_limits", False),
         **overrides,

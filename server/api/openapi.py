@@ -531,6 +531,70 @@ OPERATIONS += [
     ),
 ]
 
+SNAPSHOT_BODY = (
+    '{"dashboard_id": 1, "name": "Board pack", "filters": {"date_range": '
+    '"last_30_days", "platforms": ["meta", "google"]}}'
+)
+OPERATIONS += [
+    (
+        "post",
+        "/api/v1/snapshots",
+        "take_snapshot",
+        "Take a snapshot of a dashboard: every widget's data, the filters and the "
+        "instant, stored encrypted (editors, admins, keys)",
+        "snapshots",
+        SNAPSHOT_BODY,
+    ),
+    (
+        "get",
+        "/api/v1/snapshots",
+        "list_snapshots",
+        "The org's snapshots, newest first",
+        "snapshots",
+        None,
+    ),
+    (
+        "get",
+        "/api/v1/snapshots/{id}",
+        "get_snapshot",
+        "A snapshot: its JSON document, or its pdf or xlsx file (audited)",
+        "snapshots",
+        None,
+    ),
+    (
+        "delete",
+        "/api/v1/snapshots/{id}",
+        "delete_snapshot",
+        "Delete a snapshot (editors, admins, keys)",
+        "snapshots",
+        None,
+    ),
+    (
+        "get",
+        "/api/v1/snapshots/compare",
+        "compare_snapshots",
+        "Two snapshots side by side: every KPI with both values and the change",
+        "snapshots",
+        None,
+    ),
+    (
+        "get",
+        "/api/v1/org/snapshot-retention",
+        "get_snapshot_retention",
+        "How many days the org keeps snapshots (null: forever; admins)",
+        "snapshots",
+        None,
+    ),
+    (
+        "put",
+        "/api/v1/org/snapshot-retention",
+        "set_snapshot_retention",
+        "Change the snapshot retention (admins)",
+        "snapshots",
+        '{"days": 90}',
+    ),
+]
+
 # The list routes: ``{items, total, limit, offset}``, paged by ``limit``/``offset``.
 PAGED_OPERATIONS = (
     "list_templates",
@@ -544,6 +608,7 @@ PAGED_OPERATIONS = (
     "list_playlists",
     "list_alerts",
     "alert_history",
+    "list_snapshots",
 )
 PAGE_PARAMETERS = [
     {
@@ -589,7 +654,21 @@ QUERY_PARAMETERS = {
             {"type": "integer", "minimum": 1, "maximum": 200},
             "entries per page (default 50)",
         ),
-    ]
+    ],
+    "list_snapshots": [
+        _query("dashboard_id", {"type": "integer"}, "one dashboard's snapshots"),
+    ],
+    "get_snapshot": [
+        _query(
+            "format",
+            {"type": "string", "enum": ["json", "pdf", "xlsx", "excel"]},
+            "json (default): the document; pdf or xlsx: the file",
+        ),
+    ],
+    "compare_snapshots": [
+        _query("a", {"type": "integer"}, "snapshot A (the base)"),
+        _query("b", {"type": "integer"}, "snapshot B"),
+    ],
 }
 
 
@@ -615,7 +694,9 @@ def _operation(
         operation["parameters"] = operation.get("parameters", []) + PAGE_PARAMETERS
 
     if operation_id in QUERY_PARAMETERS:
-        operation["parameters"] = QUERY_PARAMETERS[operation_id]
+        operation["parameters"] = (
+            operation.get("parameters", []) + QUERY_PARAMETERS[operation_id]
+        )
     if body:
         operation["requestBody"] = {
             "description": body,

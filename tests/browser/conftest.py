@@ -13,7 +13,13 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import OUTPUT_DIR, ROOT, TEST_SECRET, missing_service
+from tests.conftest import (
+    OUTPUT_DIR,
+    ROOT,
+    TEST_SECRET,
+    TEST_SNAPSHOT_KEY,
+    missing_service,
+)
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -39,6 +45,7 @@ class PulseServer:
             "PULSE_PORT": str(self.port),
             "PULSE_HOST": "127.0.0.1",
             "PULSE_SECRET_KEY": TEST_SECRET,
+            "PULSE_SNAPSHOT_KEYS": TEST_SNAPSHOT_KEY,
             "PULSE_SCHEDULER": "off",
         }
         if gunicorn:

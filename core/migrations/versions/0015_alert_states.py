@@ -16,7 +16,7 @@ Tenant tables like the others: row-level security on PostgreSQL, and the app rol
 may read, write and use their id sequences.
 
 Revision ID: 0015
-Revises: 0013 (written beside 0014; the lead re-chains it after 0014 when merged)
+Revises: 0014 (snapshot retention)
 """
 
 import os
@@ -27,8 +27,7 @@ from alembic import op
 from core.migrations.tenancy import secure_tenant_tables
 
 revision = "0015"
-# Written while another branch adds 0014: the lead sets this to "0014" at the merge.
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

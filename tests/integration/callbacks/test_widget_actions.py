@@ -724,8 +724,8 @@ def test_every_callback_that_queries_under_the_filters_reads_them_all(world):
     # The widget refresh, its "updated" label, the inline edit and its confirmation,
     # the CSV and Excel exports and the list-card buttons; and the filter bar's own
     # (clicks, chips and the address, and what the bar shows: chips, breadcrumb,
-    # address).
-    assert querying == 9
+    # address); and "Take snapshot", which keeps the dashboard under them.
+    assert querying == 10
 
 
 def test_excel_export_holds_only_the_country_picked_on_the_map(world):

@@ -20,6 +20,7 @@ from commands.errors import Invalid
 from core.models import (
     AuditLog,
     Dashboard,
+    DashboardSnapshot,
     DashboardWidget,
     ReportDelivery,
     ReportSchedule,
@@ -486,3 +487,47 @@ def test_a_pdf_report_is_mailed_with_the_pdf_attached(world):
     [attachment] = list(message.iter_attachments())
     assert attachment.get_content_type() == "application/pdf"
     assert attachment.get_content().startswith(b"%PDF")
+
+
+def test_a_snapshot_schedule_takes_a_snapshot_at_its_fire_instant(world):
+    with pytest.raises(Invalid, match="a snapshot schedule mails nothing"):
+        reports.create_schedule(
+            world["ctx"], world["admin"], body(world, format="snapshot")
+        )
+    with pytest.raises(Invalid, match="recipients: give at least one address"):
+        reports.create_schedule(
+            world["ctx"], world["admin"], body(world, recipients=[])
+        )
+    view = reports.create_schedule(
+        world["ctx"],
+        world["admin"],
+        body(world, name="Nightly snapshot", format="snapshot", recipients=[]),
+    )
+    assert view.schedule.recipients == [] and view.document()["format"] == "snapshot"
+    with pytest.raises(Invalid, match="no report to preview"):
+        reports.preview_schedule(world["ctx"], world["admin"], view.schedule.id)
+    due = make_due(world, view.schedule.id, minutes_ago=1)
+    assert run(world)["sent"] == 1
+    [row] = deliveries(world, view.schedule.id)
+    assert row.status == "sent" and row.snapshot_id and row.error is None
+    assert row.message_id is None and row.outbox_file is None
+    with world["ctx"].db.session(world["acme"]) as session:
+        snapshot = session.get(DashboardSnapshot, row.snapshot_id)
+        assert snapshot.snapshot_type == "scheduled"
+        assert snapshot.snapshot_date == due  # the fire instant, not the run's
+        assert snapshot.dashboard_id == world["dashboard"]
+        assert snapshot.name.startswith("Nightly snapshot ")
+        assert snapshot.created_by is None and snapshot.meta["schedule_id"]
+        created = session.scalars(
+            select(AuditLog).where(
+                AuditLog.entity_type == "snapshot",
+                AuditLog.entity_id == str(snapshot.id),
+                AuditLog.action == "create",
+            )
+        ).one()
+        assert created.user_id is None
+        assert created.details["snapshot_type"] == "scheduled"
+    assert run(world)["claimed"] == 0  # once per fire instant
+    sent = send_now(world, world["settings"], view.schedule.id)
+    assert sent.delivery.status == "sent"
+    assert sent.document()["snapshot_id"] not in (None, row.snapshot_id)

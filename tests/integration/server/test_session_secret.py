@@ -31,13 +31,15 @@ def forged_session(secret: str, payload: dict) -> str:
 
 @pytest.fixture
 def default_settings(demo_sqlite, tmp_path, monkeypatch) -> Settings:
-    """Settings as ``make run`` has them: no secret configured; only the secret file
-    is moved out of the project's ``var/``."""
+    """Settings as ``make run`` has them: no secret and no snapshot key configured;
+    only the files they are generated into are moved out of the project's ``var/``."""
     monkeypatch.delenv("PULSE_SECRET_KEY", raising=False)
     monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("PULSE_SNAPSHOT_KEYS", raising=False)
     return Settings(
         database_url=demo_sqlite["app"],
         secret_key_file=tmp_path / "var" / "secret_key",
+        snapshot_keys_file=tmp_path / "var" / "snapshot_keys",
         cache_type="simple",
     )
 

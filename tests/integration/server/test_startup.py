@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, TEST_SNAPSHOT_KEY
 
 
 def free_closed_port() -> int:
@@ -24,7 +24,8 @@ def run_pulse(
 ) -> subprocess.CompletedProcess:
     """``python <command>`` from the project folder with ``env`` set and ``unset``
     (and PULSE_DATABASE_URL, which would beat DATABASE_URL) removed."""
-    environment = {**os.environ, **env}
+    # A snapshot key, so a start that gets that far never writes var/snapshot_keys.
+    environment = {**os.environ, "PULSE_SNAPSHOT_KEYS": TEST_SNAPSHOT_KEY, **env}
     for name in ("PULSE_DATABASE_URL", *unset):
         environment.pop(name, None)
     return subprocess.run(
@@ -100,4 +101,16 @@ def test_a_malformed_rate_limit_stops_start_up_naming_the_variable():
         "PULSE_RATE_LIMIT_LOGIN_ACCOUNT 'five a day' is not a rate limit"
         in result.stderr
     )
+    assert "Traceback" not in result.stderr
+
+
+def test_production_refuses_to_start_without_snapshot_keys():
+    result = run_pulse(
+        ["app.py"],
+        unset=("PULSE_SNAPSHOT_KEYS",),
+        PULSE_ENV="production",
+        PULSE_SECRET_KEY="startup-tests-8d2f6a4c1e9b7d3f5a0c2e4b6d8f1a3c",
+    )
+    assert result.returncode == 2
+    assert "PULSE_SNAPSHOT_KEYS must be set in production" in result.stderr
     assert "Traceback" not in result.stderr

@@ -33,7 +33,13 @@ def test_every_task_of_the_readme_is_a_subcommand():
         "retention",
         "reports",
         "scheduler",
+        "snapshots",
         "bench",
+    }
+    assert set(pulse.commands["snapshots"].commands) == {
+        "generate-key",
+        "rotate-keys",
+        "retention",
     }
     assert set(pulse.commands["apikeys"].commands) == {"create", "list", "revoke"}
     assert set(pulse.commands["users"].commands) == {"list", "delete"}

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from core.crypto import SnapshotCipher, generate_key
 from core.settings import (
     DEV_SECRET,
     KNOWN_SECRETS,
@@ -52,8 +53,49 @@ def test_production_needs_a_secret(tmp_path):
     with pytest.raises(ConfigurationError, match="PULSE_SECRET_KEY must be set"):
         load_settings(env="production", secret_key_file=tmp_path / "secret_key")
     strong = secrets.token_urlsafe(48)
-    settings = load_settings(env="production", secret_key=strong)
+    settings = load_settings(
+        env="production", secret_key=strong, snapshot_keys=generate_key()
+    )
     assert settings.session_secret() == strong
+
+
+def test_production_needs_snapshot_keys(tmp_path):
+    strong = secrets.token_urlsafe(48)
+    with pytest.raises(ConfigurationError, match="PULSE_SNAPSHOT_KEYS must be set"):
+        load_settings(
+            env="production",
+            secret_key=strong,
+            snapshot_keys_file=tmp_path / "snapshot_keys",
+        )
+    assert not (tmp_path / "snapshot_keys").exists()
+
+
+def test_a_malformed_snapshot_key_is_named_never_repeated():
+    good = generate_key()
+    with pytest.raises(ConfigurationError) as refused:
+        load_settings(snapshot_keys=f"{good},not-a-fernet-key")
+    message = str(refused.value)
+    assert "PULSE_SNAPSHOT_KEYS: key 2 of 2 is not a Fernet key" in message
+    assert "not-a-fernet-key" not in message and good not in message
+
+
+def test_snapshot_keys_are_read_newest_first_from_the_environment():
+    new, old = generate_key(), generate_key()
+    settings = load_settings(snapshot_keys=f" {new} , {old} ")
+    assert settings.snapshot_key_list() == [new, old]
+
+
+def test_without_snapshot_keys_one_is_generated_once_into_the_file(tmp_path):
+    path = tmp_path / "var" / "snapshot_keys"
+    settings = load_settings(snapshot_keys=None, snapshot_keys_file=path)
+    first = settings.snapshot_key_list()
+    assert len(first) == 1
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert settings.snapshot_key_list() == first
+    SnapshotCipher(first).decrypt(SnapshotCipher(first).encrypt(b"figures"))
+    path.write_text("broken\n")
+    with pytest.raises(ConfigurationError, match="PULSE_SNAPSHOT_KEYS_FILE"):
+        settings.snapshot_key_list()
 
 
 @pytest.mark.parametrize("env", ["development", "test", "production"])
