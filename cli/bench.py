@@ -9,6 +9,7 @@ pulse bench reports ...    # the Executive dashboard's PDF, Excel and CSV report
 pulse bench deliveries ... # a burst of scheduled reports due at the same minute
 pulse bench kiosk ...      # 1,000 kiosk displays ticking
 pulse bench alerts ...     # one evaluation pass over 1,000 alerts
+pulse bench alert-webhook  # an ingest that fires an alert, until its webhook arrives
 pulse bench report         # markdown tables from bench/results/*.json
 """
 
@@ -367,6 +368,43 @@ def alerts(
     click.echo(
         f"first pass {report['first_pass_s']:.2f} s; steady median "
         f"{report['steady_median_s']:.2f} s (goal <= {report['goal_s']:.0f} s)"
+    )
+    _write_json(json_path, report)
+
+
+@bench.command("alert-webhook")
+@click.option("--database-url", required=True, help=APP_URL_HELP)
+@click.option("--admin-url", required=True, help=OWNER_URL_HELP)
+@org_option
+@click.option(
+    "--with-alerts",
+    "mix",
+    type=int,
+    default=0,
+    show_default=True,
+    help="more alerts of the org evaluated with the one that fires",
+)
+@click.option("--repeat", type=int, default=5, show_default=True)
+@json_option
+def alert_webhook(
+    database_url: str,
+    admin_url: str,
+    org: str,
+    mix: int,
+    repeat: int,
+    json_path: Path | None,
+) -> None:
+    """Time an ingest that fires an alert until its webhook arrives on loopback.
+
+    The ingest command as the API calls it (commit, evaluate the org's alerts, send);
+    the alert and the state it leaves are deleted afterwards.
+    """
+    target = BenchTarget(database_url, admin_url, None, org)
+    report = alerts_bench.measure_ingest_to_webhook(target, repeat, mix)
+    click.echo(
+        f"ingest to webhook, {report['alerts']} alert(s) in the org, {repeat} runs: "
+        f"p50 {report['p50_ms']:.0f} ms, max {report['max_ms']:.0f} ms "
+        f"(each: {report['ingest_to_webhook_ms']})"
     )
     _write_json(json_path, report)
 
