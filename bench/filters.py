@@ -44,20 +44,22 @@ if (!window.__pulseFetch) {
         || !url.includes('_dash-update-component')) {
       return window.__pulseFetch.apply(this, arguments);
     }
-    let widget = null;
+    let widgets = [];
     try {
       const body = JSON.parse(init.body);
       if (String(body.output).includes('widget-body')) {
-        // The widget callback has several outputs (a list); the card is the first.
+        // The widget callbacks have several outputs; the cards are the first: one
+        // widget's (a tick's refresh) or a list of every widget's (the filters').
         const outputs = Array.isArray(body.outputs) ? body.outputs : [body.outputs];
-        widget = outputs[0].id.index;
+        const cards = Array.isArray(outputs[0]) ? outputs[0] : [outputs[0]];
+        widgets = cards.map(card => card.id.index);
       }
     } catch (error) { /* not a widget's refresh */ }
     watching.out += 1;
     const settled = () => setTimeout(() => {
       // After Dash has read the answer too (as we did) and applied it.
       watching.out -= 1;
-      if (widget !== null) watching.answered.add(widget);
+      widgets.forEach(widget => watching.answered.add(widget));
       watching.lastAnswer = performance.now();
     }, 0);
     return window.__pulseFetch.apply(this, arguments).then(response => {
