@@ -28,6 +28,7 @@ from sqlalchemy import select
 
 from bench.common import BenchTarget, gunicorn, org_id_of
 from bench.render import EMAIL, FULLY_RENDERED, PASSWORD, browser, prepare
+from callbacks._filters import FILTER_COMPONENTS
 from commands.apikeys import create_api_key
 from core.db import Database
 from core.models import Dashboard, Org, User
@@ -202,6 +203,16 @@ def tick_traffic(driver, seconds: float) -> dict[str, Any]:
     return {"ticks": ticks, "version_polls": polls, "widget_redraws": redraws}
 
 
+# What an unfiltered bar holds (a missing component is None: no value).
+UNFILTERED: dict[str, Any] = {
+    "filter-date-range": "widget",
+    "filter-platforms": [],
+    "filter-countries": [],
+    "filter-campaigns": [],
+    "filter-drill": {},
+}
+
+
 def tick_server_times(base: str, cookies, dashboard_id: int, repeat: int) -> dict:
     """The tick's callback request, as the page sends it, ``repeat`` times: its round
     trip in ms (loopback: server time plus well under a millisecond). The digest sent
@@ -222,9 +233,11 @@ def tick_server_times(base: str, cookies, dashboard_id: int, repeat: int) -> dic
         "state": [
             {"id": "dashboard-id", "property": "data", "value": dashboard_id},
             {"id": "dashboard-keys-digest", "property": "data", "value": None},
-            {"id": "filter-date-range", "property": "value", "value": "widget"},
-            {"id": "filter-platforms", "property": "value", "value": []},
-            {"id": "filter-countries", "property": "data", "value": []},
+            # The filter bar, unfiltered: every component the tick reads.
+            *(
+                {"id": component, "property": prop, "value": UNFILTERED.get(component)}
+                for component, prop in FILTER_COMPONENTS
+            ),
         ],
     }
     url = f"{base}/_dash-update-component"

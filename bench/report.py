@@ -218,6 +218,17 @@ def report_markdown(results: Path = RESULTS) -> str:
             ),
             "",
         ]
+    for path in sorted(results.glob("alert-webhook-*.json")):
+        hook = load(path)
+        out += [
+            f"### Ingest to webhook ({path.stem})",
+            "",
+            f"{hook['alerts']:,} alert(s) in the org, {hook['repeat']} runs: from the "
+            f"ingest call to the webhook's arrival p50 {hook['p50_ms']:.0f} ms, max "
+            f"{hook['max_ms']:.0f} ms; each "
+            + ", ".join(f"{t:,.0f} ms" for t in hook["ingest_to_webhook_ms"]),
+            "",
+        ]
     return "\n".join(out)
 
 

@@ -260,6 +260,7 @@ def live(
         f"  ingest commit to figure: p50 {figures['p50']:.0f} ms, "
         f"p95 {figures['p95']:.0f} ms"
     )
+    _write_json(json_path, report)
 
 
 @bench.command("reports")
