@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import dash_bootstrap_components as dbc
 from dash import ALL, Dash, Input, Output, State, ctx, html, no_update
@@ -127,17 +128,29 @@ def notification_from_form(
     return config
 
 
+UTC_ZONE = ZoneInfo("UTC")
+
+
 def _value(value: float | None) -> str:
     if value is None:
         return "—"
     return f"{value:,.2f}" if abs(value) >= 100 else f"{value:,.4g}"
 
 
-def _when(value: str | None) -> str:
+def _when(value: str | None, zone: ZoneInfo) -> str:
+    """An instant of the API's documents (UTC) as the org's wall-clock time."""
     if not value:
         return "never"
     moment = dt.datetime.fromisoformat(value)
-    return f"{moment:%Y-%m-%d %H:%M} UTC"
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    local = moment.astimezone(zone)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+
+
+def _org_zone(caller) -> ZoneInfo:
+    """The caller's org's time zone: the page says every time in it."""
+    return ZoneInfo(runtime().data.org_context(caller.org_id).timezone)
 
 
 def _action(label: str, action: str, alert_id: int, colour="secondary"):
@@ -151,7 +164,7 @@ def _action(label: str, action: str, alert_id: int, colour="secondary"):
     )
 
 
-def alerts_table(documents: list[dict], role: str):
+def alerts_table(documents: list[dict], role: str, zone: ZoneInfo = UTC_ZONE):
     """The alerts, one row each: state, name, what fires, last evaluated, buttons."""
     if not documents:
         return html.P("No alerts yet.", className="text-muted")
@@ -167,9 +180,11 @@ def alerts_table(documents: list[dict], role: str):
         if item["broken_reason"]:
             notes.append(html.Div(item["broken_reason"], className="text-danger"))
         if item["muted_until"]:
-            notes.append(html.Div(f"muted until {_when(item['muted_until'])}"))
+            notes.append(html.Div(f"muted until {_when(item['muted_until'], zone)}"))
         if item["acknowledged_at"]:
-            notes.append(html.Div(f"acknowledged {_when(item['acknowledged_at'])}"))
+            notes.append(
+                html.Div(f"acknowledged {_when(item['acknowledged_at'], zone)}")
+            )
         buttons = [
             dbc.Button(
                 "History",
@@ -206,7 +221,9 @@ def alerts_table(documents: list[dict], role: str):
                         if entities
                         else "—"
                     ),
-                    html.Td(_when(item["last_evaluated_at"]), className="text-nowrap"),
+                    html.Td(
+                        _when(item["last_evaluated_at"], zone), className="text-nowrap"
+                    ),
                     html.Td(buttons),
                 ],
                 className=f"alert-row alert-state-{item['state']}",
@@ -221,7 +238,7 @@ def alerts_table(documents: list[dict], role: str):
     )
 
 
-def history_table(entries: list[dict]):
+def history_table(entries: list[dict], zone: ZoneInfo = UTC_ZONE):
     if not entries:
         return html.P("No state changes yet.", className="text-muted")
     header = ["When", "Entity", "Change", "Value", "Reason", "Notification"]
@@ -237,7 +254,7 @@ def history_table(entries: list[dict]):
         body.append(
             html.Tr(
                 [
-                    html.Td(_when(entry["created_at"]), className="text-nowrap"),
+                    html.Td(_when(entry["created_at"], zone), className="text-nowrap"),
                     html.Td(entry["entity_label"]),
                     html.Td(f"{entry['from_state']} → {entry['to_state']}"),
                     html.Td(_value(entry["value"])),
@@ -267,7 +284,7 @@ def show_table(_version, _tick):
     """Callback: the alerts table."""
     caller = current_user.caller
     views = alert_commands.list_alerts(runtime(), caller)
-    return alerts_table([v.document() for v in views], caller.role)
+    return alerts_table([v.document() for v in views], caller.role, _org_zone(caller))
 
 
 def choose_history(_clicks):
@@ -293,7 +310,7 @@ def show_history(alert_id, _version):
         return "History", html.P("That alert is gone.", className="text-muted")
     return (
         f"History of “{view.alert.name}”",
-        history_table([e.document() for e in entries]),
+        history_table([e.document() for e in entries], _org_zone(caller)),
     )
 
 

@@ -186,6 +186,8 @@ def test_alp002_save_from_the_form_then_table_and_nav_count(world):
     text_ = text_of(table)
     assert "Any spend this week" in text_ and "firing" in text_
     assert "Org total" in text_
+    # When it was last evaluated, in the org's time zone (Acme: America/New_York).
+    assert (" EST" in text_ or " EDT" in text_) and " UTC" not in text_
     layout = editor.get("/_dash-layout").get_data(as_text=True)
     assert "nav-alerts-firing" in layout
     viewer = world["signed_in"]("viewer@acme.example")
