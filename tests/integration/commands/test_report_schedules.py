@@ -268,7 +268,12 @@ def test_a_run_found_past_the_grace_period_is_recorded_as_missed(world):
             world,
             name="Late",
             frequency="daily",
-            schedule_config={"time": "09:00", "timezone": "UTC"},
+            # Twelve hours from now: no later instant of it is due while the test
+            # runs (a fixed 09:00 was, when the suite ran between 09:00 and 11:30).
+            schedule_config={
+                "time": f"{utcnow() + dt.timedelta(hours=12):%H}:00",
+                "timezone": "UTC",
+            },
         ),
     )
     recent = reports.create_schedule(

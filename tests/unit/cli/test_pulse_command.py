@@ -62,6 +62,7 @@ def test_every_task_of_the_readme_is_a_subcommand():
         "deliveries",
         "kiosk",
         "alerts",
+        "alert-webhook",
         "report",
     }
 
