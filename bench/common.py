@@ -84,6 +84,8 @@ def gunicorn(
         # The limiter stays on (its Redis round trip is part of an API request's
         # cost), with a budget no benchmark run reaches.
         "PULSE_RATE_LIMIT_API": "1000000 per minute",
+        # As the README's scaled deployment runs it: two malloc arenas per process.
+        "MALLOC_ARENA_MAX": "2",
         **(extra_env or {}),
     }
     if redis_url:

@@ -11,6 +11,7 @@ answered from it. Also reports the gunicorn processes' memory after the runs.
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -148,6 +149,24 @@ def rss_mb(pid: int) -> float:
     return sum(int(x) for x in out.split()) / 1024
 
 
+def pss_mb(pid: int) -> float:
+    """Proportional memory of a process and its children, in MB: each shared page
+    (the libraries the workers have in common) counted once across them, as the
+    machine pays for it. RSS counts it in every process."""
+    out = subprocess.run(
+        ["ps", "-o", "pid=", "--ppid", str(pid), "-p", str(pid)],
+        capture_output=True,
+        text=True,
+    ).stdout
+    total_kb = 0
+    for process in out.split():
+        rollup = Path(f"/proc/{process}/smaps_rollup").read_text()
+        for line in rollup.splitlines():
+            if line.startswith("Pss:"):
+                total_kb += int(line.split()[1])
+    return total_kb / 1024
+
+
 def measure_render(
     target: BenchTarget, template: str = "executive", repeat: int = 7
 ) -> dict[str, Any]:
@@ -203,12 +222,14 @@ def measure_render(
             profile = driver.execute_script(PROFILE)
             profile["fully_rendered"] = timings["warm"][-1]
             memory = rss_mb(server.pid)
+            proportional = pss_mb(server.pid)
         finally:
             driver.quit()
     report = {
         "dashboard": template,
         "widgets": widgets,
         "gunicorn_rss_mb": round(memory, 1),
+        "gunicorn_pss_mb": round(proportional, 1),
         "warm_profile": profile,
     }
     for kind, values in timings.items():

@@ -22,12 +22,13 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import kaleido
+from typing import TYPE_CHECKING, Any
 
 from reports.errors import ReportRenderError
 from widgets.map_chart import local_topojson_uri
+
+if TYPE_CHECKING:
+    from types import ModuleType
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +69,16 @@ def browser_path() -> str:
     raise ReportRenderError("charts", NO_BROWSER)
 
 
+def _kaleido() -> ModuleType:
+    """kaleido, loaded by the first chart: a web worker that never exports one does
+    not carry it (and the browser-driving packages it brings)."""
+    import kaleido  # noqa: PLC0415 - optional until a chart is exported
+
+    return kaleido
+
+
 def _start() -> None:
-    kaleido.start_sync_server(
+    _kaleido().start_sync_server(
         n=TABS,
         path=browser_path(),
         timeout=EXPORT_TIMEOUT_SECONDS,
@@ -80,7 +89,7 @@ def _start() -> None:
 
 
 def _stop() -> None:
-    kaleido.stop_sync_server(silence_warnings=True)
+    _kaleido().stop_sync_server(silence_warnings=True)
 
 
 @contextmanager
@@ -134,7 +143,7 @@ def _with_deadline(call, *args: Any, **kwargs: Any) -> Any:
 
 def _call_with_deadline(figure: dict[str, Any], opts: dict[str, Any]) -> bytes:
     return _with_deadline(
-        kaleido.calc_fig_sync, figure, opts=opts, topojson=local_topojson_uri()
+        _kaleido().calc_fig_sync, figure, opts=opts, topojson=local_topojson_uri()
     )
 
 
@@ -182,7 +191,7 @@ def figures_svg(charts: Sequence[Chart]) -> list[str]:
         ]
         try:
             with _lock:
-                errors = _with_deadline(kaleido.write_fig_from_object_sync, jobs)
+                errors = _with_deadline(_kaleido().write_fig_from_object_sync, jobs)
             for error in errors or ():
                 log.warning("report chart batch: one chart failed: %s", error)
         except Exception as exc:  # noqa: BLE001 - each chart is tried again below

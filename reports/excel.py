@@ -14,19 +14,20 @@ import datetime as dt
 import io
 import math
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 
 from reports.content import ReportContent, ReportTable
 from widgets.table import NUMERIC_FORMATS, excel_number_format, export_frame
 
-HEADER_FONT = Font(bold=True)
-HEADER_FILL = PatternFill("solid", fgColor="F3F4F6")
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
+
+# openpyxl is loaded by the first workbook, not by every web worker that imports the
+# report formats (the styles are keyword arguments until then).
+HEADER_FONT = {"bold": True}
+HEADER_FILL = {"fill_type": "solid", "fgColor": "F3F4F6"}
 MAX_SHEET_NAME = 31
 
 
@@ -54,10 +55,12 @@ def _cell(value: Any) -> Any:
 
 
 def _header(sheet: Worksheet, titles: list[str]) -> None:
+    from openpyxl.styles import Font, PatternFill  # noqa: PLC0415 - loaded on use
+
     sheet.append(titles)
     for cell in sheet[1]:
-        cell.font = HEADER_FONT
-        cell.fill = HEADER_FILL
+        cell.font = Font(**HEADER_FONT)
+        cell.fill = PatternFill(**HEADER_FILL)
     sheet.freeze_panes = "A2"
 
 
@@ -81,7 +84,7 @@ def write_table(sheet: Worksheet, table: ReportTable, currency: str) -> None:
     for record in frame.itertuples(index=False):
         sheet.append([_cell(v) for v in record])
     for index, column in enumerate(table.columns, start=1):
-        letter = get_column_letter(index)
+        letter = sheet.cell(row=1, column=index).column_letter
         values = [_cell(v) for v in frame[column.title]]
         number_format = excel_number_format(
             column.format, currency, whole=column.format == "number" and _whole(values)
@@ -95,6 +98,8 @@ def write_table(sheet: Worksheet, table: ReportTable, currency: str) -> None:
 
 
 def _summary(sheet: Worksheet, content: ReportContent) -> None:
+    from openpyxl.styles import Font  # noqa: PLC0415 - loaded on use
+
     local = content.generated_local
     facts: list[tuple[str, Any, str | None]] = [
         ("Organization", content.org_name, None),
@@ -122,7 +127,7 @@ def _summary(sheet: Worksheet, content: ReportContent) -> None:
     sheet.append([])
     for label, value, number_format in facts:
         sheet.append([label, value])
-        sheet.cell(sheet.max_row, 1).font = HEADER_FONT
+        sheet.cell(sheet.max_row, 1).font = Font(**HEADER_FONT)
         if number_format:
             sheet.cell(sheet.max_row, 2).number_format = number_format
     widths = {"A": 22, "B": 22, "C": 18, "D": 12}
@@ -134,6 +139,8 @@ def _summary(sheet: Worksheet, content: ReportContent) -> None:
 
 def xlsx_bytes(content: ReportContent) -> bytes:
     """The report as an ``.xlsx`` workbook (see the module docstring for its sheets)."""
+    from openpyxl import Workbook  # noqa: PLC0415 - loaded on use (module docstring)
+
     workbook = Workbook()
     summary = workbook.active
     assert summary is not None

@@ -20,7 +20,6 @@ from typing import Any
 
 import jinja2
 import pandas as pd
-import weasyprint
 
 from reports.charts import Chart, figures_svg
 from reports.content import ReportContent, ReportKpi, ReportTable
@@ -196,4 +195,8 @@ def pdf_bytes(content: ReportContent, *, paper: str = "A4") -> bytes:
         ReportRenderError: a chart could not be drawn (named), or no Chromium.
     """
     html = report_html(content, paper=paper)
+    # WeasyPrint (with Pango and its fonts) costs a web worker ~20 MB: it is loaded
+    # by the first PDF, not by every process that imports the report formats.
+    import weasyprint  # noqa: PLC0415 - optional at import time, see above
+
     return weasyprint.HTML(string=html, base_url=str(TEMPLATES)).write_pdf()

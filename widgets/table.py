@@ -23,7 +23,6 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import dcc, html
-from openpyxl.utils import get_column_letter
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from core.metrics import METRICS
@@ -602,7 +601,7 @@ def xlsx_bytes(
         worksheet = writer.sheets[sheet]
         worksheet.freeze_panes = "A2"
         for index, column in enumerate(columns, start=1):
-            letter = get_column_letter(index)
+            letter = worksheet.cell(row=1, column=index).column_letter
             whole = column.format == "number" and _all_whole(frame[column.title])
             number_format = excel_number_format(column.format, currency, whole=whole)
             if number_format:

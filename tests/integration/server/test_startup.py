@@ -114,3 +114,22 @@ def test_production_refuses_to_start_without_snapshot_keys():
     assert result.returncode == 2
     assert "PULSE_SNAPSHOT_KEYS must be set in production" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_web_worker_does_not_load_the_report_renderers(tmp_path):
+    # What `gunicorn app:server` imports in each worker. WeasyPrint (Pango and its
+    # fonts), kaleido and openpyxl cost a worker ~30 MB and are loaded by the first
+    # PDF, chart export or workbook instead (the report tests render all three).
+    probe = (
+        "import sys, app; "
+        "print(','.join(sorted(m for m in ('weasyprint', 'kaleido', 'openpyxl') "
+        "if m in sys.modules)))"
+    )
+    result = run_pulse(
+        ["-c", probe],
+        PULSE_SCHEDULER="off",
+        PULSE_SECRET_KEY="a-test-secret-key-that-is-long-enough-0123456789",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'pulse.db'}",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""
