@@ -139,20 +139,9 @@ def browser(performance_log: bool = False):
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process and its children, in MB."""
-    out = subprocess.run(
-        ["ps", "-o", "rss=", "--ppid", str(pid), "-p", str(pid)],
-        capture_output=True,
-        text=True,
-    ).stdout
-    return sum(int(x) for x in out.split()) / 1024
-
-
-def pss_mb(pid: int) -> float:
-    """Proportional memory of a process and its children, in MB: each shared page
-    (the libraries the workers have in common) counted once across them, as the
-    machine pays for it. RSS counts it in every process."""
+def _memory_mb(pid: int, field: str) -> float:
+    """``field`` of ``/proc/<pid>/smaps_rollup`` summed over a process and its
+    children, in MB."""
     out = subprocess.run(
         ["ps", "-o", "pid=", "--ppid", str(pid), "-p", str(pid)],
         capture_output=True,
@@ -160,11 +149,27 @@ def pss_mb(pid: int) -> float:
     ).stdout
     total_kb = 0
     for process in out.split():
-        rollup = Path(f"/proc/{process}/smaps_rollup").read_text()
+        try:
+            rollup = Path(f"/proc/{process}/smaps_rollup").read_text()
+        except FileNotFoundError:  # ended since ps listed it
+            continue
         for line in rollup.splitlines():
-            if line.startswith("Pss:"):
+            if line.startswith(f"{field}:"):
                 total_kb += int(line.split()[1])
     return total_kb / 1024
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children, in MB (a page the workers
+    share counts in each of them)."""
+    return _memory_mb(pid, "Rss")
+
+
+def pss_mb(pid: int) -> float:
+    """Proportional memory of a process and its children, in MB: each shared page
+    (the libraries the workers have in common) counted once across them, as the
+    machine pays for it."""
+    return _memory_mb(pid, "Pss")
 
 
 def measure_render(

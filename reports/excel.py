@@ -14,6 +14,7 @@ import datetime as dt
 import io
 import math
 import re
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -22,13 +23,19 @@ from reports.content import ReportContent, ReportTable
 from widgets.table import NUMERIC_FORMATS, excel_number_format, export_frame
 
 if TYPE_CHECKING:
+    from openpyxl.styles import Font, PatternFill
     from openpyxl.worksheet.worksheet import Worksheet
 
-# openpyxl is loaded by the first workbook, not by every web worker that imports the
-# report formats (the styles are keyword arguments until then).
-HEADER_FONT = {"bold": True}
-HEADER_FILL = {"fill_type": "solid", "fgColor": "F3F4F6"}
 MAX_SHEET_NAME = 31
+
+
+@cache
+def _header_style() -> tuple[Font, PatternFill]:
+    """The header cells' font and fill. openpyxl is loaded by the first workbook, not
+    by every web worker that imports the report formats."""
+    from openpyxl.styles import Font, PatternFill  # noqa: PLC0415 - loaded on use
+
+    return Font(bold=True), PatternFill("solid", fgColor="F3F4F6")
 
 
 def sheet_name(title: str, taken: set[str]) -> str:
@@ -55,12 +62,11 @@ def _cell(value: Any) -> Any:
 
 
 def _header(sheet: Worksheet, titles: list[str]) -> None:
-    from openpyxl.styles import Font, PatternFill  # noqa: PLC0415 - loaded on use
-
+    font, fill = _header_style()
     sheet.append(titles)
     for cell in sheet[1]:
-        cell.font = Font(**HEADER_FONT)
-        cell.fill = PatternFill(**HEADER_FILL)
+        cell.font = font
+        cell.fill = fill
     sheet.freeze_panes = "A2"
 
 
@@ -98,8 +104,7 @@ def write_table(sheet: Worksheet, table: ReportTable, currency: str) -> None:
 
 
 def _summary(sheet: Worksheet, content: ReportContent) -> None:
-    from openpyxl.styles import Font  # noqa: PLC0415 - loaded on use
-
+    font, _fill = _header_style()
     local = content.generated_local
     facts: list[tuple[str, Any, str | None]] = [
         ("Organization", content.org_name, None),
@@ -127,7 +132,7 @@ def _summary(sheet: Worksheet, content: ReportContent) -> None:
     sheet.append([])
     for label, value, number_format in facts:
         sheet.append([label, value])
-        sheet.cell(sheet.max_row, 1).font = Font(**HEADER_FONT)
+        sheet.cell(sheet.max_row, 1).font = font
         if number_format:
             sheet.cell(sheet.max_row, 2).number_format = number_format
     widths = {"A": 22, "B": 22, "C": 18, "D": 12}
