@@ -255,9 +255,12 @@ def test_bwm007_a_dashboard_opens_on_its_saved_default_date_range(browser, serve
     assert saved["date_range"] == "last_7_days"
 
     browser.get(f"{pulse.url}/dashboards/{dashboard_id}")
+    # dcc.Dropdown is drawn once its lazily loaded chunk arrives, which can be after
+    # the title: wait for the bar itself.
     wait.until(EC.visibility_of_element_located((By.ID, "dashboard-title")))
-    bar = browser.find_element(By.ID, "filter-date-range")
-    assert "Last 7 days" in bar.text
+    wait.until(
+        lambda d: "Last 7 days" in d.find_element(By.ID, "filter-date-range").text
+    )
     bar_choices = dropdown_options(browser, "filter-date-range")
     assert bar_choices == [
         *form_choices,
